@@ -1,0 +1,29 @@
+"""The learner-state client library: edX's user-state client interface on pluggable stores.
+
+Open a client with ``connect(url)``::
+
+    from lrs.clients import connect
+
+    client = connect("memory://")                    # or "mongodb://host:27017/lrs"
+    client.set("ada", "block-v1:Org+CS101+2026+type@problem+block@p1", {"answer": 42})
+    client.get("ada", "block-v1:Org+CS101+2026+type@problem+block@p1").state  # {'answer': 42}
+"""
+
+from lrs.clients.base import Scope, UserState, UserStateClient
+from lrs.clients.factory import connect
+from lrs.clients.memory import MemoryUserStateClient
+from lrs.clients.mongo import MongoUserStateClient
+from lrs.exceptions import DoesNotExist, PermissionDenied, ServiceUnavailable, UserStateError
+
+__all__ = [
+    "DoesNotExist",
+    "MemoryUserStateClient",
+    "MongoUserStateClient",
+    "PermissionDenied",
+    "Scope",
+    "ServiceUnavailable",
+    "UserState",
+    "UserStateClient",
+    "UserStateError",
+    "connect",
+]

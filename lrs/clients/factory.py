@@ -1,0 +1,85 @@
+"""Open a learner-state client from a storage URL."""
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from lrs.clients.base import KeyParser, UserStateClient
+from lrs.clients.memory import MemoryUserStateClient
+from lrs.clients.mongo import MongoUserStateClient
+from lrs.history.base import HistoryLog, Retention
+from lrs.history.factory import open_history
+from lrs.history.memory import MemoryHistoryLog
+from lrs.history.mongo import MongoHistoryLog
+from lrs.mongo import open_database
+
+
+def _open_memory(
+    url: str, history: HistoryLog | None, retention: Retention | None, key_parser: KeyParser
+) -> UserStateClient:
+    return MemoryUserStateClient(history or MemoryHistoryLog(retention), key_parser=key_parser)
+
+
+def _open_mongo(
+    url: str, history: HistoryLog | None, retention: Retention | None, key_parser: KeyParser
+) -> UserStateClient:
+    client, database = open_database(url)
+    try:
+        return MongoUserStateClient(
+            client,
+            database.name,
+            history=history or MongoHistoryLog(database, retention),
+            key_parser=key_parser,
+            close_client=True,
+        )
+    except BaseException:
+        client.close()
+        raise
+
+
+_Opener = Callable[[str, HistoryLog | None, Retention | None, KeyParser], UserStateClient]
+
+_OPENERS: dict[str, _Opener] = {
+    "memory": _open_memory,
+    "mongodb": _open_mongo,
+    "mongodb+srv": _open_mongo,
+    "mongomock": _open_mongo,
+}
+
+
+def connect(
+    url: str = "memory://",
+    *,
+    history_url: str | None = None,
+    key_parser: KeyParser = str,
+    retention: Retention | None = None,
+) -> UserStateClient:
+    """Open the learner-state client that ``url`` names.
+
+    URLs:
+        ``memory://``: in this process's memory.
+        ``mongodb://host:27017/dbname`` (or ``mongodb+srv://``): MongoDB through
+        pymongo; the database is the URL's path (default ``lrs``), and the
+        query string takes pymongo's options (``?w=majority&serverSelectionTimeoutMS=2000``).
+        ``mongomock://``: a fresh, empty in-process mongomock database on each
+        call (for tests); ``mongomock://host/dbname`` names one shared by every
+        caller in the process.
+
+    Args:
+        url: where learner state is stored.
+        history_url: where its history is stored (default: beside the state,
+            in the same database).
+        key_parser: rebuilds block-key objects for ``iter_all_for_course``
+            (for example ``opaque_keys.edx.keys.UsageKey.from_string``).
+        retention: what ``client.history.prune()`` keeps (default: everything).
+
+    Raises:
+        ValueError: the URL's scheme is unknown; the message lists the known ones.
+        ServiceUnavailable: the store cannot be reached.
+    """
+    scheme = urlsplit(url).scheme
+    opener = _OPENERS.get(scheme)
+    if opener is None:
+        known = ", ".join(f"{name}://" for name in _OPENERS)
+        raise ValueError(f"unknown storage URL scheme {scheme!r} in {url!r}; known: {known}")
+    history = None if history_url is None else open_history(history_url, retention)
+    return opener(url, history, retention, key_parser)

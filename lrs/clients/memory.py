@@ -1,0 +1,281 @@
+"""Learner state in this process's memory: for tests, demos and one-process servers.
+
+Each block's state is kept as a dict of field name -> JSON text that is never
+changed once stored: a write builds a new dict. A read decodes fresh values (so
+callers can never alter what is stored), and a history entry shares the dict
+rather than copying it.
+"""
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from lrs.clients.base import (
+    BlockKey,
+    KeyParser,
+    Scope,
+    UserState,
+    UserStateClient,
+    block_location,
+    check_batch_size,
+    check_fields,
+    check_username,
+    history_states,
+)
+from lrs.clients.values import EncodedState, decode_state, encode_state
+from lrs.clock import default_clock, from_us
+from lrs.history.base import HistoryEntry, HistoryLog
+from lrs.history.memory import MemoryHistoryLog
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    fields: EncodedState
+    time_us: int
+    updated: datetime
+    course: str | None
+    block_type: str | None
+
+
+# (username, scope, block id)
+_Identity = tuple[str, Scope, str]
+
+
+class MemoryUserStateClient(UserStateClient):
+    """A learner-state client whose store is a dict; thread-safe, one process only."""
+
+    def __init__(self, history: HistoryLog | None = None, key_parser: KeyParser = str) -> None:
+        """Create an empty store.
+
+        Args:
+            history: where changes are recorded (default: a new in-memory log).
+            key_parser: rebuilds key objects for ``iter_all_for_course``.
+        """
+        self.history = history if history is not None else MemoryHistoryLog()
+        self.key_parser = key_parser
+        # One lock orders writes, so each history entry is exactly the state
+        # its write produced.
+        self._lock = threading.Lock()
+        self._records: dict[_Identity, _Record] = {}
+        self._by_block: dict[tuple[Scope, str], set[str]] = {}
+        self._by_course: dict[tuple[Scope, str], set[tuple[str, str]]] = {}
+
+    def get_many(
+        self,
+        username: str,
+        block_keys: Iterable[BlockKey],
+        scope: object = Scope.user_state,
+        fields: Iterable[str] | None = None,
+    ) -> Iterator[UserState]:
+        """Return the stored state of several blocks (see ``UserStateClient``)."""
+        check_username(username)
+        scope = Scope.coerce(scope)
+        names = check_fields(fields)
+        # No lock: records are immutable and a dict lookup is atomic, so a
+        # reader sees each block either before or after a write.
+        records = self._records
+        found: list[tuple[BlockKey, _Record]] = []
+        seen: set[str] = set()
+        for key in block_keys:
+            block = str(key)
+            if block in seen:
+                continue
+            seen.add(block)
+            record = records.get((username, scope, block))
+            if record is not None:
+                found.append((key, record))
+        return (
+            UserState(username, key, decode_state(record.fields, names), record.updated, scope)
+            for key, record in found
+        )
+
+    def set_many(
+        self,
+        username: str,
+        block_keys_to_state: Mapping[BlockKey, Mapping[str, Any]],
+        scope: object = Scope.user_state,
+    ) -> None:
+        """Overlay new fields on several blocks (see ``UserStateClient``)."""
+        check_username(username)
+        scope = Scope.coerce(scope)
+        changes: list[tuple[BlockKey, str, EncodedState]] = []
+        for key, state in block_keys_to_state.items():
+            block = str(key)
+            encoded = encode_state(block, state)
+            if encoded:
+                changes.append((key, block, encoded))
+        if not changes:
+            return
+        with self._lock:
+            time_us = default_clock.now_us()
+            updated = from_us(time_us)
+            new: dict[_Identity, _Record] = {}
+            for key, block, encoded in changes:
+                identity = (username, scope, block)
+                old = new.get(identity) or self._records.get(identity)
+                if old is None:
+                    course, block_type = block_location(key)
+                    fields = encoded
+                else:
+                    course, block_type = old.course, old.block_type
+                    fields = {**old.fields, **encoded}
+                new[identity] = _Record(fields, time_us, updated, course, block_type)
+            self._commit(new, time_us)
+
+    def delete_many(
+        self,
+        username: str,
+        block_keys: Iterable[BlockKey],
+        scope: object = Scope.user_state,
+        fields: Iterable[str] | None = None,
+    ) -> None:
+        """Delete fields, or whole blocks (see ``UserStateClient``)."""
+        check_username(username)
+        scope = Scope.coerce(scope)
+        names = check_fields(fields)
+        blocks = [str(key) for key in block_keys]
+        with self._lock:
+            time_us = default_clock.now_us()
+            updated = from_us(time_us)
+            new: dict[_Identity, _Record | None] = {}
+            for block in blocks:
+                identity = (username, scope, block)
+                old = self._records.get(identity) if identity not in new else new[identity]
+                if old is None:
+                    continue
+                if names is None:
+                    new[identity] = None
+                    continue
+                remaining = {name: text for name, text in old.fields.items() if name not in names}
+                if len(remaining) == len(old.fields):
+                    continue
+                new[identity] = (
+                    _Record(remaining, time_us, updated, old.course, old.block_type)
+                    if remaining
+                    else None
+                )
+            self._commit(new, time_us)
+
+    def _commit(self, new: Mapping[_Identity, _Record | None], time_us: int) -> None:
+        """Record history, then apply: a failing history log leaves the state untouched."""
+        if not new:
+            return
+        self.history.append(
+            [
+                HistoryEntry(
+                    username,
+                    scope,
+                    block,
+                    None if record is None else record.fields,
+                    time_us,
+                )
+                for (username, scope, block), record in new.items()
+            ]
+        )
+        for identity, record in new.items():
+            username, scope, block = identity
+            old = self._records.pop(identity, None)
+            if record is None:
+                if old is not None:
+                    self._unindex(identity, old)
+                continue
+            self._records[identity] = record
+            if old is None:
+                self._by_block.setdefault((scope, block), set()).add(username)
+                if record.course is not None:
+                    self._by_course.setdefault((scope, record.course), set()).add((block, username))
+
+    def _unindex(self, identity: _Identity, record: _Record) -> None:
+        username, scope, block = identity
+        users = self._by_block[(scope, block)]
+        users.discard(username)
+        if not users:
+            del self._by_block[(scope, block)]
+        if record.course is not None:
+            members = self._by_course[(scope, record.course)]
+            members.discard((block, username))
+            if not members:
+                del self._by_course[(scope, record.course)]
+
+    def get_history(
+        self,
+        username: str,
+        block_key: BlockKey,
+        scope: object = Scope.user_state,
+    ) -> Iterator[UserState]:
+        """Return one block's history, newest first (see ``UserStateClient``)."""
+        check_username(username)
+        scope = Scope.coerce(scope)
+        block = str(block_key)
+        return history_states(
+            self.history.entries(username, scope, block),
+            lambda: self._current(username, scope, block),
+            username,
+            block_key,
+            scope,
+        )
+
+    def _current(
+        self, username: str, scope: Scope, block: str
+    ) -> tuple[EncodedState, datetime] | None:
+        record = self._records.get((username, scope, block))
+        return None if record is None else (record.fields, record.updated)
+
+    def iter_all_for_block(
+        self,
+        block_key: BlockKey,
+        scope: object = Scope.user_state,
+        batch_size: int | None = None,
+    ) -> Iterator[UserState]:
+        """Yield every learner's state in one block (see ``UserStateClient``)."""
+        scope = Scope.coerce(scope)
+        block = str(block_key)
+        size = check_batch_size(batch_size)
+        with self._lock:
+            usernames = sorted(self._by_block.get((scope, block), ()))
+        return self._stream([(username, block, block_key) for username in usernames], scope, size)
+
+    def iter_all_for_course(
+        self,
+        course_key: object,
+        block_type: str | None = None,
+        scope: object = Scope.user_state,
+        batch_size: int | None = None,
+    ) -> Iterator[UserState]:
+        """Yield every state in a course (see ``UserStateClient``)."""
+        scope = Scope.coerce(scope)
+        size = check_batch_size(batch_size)
+        with self._lock:
+            members = [
+                (self._records[(username, scope, block)].block_type or "", block, username)
+                for block, username in self._by_course.get((scope, str(course_key)), ())
+            ]
+        members.sort()
+        return self._stream(
+            [
+                (username, block, self.key_parser(block))
+                for type_, block, username in members
+                if block_type is None or type_ == block_type
+            ],
+            scope,
+            size,
+        )
+
+    def _stream(
+        self, wanted: list[tuple[str, str, BlockKey]], scope: Scope, batch_size: int
+    ) -> Iterator[UserState]:
+        # Read the records a batch at a time, so a long iteration holds the
+        # lock only briefly and sees each block as it is when its batch is read.
+        for start in range(0, len(wanted), batch_size):
+            with self._lock:
+                batch = [
+                    (username, key, self._records.get((username, scope, block)))
+                    for username, block, key in wanted[start : start + batch_size]
+                ]
+            for username, key, record in batch:
+                if record is not None:
+                    yield UserState(
+                        username, key, decode_state(record.fields), record.updated, scope
+                    )

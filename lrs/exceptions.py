@@ -1,0 +1,28 @@
+"""Errors raised by the stores: learner-state clients and history logs.
+
+The hierarchy mirrors edX's user-state client::
+
+    UserStateError
+    ├── DoesNotExist        the block (or its history) has no stored state
+    ├── PermissionDenied    the caller may not read or write this learner's state
+    └── ServiceUnavailable  the store cannot be reached; nothing of the call was written
+
+``lrs.clients`` exports them. Every client also carries these classes as attributes, so ``except
+client.DoesNotExist`` works as it does with edX's client.
+"""
+
+
+class UserStateError(Exception):
+    """Root of every error a learner-state client raises on purpose."""
+
+
+class DoesNotExist(UserStateError):
+    """The requested block has no stored state for this learner and scope."""
+
+
+class PermissionDenied(UserStateError):
+    """The caller is not allowed to access this learner's state."""
+
+
+class ServiceUnavailable(UserStateError):
+    """The backing store could not be reached or failed; retry later."""

@@ -1,0 +1,141 @@
+"""History kept in a MongoDB collection, one document per entry.
+
+Each entry is its own small document (appending never rewrites anything), in a
+collection indexed by block identity and time. Shard it by ``username``, like
+the learner state it records.
+"""
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.collection import Collection
+from pymongo.database import Database
+
+from lrs.clock import from_us
+from lrs.history.base import HistoryEntry, HistoryLog, Retention
+from lrs.mongo import collection, decode_key, encode_key, translate_errors
+
+COLLECTION = "state_history"
+
+
+class MongoHistoryLog(HistoryLog):
+    """A history log in the ``state_history`` collection of a MongoDB database."""
+
+    def __init__(
+        self,
+        database: Database[Any],
+        retention: Retention | None = None,
+        *,
+        client: Any = None,
+    ) -> None:
+        """Open the log in ``database`` and create its indexes.
+
+        Args:
+            database: a pymongo (or mongomock) database.
+            retention: what ``prune()`` keeps.
+            client: the driver client to close with this log, when the log owns it.
+        """
+        super().__init__(retention)
+        self._client = client
+        self._collection: Collection[Any] = collection(database, COLLECTION)
+        with translate_errors():
+            # Reading a block's history newest first is an index walk.
+            self._collection.create_index(
+                [
+                    ("username", ASCENDING),
+                    ("scope", ASCENDING),
+                    ("block", ASCENDING),
+                    ("time_us", DESCENDING),
+                ],
+                name="history_by_block",
+            )
+            # max_age pruning deletes by time alone.
+            self._collection.create_index([("time_us", ASCENDING)], name="history_by_time")
+
+    def append(self, entries: Sequence[HistoryEntry]) -> None:
+        """Store ``entries`` in one insert."""
+        if not entries:
+            return
+        documents = [
+            {
+                "username": entry.username,
+                "scope": entry.scope,
+                "block": entry.block,
+                "fields": None
+                if entry.state is None
+                else {encode_key(name): text for name, text in entry.state.items()},
+                "time_us": entry.time_us,
+                # Milliseconds only, for people reading the collection.
+                "updated": from_us(entry.time_us),
+            }
+            for entry in entries
+        ]
+        with translate_errors():
+            self._collection.insert_many(documents, ordered=False)
+
+    def entries(self, username: str, scope: str, block: str) -> Iterator[HistoryEntry]:
+        """Yield the entries of one block, newest first."""
+        with translate_errors():
+            cursor = self._collection.find(
+                {"username": username, "scope": scope, "block": block},
+                {"_id": 0, "fields": 1, "time_us": 1},
+                sort=[("time_us", DESCENDING)],
+            )
+            for document in cursor:
+                fields = document["fields"]
+                yield HistoryEntry(
+                    username,
+                    scope,
+                    block,
+                    None
+                    if fields is None
+                    else {decode_key(key): text for key, text in fields.items()},
+                    document["time_us"],
+                )
+
+    def _prune(self, keep_last: int | None, cutoff_us: int | None) -> int:
+        removed = 0
+        with translate_errors():
+            if cutoff_us is not None:
+                removed += self._collection.delete_many(
+                    {"time_us": {"$lt": cutoff_us}}
+                ).deleted_count
+            if keep_last is not None:
+                removed += self._prune_beyond(keep_last)
+        return removed
+
+    def _prune_beyond(self, keep_last: int) -> int:
+        # Find only the blocks with too many entries, then for each delete what
+        # is older than its keep_last-th newest entry: an index range per block.
+        crowded = self._collection.aggregate(
+            [
+                {
+                    "$group": {
+                        "_id": {"username": "$username", "scope": "$scope", "block": "$block"},
+                        "count": {"$sum": 1},
+                    }
+                },
+                {"$match": {"count": {"$gt": keep_last}}},
+            ],
+            allowDiskUse=True,
+        )
+        removed = 0
+        for group in crowded:
+            identity = group["_id"]
+            boundary = self._collection.find_one(
+                identity,
+                {"time_us": 1},
+                sort=[("time_us", DESCENDING)],
+                skip=keep_last - 1,
+            )
+            if boundary is not None:
+                removed += self._collection.delete_many(
+                    {**identity, "time_us": {"$lt": boundary["time_us"]}}
+                ).deleted_count
+        return removed
+
+    def close(self) -> None:
+        """Close the driver client if this log owns it."""
+        if self._client is not None:
+            self._client.close()

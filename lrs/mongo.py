@@ -1,0 +1,106 @@
+"""What every MongoDB store shares: opening by URL, error translation, safe keys.
+
+Domains keep their own collections and queries; this module holds only the
+driver plumbing, so that a connection failure means the same thing everywhere.
+"""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+from pymongo import MongoClient
+from pymongo.database import Database
+from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.write_concern import WriteConcern
+
+from lrs.exceptions import ServiceUnavailable, UserStateError
+
+DEFAULT_DATABASE = "lrs"
+
+# mongomock://host/dbname names an in-process database shared by every store
+# that opens it; created on first use, never at import time.
+_shared_mocks: dict[str, Any] = {}
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn driver errors into the store's own errors, in one place.
+
+    Connection failures and timeouts become ``ServiceUnavailable`` (retrying
+    later may work); any other driver error becomes ``UserStateError``.
+    """
+    try:
+        yield
+    except ConnectionFailure as exc:
+        raise ServiceUnavailable(f"MongoDB is unavailable: {exc}") from exc
+    except PyMongoError as exc:
+        raise UserStateError(f"MongoDB refused the operation: {exc}") from exc
+
+
+def durable_write_concern(configured: WriteConcern) -> WriteConcern:
+    """Return the write concern for learner data: majority, unless the URL chose one.
+
+    Learner data must survive the loss of a replica set's primary, so an
+    unconfigured (server default) write concern becomes ``w="majority"``.
+    """
+    return configured if configured.document else WriteConcern(w="majority")
+
+
+def collection(database: Database[Any], name: str) -> Any:
+    """Return ``database[name]`` with the durable write concern."""
+    return database.get_collection(
+        name, write_concern=durable_write_concern(database.write_concern)
+    )
+
+
+def open_database(url: str) -> tuple[Any, Database[Any]]:
+    """Open the database a ``mongodb://``, ``mongodb+srv://`` or ``mongomock://`` URL names.
+
+    The database name is the URL's path (default ``lrs``). A bare
+    ``mongomock://`` gives a fresh, empty in-process database on every call;
+    ``mongomock://host/dbname`` gives the same one to every caller.
+
+    Returns:
+        The driver client (which the caller closes) and the database.
+    """
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") or DEFAULT_DATABASE
+    if parts.scheme == "mongomock":
+        import mongomock  # test dependency: imported only when asked for
+
+        if parts.netloc or parts.path.strip("/"):
+            shared = f"{parts.netloc}/{name}"
+            if shared not in _shared_mocks:
+                _shared_mocks[shared] = mongomock.MongoClient(tz_aware=True)
+            client = _shared_mocks[shared]
+        else:
+            client = mongomock.MongoClient(tz_aware=True)
+        return client, client[name]
+    client = MongoClient(url, tz_aware=True)
+    return client, client[name]
+
+
+def is_mock(client: Any) -> bool:
+    """Tell whether ``client`` is mongomock's, whose behaviour differs from a server's."""
+    return type(client).__module__.startswith("mongomock")
+
+
+# Field names become document keys. MongoDB reserves "." and a leading "$",
+# and BSON cannot hold NUL; the empty name would make a "fields." path. Every
+# name gets a "_" prefix and those characters (and "%") are percent-escaped.
+_ESCAPES = {"%": "%25", ".": "%2E", "$": "%24", "\x00": "%00"}
+_UNESCAPES = {escaped: char for char, escaped in _ESCAPES.items()}
+_ESCAPE = re.compile(r"[%.$\x00]")
+_UNESCAPE = re.compile(r"%(?:25|2E|24|00)")
+
+
+def encode_key(name: str) -> str:
+    """Return a document key that stands for the arbitrary string ``name``."""
+    return "_" + _ESCAPE.sub(lambda match: _ESCAPES[match.group()], name)
+
+
+def decode_key(key: str) -> str:
+    """Return the string that ``encode_key`` turned into ``key``."""
+    return _UNESCAPE.sub(lambda match: _UNESCAPES[match.group()], key[1:])

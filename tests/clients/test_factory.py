@@ -1,0 +1,105 @@
+import inspect
+
+import pytest
+
+import lrs.clients
+from lrs.clients import (
+    MemoryUserStateClient,
+    MongoUserStateClient,
+    UserStateClient,
+    connect,
+)
+from lrs.history import MemoryHistoryLog, MongoHistoryLog
+from lrs.testing import COURSE, block, user
+
+
+def test_all_lists_every_public_name():
+    public = {
+        name
+        for name, value in vars(lrs.clients).items()
+        if not name.startswith("_") and not inspect.ismodule(value)
+    }
+    assert set(lrs.clients.__all__) == public
+    for name in lrs.clients.__all__:
+        assert getattr(lrs.clients, name) is not None
+
+
+@pytest.mark.parametrize(
+    ("url", "cls"),
+    [
+        ("memory://", MemoryUserStateClient),
+        ("mongomock://", MongoUserStateClient),
+        ("mongomock://localhost/named", MongoUserStateClient),
+    ],
+)
+def test_connect_opens_each_backend(url, cls):
+    with connect(url) as client:
+        assert isinstance(client, cls)
+        client.set(user(0), block(0), {"a": 1})
+        assert client.get(user(0), block(0)).state == {"a": 1}
+
+
+def test_bare_mongomock_url_gives_a_fresh_database_each_time():
+    first = connect("mongomock://")
+    first.set(user(0), block(0), {"a": 1})
+    second = connect("mongomock://")
+    with pytest.raises(second.DoesNotExist):
+        second.get(user(0), block(0))
+
+
+def test_named_mongomock_url_is_shared():
+    first = connect("mongomock://localhost/shared_factory_test")
+    first.set(user(0), block(0), {"a": 1})
+    second = connect("mongomock://localhost/shared_factory_test")
+    assert second.get(user(0), block(0)).state == {"a": 1}
+    other = connect("mongomock://localhost/another_factory_test")
+    with pytest.raises(other.DoesNotExist):
+        other.get(user(0), block(0))
+
+
+@pytest.mark.parametrize("url", ["redis://localhost", "memory", "", "postgres://x/y"])
+def test_unknown_scheme_lists_the_known_ones(url):
+    with pytest.raises(
+        ValueError, match=r"known: memory://, mongodb://, mongodb\+srv://, mongomock://"
+    ):
+        connect(url)
+
+
+def test_history_url_puts_history_in_another_store():
+    client = connect("mongomock://", history_url="memory://")
+    assert isinstance(client.history, MemoryHistoryLog)
+    client.set(user(0), block(0), {"a": 1})
+    assert [entry.state for entry in client.get_history(user(0), block(0))] == [{"a": 1}]
+    assert isinstance(connect("memory://", history_url="mongomock://").history, MongoHistoryLog)
+
+
+@pytest.mark.parametrize("url", ["memory://", "mongomock://"])
+def test_key_parser_rebuilds_keys_for_course_iteration(url):
+    client = connect(url, key_parser=lambda text: ("parsed", text))
+    client.set(user(0), block(0), {"a": 1})
+    assert [result.block_key for result in client.iter_all_for_course(COURSE)] == [
+        ("parsed", block(0))
+    ]
+
+
+def test_a_backend_missing_a_method_cannot_be_created():
+    class Incomplete(UserStateClient):
+        def get_many(self, username, block_keys, scope=None, fields=None):
+            return iter(())
+
+    with pytest.raises(TypeError, match="abstract"):
+        Incomplete()
+
+
+def test_every_abstract_method_is_implemented_by_each_backend():
+    abstract = UserStateClient.__abstractmethods__
+    assert abstract == {
+        "get_many",
+        "set_many",
+        "delete_many",
+        "get_history",
+        "iter_all_for_block",
+        "iter_all_for_course",
+    }
+    for cls in (MemoryUserStateClient, MongoUserStateClient):
+        assert not cls.__abstractmethods__

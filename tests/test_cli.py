@@ -1,0 +1,53 @@
+from click.testing import CliRunner
+
+from lrs import __version__
+from lrs.cli import main
+from lrs.clients import connect
+from lrs.testing import block, user
+
+
+def run(*args, env=None):
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_prune_applies_keep_last():
+    url = "mongomock://localhost/cli_prune_test"
+    client = connect(url)
+    for n in range(4):
+        client.set(user(0), block(0), {"n": n})
+    result = run("history", "prune", "--history-url", url, "--keep-last", "1")
+    assert result.exit_code == 0, result.output
+    assert "removed 3 history entries" in result.output
+    assert [entry.state for entry in client.get_history(user(0), block(0))] == [{"n": 3}]
+
+
+def test_prune_reads_the_url_from_the_environment():
+    url = "mongomock://localhost/cli_env_test"
+    connect(url).set(user(0), block(0), {"n": 1})
+    result = run("history", "prune", "--max-age-days", "1", env={"LRS_STORAGE_URL": url})
+    assert result.exit_code == 0, result.output
+    assert "removed 0 history entries" in result.output
+
+
+def test_prune_needs_a_limit():
+    result = run("history", "prune", "--history-url", "mongomock://")
+    assert result.exit_code == 2
+    assert "--keep-last" in result.output
+
+
+def test_prune_refuses_bad_limits_and_urls():
+    assert (
+        run("history", "prune", "--history-url", "mongomock://", "--keep-last", "0").exit_code == 2
+    )
+    result = run("history", "prune", "--history-url", "redis://x", "--keep-last", "1")
+    assert result.exit_code == 1
+    assert "unknown history URL scheme" in result.output
+    result = run("history", "prune", "--history-url", "memory://", "--keep-last", "1")
+    assert result.exit_code == 2
+    assert "memory://" in result.output
