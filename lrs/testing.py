@@ -652,7 +652,7 @@ class UserStateClientContract:
 
 def entry(n: int, time_us: int, username: str = "learner0", block_id: str = "b0") -> HistoryEntry:
     """A history entry whose state records ``n``."""
-    return HistoryEntry(username, "user_state", block_id, {"n": str(n)}, time_us)
+    return HistoryEntry(username, "user_state", block_id, f'{{"n":{n}}}', time_us)
 
 
 class HistoryLogContract:
@@ -670,9 +670,9 @@ class HistoryLogContract:
         log.append([entry(1, 100), entry(2, 200)])
         log.append([entry(3, 300)])
         assert [e.state for e in log.entries("learner0", "user_state", "b0")] == [
-            {"n": "3"},
-            {"n": "2"},
-            {"n": "1"},
+            '{"n":3}',
+            '{"n":2}',
+            '{"n":1}',
         ]
 
     def test_entries_belong_to_one_block(self, log: HistoryLog) -> None:
@@ -681,7 +681,7 @@ class HistoryLogContract:
         assert list(log.entries("learner0", "preferences", "b0")) == []
 
     def test_deletion_entries_and_odd_field_names_round_trip(self, log: HistoryLog) -> None:
-        odd = {"a.b": "1", "$c": "2", "": "3", "%2E": "4", "\x00": "5"}
+        odd = '{"a.b":1,"$c":{"":2},"\\u0000":3}'
         log.append([HistoryEntry("u", "user_state", "b", odd, 1)])
         log.append([HistoryEntry("u", "user_state", "b", None, 2)])
         assert [(e.state, e.time_us) for e in log.entries("u", "user_state", "b")] == [

@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any, NamedTuple, Self
 
 from lrs import exceptions
-from lrs.clients.values import EncodedState, decode_state
+from lrs.clients.values import decode_state
 from lrs.history.base import HistoryEntry
 
 
@@ -326,7 +326,7 @@ def check_batch_size(batch_size: int | None) -> int:
 
 def history_states(
     entries: Iterable[HistoryEntry],
-    current: Callable[[], tuple[EncodedState, datetime] | None],
+    current: Callable[[], tuple[str, datetime] | None],
     username: str,
     block_key: BlockKey,
     scope: Scope,
@@ -335,7 +335,7 @@ def history_states(
 
     Args:
         entries: the block's history entries, newest first.
-        current: reads the block's stored fields and time, or ``None``; called
+        current: reads the block's stored state (JSON text) and time, or ``None``; called
             only when the history is empty (pruned, or never written).
         username: the learner.
         block_key: the caller's key object, handed back in every result.
@@ -352,8 +352,8 @@ def history_states(
             raise exceptions.DoesNotExist(
                 f"no {scope} history for user {username!r} in block {str(block_key)!r}"
             )
-        fields, updated = stored
-        return iter([UserState(username, block_key, decode_state(fields), updated, scope)])
+        text, updated = stored
+        return iter([UserState(username, block_key, decode_state(text), updated, scope)])
 
     def states() -> Iterator[UserState]:
         for entry in itertools.chain([first], pending):

@@ -1,9 +1,8 @@
 """Learner state in this process's memory: for tests, demos and one-process servers.
 
-Each block's state is kept as a dict of field name -> JSON text that is never
-changed once stored: a write builds a new dict. A read decodes fresh values (so
-callers can never alter what is stored), and a history entry shares the dict
-rather than copying it.
+Each block's state is kept as one JSON text, which is immutable: a read decodes
+fresh objects (callers can never alter what is stored), and a history entry
+shares the text rather than copying it.
 """
 
 import threading
@@ -24,7 +23,7 @@ from lrs.clients.base import (
     check_username,
     history_states,
 )
-from lrs.clients.values import EncodedState, decode_state, encode_state
+from lrs.clients.values import decode_state, encode_state, overlay
 from lrs.clock import default_clock, from_us
 from lrs.history.base import HistoryEntry, HistoryLog
 from lrs.history.memory import MemoryHistoryLog
@@ -32,8 +31,7 @@ from lrs.history.memory import MemoryHistoryLog
 
 @dataclass(frozen=True, slots=True)
 class _Record:
-    fields: EncodedState
-    time_us: int
+    text: str
     updated: datetime
     course: str | None
     block_type: str | None
@@ -76,19 +74,16 @@ class MemoryUserStateClient(UserStateClient):
         # No lock: records are immutable and a dict lookup is atomic, so a
         # reader sees each block either before or after a write.
         records = self._records
-        found: list[tuple[BlockKey, _Record]] = []
-        seen: set[str] = set()
+        found: dict[str, tuple[BlockKey, _Record]] = {}
         for key in block_keys:
             block = str(key)
-            if block in seen:
-                continue
-            seen.add(block)
-            record = records.get((username, scope, block))
-            if record is not None:
-                found.append((key, record))
+            if block not in found:
+                record = records.get((username, scope, block))
+                if record is not None:
+                    found[block] = (key, record)
         return (
-            UserState(username, key, decode_state(record.fields, names), record.updated, scope)
-            for key, record in found
+            UserState(username, key, decode_state(record.text, names), record.updated, scope)
+            for key, record in found.values()
         )
 
     def set_many(
@@ -100,28 +95,28 @@ class MemoryUserStateClient(UserStateClient):
         """Overlay new fields on several blocks (see ``UserStateClient``)."""
         check_username(username)
         scope = Scope.coerce(scope)
-        changes: list[tuple[BlockKey, str, EncodedState]] = []
+        changes = []
         for key, state in block_keys_to_state.items():
             block = str(key)
-            encoded = encode_state(block, state)
-            if encoded:
-                changes.append((key, block, encoded))
+            text = encode_state(block, state)
+            if state:
+                changes.append((key, block, text))
         if not changes:
             return
         with self._lock:
             time_us = default_clock.now_us()
             updated = from_us(time_us)
-            new: dict[_Identity, _Record] = {}
-            for key, block, encoded in changes:
+            new: dict[_Identity, _Record | None] = {}
+            for key, block, text in changes:
                 identity = (username, scope, block)
                 old = new.get(identity) or self._records.get(identity)
                 if old is None:
                     course, block_type = block_location(key)
-                    fields = encoded
+                    new[identity] = _Record(text, updated, course, block_type)
                 else:
-                    course, block_type = old.course, old.block_type
-                    fields = {**old.fields, **encoded}
-                new[identity] = _Record(fields, time_us, updated, course, block_type)
+                    new[identity] = _Record(
+                        overlay(old.text, text), updated, old.course, old.block_type
+                    )
             self._commit(new, time_us)
 
     def delete_many(
@@ -142,18 +137,20 @@ class MemoryUserStateClient(UserStateClient):
             new: dict[_Identity, _Record | None] = {}
             for block in blocks:
                 identity = (username, scope, block)
-                old = self._records.get(identity) if identity not in new else new[identity]
+                old = new[identity] if identity in new else self._records.get(identity)
                 if old is None:
                     continue
                 if names is None:
                     new[identity] = None
                     continue
-                remaining = {name: text for name, text in old.fields.items() if name not in names}
-                if len(remaining) == len(old.fields):
+                state = decode_state(old.text)
+                if not any(name in state for name in names):
                     continue
+                for name in names:
+                    state.pop(name, None)
                 new[identity] = (
-                    _Record(remaining, time_us, updated, old.course, old.block_type)
-                    if remaining
+                    _Record(encode_state(block, state), updated, old.course, old.block_type)
+                    if state
                     else None
                 )
             self._commit(new, time_us)
@@ -165,11 +162,7 @@ class MemoryUserStateClient(UserStateClient):
         self.history.append(
             [
                 HistoryEntry(
-                    username,
-                    scope,
-                    block,
-                    None if record is None else record.fields,
-                    time_us,
+                    username, scope, block, None if record is None else record.text, time_us
                 )
                 for (username, scope, block), record in new.items()
             ]
@@ -217,11 +210,9 @@ class MemoryUserStateClient(UserStateClient):
             scope,
         )
 
-    def _current(
-        self, username: str, scope: Scope, block: str
-    ) -> tuple[EncodedState, datetime] | None:
+    def _current(self, username: str, scope: Scope, block: str) -> tuple[str, datetime] | None:
         record = self._records.get((username, scope, block))
-        return None if record is None else (record.fields, record.updated)
+        return None if record is None else (record.text, record.updated)
 
     def iter_all_for_block(
         self,
@@ -276,6 +267,4 @@ class MemoryUserStateClient(UserStateClient):
                 ]
             for username, key, record in batch:
                 if record is not None:
-                    yield UserState(
-                        username, key, decode_state(record.fields), record.updated, scope
-                    )
+                    yield UserState(username, key, decode_state(record.text), record.updated, scope)

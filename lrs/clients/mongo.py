@@ -39,7 +39,7 @@ from lrs.clients.base import (
     check_username,
     history_states,
 )
-from lrs.clients.values import EncodedState, decode_state, encode_state
+from lrs.clients.values import EncodedFields, decode_fields, encode_fields, join_fields
 from lrs.clock import default_clock, from_us
 from lrs.history.base import HistoryEntry, HistoryLog
 from lrs.history.mongo import MongoHistoryLog
@@ -48,7 +48,7 @@ from lrs.mongo import DEFAULT_DATABASE, collection, decode_key, encode_key, tran
 COLLECTION = "user_state"
 
 
-def _decode_fields(document: Mapping[str, Any]) -> EncodedState:
+def _stored_fields(document: Mapping[str, Any]) -> EncodedFields:
     return {decode_key(key): text for key, text in document.get("fields", {}).items()}
 
 
@@ -149,7 +149,7 @@ class MongoUserStateClient(UserStateClient):
             UserState(
                 username,
                 key,
-                decode_state(_decode_fields(documents[block])),
+                decode_fields(_stored_fields(documents[block])),
                 from_us(documents[block]["time_us"]),
                 scope,
             )
@@ -169,7 +169,7 @@ class MongoUserStateClient(UserStateClient):
         changes = []
         for key, state in block_keys_to_state.items():
             block = str(key)
-            encoded = encode_state(block, state)
+            encoded = encode_fields(block, state)
             if encoded:
                 changes.append((key, block, encoded))
         if not changes:
@@ -258,12 +258,11 @@ class MongoUserStateClient(UserStateClient):
             },
             {"block": 1, "fields": 1},
         ):
-            fields = _decode_fields(document)
+            fields = _stored_fields(document)
             if not fields:
                 emptied.append(document["_id"])
-            entries.append(
-                HistoryEntry(username, scope, document["block"], fields or None, time_us)
-            )
+            state = join_fields(fields) if fields else None
+            entries.append(HistoryEntry(username, scope, document["block"], state, time_us))
         if emptied:
             # The condition keeps a block that a concurrent set refilled.
             self._collection.delete_many({"_id": {"$in": emptied}, "fields": {}})
@@ -287,16 +286,14 @@ class MongoUserStateClient(UserStateClient):
             scope,
         )
 
-    def _current(
-        self, username: str, scope: Scope, block: str
-    ) -> tuple[EncodedState, datetime] | None:
+    def _current(self, username: str, scope: Scope, block: str) -> tuple[str, datetime] | None:
         with translate_errors():
             document = self._collection.find_one(
                 {"username": username, "scope": scope.value, "block": block, "fields": {"$ne": {}}}
             )
-        return (
-            None if document is None else (_decode_fields(document), from_us(document["time_us"]))
-        )
+        if document is None:
+            return None
+        return join_fields(_stored_fields(document)), from_us(document["time_us"])
 
     def iter_all_for_block(
         self,
@@ -353,7 +350,7 @@ class MongoUserStateClient(UserStateClient):
                 yield UserState(
                     document["username"],
                     make_key(document["block"]),
-                    decode_state(_decode_fields(document)),
+                    decode_fields(_stored_fields(document)),
                     from_us(document["time_us"]),
                     scope,
                 )

@@ -1,9 +1,13 @@
-"""Encoding of learner-state values: each field's value is stored as JSON text.
+"""Encoding of learner state as JSON text, the form every store keeps it in.
 
 Storing JSON text rather than native documents is what lets any JSON value
 round-trip exactly on every backend: MongoDB would otherwise reject or rewrite
-keys containing ``.``, ``$`` or NUL inside nested objects, and integers beyond
-64 bits. It also means a value is validated, and copied, once, on write.
+keys containing ``.``, ``$`` or NUL inside nested objects. It also means a value
+is validated, and copied, once, on write: what a caller later does to its own
+objects never reaches the store.
+
+A whole state is one JSON object (memory backend, history); the MongoDB backend
+keeps one JSON text per field, so that it can update fields one by one.
 """
 
 import math
@@ -16,8 +20,8 @@ import orjson
 # strings or objects that would come back as a different type.
 _DUMPS_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
-EncodedState = dict[str, str]
-"""A block's state as stored: field name -> JSON text of its value."""
+EncodedFields = dict[str, str]
+"""A block's state as field name -> JSON text of its value."""
 
 
 def _refuse(value: object) -> Any:
@@ -38,13 +42,7 @@ def _check_finite(value: object) -> None:
             _check_finite(item)
 
 
-def encode_value(value: object) -> str:
-    """Return the JSON text of ``value``.
-
-    Raises:
-        TypeError: ``value`` is not made of JSON values (dicts with string keys,
-            lists, strings, finite numbers within 64 bits, booleans, None).
-    """
+def _dumps(value: object) -> bytes:
     try:
         data = orjson.dumps(value, default=_refuse, option=_DUMPS_OPTIONS)
     except orjson.JSONEncodeError as exc:
@@ -52,11 +50,30 @@ def encode_value(value: object) -> str:
     if b"null" in data:
         # Only values that produced a null can hide a NaN: skip the walk otherwise.
         _check_finite(value)
-    return data.decode()
+    return data
 
 
-def encode_state(block_id: str, state: object) -> EncodedState:
-    """Encode every field of one block's new state.
+def _check_mapping(block_id: str, state: object) -> Mapping[Any, Any]:
+    if not isinstance(state, Mapping):
+        raise TypeError(
+            f"state of block {block_id!r} must be a mapping of field names to values, "
+            f"not {type(state).__name__}"
+        )
+    return state
+
+
+def _field_error(block_id: str, field: object, exc: TypeError) -> TypeError:
+    if not isinstance(field, str):
+        return TypeError(
+            f"block {block_id!r}: field name {field!r} must be a string, not {type(field).__name__}"
+        )
+    return TypeError(
+        f"block {block_id!r}: value of field {field!r} is not JSON-serialisable: {exc}"
+    )
+
+
+def encode_fields(block_id: str, state: object) -> EncodedFields:
+    """Encode each field of one block's new state on its own.
 
     Args:
         block_id: the block's canonical id, named in error messages.
@@ -64,31 +81,59 @@ def encode_state(block_id: str, state: object) -> EncodedState:
 
     Raises:
         TypeError: ``state`` is not a mapping, a field name is not a string, or
-            a value is not JSON-serialisable; the message names block and field.
+            a value is not JSON (dicts with string keys, lists, strings, finite
+            numbers within 64 bits, booleans, None); the message names the
+            block and the field.
     """
-    if not isinstance(state, Mapping):
-        raise TypeError(
-            f"state of block {block_id!r} must be a mapping of field names to values, "
-            f"not {type(state).__name__}"
-        )
-    encoded: EncodedState = {}
-    for field, value in state.items():
-        if not isinstance(field, str):
-            raise TypeError(
-                f"block {block_id!r}: field name {field!r} must be a string, "
-                f"not {type(field).__name__}"
-            )
+    encoded: EncodedFields = {}
+    for field, value in _check_mapping(block_id, state).items():
         try:
-            encoded[field] = encode_value(value)
+            if not isinstance(field, str):
+                raise TypeError("field names are strings")
+            encoded[field] = _dumps(value).decode()
         except TypeError as exc:
-            raise TypeError(
-                f"block {block_id!r}: value of field {field!r} is not JSON-serialisable: {exc}"
-            ) from None
+            raise _field_error(block_id, field, exc) from None
     return encoded
 
 
-def decode_state(encoded: Mapping[str, str], fields: Iterable[str] | None = None) -> dict[str, Any]:
+def encode_state(block_id: str, state: object) -> str:
+    """Encode one block's whole state as one JSON object.
+
+    Raises:
+        TypeError: as ``encode_fields`` does, naming the block and the field.
+    """
+    mapping = _check_mapping(block_id, state)
+    try:
+        # orjson writes dicts (and their subclasses) natively, other mappings not.
+        return _dumps(mapping if isinstance(mapping, dict) else dict(mapping)).decode()
+    except TypeError as exc:
+        encode_fields(block_id, mapping)  # raises, naming the culprit field
+        raise TypeError(f"block {block_id!r}: state is not JSON-serialisable: {exc}") from None
+
+
+def overlay(text: str, new_text: str) -> str:
+    """Return the state ``text`` with the fields of the state ``new_text`` laid over it."""
+    return orjson.dumps({**orjson.loads(text), **orjson.loads(new_text)}).decode()
+
+
+def join_fields(fields: Mapping[str, str]) -> str:
+    """Return the JSON object whose fields have the given JSON texts."""
+    members = (f"{orjson.dumps(name).decode()}:{text}" for name, text in fields.items())
+    return "{" + ",".join(members) + "}"
+
+
+def decode_state(text: str, fields: Iterable[str] | None = None) -> dict[str, Any]:
     """Decode a stored state, keeping only ``fields`` when given."""
+    state: dict[str, Any] = orjson.loads(text)
+    if fields is None:
+        return state
+    return {field: state[field] for field in fields if field in state}
+
+
+def decode_fields(
+    encoded: Mapping[str, str], fields: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """Decode a state kept one JSON text per field, keeping only ``fields`` when given."""
     loads = orjson.loads
     if fields is None:
         return {field: loads(text) for field, text in encoded.items()}

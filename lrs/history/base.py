@@ -7,7 +7,7 @@ history is; old entries go only when ``prune()`` applies the retention policy.
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -19,15 +19,15 @@ from lrs.clock import default_clock, from_us, to_us
 class HistoryEntry(NamedTuple):
     """The full state of one block right after one write.
 
-    ``state`` maps field names to the JSON text of their values, or is ``None``
-    when the write left the block empty. ``time_us`` is the moment of the write
+    ``state`` is the JSON text of the state (an object), or ``None`` when the
+    write left the block empty. ``time_us`` is the moment of the write
     in microseconds since the epoch.
     """
 
     username: str
     scope: str
     block: str
-    state: Mapping[str, str] | None
+    state: str | None
     time_us: int
 
     @property

@@ -14,7 +14,7 @@ from pymongo.database import Database
 
 from lrs.clock import from_us
 from lrs.history.base import HistoryEntry, HistoryLog, Retention
-from lrs.mongo import collection, decode_key, encode_key, translate_errors
+from lrs.mongo import collection, translate_errors
 
 COLLECTION = "state_history"
 
@@ -62,9 +62,7 @@ class MongoHistoryLog(HistoryLog):
                 "username": entry.username,
                 "scope": entry.scope,
                 "block": entry.block,
-                "fields": None
-                if entry.state is None
-                else {encode_key(name): text for name, text in entry.state.items()},
+                "state": entry.state,
                 "time_us": entry.time_us,
                 # Milliseconds only, for people reading the collection.
                 "updated": from_us(entry.time_us),
@@ -79,20 +77,11 @@ class MongoHistoryLog(HistoryLog):
         with translate_errors():
             cursor = self._collection.find(
                 {"username": username, "scope": scope, "block": block},
-                {"_id": 0, "fields": 1, "time_us": 1},
+                {"_id": 0, "state": 1, "time_us": 1},
                 sort=[("time_us", DESCENDING)],
             )
             for document in cursor:
-                fields = document["fields"]
-                yield HistoryEntry(
-                    username,
-                    scope,
-                    block,
-                    None
-                    if fields is None
-                    else {decode_key(key): text for key, text in fields.items()},
-                    document["time_us"],
-                )
+                yield HistoryEntry(username, scope, block, document["state"], document["time_us"])
 
     def _prune(self, keep_last: int | None, cutoff_us: int | None) -> int:
         removed = 0

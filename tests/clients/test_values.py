@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lrs.clients.base import Scope, block_location
-from lrs.clients.values import decode_state, encode_state
+from lrs.clients.values import decode_fields, decode_state, encode_fields, encode_state, join_fields
 from lrs.mongo import decode_key, encode_key
 
 json_values = st.recursive(
@@ -20,6 +20,18 @@ json_values = st.recursive(
 @given(st.dictionaries(st.text(), json_values))
 def test_state_encoding_round_trips(state):
     assert decode_state(encode_state("b", state)) == state
+    fields = encode_fields("b", state)
+    assert decode_fields(fields) == state
+    assert decode_state(join_fields(fields)) == state
+
+
+def test_nesting_at_the_limit_of_the_whole_state_still_names_the_block():
+    value = 1
+    for _ in range(254):  # fine alone, one level too deep inside the state
+        value = [value]
+    encode_fields("b", {"f": value})
+    with pytest.raises(TypeError, match="block 'b'"):
+        encode_state("b", {"f": value})
 
 
 @given(st.text())
