@@ -10,12 +10,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from datetime import datetime
 from enum import StrEnum
-from types import TracebackType
-from typing import Any, NamedTuple, Self
+from typing import Any, NamedTuple
 
 from lrs import exceptions
 from lrs.clients.values import decode_state
-from lrs.history.base import HistoryEntry
+from lrs.closeable import Closeable
+from lrs.history.base import HistoryLog
 
 
 class Scope(StrEnum):
@@ -115,7 +115,7 @@ def check_fields(fields: Iterable[str] | None) -> list[str] | None:
     return names
 
 
-class UserStateClient(ABC):
+class UserStateClient(Closeable, ABC):
     """Reads and writes per-block learner state; the interface of every backend.
 
     ``get``, ``set`` and ``delete`` are built on the ``*_many`` methods, as in
@@ -291,22 +291,6 @@ class UserStateClient(ABC):
         client's ``key_parser``.
         """
 
-    def close(self) -> None:  # noqa: B027 - optional: most stores need no closing
-        """Release the client's connections; the default has none."""
-
-    def __enter__(self) -> Self:
-        """Use the client in a ``with`` block that closes it."""
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close the client."""
-        self.close()
-
 
 DEFAULT_BATCH_SIZE = 1000
 
@@ -324,40 +308,54 @@ def check_batch_size(batch_size: int | None) -> int:
     return batch_size
 
 
-def history_states(
-    entries: Iterable[HistoryEntry],
-    current: Callable[[], tuple[str, datetime] | None],
-    username: str,
-    block_key: BlockKey,
-    scope: Scope,
-) -> Iterator[UserState]:
-    """Turn a block's history entries into ``UserState`` results, for ``get_history``.
+class StoredUserStateClient(UserStateClient):
+    """A client over a store of its own, whose changes go to a ``HistoryLog``.
 
-    Args:
-        entries: the block's history entries, newest first.
-        current: reads the block's stored state (JSON text) and time, or ``None``; called
-            only when the history is empty (pruned, or never written).
-        username: the learner.
-        block_key: the caller's key object, handed back in every result.
-        scope: the scope of the state.
-
-    Raises:
-        DoesNotExist: there is neither history nor state.
+    Implements ``get_history`` from the log; a backend provides ``_current``.
+    (A client that reaches its store through another service, such as an HTTP
+    client, implements ``get_history`` itself instead.)
     """
-    pending = iter(entries)
-    first = next(pending, None)
-    if first is None:
-        stored = current()
-        if stored is None:
-            raise exceptions.DoesNotExist(
-                f"no {scope} history for user {username!r} in block {str(block_key)!r}"
-            )
-        text, updated = stored
-        return iter([UserState(username, block_key, decode_state(text), updated, scope)])
 
-    def states() -> Iterator[UserState]:
-        for entry in itertools.chain([first], pending):
-            state = None if entry.state is None else decode_state(entry.state)
-            yield UserState(username, block_key, state, entry.updated, scope)
+    def __init__(self, history: HistoryLog, key_parser: KeyParser = str) -> None:
+        """Keep the history log and the key parser.
 
-    return states()
+        Args:
+            history: where changes are recorded and read back from.
+            key_parser: rebuilds key objects for ``iter_all_for_course``.
+        """
+        self.history = history
+        self.key_parser = key_parser
+
+    @abstractmethod
+    def _current(self, username: str, scope: Scope, block: str) -> tuple[str, datetime] | None:
+        """Return a block's stored state (JSON text) and time, or ``None``."""
+
+    def get_history(
+        self,
+        username: str,
+        block_key: BlockKey,
+        scope: object = Scope.user_state,
+    ) -> Iterator[UserState]:
+        """Return one block's history, newest first (see ``UserStateClient``)."""
+        check_username(username)
+        scope = Scope.coerce(scope)
+        block = str(block_key)
+        pending = iter(self.history.entries(username, scope, block))
+        first = next(pending, None)
+        if first is None:
+            # Never written, or pruned away entirely: then the current state
+            # is the only history there is.
+            stored = self._current(username, scope, block)
+            if stored is None:
+                raise self.DoesNotExist(
+                    f"no {scope} history for user {username!r} in block {block!r}"
+                )
+            text, updated = stored
+            return iter([UserState(username, block_key, decode_state(text), updated, scope)])
+
+        def states() -> Iterator[UserState]:
+            for entry in itertools.chain([first], pending):
+                state = None if entry.state is None else decode_state(entry.state)
+                yield UserState(username, block_key, state, entry.updated, scope)
+
+        return states()

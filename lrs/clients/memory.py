@@ -15,13 +15,12 @@ from lrs.clients.base import (
     BlockKey,
     KeyParser,
     Scope,
+    StoredUserStateClient,
     UserState,
-    UserStateClient,
     block_location,
     check_batch_size,
     check_fields,
     check_username,
-    history_states,
 )
 from lrs.clients.values import decode_state, encode_state, overlay
 from lrs.clock import default_clock, from_us
@@ -41,7 +40,7 @@ class _Record:
 _Identity = tuple[str, Scope, str]
 
 
-class MemoryUserStateClient(UserStateClient):
+class MemoryUserStateClient(StoredUserStateClient):
     """A learner-state client whose store is a dict; thread-safe, one process only."""
 
     def __init__(self, history: HistoryLog | None = None, key_parser: KeyParser = str) -> None:
@@ -51,8 +50,7 @@ class MemoryUserStateClient(UserStateClient):
             history: where changes are recorded (default: a new in-memory log).
             key_parser: rebuilds key objects for ``iter_all_for_course``.
         """
-        self.history = history if history is not None else MemoryHistoryLog()
-        self.key_parser = key_parser
+        super().__init__(history if history is not None else MemoryHistoryLog(), key_parser)
         # One lock orders writes, so each history entry is exactly the state
         # its write produced.
         self._lock = threading.Lock()
@@ -191,24 +189,6 @@ class MemoryUserStateClient(UserStateClient):
             members.discard((block, username))
             if not members:
                 del self._by_course[(scope, record.course)]
-
-    def get_history(
-        self,
-        username: str,
-        block_key: BlockKey,
-        scope: object = Scope.user_state,
-    ) -> Iterator[UserState]:
-        """Return one block's history, newest first (see ``UserStateClient``)."""
-        check_username(username)
-        scope = Scope.coerce(scope)
-        block = str(block_key)
-        return history_states(
-            self.history.entries(username, scope, block),
-            lambda: self._current(username, scope, block),
-            username,
-            block_key,
-            scope,
-        )
 
     def _current(self, username: str, scope: Scope, block: str) -> tuple[str, datetime] | None:
         record = self._records.get((username, scope, block))

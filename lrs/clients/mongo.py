@@ -31,13 +31,12 @@ from lrs.clients.base import (
     BlockKey,
     KeyParser,
     Scope,
+    StoredUserStateClient,
     UserState,
-    UserStateClient,
     block_location,
     check_batch_size,
     check_fields,
     check_username,
-    history_states,
 )
 from lrs.clients.values import EncodedFields, decode_fields, encode_fields, join_fields
 from lrs.clock import default_clock, from_us
@@ -47,12 +46,15 @@ from lrs.mongo import DEFAULT_DATABASE, collection, decode_key, encode_key, tran
 
 COLLECTION = "user_state"
 
+# A document with no fields is a block that does not exist (see above).
+_HAS_FIELDS: dict[str, Any] = {"$ne": {}}
+
 
 def _stored_fields(document: Mapping[str, Any]) -> EncodedFields:
     return {decode_key(key): text for key, text in document.get("fields", {}).items()}
 
 
-class MongoUserStateClient(UserStateClient):
+class MongoUserStateClient(StoredUserStateClient):
     """A learner-state client over a pymongo (or mongomock) client.
 
     Failures are never half-writes of one block, but without multi-document
@@ -84,12 +86,11 @@ class MongoUserStateClient(UserStateClient):
         Raises:
             ServiceUnavailable: the server cannot be reached.
         """
+        db = client[database]
+        super().__init__(history if history is not None else MongoHistoryLog(db), key_parser)
         self._client = client
         self._close_client = close_client
-        self.key_parser = key_parser
-        db = client[database]
         self._collection: Collection[Any] = collection(db, COLLECTION)
-        self.history = history if history is not None else MongoHistoryLog(db)
         with translate_errors():
             self._collection.create_index(
                 [("username", ASCENDING), ("scope", ASCENDING), ("block", ASCENDING)],
@@ -140,7 +141,7 @@ class MongoUserStateClient(UserStateClient):
                         "username": username,
                         "scope": scope.value,
                         "block": {"$in": list(wanted)},
-                        "fields": {"$ne": {}},
+                        "fields": _HAS_FIELDS,
                     },
                     projection,
                 )
@@ -268,28 +269,10 @@ class MongoUserStateClient(UserStateClient):
             self._collection.delete_many({"_id": {"$in": emptied}, "fields": {}})
         self.history.append(entries)
 
-    def get_history(
-        self,
-        username: str,
-        block_key: BlockKey,
-        scope: object = Scope.user_state,
-    ) -> Iterator[UserState]:
-        """Return one block's history, newest first (see ``UserStateClient``)."""
-        check_username(username)
-        scope = Scope.coerce(scope)
-        block = str(block_key)
-        return history_states(
-            self.history.entries(username, scope, block),
-            lambda: self._current(username, scope, block),
-            username,
-            block_key,
-            scope,
-        )
-
     def _current(self, username: str, scope: Scope, block: str) -> tuple[str, datetime] | None:
         with translate_errors():
             document = self._collection.find_one(
-                {"username": username, "scope": scope.value, "block": block, "fields": {"$ne": {}}}
+                {"username": username, "scope": scope.value, "block": block, "fields": _HAS_FIELDS}
             )
         if document is None:
             return None
@@ -307,7 +290,7 @@ class MongoUserStateClient(UserStateClient):
         query: dict[str, Any] = {
             "scope": scope.value,
             "block": str(block_key),
-            "fields": {"$ne": {}},
+            "fields": _HAS_FIELDS,
         }
         return self._stream(query, [("username", ASCENDING)], size, scope, lambda _: block_key)
 
@@ -324,7 +307,7 @@ class MongoUserStateClient(UserStateClient):
         query: dict[str, Any] = {
             "scope": scope.value,
             "course": str(course_key),
-            "fields": {"$ne": {}},
+            "fields": _HAS_FIELDS,
         }
         if block_type is not None:
             query["block_type"] = block_type

@@ -10,10 +10,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import TracebackType
-from typing import NamedTuple, Self
+from typing import NamedTuple
 
 from lrs.clock import default_clock, from_us, to_us
+from lrs.closeable import Closeable
 
 
 class HistoryEntry(NamedTuple):
@@ -68,7 +68,7 @@ class Retention:
         return now_us - self.max_age // timedelta(microseconds=1)
 
 
-class HistoryLog(ABC):
+class HistoryLog(Closeable, ABC):
     """An append-only store of state changes, one sequence per (user, scope, block)."""
 
     def __init__(self, retention: Retention | None = None) -> None:
@@ -102,19 +102,3 @@ class HistoryLog(ABC):
         if keep_last is None and cutoff is None:
             return 0
         return self._prune(keep_last, cutoff)
-
-    def close(self) -> None:  # noqa: B027 - optional: most stores need no closing
-        """Release the log's connections; the default has none."""
-
-    def __enter__(self) -> Self:
-        """Use the log in a ``with`` block that closes it."""
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close the log."""
-        self.close()
