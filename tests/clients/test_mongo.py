@@ -8,7 +8,6 @@ from lrs.clients import MongoUserStateClient, ServiceUnavailable, UserStateError
 from lrs.history import MongoHistoryLog
 from lrs.mongo import collection, durable_write_concern
 from lrs.testing import UserStateClientContract, block, user
-from tests.conftest import real_mongodb_uri
 from tests.mongomock_support import ThreadSafeMongoClient
 
 
@@ -16,20 +15,6 @@ class TestMongoUserStateClient(UserStateClientContract):
     @pytest.fixture
     def client(self):
         return MongoUserStateClient(ThreadSafeMongoClient(), "lrs_test")
-
-
-@pytest.mark.mongodb
-class TestRealMongoUserStateClient(UserStateClientContract):
-    @pytest.fixture
-    def client(self):
-        uri = real_mongodb_uri()
-        driver = pymongo.MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
-        name = f"lrs_test_{id(self)}"
-        driver.drop_database(name)
-        client = MongoUserStateClient(driver, name)
-        yield client
-        driver.drop_database(name)
-        driver.close()
 
 
 class Counting:

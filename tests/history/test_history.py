@@ -1,5 +1,4 @@
 import mongomock
-import pymongo
 import pytest
 from pymongo.errors import AutoReconnect
 
@@ -7,7 +6,6 @@ from lrs.clients import ServiceUnavailable, connect
 from lrs.history import MemoryHistoryLog, MongoHistoryLog, Retention
 from lrs.history.factory import open_history
 from lrs.testing import HistoryLogContract, block, entry, user
-from tests.conftest import real_mongodb_uri
 
 
 class TestMemoryHistoryLog(HistoryLogContract):
@@ -22,25 +20,6 @@ class TestMongoHistoryLog(HistoryLogContract):
         return lambda retention: MongoHistoryLog(
             mongomock.MongoClient(tz_aware=True).lrs_test, retention
         )
-
-
-@pytest.mark.mongodb
-class TestRealMongoHistoryLog(HistoryLogContract):
-    @pytest.fixture
-    def make_log(self):
-        driver = pymongo.MongoClient(real_mongodb_uri(), serverSelectionTimeoutMS=5000)
-        names = []
-
-        def make(retention):
-            name = f"lrs_history_test_{len(names)}"
-            names.append(name)
-            driver.drop_database(name)
-            return MongoHistoryLog(driver[name], retention)
-
-        yield make
-        for name in names:
-            driver.drop_database(name)
-        driver.close()
 
 
 def test_failed_append_raises_service_unavailable(monkeypatch):

@@ -1,0 +1,53 @@
+"""The contract suites against a real MongoDB server, named by LRS_TEST_MONGODB_URI."""
+
+import os
+import uuid
+
+import pymongo
+import pytest
+
+from lrs.clients import MongoUserStateClient
+from lrs.history import MongoHistoryLog
+from lrs.testing import HistoryLogContract, UserStateClientContract
+
+URI = os.environ.get("LRS_TEST_MONGODB_URI")
+if not URI:
+    pytest.skip(
+        "LRS_TEST_MONGODB_URI is not set: no real MongoDB server to test against",
+        allow_module_level=True,
+    )
+
+pytestmark = pytest.mark.mongodb
+
+
+@pytest.fixture
+def driver():
+    client = pymongo.MongoClient(URI, tz_aware=True, serverSelectionTimeoutMS=5000)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def database(driver):
+    """A fresh database on the server, dropped after the test."""
+    made = []
+
+    def make():
+        made.append(f"lrs_test_{uuid.uuid4().hex[:12]}")
+        return made[-1]
+
+    yield make
+    for name in made:
+        driver.drop_database(name)
+
+
+class TestRealMongoUserStateClient(UserStateClientContract):
+    @pytest.fixture
+    def client(self, driver, database):
+        return MongoUserStateClient(driver, database())
+
+
+class TestRealMongoHistoryLog(HistoryLogContract):
+    @pytest.fixture
+    def make_log(self, driver, database):
+        return lambda retention: MongoHistoryLog(driver[database()], retention)
