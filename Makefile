@@ -23,8 +23,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 check: $(DEV_STAMP)
-	$(BIN)/ruff check lrs tests benchmarks
-	$(BIN)/ruff format --check lrs tests benchmarks
+	$(BIN)/ruff check lrs tests benchmarks wsgi.py
+	$(BIN)/ruff format --check lrs tests benchmarks wsgi.py
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

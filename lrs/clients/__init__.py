@@ -11,12 +11,14 @@ Open a client with ``connect(url)``::
 
 from lrs.clients.base import Scope, UserState, UserStateClient
 from lrs.clients.factory import connect
+from lrs.clients.http import HttpUserStateClient
 from lrs.clients.memory import MemoryUserStateClient
 from lrs.clients.mongo import MongoUserStateClient
 from lrs.exceptions import DoesNotExist, PermissionDenied, ServiceUnavailable, UserStateError
 
 __all__ = [
     "DoesNotExist",
+    "HttpUserStateClient",
     "MemoryUserStateClient",
     "MongoUserStateClient",
     "PermissionDenied",

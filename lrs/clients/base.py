@@ -86,6 +86,24 @@ def block_location(block_key: object) -> tuple[str | None, str | None]:
     return f"course-v1:{match.group(1)}", match.group(2)
 
 
+class LocatedKey(str):
+    """A block key string that carries its course and block type.
+
+    For keys whose location cannot be parsed from the string: the server
+    rebuilds them from what a remote client sent.
+    """
+
+    course_key: str | None
+    block_type: str | None
+
+    def __new__(cls, block_id: str, course_key: str | None, block_type: str | None) -> "LocatedKey":
+        """Make the key ``block_id`` located in ``course_key`` with ``block_type``."""
+        key = super().__new__(cls, block_id)
+        key.course_key = course_key
+        key.block_type = block_type
+        return key
+
+
 def check_username(username: object) -> str:
     """Return ``username`` if it is a non-empty string.
 

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from lrs.clients.base import KeyParser, UserStateClient
+from lrs.clients.http import HttpUserStateClient
 from lrs.clients.memory import MemoryUserStateClient
 from lrs.clients.mongo import MongoUserStateClient
 from lrs.history.base import HistoryLog, Retention
@@ -38,12 +39,20 @@ def _open_mongo(
 
 _Opener = Callable[[str, HistoryLog | None, Retention | None, KeyParser], UserStateClient]
 
+
+def _open_http(url: str, auth: tuple[str, str] | None, key_parser: KeyParser) -> UserStateClient:
+    return HttpUserStateClient(url, auth, key_parser=key_parser)
+
+
 _OPENERS: dict[str, _Opener] = {
     "memory": _open_memory,
     "mongodb": _open_mongo,
     "mongodb+srv": _open_mongo,
     "mongomock": _open_mongo,
 }
+
+#: The URL schemes ``connect`` knows.
+SCHEMES = (*_OPENERS, "http", "https")
 
 
 def connect(
@@ -52,6 +61,7 @@ def connect(
     history_url: str | None = None,
     key_parser: KeyParser = str,
     retention: Retention | None = None,
+    auth: tuple[str, str] | None = None,
 ) -> UserStateClient:
     """Open the learner-state client that ``url`` names.
 
@@ -63,6 +73,8 @@ def connect(
         ``mongomock://``: a fresh, empty in-process mongomock database on each
         call (for tests); ``mongomock://host/dbname`` names one shared by every
         caller in the process.
+        ``http://host:port`` (or ``https://``): an ``lrs`` server, through its
+        REST API, with the credential ``auth=(key, secret)``.
 
     Args:
         url: where learner state is stored.
@@ -71,15 +83,20 @@ def connect(
         key_parser: rebuilds block-key objects for ``iter_all_for_course``
             (for example ``opaque_keys.edx.keys.UsageKey.from_string``).
         retention: what ``client.history.prune()`` keeps (default: everything).
+        auth: ``(key, secret)`` of the credential for an ``http(s)://`` server.
 
     Raises:
         ValueError: the URL's scheme is unknown; the message lists the known ones.
         ServiceUnavailable: the store cannot be reached.
     """
     scheme = urlsplit(url).scheme
+    if scheme in ("http", "https"):
+        if history_url is not None or retention is not None:
+            raise ValueError("an lrs server keeps its own history: no history_url or retention")
+        return _open_http(url, auth, key_parser)
     opener = _OPENERS.get(scheme)
     if opener is None:
-        known = ", ".join(f"{name}://" for name in _OPENERS)
+        known = ", ".join(f"{name}://" for name in SCHEMES)
         raise ValueError(f"unknown storage URL scheme {scheme!r} in {url!r}; known: {known}")
     history = None if history_url is None else open_history(history_url, retention)
     return opener(url, history, retention, key_parser)

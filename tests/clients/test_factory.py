@@ -60,7 +60,8 @@ def test_named_mongomock_url_is_shared():
 @pytest.mark.parametrize("url", ["redis://localhost", "memory", "", "postgres://x/y"])
 def test_unknown_scheme_lists_the_known_ones(url):
     with pytest.raises(
-        ValueError, match=r"known: memory://, mongodb://, mongodb\+srv://, mongomock://"
+        ValueError,
+        match=r"known: memory://, mongodb://, mongodb\+srv://, mongomock://, http://, https://",
     ):
         connect(url)
 

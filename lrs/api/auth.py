@@ -1,0 +1,102 @@
+"""Who is calling (HTTP Basic credentials) and what they may do (roles).
+
+Authentication runs before every request except the public endpoints (health,
+the OpenAPI document and its viewer). Authorisation is asked for by the views,
+which know whose data a request touches.
+"""
+
+from collections.abc import Iterable
+
+from flask import Flask, current_app, g, request
+from flask.typing import ResponseReturnValue
+from flask_smorest import Api
+from werkzeug.exceptions import Unauthorized
+
+from lrs.clients.base import block_location
+from lrs.credentials.base import Credential, Role
+from lrs.exceptions import PermissionDenied
+
+PUBLIC_BLUEPRINTS = frozenset({"health", "api-docs"})
+REALM = 'Basic realm="lrs", charset="UTF-8"'
+
+
+def current_credential() -> Credential:
+    """The credential of the request being served."""
+    credential: Credential = g.credential
+    return credential
+
+
+def coached_courses(username: str | None) -> frozenset[str]:
+    """Courses in which ``username`` holds a coach or staff role.
+
+    Course roles come with enrollment records, which this server does not keep
+    yet: until then no course is coached, and coach credentials can read nothing.
+    """
+    return frozenset()
+
+
+def require_admin() -> None:
+    """Refuse the request unless an admin credential made it."""
+    if current_credential().role != Role.admin:
+        raise PermissionDenied("only admin credentials may do this")
+
+
+def require_user_access(username: str, blocks: Iterable[str] = (), *, write: bool) -> None:
+    """Refuse the request unless its credential may read (or write) ``username``'s data.
+
+    Args:
+        username: whose data the request touches.
+        blocks: the blocks it touches (a coach may read only blocks of coached courses).
+        write: whether the request changes data.
+    """
+    credential = current_credential()
+    if credential.role in (Role.admin, Role.service):
+        return
+    if credential.role == Role.learner:
+        if username == credential.username:
+            return
+        raise PermissionDenied(
+            f"a learner credential may touch only its own data ({credential.username!r})"
+        )
+    wanted = list(blocks)
+    if not write and wanted:
+        courses = coached_courses(credential.username)
+        if all(block_location(block)[0] in courses for block in wanted):
+            return
+    raise PermissionDenied("a coach credential may read only learners of courses it coaches")
+
+
+def require_course_access(course: str | None) -> None:
+    """Refuse the request unless its credential may read every learner's data in ``course``."""
+    credential = current_credential()
+    if credential.role in (Role.admin, Role.service):
+        return
+    if credential.role == Role.coach and course in coached_courses(credential.username):
+        return
+    raise PermissionDenied("only admin, service or the course's coach credentials may do this")
+
+
+def install(app: Flask, api: Api) -> None:
+    """Authenticate every request that is not to a public endpoint."""
+
+    @app.before_request
+    def authenticate() -> ResponseReturnValue | None:
+        if request.blueprint in PUBLIC_BLUEPRINTS or request.endpoint in (None, "static"):
+            return None
+        authorization = request.authorization
+        credential = None
+        if authorization is not None and authorization.type == "basic":
+            store = current_app.extensions["lrs"].credentials
+            credential = store.authenticate(
+                authorization.username or "", authorization.password or ""
+            )
+        if credential is None:
+            error = Unauthorized()
+            error.data = {  # type: ignore[attr-defined]
+                "message": "valid HTTP Basic credentials (key and secret) are required",
+                "headers": {"WWW-Authenticate": REALM},
+            }
+            response: ResponseReturnValue = api.handle_http_exception(error)
+            return response
+        g.credential = credential
+        return None

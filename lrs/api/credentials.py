@@ -1,0 +1,81 @@
+"""API credentials over HTTP: ``/api/v1/credentials`` (admins) and ``/api/v1/me``."""
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import abort
+
+from lrs.api.auth import current_credential, require_admin
+from lrs.api.blueprint import Blueprint
+from lrs.api.schemas.credentials import (
+    CredentialCreateSchema,
+    CredentialListQueryArgsSchema,
+    CredentialSchema,
+    NewCredentialSchema,
+)
+from lrs.credentials.base import Credential, CredentialStore
+
+blp = Blueprint(
+    "credentials",
+    __name__,
+    url_prefix="/api/v1",
+    description="API credentials (key/secret pairs for HTTP Basic auth) and their roles.",
+)
+
+
+def _store() -> CredentialStore:
+    store: CredentialStore = current_app.extensions["lrs"].credentials
+    return store
+
+
+@blp.route("/credentials")
+class Credentials(MethodView):
+    """All credentials (admin only)."""
+
+    @blp.arguments(CredentialListQueryArgsSchema, location="query")
+    @blp.response(200, CredentialSchema(many=True))
+    def get(self, args: dict[str, Any]) -> list[Credential]:
+        """List credentials, oldest first (revoked ones only when asked)."""
+        require_admin()
+        return _store().list(include_revoked=args["include_revoked"])
+
+    @blp.arguments(CredentialCreateSchema, location="json")
+    @blp.response(201, NewCredentialSchema)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Create a credential; its secret is in this response and nowhere else."""
+        require_admin()
+        try:
+            credential, secret = _store().create(
+                body["role"], username=body.get("username"), name=body["name"]
+            )
+        except ValueError as exc:
+            abort(400, message=str(exc))
+        return {**vars(credential), "secret": secret}
+
+
+@blp.route("/credentials/<string:key>")
+class CredentialItem(MethodView):
+    """One credential (admin only)."""
+
+    @blp.response(200, CredentialSchema)
+    def get(self, key: str) -> Credential:
+        """Read one credential."""
+        require_admin()
+        return _store().get(key)
+
+    @blp.response(200, CredentialSchema)
+    def delete(self, key: str) -> Credential:
+        """Revoke a credential: it stays listed and no longer authenticates."""
+        require_admin()
+        return _store().revoke(key)
+
+
+@blp.route("/me")
+class Me(MethodView):
+    """The credential making the request."""
+
+    @blp.response(200, CredentialSchema)
+    def get(self) -> Credential:
+        """Tell which credential (and so which role and user) this request uses."""
+        return current_credential()

@@ -1,0 +1,92 @@
+"""Store errors as HTTP errors, in one place, all in flask-smorest's JSON shape.
+
+Every error body is ``{"code", "status", "message", "errors"?}``. Handlers
+*return* the response built by ``Api.handle_http_exception``: raising or
+calling ``abort()`` inside an error handler would give the client a 500.
+"""
+
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+from werkzeug.exceptions import (
+    Forbidden,
+    HTTPException,
+    InternalServerError,
+    NotFound,
+)
+from werkzeug.exceptions import (
+    ServiceUnavailable as HTTPServiceUnavailable,
+)
+
+from lrs.exceptions import DoesNotExist, PermissionDenied, ServiceUnavailable, UserStateError
+
+RETRY_AFTER_SECONDS = 5
+
+_LOCATIONS = {"query": "query parameter", "json": "body field", "headers": "header"}
+
+
+def _describe(errors: Any, path: str = "") -> list[str]:
+    """Flatten marshmallow's nested error messages into 'where: what' lines."""
+    if isinstance(errors, dict):
+        lines = []
+        for name, value in errors.items():
+            lines.extend(_describe(value, f"{path}.{name}" if path else str(name)))
+        return lines
+    if isinstance(errors, list) and all(isinstance(item, str) for item in errors):
+        location, _, field = path.partition(".")
+        where = _LOCATIONS.get(location, location)
+        if field in ("", "_schema"):
+            return (
+                [f"request body: {' '.join(errors)}"] if location == "json" else [" ".join(errors)]
+            )
+        return [f"{where} {field!r}: {' '.join(errors)}"]
+    return [f"{path}: {errors}"]
+
+
+class LrsApi(Api):
+    """flask-smorest's Api, whose error bodies always carry a ``message``."""
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        """Build the JSON error body; name the invalid parameters in ``message``."""
+        payload, status, headers = super().handle_http_exception(error)
+        if "message" not in payload:
+            described = _describe(payload.get("errors") or {})
+            payload["message"] = "; ".join(described) if described else error.description
+        return payload, status, headers
+
+
+def _respond(
+    api: Api, error: HTTPException, message: str, headers: dict[str, str] | None = None
+) -> Any:
+    error.data = {"message": message}  # type: ignore[attr-defined]
+    if headers:
+        error.data["headers"] = headers  # type: ignore[attr-defined]
+    return api.handle_http_exception(error)
+
+
+def register_error_handlers(app: Flask, api: Api) -> None:
+    """Map the store's exceptions to 404, 403, 503 (with ``Retry-After``) and 500."""
+
+    @app.errorhandler(DoesNotExist)
+    def not_found(exc: DoesNotExist) -> Any:
+        return _respond(api, NotFound(), str(exc) or "not found")
+
+    @app.errorhandler(PermissionDenied)
+    def forbidden(exc: PermissionDenied) -> Any:
+        return _respond(api, Forbidden(), str(exc) or "these credentials may not do this")
+
+    @app.errorhandler(ServiceUnavailable)
+    def unavailable(exc: ServiceUnavailable) -> Any:
+        app.logger.warning("store unavailable: %s", exc)
+        return _respond(
+            api,
+            HTTPServiceUnavailable(),
+            "the store is unavailable; nothing was written; retry later",
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    @app.errorhandler(UserStateError)
+    def store_error(exc: UserStateError) -> Any:
+        app.logger.error("store error: %s", exc)
+        return _respond(api, InternalServerError(), "the store refused the operation")

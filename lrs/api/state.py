@@ -1,0 +1,286 @@
+"""Learner state over HTTP: ``/api/v1/state``, everything the client library does.
+
+Block keys may hold any character (``/``, ``:``, ``+``, ``@``, spaces, unicode),
+so they never appear in the path: one block is named by the query parameters
+``username``, ``block`` and ``scope``, and batches carry their keys in a JSON body.
+"""
+
+import hashlib
+from typing import Any
+
+import orjson
+from flask import Response, current_app, request
+from flask.views import MethodView
+from flask_smorest import abort
+
+from lrs.api.auth import require_course_access, require_user_access
+from lrs.api.blueprint import Blueprint
+from lrs.api.pagination import paginate
+from lrs.api.schemas.state import (
+    BlockDeleteQueryArgsSchema,
+    BlockGetQueryArgsSchema,
+    BlockQueryArgsSchema,
+    BlocksSchema,
+    BlockStateSchema,
+    ByBlockQueryArgsSchema,
+    ByCourseQueryArgsSchema,
+    HistoryQueryArgsSchema,
+    SetManySchema,
+    StateListSchema,
+    StateSchema,
+)
+from lrs.clients.base import LocatedKey, UserState, UserStateClient, block_location
+from lrs.exceptions import DoesNotExist
+
+blp = Blueprint(
+    "state",
+    __name__,
+    url_prefix="/api/v1/state",
+    description="Per-block learner state, its history, and whole-block or whole-course reads.",
+)
+
+
+def _client() -> UserStateClient:
+    client: UserStateClient = current_app.extensions["lrs"].state
+    return client
+
+
+def _as_json(result: UserState) -> dict[str, Any]:
+    return {
+        "username": result.username,
+        "block": str(result.block_key),
+        "scope": result.scope.value,
+        "state": result.state,
+        "updated": result.updated,
+    }
+
+
+def _etag(result: UserState) -> str:
+    """A strong validator of a block's whole state: it changes with every write."""
+    body = (
+        orjson.dumps(result.state, option=orjson.OPT_SORT_KEYS)
+        + result.updated.isoformat().encode()
+    )
+    return hashlib.sha256(body).hexdigest()[:32]
+
+
+def _current(args: dict[str, Any]) -> UserState | None:
+    try:
+        return _client().get(args["username"], args["block"], args["scope"])
+    except DoesNotExist:
+        return None
+
+
+def _check_preconditions(current: UserState | None) -> None:
+    """Honour ``If-Match`` and ``If-None-Match`` on a write (RFC 9110 section 13)."""
+    etag = None if current is None else _etag(current)
+    if "If-Match" in request.headers:
+        if_match = request.if_match
+        if etag is None or not (if_match.star_tag or if_match.contains(etag)):
+            abort(412, message="If-Match does not match the block's current ETag")
+    if "If-None-Match" in request.headers:
+        if_none_match = request.if_none_match
+        if etag is not None and (if_none_match.star_tag or if_none_match.contains(etag)):
+            abort(412, message="If-None-Match: the block exists (or matches)")
+
+
+def _write(call: Any, *args: Any, **kwargs: Any) -> None:
+    """Run a client write, turning its refusals of the data into 400."""
+    try:
+        call(*args, **kwargs)
+    except (TypeError, ValueError) as exc:
+        abort(400, message=str(exc))
+
+
+def _respond_with_state(args: dict[str, Any]) -> Any:
+    result = _client().get(args["username"], args["block"], args["scope"])
+    return _as_json(result), {"ETag": f'"{_etag(result)}"'}
+
+
+@blp.route("")
+class BlockState(MethodView):
+    """One block of one learner."""
+
+    @blp.arguments(BlockGetQueryArgsSchema, location="query")
+    @blp.response(200, BlockStateSchema)
+    @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
+    @blp.alt_response(404, description="The block has no state")
+    def get(self, args: dict[str, Any]) -> Any:
+        """Read one block's state.
+
+        Returns the block's fields (only those named by ``fields``, when given),
+        the time of the last write, and an ``ETag`` for conditional requests.
+        """
+        require_user_access(args["username"], [args["block"]], write=False)
+        result = _client().get(args["username"], args["block"], args["scope"])
+        etag = _etag(result)
+        if request.if_none_match.contains(etag):
+            response = Response(status=304)
+            response.set_etag(etag)
+            return response
+        body = _as_json(result)
+        names = args.get("fields_")
+        if names is not None:
+            body["state"] = {k: v for k, v in (result.state or {}).items() if k in names}
+        return body, {"ETag": f'"{etag}"'}
+
+    @blp.arguments(StateSchema, location="json")
+    @blp.arguments(BlockQueryArgsSchema, location="query")
+    @blp.response(200, BlockStateSchema)
+    @blp.alt_response(412, description="A precondition (If-Match, If-None-Match) failed")
+    def patch(self, state: dict[str, Any], args: dict[str, Any]) -> Any:
+        """Overlay fields on one block's state.
+
+        The body is a JSON object of the fields to set; the block's other
+        fields stay. Honours ``If-Match`` and ``If-None-Match: *`` (create only).
+        """
+        require_user_access(args["username"], [args["block"]], write=True)
+        if "If-Match" in request.headers or "If-None-Match" in request.headers:
+            _check_preconditions(_current(args))
+        _write(_client().set, args["username"], args["block"], state, args["scope"])
+        return _respond_with_state(args)
+
+    @blp.arguments(StateSchema, location="json")
+    @blp.arguments(BlockQueryArgsSchema, location="query")
+    @blp.response(200, BlockStateSchema)
+    @blp.alt_response(204, description="The new state is empty: the block was deleted")
+    @blp.alt_response(412, description="A precondition (If-Match, If-None-Match) failed")
+    def put(self, state: dict[str, Any], args: dict[str, Any]) -> Any:
+        """Replace one block's state.
+
+        Fields missing from the body are deleted, then the body's fields are
+        set: two changes, so the history shows both. An empty object deletes
+        the block.
+        """
+        require_user_access(args["username"], [args["block"]], write=True)
+        current = _current(args)
+        _check_preconditions(current)
+        client = _client()
+        stale = (
+            []
+            if current is None or current.state is None
+            else [name for name in current.state if name not in state]
+        )
+        if stale:
+            _write(client.delete, args["username"], args["block"], args["scope"], stale)
+        if not state:
+            return Response(status=204)
+        _write(client.set, args["username"], args["block"], state, args["scope"])
+        return _respond_with_state(args)
+
+    @blp.arguments(BlockDeleteQueryArgsSchema, location="query")
+    @blp.response(204)
+    @blp.alt_response(412, description="A precondition (If-Match) failed")
+    def delete(self, args: dict[str, Any]) -> None:
+        """Delete one block's state, or only the fields named by ``fields``.
+
+        Deleting what is not stored is not an error.
+        """
+        require_user_access(args["username"], [args["block"]], write=True)
+        if "If-Match" in request.headers or "If-None-Match" in request.headers:
+            _check_preconditions(_current(args))
+        _write(
+            _client().delete, args["username"], args["block"], args["scope"], args.get("fields_")
+        )
+
+
+@blp.route("/get-many")
+class GetMany(MethodView):
+    """Several blocks of one learner."""
+
+    @blp.arguments(BlocksSchema, location="json")
+    @blp.response(200, StateListSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Read several blocks of one learner in one request.
+
+        Results come in the order asked; blocks without state are left out.
+        """
+        require_user_access(body["username"], body["blocks"], write=False)
+        results = _client().get_many(
+            body["username"], body["blocks"], body["scope"], body["fields_"]
+        )
+        return {"results": [_as_json(result) for result in results]}
+
+
+@blp.route("/set-many")
+class SetMany(MethodView):
+    """New fields for several blocks of one learner."""
+
+    @blp.arguments(SetManySchema, location="json")
+    @blp.response(204)
+    def post(self, body: dict[str, Any]) -> None:
+        """Overlay fields on several blocks of one learner, all or nothing."""
+        require_user_access(body["username"], body["states"], write=True)
+        locations = body["locations"]
+        states = {
+            (
+                LocatedKey(block, locations[block]["course"], locations[block]["block_type"])
+                if block in locations
+                else block
+            ): state
+            for block, state in body["states"].items()
+        }
+        _write(_client().set_many, body["username"], states, body["scope"])
+
+
+@blp.route("/delete-many")
+class DeleteMany(MethodView):
+    """Deletion of several blocks of one learner."""
+
+    @blp.arguments(BlocksSchema, location="json")
+    @blp.response(204)
+    def post(self, body: dict[str, Any]) -> None:
+        """Delete several blocks of one learner, or only some of their fields."""
+        require_user_access(body["username"], body["blocks"], write=True)
+        _write(
+            _client().delete_many, body["username"], body["blocks"], body["scope"], body["fields_"]
+        )
+
+
+@blp.route("/history")
+class History(MethodView):
+    """The history of one block."""
+
+    @blp.arguments(HistoryQueryArgsSchema, location="query")
+    @blp.response(200, BlockStateSchema(many=True))
+    @blp.alt_response(404, description="The block never had state")
+    def get(self, args: dict[str, Any]) -> Any:
+        """Read one block's history, newest first, a page at a time.
+
+        Each entry is the block's full state after one write (``null`` after a
+        deletion). ``X-Pagination`` tells the page and the next one.
+        """
+        require_user_access(args["username"], [args["block"]], write=False)
+        history = _client().get_history(args["username"], args["block"], args["scope"])
+        page, headers = paginate(history, args["page"], args["page_size"])
+        return [_as_json(result) for result in page], headers
+
+
+@blp.route("/by-block")
+class ByBlock(MethodView):
+    """Every learner's state in one block."""
+
+    @blp.arguments(ByBlockQueryArgsSchema, location="query")
+    @blp.response(200, BlockStateSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """Read every learner's state in one block, by username, a page at a time."""
+        require_course_access(block_location(args["block"])[0])
+        states = _client().iter_all_for_block(args["block"], args["scope"])
+        page, headers = paginate(states, args["page"], args["page_size"])
+        return [_as_json(result) for result in page], headers
+
+
+@blp.route("/by-course")
+class ByCourse(MethodView):
+    """Every state in one course."""
+
+    @blp.arguments(ByCourseQueryArgsSchema, location="query")
+    @blp.response(200, BlockStateSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """Read every state in a course, optionally of one block type, a page at a time."""
+        require_course_access(args["course"])
+        states = _client().iter_all_for_course(
+            args["course"], args.get("block_type"), args["scope"]
+        )
+        page, headers = paginate(states, args["page"], args["page_size"])
+        return [_as_json(result) for result in page], headers

@@ -1,0 +1,203 @@
+"""API credentials: key/secret pairs for HTTP Basic auth, each with a role.
+
+Secrets are random tokens with 256 bits of entropy, so a fast SHA-256 digest
+is as safe to store as a slow password hash would be (there is nothing to
+guess), and it keeps authentication cheap on every request. Digests are
+compared in constant time.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from lrs.clock import default_clock, from_us
+from lrs.closeable import Closeable
+from lrs.exceptions import DoesNotExist
+
+
+class Role(StrEnum):
+    """What a credential may do.
+
+    - ``admin``: everything, including managing credentials.
+    - ``service``: an application (an LMS, a courseware plugin): any learner's data.
+    - ``coach``: reads the data of learners in courses where its user is coach or staff.
+    - ``learner``: its own data only.
+    """
+
+    admin = "admin"
+    service = "service"
+    coach = "coach"
+    learner = "learner"
+
+
+# Roles that act for one user, and so must name it.
+USER_ROLES = (Role.coach, Role.learner)
+
+_KEY = re.compile(r"^[A-Za-z0-9_\-]{8,128}$")
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A credential as stored, without its secret."""
+
+    key: str
+    role: Role
+    username: str | None
+    name: str
+    created: datetime
+    revoked: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether the credential still authenticates."""
+        return self.revoked is None
+
+
+def digest(secret: str) -> str:
+    """Return the hex SHA-256 digest under which a secret is stored."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# Compared against when a key is unknown, so that an unknown key and a wrong
+# secret take the same time.
+_DUMMY_DIGEST = digest(secrets.token_urlsafe(32))
+
+
+class CredentialStore(Closeable, ABC):
+    """Stores credentials; the secret itself is never stored, only its digest."""
+
+    def create(
+        self,
+        role: Role | str,
+        *,
+        username: str | None = None,
+        name: str = "",
+        key: str | None = None,
+        secret: str | None = None,
+    ) -> tuple[Credential, str]:
+        """Create a credential and return it with its secret (shown only now).
+
+        Args:
+            role: what it may do.
+            username: the user it acts for; required for ``coach`` and ``learner``.
+            name: a label for people ("moodle production").
+            key: the key to use (default: a new random one).
+            secret: the secret to use (default: a new random one, 256 bits).
+
+        Raises:
+            ValueError: the role is unknown, a user role lacks a username, the
+                key or secret is malformed, or the key exists already.
+        """
+        role = _check_role(role)
+        if role in USER_ROLES and not username:
+            raise ValueError(f"a {role} credential needs the username it acts for")
+        if username is not None and (not isinstance(username, str) or not username):
+            raise ValueError(f"username must be a non-empty string, not {username!r}")
+        if not isinstance(name, str) or len(name) > 200:
+            raise ValueError("name must be a string of at most 200 characters")
+        key = secrets.token_urlsafe(12) if key is None else key
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise ValueError("key must be 8 to 128 letters, digits, '-' or '_'")
+        secret = secrets.token_urlsafe(32) if secret is None else secret
+        if not isinstance(secret, str) or len(secret) < 16:
+            raise ValueError("secret must be a string of at least 16 characters")
+        credential = Credential(key, role, username, name, _now())
+        self._insert(credential, digest(secret))
+        return credential, secret
+
+    def ensure(
+        self, key: str, secret: str, role: Role | str = Role.admin, name: str = ""
+    ) -> Credential:
+        """Make sure a credential with exactly this key and secret exists and is active.
+
+        For automation: ``LRS_ADMIN_KEY``/``LRS_ADMIN_SECRET`` become an admin
+        credential this way at every start-up. An existing credential with
+        that key gets this secret and role.
+        """
+        existing = self._find(key)
+        if existing is not None:
+            credential, stored_digest = existing
+            role = _check_role(role)
+            if (
+                credential.active
+                and credential.role == role
+                and hmac.compare_digest(stored_digest, digest(secret))
+            ):
+                return credential
+            self.delete(key)
+        return self.create(role, name=name, key=key, secret=secret)[0]
+
+    def authenticate(self, key: str, secret: str) -> Credential | None:
+        """Return the active credential that ``key`` and ``secret`` prove, or ``None``."""
+        found = self._find(key) if _KEY.match(key) else None
+        stored = _DUMMY_DIGEST if found is None else found[1]
+        matches = hmac.compare_digest(stored, digest(secret))
+        if found is None or not matches or not found[0].active:
+            return None
+        return found[0]
+
+    def get(self, key: str) -> Credential:
+        """Return the credential with this key.
+
+        Raises:
+            DoesNotExist: there is none.
+        """
+        found = self._find(key)
+        if found is None:
+            raise DoesNotExist(f"no credential with key {key!r}")
+        return found[0]
+
+    def revoke(self, key: str) -> Credential:
+        """Revoke a credential: it stays listed, and no longer authenticates.
+
+        Raises:
+            DoesNotExist: there is no credential with this key.
+        """
+        credential = self.get(key)
+        if not credential.active:
+            return credential
+        revoked = replace(credential, revoked=_now())
+        self._update(revoked)
+        return revoked
+
+    @abstractmethod
+    def list(self, include_revoked: bool = False) -> list[Credential]:
+        """Return the credentials, oldest first."""
+
+    @abstractmethod
+    def count(self) -> int:
+        """Return how many credentials exist, revoked ones included."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove a credential entirely (``revoke`` keeps it on record)."""
+
+    @abstractmethod
+    def _insert(self, credential: Credential, secret_digest: str) -> None:
+        """Store a new credential; ``ValueError`` if the key exists."""
+
+    @abstractmethod
+    def _find(self, key: str) -> tuple[Credential, str] | None:
+        """Return a credential and its secret's digest, or ``None``."""
+
+    @abstractmethod
+    def _update(self, credential: Credential) -> None:
+        """Store changed fields of an existing credential (its digest stays)."""
+
+
+def _now() -> datetime:
+    # Milliseconds, which every store (BSON dates) keeps exactly.
+    return from_us(default_clock.now_us() // 1000 * 1000)
+
+
+def _check_role(role: object) -> Role:
+    for member in Role:
+        if member.value == role:
+            return member
+    known = ", ".join(Role)
+    raise ValueError(f"unknown role {role!r}; known roles: {known}")

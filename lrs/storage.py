@@ -1,0 +1,59 @@
+"""Every store the server needs, opened from one storage URL."""
+
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from lrs.clients.base import UserStateClient
+from lrs.clients.factory import SCHEMES, connect
+from lrs.clients.mongo import MongoUserStateClient
+from lrs.closeable import Closeable
+from lrs.credentials.base import CredentialStore
+from lrs.credentials.memory import MemoryCredentialStore
+from lrs.credentials.mongo import MongoCredentialStore
+from lrs.history.factory import open_history
+from lrs.mongo import open_database
+
+
+@dataclass
+class Storage(Closeable):
+    """The server's stores: learner state (with its history) and credentials.
+
+    Tests build one from ready stores; ``open_storage`` builds one from a URL.
+    """
+
+    state: UserStateClient
+    credentials: CredentialStore = field(default_factory=MemoryCredentialStore)
+
+    def close(self) -> None:
+        """Close every store."""
+        self.state.close()
+        self.credentials.close()
+
+
+def open_storage(url: str = "memory://", history_url: str | None = None) -> Storage:
+    """Open every store at ``url`` (see ``lrs.clients.connect`` for the URLs).
+
+    The MongoDB stores share one driver client. A ``mongomock://`` URL without
+    a database name gets one fresh database for all the stores, as a real
+    server's stores share theirs.
+
+    Raises:
+        ValueError: the URL's scheme is unknown.
+        ServiceUnavailable: the store cannot be reached.
+    """
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https"):
+        raise ValueError(f"a server cannot store its data on another server ({url!r})")
+    if parts.scheme not in SCHEMES or parts.scheme == "memory":
+        return Storage(connect(url, history_url=history_url), MemoryCredentialStore())
+    if parts.scheme == "mongomock" and not (parts.netloc or parts.path.strip("/")):
+        url = f"mongomock://local/{uuid.uuid4().hex}"
+    client, database = open_database(url)
+    try:
+        history = None if history_url is None else open_history(history_url)
+        state = MongoUserStateClient(client, database.name, history=history, close_client=True)
+        return Storage(state, MongoCredentialStore(database))
+    except BaseException:
+        client.close()
+        raise

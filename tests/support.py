@@ -1,0 +1,48 @@
+"""Helpers shared by the API and remote-client tests."""
+
+import base64
+import threading
+
+from werkzeug.serving import make_server
+
+from lrs.api import create_app
+from lrs.clients import MemoryUserStateClient
+from lrs.credentials import MemoryCredentialStore
+from lrs.storage import Storage
+
+ADMIN = ("test-admin-key", "test-admin-secret-0123456789")
+
+
+def basic(key: str, secret: str) -> dict[str, str]:
+    """The Authorization header of a credential."""
+    token = base64.b64encode(f"{key}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def make_app(storage=None, **config):
+    """An app on fresh memory stores (or ``storage``) with the ADMIN credential."""
+    storage = storage or Storage(MemoryUserStateClient(), MemoryCredentialStore())
+    settings = {"TESTING": True, "ADMIN_KEY": ADMIN[0], "ADMIN_SECRET": ADMIN[1], **config}
+    return create_app(settings, storage=storage)
+
+
+class LiveServer:
+    """A server on 127.0.0.1, run by a thread, that serves whichever app it is given.
+
+    One server serves a whole test session; each test sets ``app`` to its own.
+    """
+
+    def __init__(self):
+        self.app = None
+        self.server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _dispatch(self, environ, start_response):
+        return self.app(environ, start_response)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
