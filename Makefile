@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: test check bench clean
+.PHONY: test check bench run clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ check: $(DEV_STAMP)
 	$(BIN)/ruff format --check lrs tests benchmarks wsgi.py
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The server on 127.0.0.1:8000 with the embedded default storage (memory://).
+run: $(STAMP)
+	$(BIN)/lrs serve
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_state_client.py

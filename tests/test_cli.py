@@ -3,6 +3,7 @@ from click.testing import CliRunner
 from lrs import __version__
 from lrs.cli import main
 from lrs.clients import connect
+from lrs.storage import open_storage
 from lrs.testing import block, user
 
 
@@ -49,5 +50,35 @@ def test_prune_refuses_bad_limits_and_urls():
     assert result.exit_code == 1
     assert "unknown history URL scheme" in result.output
     result = run("history", "prune", "--history-url", "memory://", "--keep-last", "1")
+    assert result.exit_code == 2
+    assert "memory://" in result.output
+
+
+def test_credentials_create_list_revoke():
+    url = "mongomock://localhost/cli_credentials_test"
+    result = run("credentials", "create", "--role", "service", "--name", "lms", "--storage", url)
+    assert result.exit_code == 0, result.output
+    key = result.output.split("key:")[1].split()[0]
+    secret = result.output.split("secret:")[1].split()[0]
+    stores = open_storage(url)
+    assert stores.credentials.authenticate(key, secret).name == "lms"
+    listed = run("credentials", "list", "--storage", url)
+    assert key in listed.output and "active" in listed.output
+    assert run("credentials", "revoke", key, "--storage", url).exit_code == 0
+    assert stores.credentials.authenticate(key, secret) is None
+    assert key not in run("credentials", "list", "--storage", url).output
+    assert "revoked" in run("credentials", "list", "--all", "--storage", url).output
+
+
+def test_credentials_refuse_bad_input():
+    url = "mongomock://localhost/cli_credentials_bad"
+    result = run("credentials", "create", "--role", "learner", "--storage", url)
+    assert result.exit_code == 1
+    assert "username" in result.output
+    assert run("credentials", "create", "--role", "root", "--storage", url).exit_code == 2
+    result = run("credentials", "revoke", "no-such-key-1", "--storage", url)
+    assert result.exit_code == 1
+    assert "no credential" in result.output
+    result = run("credentials", "list", "--storage", "memory://")
     assert result.exit_code == 2
     assert "memory://" in result.output

@@ -15,9 +15,13 @@ from marshmallow import fields, validate
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+# Far beyond any real stream, and small enough that the offset stays an index.
+MAX_PAGE = 10**9
 
 page_field = fields.Integer(
-    load_default=1, validate=validate.Range(min=1), metadata={"description": "Page number, from 1."}
+    load_default=1,
+    validate=validate.Range(min=1, max=MAX_PAGE),
+    metadata={"description": "Page number, from 1."},
 )
 page_size_field = fields.Integer(
     load_default=DEFAULT_PAGE_SIZE,
