@@ -33,15 +33,15 @@ def _store() -> CredentialStore:
 class Credentials(MethodView):
     """All credentials (admin only)."""
 
-    @blp.arguments(CredentialListQueryArgsSchema, location="query")
+    @blp.arguments(CredentialListQueryArgsSchema(), location="query")
     @blp.response(200, CredentialSchema(many=True))
     def get(self, args: dict[str, Any]) -> list[Credential]:
         """List credentials, oldest first (revoked ones only when asked)."""
         require_admin()
         return _store().list(include_revoked=args["include_revoked"])
 
-    @blp.arguments(CredentialCreateSchema, location="json")
-    @blp.response(201, NewCredentialSchema)
+    @blp.arguments(CredentialCreateSchema(), location="json")
+    @blp.response(201, NewCredentialSchema())
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a credential; its secret is in this response and nowhere else."""
         require_admin()
@@ -58,13 +58,13 @@ class Credentials(MethodView):
 class CredentialItem(MethodView):
     """One credential (admin only)."""
 
-    @blp.response(200, CredentialSchema)
+    @blp.response(200, CredentialSchema())
     def get(self, key: str) -> Credential:
         """Read one credential."""
         require_admin()
         return _store().get(key)
 
-    @blp.response(200, CredentialSchema)
+    @blp.response(200, CredentialSchema())
     def delete(self, key: str) -> Credential:
         """Revoke a credential: it stays listed and no longer authenticates."""
         require_admin()
@@ -75,7 +75,7 @@ class CredentialItem(MethodView):
 class Me(MethodView):
     """The credential making the request."""
 
-    @blp.response(200, CredentialSchema)
+    @blp.response(200, CredentialSchema())
     def get(self) -> Credential:
         """Tell which credential (and so which role and user) this request uses."""
         return current_credential()

@@ -101,8 +101,8 @@ def _respond_with_state(args: dict[str, Any]) -> Any:
 class BlockState(MethodView):
     """One block of one learner."""
 
-    @blp.arguments(BlockGetQueryArgsSchema, location="query")
-    @blp.response(200, BlockStateSchema)
+    @blp.arguments(BlockGetQueryArgsSchema(), location="query")
+    @blp.response(200, BlockStateSchema())
     @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
     @blp.alt_response(404, description="The block has no state")
     def get(self, args: dict[str, Any]) -> Any:
@@ -124,9 +124,9 @@ class BlockState(MethodView):
             body["state"] = {k: v for k, v in (result.state or {}).items() if k in names}
         return body, {"ETag": f'"{etag}"'}
 
-    @blp.arguments(StateSchema, location="json")
-    @blp.arguments(BlockQueryArgsSchema, location="query")
-    @blp.response(200, BlockStateSchema)
+    @blp.arguments(StateSchema(), location="json")
+    @blp.arguments(BlockQueryArgsSchema(), location="query")
+    @blp.response(200, BlockStateSchema())
     @blp.alt_response(412, description="A precondition (If-Match, If-None-Match) failed")
     def patch(self, state: dict[str, Any], args: dict[str, Any]) -> Any:
         """Overlay fields on one block's state.
@@ -140,9 +140,9 @@ class BlockState(MethodView):
         _write(_client().set, args["username"], args["block"], state, args["scope"])
         return _respond_with_state(args)
 
-    @blp.arguments(StateSchema, location="json")
-    @blp.arguments(BlockQueryArgsSchema, location="query")
-    @blp.response(200, BlockStateSchema)
+    @blp.arguments(StateSchema(), location="json")
+    @blp.arguments(BlockQueryArgsSchema(), location="query")
+    @blp.response(200, BlockStateSchema())
     @blp.alt_response(204, description="The new state is empty: the block was deleted")
     @blp.alt_response(412, description="A precondition (If-Match, If-None-Match) failed")
     def put(self, state: dict[str, Any], args: dict[str, Any]) -> Any:
@@ -168,7 +168,7 @@ class BlockState(MethodView):
         _write(client.set, args["username"], args["block"], state, args["scope"])
         return _respond_with_state(args)
 
-    @blp.arguments(BlockDeleteQueryArgsSchema, location="query")
+    @blp.arguments(BlockDeleteQueryArgsSchema(), location="query")
     @blp.response(204)
     @blp.alt_response(412, description="A precondition (If-Match) failed")
     def delete(self, args: dict[str, Any]) -> None:
@@ -188,8 +188,8 @@ class BlockState(MethodView):
 class GetMany(MethodView):
     """Several blocks of one learner."""
 
-    @blp.arguments(BlocksSchema, location="json")
-    @blp.response(200, StateListSchema)
+    @blp.arguments(BlocksSchema(), location="json")
+    @blp.response(200, StateListSchema())
     def post(self, body: dict[str, Any]) -> Any:
         """Read several blocks of one learner in one request.
 
@@ -206,7 +206,7 @@ class GetMany(MethodView):
 class SetMany(MethodView):
     """New fields for several blocks of one learner."""
 
-    @blp.arguments(SetManySchema, location="json")
+    @blp.arguments(SetManySchema(), location="json")
     @blp.response(204)
     def post(self, body: dict[str, Any]) -> None:
         """Overlay fields on several blocks of one learner, all or nothing."""
@@ -227,7 +227,7 @@ class SetMany(MethodView):
 class DeleteMany(MethodView):
     """Deletion of several blocks of one learner."""
 
-    @blp.arguments(BlocksSchema, location="json")
+    @blp.arguments(BlocksSchema(), location="json")
     @blp.response(204)
     def post(self, body: dict[str, Any]) -> None:
         """Delete several blocks of one learner, or only some of their fields."""
@@ -241,7 +241,7 @@ class DeleteMany(MethodView):
 class History(MethodView):
     """The history of one block."""
 
-    @blp.arguments(HistoryQueryArgsSchema, location="query")
+    @blp.arguments(HistoryQueryArgsSchema(), location="query")
     @blp.response(200, BlockStateSchema(many=True))
     @blp.alt_response(404, description="The block never had state")
     def get(self, args: dict[str, Any]) -> Any:
@@ -260,7 +260,7 @@ class History(MethodView):
 class ByBlock(MethodView):
     """Every learner's state in one block."""
 
-    @blp.arguments(ByBlockQueryArgsSchema, location="query")
+    @blp.arguments(ByBlockQueryArgsSchema(), location="query")
     @blp.response(200, BlockStateSchema(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """Read every learner's state in one block, by username, a page at a time."""
@@ -274,7 +274,7 @@ class ByBlock(MethodView):
 class ByCourse(MethodView):
     """Every state in one course."""
 
-    @blp.arguments(ByCourseQueryArgsSchema, location="query")
+    @blp.arguments(ByCourseQueryArgsSchema(), location="query")
     @blp.response(200, BlockStateSchema(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """Read every state in a course, optionally of one block type, a page at a time."""
