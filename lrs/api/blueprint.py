@@ -53,8 +53,15 @@ class StrictParser(FlaskParser):
         abort(400, message=f"the request body is not valid JSON: {reason}")
 
 
+class NoQueryArgsSchema(ma.Schema):
+    """For endpoints that take no query parameters: any one given is refused."""
+
+
 class Blueprint(flask_smorest.Blueprint):
     """A flask-smorest Blueprint with this project's ``StrictParser``."""
 
     ARGUMENTS_PARSER = StrictParser()
-    PAGINATION_ARGUMENTS_PARSER = StrictParser(unknown=ma.EXCLUDE)
+
+    def no_query_args(self) -> Any:
+        """Refuse query parameters on an endpoint that takes none (400)."""
+        return self.arguments(NoQueryArgsSchema(), location="query", as_kwargs=True)

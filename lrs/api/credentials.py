@@ -41,6 +41,7 @@ class Credentials(MethodView):
         return _store().list(include_revoked=args["include_revoked"])
 
     @blp.arguments(CredentialCreateSchema(), location="json")
+    @blp.no_query_args()
     @blp.response(201, NewCredentialSchema())
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a credential; its secret is in this response and nowhere else."""
@@ -58,12 +59,14 @@ class Credentials(MethodView):
 class CredentialItem(MethodView):
     """One credential (admin only)."""
 
+    @blp.no_query_args()
     @blp.response(200, CredentialSchema())
     def get(self, key: str) -> Credential:
         """Read one credential."""
         require_admin()
         return _store().get(key)
 
+    @blp.no_query_args()
     @blp.response(200, CredentialSchema())
     def delete(self, key: str) -> Credential:
         """Revoke a credential: it stays listed and no longer authenticates."""
@@ -75,6 +78,7 @@ class CredentialItem(MethodView):
 class Me(MethodView):
     """The credential making the request."""
 
+    @blp.no_query_args()
     @blp.response(200, CredentialSchema())
     def get(self) -> Credential:
         """Tell which credential (and so which role and user) this request uses."""

@@ -189,6 +189,7 @@ class GetMany(MethodView):
     """Several blocks of one learner."""
 
     @blp.arguments(BlocksSchema(), location="json")
+    @blp.no_query_args()
     @blp.response(200, StateListSchema())
     def post(self, body: dict[str, Any]) -> Any:
         """Read several blocks of one learner in one request.
@@ -207,6 +208,7 @@ class SetMany(MethodView):
     """New fields for several blocks of one learner."""
 
     @blp.arguments(SetManySchema(), location="json")
+    @blp.no_query_args()
     @blp.response(204)
     def post(self, body: dict[str, Any]) -> None:
         """Overlay fields on several blocks of one learner, all or nothing."""
@@ -228,6 +230,7 @@ class DeleteMany(MethodView):
     """Deletion of several blocks of one learner."""
 
     @blp.arguments(BlocksSchema(), location="json")
+    @blp.no_query_args()
     @blp.response(204)
     def post(self, body: dict[str, Any]) -> None:
         """Delete several blocks of one learner, or only some of their fields."""

@@ -86,6 +86,14 @@ CASES = [
     ),
     pytest.param(
         "post",
+        f"{URL}/set-many",
+        {"dry_run": "1"},
+        b'{"username": "learner0", "states": {"b": {"a": 1}}}',
+        JSON,
+        id="set-many-unknown-query-parameter",
+    ),
+    pytest.param(
+        "post",
         f"{URL}/get-many",
         None,
         b'{"username": "learner0", "blocks": "b"}',

@@ -2,7 +2,9 @@ import json
 
 import pytest
 
+from lrs.api import create_app
 from lrs.testing import COURSE, block, user
+from tests.support import ADMIN, basic
 
 URL = "/api/v1/state"
 
@@ -208,3 +210,23 @@ class TestDocs:
 
     def test_health(self, http):
         assert http.get("/health").json == {"status": "ok"}
+
+
+def test_the_server_runs_on_mongo_storage():
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "STORAGE_URL": "mongomock://",
+            "ADMIN_KEY": ADMIN[0],
+            "ADMIN_SECRET": ADMIN[1],
+        }
+    )
+    http, admin = app.test_client(), basic(*ADMIN)
+    response = http.patch(URL, query_string=one(), json={"a.b": {"$c": 1}}, headers=admin)
+    assert response.status_code == 200
+    assert http.get(URL, query_string=one(), headers=admin).json["state"] == {"a.b": {"$c": 1}}
+    created = http.post("/api/v1/credentials", json={"role": "service"}, headers=admin).json
+    me = http.get("/api/v1/me", headers=basic(created["key"], created["secret"]))
+    assert me.json["role"] == "service"
+    assert http.get("/health").status_code == 200
