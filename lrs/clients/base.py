@@ -104,6 +104,14 @@ class LocatedKey(str):
         return key
 
 
+def distinct_keys(block_keys: Iterable[BlockKey]) -> dict[str, BlockKey]:
+    """Map each distinct block id to the caller's first key object for it, in order."""
+    keys: dict[str, BlockKey] = {}
+    for key in block_keys:
+        keys.setdefault(str(key), key)
+    return keys
+
+
 def check_username(username: object) -> str:
     """Return ``username`` if it is a non-empty string.
 

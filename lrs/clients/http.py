@@ -22,6 +22,7 @@ from lrs.clients.base import (
     check_batch_size,
     check_fields,
     check_username,
+    distinct_keys,
 )
 from lrs.clients.values import encode_state
 from lrs.exceptions import DoesNotExist, PermissionDenied, ServiceUnavailable, UserStateError
@@ -107,9 +108,7 @@ class HttpUserStateClient(UserStateClient):
         check_username(username)
         scope = Scope.coerce(scope)
         names = check_fields(fields)
-        keys: dict[str, BlockKey] = {}
-        for key in block_keys:
-            keys.setdefault(str(key), key)
+        keys = distinct_keys(block_keys)
         if not keys:
             return iter(())
         body = {"username": username, "scope": scope.value, "blocks": list(keys), "fields": names}
@@ -154,7 +153,7 @@ class HttpUserStateClient(UserStateClient):
         check_username(username)
         scope = Scope.coerce(scope)
         names = check_fields(fields)
-        blocks = list(dict.fromkeys(str(key) for key in block_keys))
+        blocks = list(distinct_keys(block_keys))
         if not blocks or names == []:
             return
         body = {"username": username, "scope": scope.value, "blocks": blocks, "fields": names}

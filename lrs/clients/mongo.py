@@ -37,6 +37,7 @@ from lrs.clients.base import (
     check_batch_size,
     check_fields,
     check_username,
+    distinct_keys,
 )
 from lrs.clients.values import EncodedFields, decode_fields, encode_fields, join_fields
 from lrs.clock import default_clock, from_us
@@ -123,9 +124,7 @@ class MongoUserStateClient(StoredUserStateClient):
         check_username(username)
         scope = Scope.coerce(scope)
         names = check_fields(fields)
-        wanted: dict[str, BlockKey] = {}
-        for key in block_keys:
-            wanted.setdefault(str(key), key)
+        wanted = distinct_keys(block_keys)
         if not wanted:
             return iter(())
         projection: dict[str, int] = {"_id": 0, "block": 1, "time_us": 1}
@@ -210,7 +209,7 @@ class MongoUserStateClient(StoredUserStateClient):
         check_username(username)
         scope = Scope.coerce(scope)
         names = check_fields(fields)
-        blocks = list(dict.fromkeys(str(key) for key in block_keys))
+        blocks = list(distinct_keys(block_keys))
         if not blocks or names == []:
             return
         identity = {"username": username, "scope": scope.value, "block": {"$in": blocks}}
