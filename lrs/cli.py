@@ -93,7 +93,7 @@ def serve(host: str, port: int, storage: str, workers: int | None, threads: int)
     exists instead, and nothing is printed.
     """
     from lrs.api import create_app
-    from lrs.serve import GunicornServer, curl_example
+    from lrs.serve import GunicornServer
 
     url = f"http://{host}:{port}"
     options = {"bind": f"{host}:{port}", "threads": threads, "worker_class": "gthread"}
@@ -106,12 +106,12 @@ def serve(host: str, port: int, storage: str, workers: int | None, threads: int)
             # Built here and handed to the one worker, so the credential
             # printed below is in the memory it serves from.
             app = create_app(config)
-            _first_admin(app.extensions["lrs"], url, curl_example)
+            _first_admin(app.extensions["lrs"], url)
             options.update(workers=1, preload_app=True)
             GunicornServer(lambda: app, options).run()
         else:
             with _storage(storage) as stores:
-                _first_admin(stores, url, curl_example)
+                _first_admin(stores, url)
             # Each worker opens its own connections: pymongo is not fork-safe.
             options["workers"] = workers or 2 * (os.cpu_count() or 1)
             GunicornServer(lambda: create_app(config), options).run()
@@ -119,7 +119,10 @@ def serve(host: str, port: int, storage: str, workers: int | None, threads: int)
         raise click.ClickException(str(exc)) from exc
 
 
-def _first_admin(stores: Storage, url: str, curl_example: object) -> None:
+def _first_admin(stores: Storage, url: str) -> None:
+    """Make sure an admin can get in: the one from the environment, or a new one, printed."""
+    from lrs.serve import curl_example
+
     key, secret = os.environ.get("LRS_ADMIN_KEY"), os.environ.get("LRS_ADMIN_SECRET")
     if key and secret:
         stores.credentials.ensure(key, secret, name="LRS_ADMIN_KEY")
@@ -130,7 +133,7 @@ def _first_admin(stores: Storage, url: str, curl_example: object) -> None:
     click.echo("No credentials yet: created an admin credential. Its secret is shown only now.")
     click.echo(f"  key:    {credential.key}\n  secret: {secret}")
     click.echo("Try it:")
-    click.echo(curl_example(url, credential.key, secret))  # type: ignore[operator]
+    click.echo(curl_example(url, credential.key, secret))
     click.echo("")
 
 

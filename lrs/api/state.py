@@ -30,6 +30,7 @@ from lrs.api.schemas.state import (
     StateSchema,
 )
 from lrs.clients.base import LocatedKey, UserState, UserStateClient, block_location
+from lrs.clients.values import encode_state
 from lrs.exceptions import DoesNotExist
 
 blp = Blueprint(
@@ -85,7 +86,7 @@ def _check_preconditions(current: UserState | None) -> None:
 
 
 def _write(call: Any, *args: Any, **kwargs: Any) -> None:
-    """Run a client write, turning its refusals of the data into 400."""
+    """Run a client write (or check), turning its refusals of the data into 400."""
     try:
         call(*args, **kwargs)
     except (TypeError, ValueError) as exc:
@@ -153,6 +154,8 @@ class BlockState(MethodView):
         the block.
         """
         require_user_access(args["username"], [args["block"]], write=True)
+        # Validate the new state before the first of the two writes.
+        _write(encode_state, args["block"], state)
         current = _current(args)
         _check_preconditions(current)
         client = _client()

@@ -50,6 +50,7 @@ CASES = [
     pytest.param("patch", URL, {"block": block(0)}, b'{"a": 1}', JSON, id="missing-username"),
     pytest.param("patch", URL, {**ONE, "username": ""}, b'{"a": 1}', JSON, id="empty-username"),
     pytest.param("put", URL, ONE, b"[]", JSON, id="put-list"),
+    pytest.param("put", URL, ONE, b'{"a": ' + deep(300).encode() + b"}", JSON, id="put-too-deep"),
     pytest.param("delete", URL, {**ONE, "bogus": "x"}, None, {}, id="delete-unknown-parameter"),
     pytest.param("get", URL, {**ONE, "scope": ""}, None, {}, id="get-empty-scope"),
     pytest.param(
