@@ -1,0 +1,1 @@
+"""xAPI: statements, their validation per version, storage and queries."""

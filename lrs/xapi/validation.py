@@ -1,0 +1,507 @@
+"""Validation of xAPI statements, per version (xAPI-Data.md section 2, and 2.0.0's changes).
+
+``validate_statement(data, version)`` checks one statement completely and
+raises ``StatementError`` naming the first offending property by its path
+(``statement.object.definition.choices[2].id``) and the rule it breaks.
+"""
+
+from collections.abc import Callable, Iterable
+from enum import StrEnum
+from typing import Any
+
+from lrs.xapi import formats
+
+
+class Version(StrEnum):
+    """The xAPI versions this LRS speaks."""
+
+    V1_0_3 = "1.0.3"
+    V2_0_0 = "2.0.0"
+
+
+class StatementError(ValueError):
+    """A statement breaks a rule of the specification."""
+
+    def __init__(self, path: str, message: str) -> None:
+        """Name the property (by its path) and the rule."""
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+INTERACTION_TYPES = frozenset(
+    {
+        "true-false",
+        "choice",
+        "fill-in",
+        "long-fill-in",
+        "matching",
+        "performance",
+        "sequencing",
+        "likert",
+        "numeric",
+        "other",
+    }
+)
+# Section 2.4.4.1, Interaction Components: which lists each type may carry.
+COMPONENT_LISTS = {
+    "choice": {"choices"},
+    "sequencing": {"choices"},
+    "likert": {"scale"},
+    "matching": {"source", "target"},
+    "performance": {"steps"},
+}
+ALL_COMPONENT_LISTS = frozenset({"choices", "scale", "source", "target", "steps"})
+IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
+CONTEXT_ACTIVITY_KEYS = frozenset({"parent", "grouping", "category", "other"})
+SUBSTATEMENT_PROPERTIES = frozenset(
+    {"objectType", "actor", "verb", "object", "result", "context", "timestamp", "attachments"}
+)
+STATEMENT_PROPERTIES = (SUBSTATEMENT_PROPERTIES - {"objectType"}) | {
+    "id",
+    "stored",
+    "authority",
+    "version",
+    "objectType",  # refused below with a clearer message than "unknown"
+}
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+class _Validator:
+    """Walks one statement; each method checks the value at ``path``."""
+
+    def __init__(self, version: Version) -> None:
+        self.version = version
+        self.v2 = version == Version.V2_0_0
+
+    # -- building blocks ------------------------------------------------
+
+    def fail(self, path: str, message: str) -> StatementError:
+        return StatementError(path, message)
+
+    def object(
+        self,
+        value: Any,
+        path: str,
+        allowed: Iterable[str],
+        required: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        # Section 2.2: nulls are refused (except inside extensions), and so
+        # are properties the specification does not define.
+        if not isinstance(value, dict):
+            raise self.fail(path, f"must be an object, not {_type_name(value)}")
+        allowed = set(allowed)
+        for key, item in value.items():
+            if key not in allowed:
+                known = ", ".join(sorted(allowed))
+                raise self.fail(
+                    f"{path}.{key}", f"is not a property of this object (allowed: {known})"
+                )
+            if item is None:
+                raise self.fail(f"{path}.{key}", "must not be null")
+        for key in required:
+            if key not in value:
+                raise self.fail(f"{path}.{key}", "is required")
+        return value
+
+    def string(self, value: Any, path: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(path, f"must be a string, not {_type_name(value)}")
+        return value
+
+    def formatted(self, value: Any, path: str, check: Callable[[str], bool], what: str) -> str:
+        text = self.string(value, path)
+        if not check(text):
+            raise self.fail(path, f"must be {what}, not {text!r}")
+        return text
+
+    def iri(self, value: Any, path: str) -> str:
+        return self.formatted(value, path, formats.is_iri, "an absolute IRI (with a scheme)")
+
+    def uuid(self, value: Any, path: str) -> str:
+        return self.formatted(value, path, formats.is_uuid, "a UUID")
+
+    def boolean(self, value: Any, path: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(path, f"must be a boolean, not {_type_name(value)}")
+        return value
+
+    def number(self, value: Any, path: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(path, f"must be a number, not {_type_name(value)}")
+        return value
+
+    def array(self, value: Any, path: str, *, non_empty: bool = False) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(path, f"must be an array, not {_type_name(value)}")
+        if non_empty and not value:
+            raise self.fail(path, "must not be empty")
+        return value
+
+    def language_map(self, value: Any, path: str) -> None:
+        # Section 2.2 and 4.2: keys are RFC 5646 tags, values strings.
+        self.object(value, path, value.keys() if isinstance(value, dict) else ())
+        for tag, text in value.items():
+            if not formats.is_language_tag(tag):
+                raise self.fail(f"{path}.{tag}", "is not an RFC 5646 language tag")
+            self.string(text, f"{path}.{tag}")
+
+    def extensions(self, value: Any, path: str) -> None:
+        # Section 2.4.4.1 Extensions: keys are IRIs; values are anything, even null.
+        if not isinstance(value, dict):
+            raise self.fail(path, f"must be an object, not {_type_name(value)}")
+        for key in value:
+            if not formats.is_iri(key):
+                raise self.fail(f"{path}.{key}", "extension keys must be absolute IRIs")
+
+    # -- agents and groups (section 2.4.2) --------------------------------
+
+    def ifi(self, value: dict[str, Any], path: str, *, required: bool) -> None:
+        present = [key for key in IFIS if key in value]
+        if len(present) > 1:
+            raise self.fail(path, f"must have one inverse functional identifier, not {present}")
+        if required and not present:
+            raise self.fail(path, f"needs one inverse functional identifier ({', '.join(IFIS)})")
+        if "mbox" in value:
+            self.formatted(value["mbox"], f"{path}.mbox", formats.is_mailto, "a mailto: IRI")
+        if "mbox_sha1sum" in value:
+            self.formatted(
+                value["mbox_sha1sum"], f"{path}.mbox_sha1sum", formats.is_sha1, "a hex SHA-1"
+            )
+        if "openid" in value:
+            self.iri(value["openid"], f"{path}.openid")
+        if "account" in value:
+            account = self.object(
+                value["account"], f"{path}.account", ("homePage", "name"), ("homePage", "name")
+            )
+            self.iri(account["homePage"], f"{path}.account.homePage")
+            self.string(account["name"], f"{path}.account.name")
+
+    def agent(self, value: Any, path: str) -> None:
+        if isinstance(value, dict) and value.get("objectType", "Agent") != "Agent":
+            raise self.fail(f"{path}.objectType", "must be 'Agent'")
+        agent = self.object(value, path, ("objectType", "name", *IFIS))
+        if "name" in agent:
+            self.string(agent["name"], f"{path}.name")
+        self.ifi(agent, path, required=True)
+
+    def group(self, value: Any, path: str) -> None:
+        allowed = ("objectType", "name", "member", *IFIS)
+        group = self.object(value, path, allowed, ("objectType",))
+        if group["objectType"] != "Group":
+            raise self.fail(f"{path}.objectType", "must be 'Group'")
+        if "name" in group:
+            self.string(group["name"], f"{path}.name")
+        self.ifi(group, path, required=False)
+        identified = any(key in group for key in IFIS)
+        if not identified and "member" not in group:
+            raise self.fail(f"{path}.member", "is required in an anonymous group")
+        if "member" in group:
+            members = self.array(group["member"], f"{path}.member", non_empty=not identified)
+            for index, member in enumerate(members):
+                # Groups contain agents only.
+                self.agent(member, f"{path}.member[{index}]")
+
+    def actor(self, value: Any, path: str) -> None:
+        if isinstance(value, dict) and value.get("objectType") == "Group":
+            self.group(value, path)
+        else:
+            self.agent(value, path)
+
+    # -- verb (section 2.4.3) ---------------------------------------------
+
+    def verb(self, value: Any, path: str) -> None:
+        verb = self.object(value, path, ("id", "display"), ("id",))
+        self.iri(verb["id"], f"{path}.id")
+        if "display" in verb:
+            self.language_map(verb["display"], f"{path}.display")
+
+    # -- objects (section 2.4.4) ------------------------------------------
+
+    def activity(self, value: Any, path: str) -> None:
+        activity = self.object(value, path, ("objectType", "id", "definition"), ("id",))
+        if activity.get("objectType", "Activity") != "Activity":
+            raise self.fail(f"{path}.objectType", "must be 'Activity'")
+        self.iri(activity["id"], f"{path}.id")
+        if "definition" in activity:
+            self.definition(activity["definition"], f"{path}.definition")
+
+    def definition(self, value: Any, path: str) -> None:
+        allowed = (
+            "name",
+            "description",
+            "type",
+            "moreInfo",
+            "extensions",
+            "interactionType",
+            "correctResponsesPattern",
+            *ALL_COMPONENT_LISTS,
+        )
+        definition = self.object(value, path, allowed)
+        for key in ("name", "description"):
+            if key in definition:
+                self.language_map(definition[key], f"{path}.{key}")
+        for key in ("type", "moreInfo"):
+            if key in definition:
+                self.iri(definition[key], f"{path}.{key}")
+        if "extensions" in definition:
+            self.extensions(definition["extensions"], f"{path}.extensions")
+        interaction = definition.get("interactionType")
+        if interaction is not None and interaction not in INTERACTION_TYPES:
+            known = ", ".join(sorted(INTERACTION_TYPES))
+            raise self.fail(f"{path}.interactionType", f"must be one of {known}")
+        if "correctResponsesPattern" in definition:
+            if interaction is None:
+                raise self.fail(f"{path}.correctResponsesPattern", "needs an interactionType")
+            patterns = self.array(
+                definition["correctResponsesPattern"], f"{path}.correctResponsesPattern"
+            )
+            for index, pattern in enumerate(patterns):
+                self.string(pattern, f"{path}.correctResponsesPattern[{index}]")
+        allowed_lists = COMPONENT_LISTS.get(interaction or "", set())
+        for key in ALL_COMPONENT_LISTS & definition.keys():
+            if key not in allowed_lists:
+                raise self.fail(
+                    f"{path}.{key}", f"is not allowed with interactionType {interaction!r}"
+                )
+            self.components(definition[key], f"{path}.{key}")
+
+    def components(self, value: Any, path: str) -> None:
+        seen = set()
+        for index, component in enumerate(self.array(value, path)):
+            where = f"{path}[{index}]"
+            item = self.object(component, where, ("id", "description"), ("id",))
+            identifier = self.string(item["id"], f"{where}.id")
+            if identifier in seen:
+                raise self.fail(f"{where}.id", f"repeats the id {identifier!r}")
+            seen.add(identifier)
+            if "description" in item:
+                self.language_map(item["description"], f"{where}.description")
+
+    def statement_ref(self, value: Any, path: str) -> None:
+        ref = self.object(value, path, ("objectType", "id"), ("objectType", "id"))
+        if ref["objectType"] != "StatementRef":
+            raise self.fail(f"{path}.objectType", "must be 'StatementRef'")
+        self.uuid(ref["id"], f"{path}.id")
+
+    def statement_object(self, value: Any, path: str, *, in_substatement: bool) -> str:
+        if not isinstance(value, dict):
+            raise self.fail(path, f"must be an object, not {_type_name(value)}")
+        object_type = value.get("objectType", "Activity")
+        if object_type == "Activity":
+            self.activity(value, path)
+        elif object_type == "Agent":
+            self.agent(value, path)
+        elif object_type == "Group":
+            self.group(value, path)
+        elif object_type == "StatementRef":
+            self.statement_ref(value, path)
+        elif object_type == "SubStatement":
+            if in_substatement:
+                raise self.fail(
+                    f"{path}.objectType", "a SubStatement cannot contain a SubStatement"
+                )
+            self.statement(value, path, substatement=True)
+        else:
+            raise self.fail(
+                f"{path}.objectType",
+                "must be Activity, Agent, Group, StatementRef or SubStatement",
+            )
+        return str(object_type)
+
+    # -- result and context (sections 2.4.5, 2.4.6) -----------------------
+
+    def result(self, value: Any, path: str) -> None:
+        allowed = ("score", "success", "completion", "response", "duration", "extensions")
+        result = self.object(value, path, allowed)
+        if "score" in result:
+            self.score(result["score"], f"{path}.score")
+        for key in ("success", "completion"):
+            if key in result:
+                self.boolean(result[key], f"{path}.{key}")
+        if "response" in result:
+            self.string(result["response"], f"{path}.response")
+        if "duration" in result:
+            self.formatted(
+                result["duration"], f"{path}.duration", formats.is_duration, "an ISO 8601 duration"
+            )
+        if "extensions" in result:
+            self.extensions(result["extensions"], f"{path}.extensions")
+
+    def score(self, value: Any, path: str) -> None:
+        score = self.object(value, path, ("scaled", "raw", "min", "max"))
+        numbers = {key: self.number(item, f"{path}.{key}") for key, item in score.items()}
+        if "scaled" in numbers and not -1 <= numbers["scaled"] <= 1:
+            raise self.fail(f"{path}.scaled", "must be between -1 and 1")
+        if "min" in numbers and "max" in numbers and not numbers["min"] < numbers["max"]:
+            raise self.fail(f"{path}.min", "must be less than max")
+        if "raw" in numbers:
+            if "min" in numbers and numbers["raw"] < numbers["min"]:
+                raise self.fail(f"{path}.raw", "must not be less than min")
+            if "max" in numbers and numbers["raw"] > numbers["max"]:
+                raise self.fail(f"{path}.raw", "must not be more than max")
+
+    def context(self, value: Any, path: str, object_type: str) -> None:
+        allowed = [
+            "registration",
+            "instructor",
+            "team",
+            "contextActivities",
+            "revision",
+            "platform",
+            "language",
+            "statement",
+            "extensions",
+        ]
+        if self.v2:
+            allowed += ["contextAgents", "contextGroups"]
+        context = self.object(value, path, allowed)
+        if "registration" in context:
+            self.uuid(context["registration"], f"{path}.registration")
+        if "instructor" in context:
+            self.actor(context["instructor"], f"{path}.instructor")
+        if "team" in context:
+            self.group(context["team"], f"{path}.team")
+        if "contextActivities" in context:
+            where = f"{path}.contextActivities"
+            activities = self.object(context["contextActivities"], where, CONTEXT_ACTIVITY_KEYS)
+            for key, item in activities.items():
+                items = item if isinstance(item, list) else [item]
+                for index, activity in enumerate(items):
+                    self.activity(activity, f"{where}.{key}[{index}]")
+        for key in ("revision", "platform"):
+            if key in context:
+                if object_type != "Activity":
+                    raise self.fail(
+                        f"{path}.{key}", "is allowed only when the object is an Activity"
+                    )
+                self.string(context[key], f"{path}.{key}")
+        if "language" in context:
+            self.formatted(
+                context["language"], f"{path}.language", formats.is_language_tag, "an RFC 5646 tag"
+            )
+        if "statement" in context:
+            self.statement_ref(context["statement"], f"{path}.statement")
+        if "extensions" in context:
+            self.extensions(context["extensions"], f"{path}.extensions")
+        if "contextAgents" in context:
+            self.context_members(context["contextAgents"], f"{path}.contextAgents", "agent")
+        if "contextGroups" in context:
+            self.context_members(context["contextGroups"], f"{path}.contextGroups", "group")
+
+    def context_members(self, value: Any, path: str, kind: str) -> None:
+        # 2.0.0: contextAgents / contextGroups, each with optional relevantTypes.
+        object_type = "contextAgent" if kind == "agent" else "contextGroup"
+        for index, item in enumerate(self.array(value, path)):
+            where = f"{path}[{index}]"
+            member = self.object(
+                item, where, ("objectType", kind, "relevantTypes"), ("objectType", kind)
+            )
+            if member["objectType"] != object_type:
+                raise self.fail(f"{where}.objectType", f"must be {object_type!r}")
+            if kind == "agent":
+                self.agent(member["agent"], f"{where}.agent")
+            else:
+                self.group(member["group"], f"{where}.group")
+            if "relevantTypes" in member:
+                types = self.array(
+                    member["relevantTypes"], f"{where}.relevantTypes", non_empty=True
+                )
+                for position, iri in enumerate(types):
+                    self.iri(iri, f"{where}.relevantTypes[{position}]")
+
+    # -- attachments (section 2.4.11) --------------------------------------
+
+    def attachments(self, value: Any, path: str) -> None:
+        allowed = (
+            "usageType",
+            "display",
+            "description",
+            "contentType",
+            "length",
+            "sha2",
+            "fileUrl",
+        )
+        required = ("usageType", "display", "contentType", "length", "sha2")
+        for index, item in enumerate(self.array(value, path)):
+            where = f"{path}[{index}]"
+            attachment = self.object(item, where, allowed, required)
+            self.iri(attachment["usageType"], f"{where}.usageType")
+            self.language_map(attachment["display"], f"{where}.display")
+            if "description" in attachment:
+                self.language_map(attachment["description"], f"{where}.description")
+            self.string(attachment["contentType"], f"{where}.contentType")
+            length = attachment["length"]
+            if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+                raise self.fail(f"{where}.length", "must be a non-negative integer")
+            self.string(attachment["sha2"], f"{where}.sha2")
+            if "fileUrl" in attachment:
+                self.iri(attachment["fileUrl"], f"{where}.fileUrl")
+
+    # -- the statement (section 2.4) ----------------------------------------
+
+    def statement(self, value: Any, path: str, *, substatement: bool = False) -> None:
+        # Section 2.4.4.3: a SubStatement has no id, stored, version or authority.
+        allowed = SUBSTATEMENT_PROPERTIES if substatement else STATEMENT_PROPERTIES
+        statement = self.object(value, path, allowed, ("actor", "verb", "object"))
+        if not substatement:
+            if "objectType" in statement:
+                raise self.fail(f"{path}.objectType", "is allowed only in a SubStatement")
+            if "id" in statement:
+                self.uuid(statement["id"], f"{path}.id")
+            if "version" in statement:
+                self.version_value(statement["version"], f"{path}.version")
+            if "stored" in statement:
+                self.timestamp(statement["stored"], f"{path}.stored")
+            if "authority" in statement:
+                self.actor(statement["authority"], f"{path}.authority")
+        self.actor(statement["actor"], f"{path}.actor")
+        self.verb(statement["verb"], f"{path}.verb")
+        object_type = self.statement_object(
+            statement["object"], f"{path}.object", in_substatement=substatement
+        )
+        if "result" in statement:
+            self.result(statement["result"], f"{path}.result")
+        if "context" in statement:
+            self.context(statement["context"], f"{path}.context", object_type)
+        if "timestamp" in statement:
+            self.timestamp(statement["timestamp"], f"{path}.timestamp")
+        if "attachments" in statement:
+            self.attachments(statement["attachments"], f"{path}.attachments")
+
+    def timestamp(self, value: Any, path: str) -> None:
+        # 2.0.0 requires the offset; 1.0.3 only recommends it.
+        self.formatted(
+            value,
+            path,
+            lambda text: formats.is_timestamp(text, offset_required=self.v2),
+            "an ISO 8601 timestamp" + (" with a time zone offset" if self.v2 else ""),
+        )
+
+    def version_value(self, value: Any, path: str) -> None:
+        text = self.string(value, path)
+        accepted = ("1.0.", "2.0.") if self.v2 else ("1.0.",)
+        parts = text.split(".")
+        if not (text.startswith(accepted) and len(parts) == 3 and all(p.isdigit() for p in parts)):
+            raise self.fail(path, f"must be a {' or '.join(a + 'x' for a in accepted)} version")
+
+
+def validate_statement(data: Any, version: Version, path: str = "statement") -> None:
+    """Check one statement against the rules of ``version``.
+
+    Raises:
+        StatementError: the first rule broken, naming the property's path.
+    """
+    _Validator(version).statement(data, path)
