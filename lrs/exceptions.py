@@ -5,6 +5,7 @@ The hierarchy mirrors edX's user-state client::
     UserStateError
     ├── DoesNotExist        the block (or its history) has no stored state
     ├── PermissionDenied    the caller may not read or write this learner's state
+    ├── Conflict            a write contradicts what is stored (an id with other content)
     └── ServiceUnavailable  the store cannot be reached; nothing of the call was written
 
 ``lrs.clients`` exports them. Every client also carries these classes as attributes, so ``except
@@ -22,6 +23,10 @@ class DoesNotExist(UserStateError):
 
 class PermissionDenied(UserStateError):
     """The caller is not allowed to access this learner's state."""
+
+
+class Conflict(UserStateError):
+    """A write contradicts what is stored, such as a statement id with other content."""
 
 
 class ServiceUnavailable(UserStateError):

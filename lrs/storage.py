@@ -13,22 +13,27 @@ from lrs.credentials.memory import MemoryCredentialStore
 from lrs.credentials.mongo import MongoCredentialStore
 from lrs.history.factory import open_history
 from lrs.mongo import open_database
+from lrs.xapi.statements.base import StatementStore
+from lrs.xapi.statements.memory import MemoryStatementStore
+from lrs.xapi.statements.mongo import MongoStatementStore
 
 
 @dataclass
 class Storage(Closeable):
-    """The server's stores: learner state (with its history) and credentials.
+    """The server's stores: learner state (with its history), credentials, statements.
 
     Tests build one from ready stores; ``open_storage`` builds one from a URL.
     """
 
     state: UserStateClient
     credentials: CredentialStore = field(default_factory=MemoryCredentialStore)
+    statements: StatementStore = field(default_factory=MemoryStatementStore)
 
     def close(self) -> None:
         """Close every store."""
         self.state.close()
         self.credentials.close()
+        self.statements.close()
 
 
 def open_storage(url: str = "memory://", history_url: str | None = None) -> Storage:
@@ -53,7 +58,7 @@ def open_storage(url: str = "memory://", history_url: str | None = None) -> Stor
     try:
         history = None if history_url is None else open_history(history_url)
         state = MongoUserStateClient(client, database.name, history=history, close_client=True)
-        return Storage(state, MongoCredentialStore(database))
+        return Storage(state, MongoCredentialStore(database), MongoStatementStore(database))
     except BaseException:
         client.close()
         raise

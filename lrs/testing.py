@@ -13,7 +13,8 @@ contract and supplying a ``client`` fixture that returns a working client::
 The class names have no ``Test`` prefix, so pytest collects them only through
 such subclasses. History logs do the same with ``HistoryLogContract`` and a
 ``make_log`` fixture (``make_log(retention)`` builds a log with that retention
-policy), credential stores with ``CredentialStoreContract`` and a ``store`` fixture.
+policy), credential stores with ``CredentialStoreContract`` and a ``store`` fixture,
+statement stores with ``StatementStoreContract`` and a ``statements`` fixture.
 Needs pytest and hypothesis (the ``test`` extra).
 """
 
@@ -24,14 +25,19 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lrs.clients.base import Scope, UserState, UserStateClient
+from lrs.clock import default_clock
 from lrs.credentials.base import CredentialStore, Role
-from lrs.exceptions import DoesNotExist
+from lrs.exceptions import Conflict, DoesNotExist
 from lrs.history.base import HistoryEntry, HistoryLog, Retention
+from lrs.xapi.prepare import prepare
+from lrs.xapi.statements.base import VOIDED, Record, StatementQuery, StatementStore
+from lrs.xapi.validation import Version
 
 COURSE = "course-v1:Org+Course+Run"
 OTHER_COURSE = "course-v1:Org+Other+Run"
@@ -831,3 +837,165 @@ class CredentialStoreContract:
         assert store.authenticate("automation-key", "automation-secret-123") is None
         assert store.authenticate("automation-key", "another-secret-4567") is not None
         assert store.count() == 1
+
+
+def statement(
+    n: int = 0,
+    *,
+    actor: str = "mailto:ada@example.org",
+    verb: str = "http://adlnet.gov/expapi/verbs/completed",
+    activity: str = "http://example.org/activities/a0",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A small valid statement; ``n`` makes its id (and so it) distinct."""
+    return {
+        "id": str(uuid.UUID(int=n + 1)),
+        "actor": {"mbox": actor},
+        "verb": {"id": verb},
+        "object": {"id": activity},
+        **extra,
+    }
+
+
+AUTHORITY = {"objectType": "Agent", "account": {"homePage": "http://lrs.test", "name": "tests"}}
+
+
+class StatementStoreContract:
+    """The behaviour every statement store must have.
+
+    Subclasses supply a ``statements`` fixture returning an empty store.
+    """
+
+    @staticmethod
+    def record(data: dict[str, Any], stored_us: int | None = None) -> Record:
+        return prepare(
+            data,
+            version=Version.V1_0_3,
+            authority=AUTHORITY,
+            stored_us=stored_us if stored_us is not None else default_clock.now_us(),
+        )
+
+    def save(self, statements: StatementStore, *data: dict[str, Any]) -> list[str]:
+        return statements.save([self.record(item) for item in data])
+
+    def ids(self, records: list[Record]) -> list[str]:
+        return [record.id for record in records]
+
+    def test_saved_statements_come_back(self, statements: StatementStore) -> None:
+        ids = self.save(statements, statement(0), statement(1))
+        assert ids == [statement(0)["id"], statement(1)["id"]]
+        record = statements.get(ids[0])
+        assert record is not None
+        stored = orjson.loads(record.text)
+        assert stored["verb"] == statement(0)["verb"]
+        assert stored["authority"] == AUTHORITY
+        assert stored["version"] == "1.0.0"
+        assert stored["timestamp"] == stored["stored"]
+        assert statements.get(str(uuid.UUID(int=999))) is None
+        assert statements.count() == 2
+
+    def test_same_id_with_same_content_is_skipped(self, statements: StatementStore) -> None:
+        self.save(statements, statement(0))
+        assert self.save(statements, statement(0), statement(1)) == [statement(1)["id"]]
+        assert statements.count() == 2
+
+    def test_same_id_with_other_content_conflicts_and_stores_nothing(
+        self, statements: StatementStore
+    ) -> None:
+        self.save(statements, statement(0))
+        other = statement(0, verb="http://adlnet.gov/expapi/verbs/failed")
+        with pytest.raises(Conflict):
+            self.save(statements, statement(1), other)
+        assert statements.count() == 1
+        assert statements.get(statement(1)["id"]) is None
+
+    def test_voiding_hides_the_target_from_queries(self, statements: StatementStore) -> None:
+        self.save(statements, statement(0), statement(1))
+        reference = {"objectType": "StatementRef", "id": statement(0)["id"]}
+        self.save(statements, statement(2, verb=VOIDED, object=reference))
+        target = statements.get(statement(0)["id"])
+        assert target is not None and target.voided
+        found = self.ids(statements.query(StatementQuery()))
+        assert found == [statement(2)["id"], statement(1)["id"]]
+
+    def test_a_voiding_statement_cannot_be_voided(self, statements: StatementStore) -> None:
+        self.save(statements, statement(0))
+        first = statement(
+            1, verb=VOIDED, object={"objectType": "StatementRef", "id": statement(0)["id"]}
+        )
+        self.save(statements, first)
+        second = statement(
+            2, verb=VOIDED, object={"objectType": "StatementRef", "id": statement(1)["id"]}
+        )
+        with pytest.raises(ValueError, match="cannot be voided"):
+            self.save(statements, second)
+        assert statements.get(statement(2)["id"]) is None
+        record = statements.get(statement(1)["id"])
+        assert record is not None and not record.voided
+
+    def test_query_order_limit_and_paging(self, statements: StatementStore) -> None:
+        for n in range(7):
+            self.save(statements, statement(n))
+        newest = self.ids(statements.query(StatementQuery(limit=3)))
+        assert newest == [statement(n)["id"] for n in (6, 5, 4)]
+        last = statements.get(newest[-1])
+        assert last is not None
+        after = (last.stored_us, last.id)
+        following = self.ids(statements.query(StatementQuery(limit=3, after=after)))
+        assert following == [statement(n)["id"] for n in (3, 2, 1)]
+        oldest = self.ids(statements.query(StatementQuery(limit=2, ascending=True)))
+        assert oldest == [statement(0)["id"], statement(1)["id"]]
+
+    def test_query_since_and_until(self, statements: StatementStore) -> None:
+        for n in range(5):
+            statements.save([self.record(statement(n), stored_us=1_000_000 * (n + 1))])
+        found = self.ids(statements.query(StatementQuery(since_us=2_000_000, until_us=4_000_000)))
+        assert found == [statement(3)["id"], statement(2)["id"]]
+
+    def test_query_filters(self, statements: StatementStore) -> None:
+        other_verb = "http://adlnet.gov/expapi/verbs/failed"
+        registration = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
+        self.save(
+            statements,
+            statement(0),
+            statement(1, verb=other_verb),
+            statement(2, actor="mailto:grace@example.org"),
+            statement(3, activity="http://example.org/activities/a1"),
+            statement(
+                4,
+                actor="mailto:grace@example.org",
+                activity="http://example.org/activities/a1",
+                context={
+                    "registration": registration,
+                    "instructor": {"mbox": "mailto:ada@example.org"},
+                    "contextActivities": {"parent": {"id": "http://example.org/activities/a0"}},
+                },
+            ),
+            {
+                **statement(5, actor="mailto:grace@example.org"),
+                "actor": {
+                    "objectType": "Group",
+                    "member": [{"mbox": "mailto:ada@example.org"}],
+                },
+            },
+        )
+
+        def found(**filters: Any) -> set[int]:
+            records = statements.query(StatementQuery(limit=100, **filters))
+            return {uuid.UUID(record.id).int - 1 for record in records}
+
+        ada = "mbox:mailto:ada@example.org"
+        assert found(verb=other_verb) == {1}
+        assert found(agent=ada) == {0, 1, 3, 5}
+        assert found(agent=ada, related_agents=True) == {0, 1, 3, 4, 5}
+        assert found(activity="http://example.org/activities/a1") == {3, 4}
+        assert found(activity="http://example.org/activities/a0", related_activities=True) == {
+            0,
+            1,
+            2,
+            4,
+            5,
+        }
+        assert found(registration=registration) == {4}
+        assert found(agent=ada, verb=other_verb) == {1}
+        assert found(verb="http://example.org/never") == set()

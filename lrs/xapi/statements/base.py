@@ -1,0 +1,236 @@
+"""The statement store interface, and the query terms every backend indexes.
+
+A store keeps ``Record``s: the statement as JSON text, its stored time in
+microseconds, a digest of what the client sent (for the equality test of
+xAPI-Data.md section 2.3.1), and the terms that queries filter on (section
+2.1.3 of xAPI-Communication.md), extracted once, on write, by ``terms_of``.
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lrs.closeable import Closeable
+from lrs.exceptions import Conflict
+
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+
+
+def agent_key(agent: Any) -> str | None:
+    """The inverse functional identifier of an agent or identified group, as one string."""
+    if not isinstance(agent, dict):
+        return None
+    if "mbox" in agent:
+        return f"mbox:{agent['mbox']}"
+    if "mbox_sha1sum" in agent:
+        return f"mbox_sha1sum:{agent['mbox_sha1sum'].lower()}"
+    if "openid" in agent:
+        return f"openid:{agent['openid']}"
+    if "account" in agent:
+        account = agent["account"]
+        return f"account:{account['homePage']}|{account['name']}"
+    return None
+
+
+def _agents_in(actor: Any) -> set[str]:
+    """An agent's key, or a group's key and its members' keys (section 2.1.3, agent)."""
+    keys = {agent_key(actor)}
+    if isinstance(actor, dict):
+        keys |= {agent_key(member) for member in actor.get("member", ())}
+    keys.discard(None)
+    return keys  # type: ignore[return-value]
+
+
+def _activities_in(context: dict[str, Any]) -> set[str]:
+    found = set()
+    for items in context.get("contextActivities", {}).values():
+        for activity in items if isinstance(items, list) else [items]:
+            found.add(activity["id"])
+    return found
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What queries filter on, for one statement."""
+
+    verb: str
+    agents: frozenset[str]
+    related_agents: frozenset[str]
+    activity: str | None
+    related_activities: frozenset[str]
+    registration: str | None
+    # The statement this one targets with a StatementRef object, if any.
+    target: str | None
+
+
+def terms_of(statement: dict[str, Any]) -> Terms:
+    """Extract the query terms of a (valid) statement."""
+    actor, obj = statement["actor"], statement["object"]
+    object_type = obj.get("objectType", "Activity")
+    agents = _agents_in(actor)
+    related = set(agents)
+    activities: set[str] = set()
+    activity = None
+    if object_type in ("Agent", "Group"):
+        agents |= _agents_in(obj)
+        related |= _agents_in(obj)
+    elif object_type == "Activity":
+        activity = obj["id"]
+        activities.add(activity)
+    context = statement.get("context", {})
+    for part in ("instructor", "team"):
+        related |= _agents_in(context.get(part))
+    related |= _agents_in(statement.get("authority"))
+    activities |= _activities_in(context)
+    if object_type == "SubStatement":
+        related |= _agents_in(obj["actor"])
+        inner = obj["object"]
+        if inner.get("objectType") in ("Agent", "Group"):
+            related |= _agents_in(inner)
+        elif inner.get("objectType", "Activity") == "Activity":
+            activities.add(inner["id"])
+        sub_context = obj.get("context", {})
+        for part in ("instructor", "team"):
+            related |= _agents_in(sub_context.get(part))
+        activities |= _activities_in(sub_context)
+    return Terms(
+        verb=statement["verb"]["id"],
+        agents=frozenset(agents),
+        related_agents=frozenset(related),
+        activity=activity,
+        related_activities=frozenset(activities),
+        registration=context.get("registration"),
+        target=obj["id"] if object_type == "StatementRef" else None,
+    )
+
+
+@dataclass(frozen=True)
+class Record:
+    """One stored statement."""
+
+    id: str
+    text: str
+    stored_us: int
+    digest: str
+    terms: Terms
+    voided: bool = False
+
+    @property
+    def voids(self) -> str | None:
+        """The id of the statement this one voids (section 2.3.2), if it is a voiding one."""
+        return self.terms.target if self.terms.verb == VOIDED else None
+
+
+@dataclass(frozen=True)
+class StatementQuery:
+    """A statement query (xAPI-Communication.md section 2.1.3), in store terms."""
+
+    agent: str | None = None
+    verb: str | None = None
+    activity: str | None = None
+    registration: str | None = None
+    related_agents: bool = False
+    related_activities: bool = False
+    since_us: int | None = None
+    until_us: int | None = None
+    ascending: bool = False
+    limit: int = 100
+    # Where the previous page ended: (stored_us, id) of its last statement.
+    after: tuple[int, str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def matches_terms(self, terms: Terms) -> bool:
+        """Whether a statement with these terms passes every filter but time."""
+        if self.verb is not None and terms.verb != self.verb:
+            return False
+        if self.registration is not None and terms.registration != self.registration:
+            return False
+        if self.agent is not None:
+            agents = terms.related_agents if self.related_agents else terms.agents
+            if self.agent not in agents:
+                return False
+        if self.activity is not None:
+            if self.related_activities:
+                if self.activity not in terms.related_activities:
+                    return False
+            elif terms.activity != self.activity:
+                return False
+        return True
+
+    def in_window(self, stored_us: int, statement_id: str) -> bool:
+        """Whether a stored time (and id) is inside since/until and past the cursor."""
+        if self.since_us is not None and stored_us <= self.since_us:
+            return False
+        if self.until_us is not None and stored_us > self.until_us:
+            return False
+        if self.after is not None:
+            if self.ascending:
+                return (stored_us, statement_id) > self.after
+            return (stored_us, statement_id) < self.after
+        return True
+
+
+class StatementStore(Closeable, ABC):
+    """Stores statements; each backend indexes the terms of ``terms_of``."""
+
+    @abstractmethod
+    def save(self, records: Sequence[Record]) -> list[str]:
+        """Store a batch of new statements, all or nothing.
+
+        A record whose id is stored already with the same digest is skipped
+        (not an error); voiding records void their targets.
+
+        Returns:
+            The ids of the records actually stored (new ones).
+
+        Raises:
+            Conflict: an id is stored already with other content; nothing is stored.
+            ValueError: a voiding statement targets a voiding statement.
+        """
+
+    @abstractmethod
+    def get(self, statement_id: str) -> Record | None:
+        """Return the record with this id (voided or not), or ``None``."""
+
+    @abstractmethod
+    def query(self, query: StatementQuery) -> list[Record]:
+        """Return up to ``query.limit`` unvoided records that match the query.
+
+        Newest first (oldest first when ``ascending``), ties broken by id.
+        """
+
+    @abstractmethod
+    def count(self) -> int:
+        """Return how many statements are stored."""
+
+
+def check_batch(records: Iterable[Record], stored: dict[str, Record]) -> list[Record]:
+    """The records of a batch that are new, after the checks every backend shares.
+
+    Args:
+        records: the batch.
+        stored: the records already stored with the batch's ids, and the
+            targets of its voiding records.
+
+    Raises:
+        Conflict: an id is stored with other content.
+        ValueError: a voiding statement targets a voiding statement.
+    """
+    new = []
+    for record in records:
+        existing = stored.get(record.id)
+        if existing is not None:
+            if existing.digest != record.digest:
+                raise Conflict(f"statement {record.id} exists already, with other content")
+            continue
+        target = record.voids
+        if target is not None:
+            voided = stored.get(target)
+            if voided is not None and voided.voids is not None:
+                raise ValueError(
+                    f"statement {record.id} voids statement {target}, which is itself a "
+                    "voiding statement; voiding statements cannot be voided"
+                )
+        new.append(record)
+    return new
