@@ -74,7 +74,7 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
             str(app.config["ADMIN_KEY"]), str(app.config["ADMIN_SECRET"]), name="LRS_ADMIN_KEY"
         )
 
-    from lrs.api import auth, credentials, errors, health, state
+    from lrs.api import auth, credentials, errors, health, state, xapi
 
     api = errors.LrsApi(app)
     errors.register_error_handlers(app, api)
@@ -82,4 +82,7 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     api.register_blueprint(health.blp)
     api.register_blueprint(state.blp)
     api.register_blueprint(credentials.blp)
+    # The xAPI resources follow the xAPI specification, not this API's
+    # OpenAPI conventions: a plain Flask blueprint.
+    app.register_blueprint(xapi.blp)
     return app

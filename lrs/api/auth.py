@@ -1,7 +1,7 @@
 """Who is calling (HTTP Basic credentials) and what they may do (roles).
 
 Authentication runs before every request except the public endpoints (health,
-the OpenAPI document and its viewer). Authorisation is asked for by the views,
+the OpenAPI document and its viewer, ``/xAPI/about``). Authorisation is asked for by the views,
 which know whose data a request touches.
 """
 
@@ -17,6 +17,7 @@ from lrs.credentials.base import Credential, Role
 from lrs.exceptions import PermissionDenied
 
 PUBLIC_BLUEPRINTS = frozenset({"health", "api-docs"})
+PUBLIC_ENDPOINTS = frozenset({"xapi.about"})
 REALM = 'Basic realm="lrs", charset="UTF-8"'
 
 
@@ -81,7 +82,11 @@ def install(app: Flask, api: Api) -> None:
 
     @app.before_request
     def authenticate() -> ResponseReturnValue | None:
-        if request.blueprint in PUBLIC_BLUEPRINTS or request.endpoint in (None, "static"):
+        if (
+            request.blueprint in PUBLIC_BLUEPRINTS
+            or request.endpoint in PUBLIC_ENDPOINTS
+            or request.endpoint in (None, "static")
+        ):
             return None
         authorization = request.authorization
         credential = None

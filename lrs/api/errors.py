@@ -5,10 +5,13 @@ Every error body is ``{"code", "status", "message", "errors"?}``. Handlers
 calling ``abort()`` inside an error handler would give the client a 500.
 """
 
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Flask
-from flask_smorest import Api
+from flask_smorest import Api, abort
+from werkzeug.exceptions import (
+    Conflict as HTTPConflict,
+)
 from werkzeug.exceptions import (
     Forbidden,
     HTTPException,
@@ -19,7 +22,13 @@ from werkzeug.exceptions import (
     ServiceUnavailable as HTTPServiceUnavailable,
 )
 
-from lrs.exceptions import DoesNotExist, PermissionDenied, ServiceUnavailable, UserStateError
+from lrs.exceptions import (
+    Conflict,
+    DoesNotExist,
+    PermissionDenied,
+    ServiceUnavailable,
+    UserStateError,
+)
 
 RETRY_AFTER_SECONDS = 5
 
@@ -56,6 +65,12 @@ class LrsApi(Api):
         return payload, status, headers
 
 
+def refuse(status: int, message: str) -> NoReturn:
+    """End the request with an error ``status`` and ``message`` (not in an error handler)."""
+    abort(status, message=message)
+    raise AssertionError("abort() raises")  # for type checkers: flask-smorest is untyped
+
+
 def _respond(
     api: Api, error: HTTPException, message: str, headers: dict[str, str] | None = None
 ) -> Any:
@@ -66,7 +81,7 @@ def _respond(
 
 
 def register_error_handlers(app: Flask, api: Api) -> None:
-    """Map the store's exceptions to 404, 403, 503 (with ``Retry-After``) and 500."""
+    """Map the store's exceptions to 404, 403, 409, 503 (with ``Retry-After``) and 500."""
 
     @app.errorhandler(DoesNotExist)
     def not_found(exc: DoesNotExist) -> Any:
@@ -75,6 +90,10 @@ def register_error_handlers(app: Flask, api: Api) -> None:
     @app.errorhandler(PermissionDenied)
     def forbidden(exc: PermissionDenied) -> Any:
         return _respond(api, Forbidden(), str(exc) or "these credentials may not do this")
+
+    @app.errorhandler(Conflict)
+    def conflict(exc: Conflict) -> Any:
+        return _respond(api, HTTPConflict(), str(exc))
 
     @app.errorhandler(ServiceUnavailable)
     def unavailable(exc: ServiceUnavailable) -> Any:

@@ -505,3 +505,12 @@ def validate_statement(data: Any, version: Version, path: str = "statement") -> 
         StatementError: the first rule broken, naming the property's path.
     """
     _Validator(version).statement(data, path)
+
+
+def validate_actor(data: Any, version: Version, path: str = "agent") -> None:
+    """Check an Agent or Group on its own (a query's ``agent`` parameter).
+
+    Raises:
+        StatementError: the first rule broken, naming the property's path.
+    """
+    _Validator(version).actor(data, path)

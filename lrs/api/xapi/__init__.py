@@ -1,0 +1,64 @@
+"""The xAPI interface at ``/xAPI``: one blueprint, version negotiated per request.
+
+Every request but ``/xAPI/about`` names its version in ``X-Experience-API-Version``:
+``1.0.x`` is answered under the 1.0.3 rules, ``2.0.x`` under 2.0.0, anything
+else (or nothing) with 400. Every response names the version it was answered
+under (XAPI-NOTES.md; xAPI-Communication.md section 3.3).
+"""
+
+import re
+
+from flask import Blueprint, Response, g, request
+
+from lrs.api.errors import refuse
+from lrs.xapi.validation import Version
+
+blp = Blueprint("xapi", __name__, url_prefix="/xAPI")
+
+_V1 = re.compile(r"^1\.0(\.\d+)?$")
+_V2 = re.compile(r"^2\.0(\.\d+)?$")
+
+
+def version() -> Version:
+    """The xAPI version of the request being served."""
+    negotiated: Version = g.xapi_version
+    return negotiated
+
+
+def _requested_version() -> Version | None:
+    header = request.headers.get("X-Experience-API-Version", "").strip()
+    if _V1.match(header):
+        return Version.V1_0_3
+    if _V2.match(header):
+        return Version.V2_0_0
+    return None
+
+
+@blp.before_request
+def negotiate_version() -> None:
+    """Read ``X-Experience-API-Version``; refuse a missing or unsupported one."""
+    requested = _requested_version()
+    g.xapi_version = requested or Version.V2_0_0
+    if request.endpoint == "xapi.about" or requested is not None:
+        return
+    header = request.headers.get("X-Experience-API-Version", "").strip()
+    refuse(
+        400,
+        "X-Experience-API-Version must be 1.0.x or 2.0.x"
+        + (f", not {header!r}" if header else " (the header is missing)"),
+    )
+
+
+@blp.after_request
+def name_the_version(response: Response) -> Response:
+    """Answer with the version the request was served under.
+
+    A request refused before negotiation (no credentials) still gets the
+    version it asked for.
+    """
+    negotiated = getattr(g, "xapi_version", None) or _requested_version() or Version.V2_0_0
+    response.headers["X-Experience-API-Version"] = str(negotiated)
+    return response
+
+
+from lrs.api.xapi import about, statements  # noqa: E402,F401  (routes on blp)

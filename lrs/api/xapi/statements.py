@@ -1,0 +1,340 @@
+"""``/xAPI/statements`` (xAPI-Communication.md section 2.1): PUT, POST, GET and HEAD.
+
+Not yet here: attachments sent as ``multipart/mixed``, signed statements, the
+alternate request syntax of 1.0.3, StatementRef targets in query results, and
+``format=canonical`` language filtering (it answers as ``exact`` does).
+"""
+
+import base64
+import binascii
+import uuid
+from datetime import UTC
+from email.utils import format_datetime
+from typing import Any
+
+import isodate
+import orjson
+from flask import Response, current_app, request
+from flask.typing import ResponseReturnValue
+
+from lrs.api.auth import current_credential
+from lrs.api.errors import refuse
+from lrs.api.xapi import blp, version
+from lrs.clock import default_clock, from_us, to_us
+from lrs.credentials.base import Role
+from lrs.exceptions import PermissionDenied
+from lrs.xapi import formats
+from lrs.xapi.formatting import ids_only
+from lrs.xapi.prepare import iso, prepare
+from lrs.xapi.statements.base import Record, StatementQuery, StatementStore, agent_key
+from lrs.xapi.validation import StatementError, validate_actor
+
+MAX_LIMIT = 1000
+QUERY_PARAMETERS = frozenset(
+    {
+        "statementId",
+        "voidedStatementId",
+        "agent",
+        "verb",
+        "activity",
+        "registration",
+        "related_activities",
+        "related_agents",
+        "since",
+        "until",
+        "limit",
+        "format",
+        "attachments",
+        "ascending",
+        "more",
+    }
+)
+SINGLE_PARAMETERS = frozenset({"statementId", "voidedStatementId", "attachments", "format"})
+
+
+def _store() -> StatementStore:
+    store: StatementStore = current_app.extensions["lrs"].statements
+    return store
+
+
+def _require_statement_access() -> None:
+    # Learner and coach credentials get statement access with enrollments
+    # and per-learner filtering; until then, statements are for applications.
+    if current_credential().role not in (Role.admin, Role.service):
+        raise PermissionDenied("only admin and service credentials may use the Statement resource")
+
+
+def _authority() -> dict[str, Any]:
+    """The agent of the credential making the request (section 2.4.9)."""
+    credential = current_credential()
+    return {
+        "objectType": "Agent",
+        "name": credential.name or credential.key,
+        "account": {
+            "homePage": current_app.config["ACCOUNT_HOMEPAGE"],
+            "name": credential.username or credential.key,
+        },
+    }
+
+
+def _body() -> Any:
+    if request.mimetype == "multipart/mixed":
+        refuse(400, "statements with attachment data (multipart/mixed) are not supported yet")
+    if request.mimetype != "application/json":
+        refuse(400, "send statements as JSON, with Content-Type: application/json")
+    try:
+        return orjson.loads(request.get_data(cache=True))
+    except orjson.JSONDecodeError as exc:
+        refuse(400, f"the request body is not valid JSON: {exc}")
+
+
+def _prepare(data: Any, path: str) -> Record:
+    if isinstance(data, dict):
+        for index, attachment in enumerate(data.get("attachments") or []):
+            if isinstance(attachment, dict) and "fileUrl" not in attachment:
+                refuse(
+                    400,
+                    f"{path}.attachments[{index}]: without fileUrl its data must come "
+                    "as multipart/mixed, which is not supported yet",
+                )
+    try:
+        return prepare(
+            data,
+            version=version(),
+            authority=_authority(),
+            stored_us=default_clock.now_us(),
+            path=path,
+        )
+    except StatementError as exc:
+        refuse(400, str(exc))
+
+
+def _save(records: list[Record]) -> None:
+    try:
+        _store().save(records)
+    except ValueError as exc:
+        refuse(400, str(exc))
+
+
+def _consistent(response: Response) -> Response:
+    # Both backends read their own writes: everything stored before now is visible.
+    response.headers["X-Experience-API-Consistent-Through"] = iso(default_clock.now_us())
+    return response
+
+
+@blp.route("/statements", methods=["PUT"], strict_slashes=False)
+def put_statement() -> ResponseReturnValue:
+    """Store one statement with the id given as ``statementId`` (section 2.1.1)."""
+    _require_statement_access()
+    unknown = set(request.args) - {"statementId"}
+    if unknown:
+        refuse(400, f"unknown parameters: {', '.join(sorted(unknown))}")
+    statement_id = request.args.get("statementId", "")
+    if not formats.is_uuid(statement_id):
+        refuse(400, "statementId must be the UUID of the statement")
+    data = _body()
+    if not isinstance(data, dict):
+        refuse(400, "the body must be one statement (a JSON object)")
+    if "id" in data and str(data["id"]).lower() != statement_id.lower():
+        refuse(400, "the statement's id does not match statementId")
+    _save([_prepare({**data, "id": statement_id}, "statement")])
+    return _consistent(Response(status=204))
+
+
+@blp.route("/statements", methods=["POST"], strict_slashes=False)
+def post_statements() -> ResponseReturnValue:
+    """Store one statement or a batch, all or nothing; answer their ids (section 2.1.2)."""
+    _require_statement_access()
+    if request.args:
+        refuse(
+            400,
+            "POST /statements takes no parameters (the alternate request syntax is "
+            "not supported yet)",
+        )
+    data = _body()
+    batch = data if isinstance(data, list) else [data]
+    if not batch:
+        refuse(400, "the batch holds no statements")
+    records = [
+        _prepare(item, f"statements[{index}]" if isinstance(data, list) else "statement")
+        for index, item in enumerate(batch)
+    ]
+    ids = [record.id for record in records]
+    if len(set(ids)) != len(ids):
+        refuse(400, "the batch holds two statements with one id")
+    _save(records)
+    return _consistent(current_app.response_class(orjson.dumps(ids), mimetype="application/json"))
+
+
+@blp.route("/statements", methods=["GET"], strict_slashes=False)
+def get_statements() -> ResponseReturnValue:
+    """One statement by id, or a page of statements matching filters (section 2.1.3)."""
+    _require_statement_access()
+    args = request.args
+    unknown = set(args) - QUERY_PARAMETERS
+    if unknown:
+        refuse(400, f"unknown parameters: {', '.join(sorted(unknown))}")
+    statement_format = args.get("format", "exact")
+    if statement_format not in ("ids", "exact", "canonical"):
+        refuse(400, "format must be ids, exact or canonical")
+    attachments = _boolean("attachments")
+    if "statementId" in args or "voidedStatementId" in args:
+        return _consistent(_single(statement_format, attachments))
+    query, until_us = _query()
+    records = _store().query(query)
+    more = ""
+    if len(records) > query.limit - 1 and records:
+        records = records[: query.limit - 1]
+        last = records[-1]
+        more = "/xAPI/statements?more=" + _token(query, (last.stored_us, last.id), until_us)
+    texts = [_formatted(record, statement_format) for record in records]
+    body = b'{"statements":[' + b",".join(texts) + b'],"more":' + orjson.dumps(more) + b"}"
+    response = _response(body, attachments)
+    newest = max((record.stored_us for record in records), default=until_us)
+    response.headers["Last-Modified"] = _http_date(newest)
+    return _consistent(response)
+
+
+def _single(statement_format: str, attachments: bool) -> Response:
+    args = request.args
+    if "statementId" in args and "voidedStatementId" in args:
+        refuse(400, "give statementId or voidedStatementId, not both")
+    extra = set(args) - SINGLE_PARAMETERS
+    if extra:
+        refuse(
+            400,
+            f"with a statement id, only attachments and format may be given, not {sorted(extra)}",
+        )
+    voided = "voidedStatementId" in args
+    statement_id = args["voidedStatementId" if voided else "statementId"]
+    if not formats.is_uuid(statement_id):
+        refuse(400, "the statement id must be a UUID")
+    record = _store().get(statement_id.lower())
+    if record is None or record.voided != voided:
+        # A voided statement is found only through voidedStatementId (section 2.3.2).
+        refuse(404, f"no {'voided ' if voided else ''}statement {statement_id}")
+    response = _response(_formatted(record, statement_format), attachments)
+    response.headers["Last-Modified"] = _http_date(record.stored_us)
+    return response
+
+
+def _formatted(record: Record, statement_format: str) -> bytes:
+    if statement_format == "ids":
+        return orjson.dumps(ids_only(orjson.loads(record.text)))
+    return record.text.encode()
+
+
+def _response(body: bytes, attachments: bool) -> Response:
+    if not attachments:
+        return current_app.response_class(body, mimetype="application/json")
+    # attachments=true: the multipart form (section 2.1.3); no attachment
+    # data is stored yet, so the JSON part is the only one.
+    boundary = uuid.uuid4().hex
+    parts = (
+        f"--{boundary}\r\nContent-Type: application/json\r\n\r\n".encode()
+        + body
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return current_app.response_class(parts, mimetype=f"multipart/mixed; boundary={boundary}")
+
+
+def _http_date(us: int) -> str:
+    return format_datetime(from_us(us).replace(microsecond=0), usegmt=True)
+
+
+def _boolean(name: str) -> bool:
+    value = request.args.get(name, "false")
+    if value not in ("true", "false"):
+        refuse(400, f"{name} must be true or false")
+    return value == "true"
+
+
+def _query() -> tuple[StatementQuery, int]:
+    """The store query that the request's parameters (or its ``more`` token) ask for."""
+    args = request.args
+    if "more" in args:
+        if len(args) > 1:
+            refuse(400, "more takes no other parameters")
+        return _from_token(args["more"])
+    until_us = default_clock.now_us()
+    filters: dict[str, Any] = {}
+    if "agent" in args:
+        try:
+            agent = orjson.loads(args["agent"])
+            validate_actor(agent, version())
+        except (orjson.JSONDecodeError, StatementError) as exc:
+            refuse(400, f"agent must be an Agent or identified Group as JSON: {exc}")
+        key = agent_key(agent)
+        if key is None:
+            refuse(400, "agent must have an inverse functional identifier")
+        filters["agent"] = key
+    for name, check, what in (
+        ("verb", formats.is_iri, "an IRI"),
+        ("activity", formats.is_iri, "an IRI"),
+        ("registration", formats.is_uuid, "a UUID"),
+    ):
+        if name in args:
+            if not check(args[name]):
+                refuse(400, f"{name} must be {what}")
+            filters[name] = args[name].lower() if name == "registration" else args[name]
+    for name in ("related_agents", "related_activities", "ascending"):
+        filters[name] = _boolean(name)
+    for name in ("since", "until"):
+        if name in args:
+            filters[f"{name}_us"] = _timestamp(name)
+    if "until_us" in filters:
+        until_us = min(until_us, filters["until_us"])
+    filters["until_us"] = until_us
+    limit = args.get("limit", "0")
+    if not limit.isdigit():
+        refuse(400, "limit must be a non-negative integer")
+    # One more than the page, to know whether there is a next one.
+    filters["limit"] = (min(int(limit), MAX_LIMIT) or MAX_LIMIT) + 1
+    return StatementQuery(**filters), until_us
+
+
+def _timestamp(name: str) -> int:
+    value = request.args[name]
+    if not formats.is_timestamp(value, offset_required=False):
+        refuse(400, f"{name} must be an ISO 8601 timestamp")
+    moment = isodate.parse_datetime(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return to_us(moment)
+
+
+_TOKEN_FIELDS = (
+    "agent",
+    "verb",
+    "activity",
+    "registration",
+    "related_agents",
+    "related_activities",
+    "since_us",
+    "until_us",
+    "ascending",
+    "limit",
+)
+
+
+def _token(query: StatementQuery, after: tuple[int, str], until_us: int) -> str:
+    """An opaque ``more`` token: the query, where the page ended, and its fixed ``until``.
+
+    Fixing ``until`` at the first page keeps paging stable while new
+    statements arrive.
+    """
+    state = {name: getattr(query, name) for name in _TOKEN_FIELDS}
+    # Defaults (None, False) are left out to keep the link short.
+    state = {name: value for name, value in state.items() if value not in (None, False)}
+    state.update(after=list(after), until_us=until_us)
+    return base64.urlsafe_b64encode(orjson.dumps(state)).decode().rstrip("=")
+
+
+def _from_token(token: str) -> tuple[StatementQuery, int]:
+    try:
+        state = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        after = tuple(state.pop("after"))
+        query = StatementQuery(**state, after=(int(after[0]), str(after[1])))
+    except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError):
+        refuse(400, "more is not a token this LRS gave")
+    return query, int(state["until_us"])

@@ -1,0 +1,339 @@
+"""/xAPI/statements over HTTP, under both versions."""
+
+import json
+import threading
+import uuid
+
+import pytest
+
+from lrs.exceptions import ServiceUnavailable
+from lrs.testing import statement
+from lrs.xapi.statements.base import VOIDED
+from tests.support import ADMIN, basic, make_app
+
+URL = "/xAPI/statements"
+
+
+@pytest.fixture(params=["1.0.3", "2.0.0"])
+def xapi(request, admin):
+    """Headers of an admin request under each version."""
+    return {**admin, "X-Experience-API-Version": request.param}
+
+
+def stored_ids(http, xapi, **query):
+    response = http.get(URL, query_string={"limit": 1000, **query}, headers=xapi)
+    assert response.status_code == 200, response.json
+    return [item["id"] for item in response.json["statements"]]
+
+
+class TestVersions:
+    @pytest.mark.parametrize(
+        ("sent", "answered"),
+        [
+            ("1.0.3", "1.0.3"),
+            ("1.0.0", "1.0.3"),
+            ("1.0.1", "1.0.3"),
+            ("2.0.0", "2.0.0"),
+            ("2.0", "2.0.0"),
+        ],
+    )
+    def test_supported_versions(self, http, admin, sent, answered):
+        response = http.get(URL, headers={**admin, "X-Experience-API-Version": sent})
+        assert response.status_code == 200
+        assert response.headers["X-Experience-API-Version"] == answered
+
+    @pytest.mark.parametrize("sent", [None, "", "0.95", "1.1.0", "3.0.0", "1.0.x", "latest"])
+    def test_missing_or_unsupported_version_is_400(self, http, admin, sent):
+        headers = dict(admin)
+        if sent is not None:
+            headers["X-Experience-API-Version"] = sent
+        response = http.get(URL, headers=headers)
+        assert response.status_code == 400
+        assert "X-Experience-API-Version" in response.json["message"]
+        assert response.headers["X-Experience-API-Version"] == "2.0.0"
+
+    def test_about_needs_no_credentials_or_version(self, http):
+        response = http.get("/xAPI/about")
+        assert response.status_code == 200
+        assert response.json["version"] == ["1.0.3", "2.0.0"]
+
+    def test_context_agents_only_under_2_0(self, http, admin):
+        data = statement(
+            0,
+            context={
+                "contextAgents": [{"objectType": "contextAgent", "agent": {"mbox": "mailto:c@d.e"}}]
+            },
+        )
+        v1 = {**admin, "X-Experience-API-Version": "1.0.3"}
+        v2 = {**admin, "X-Experience-API-Version": "2.0.0"}
+        assert http.post(URL, json=data, headers=v1).status_code == 400
+        assert http.post(URL, json=data, headers=v2).status_code == 200
+
+    def test_missing_credentials_still_name_the_version(self, http):
+        response = http.get(URL, headers={"X-Experience-API-Version": "1.0.3"})
+        assert response.status_code == 401
+        assert response.headers["X-Experience-API-Version"] == "1.0.3"
+
+
+class TestWrites:
+    def test_post_one_and_a_batch(self, http, xapi):
+        response = http.post(URL, json=statement(0), headers=xapi)
+        assert response.status_code == 200
+        assert response.json == [statement(0)["id"]]
+        response = http.post(URL, json=[statement(1), statement(2)], headers=xapi)
+        assert response.json == [statement(1)["id"], statement(2)["id"]]
+        assert "X-Experience-API-Consistent-Through" in response.headers
+
+    def test_ids_are_assigned_when_missing(self, http, xapi):
+        data = statement(0)
+        del data["id"]
+        response = http.post(URL, json=data, headers=xapi)
+        assert uuid.UUID(response.json[0])
+
+    def test_lrs_sets_stored_authority_and_version(self, http, xapi):
+        data = {**statement(0), "authority": {"mbox": "mailto:forged@example.org"}}
+        http.post(URL, json=data, headers=xapi)
+        stored = http.get(URL, query_string={"statementId": data["id"]}, headers=xapi).json
+        assert stored["authority"]["account"]["name"] == ADMIN[0]
+        assert stored["version"] in ("1.0.0", "2.0.0")
+        assert stored["stored"].endswith("Z")
+
+    def test_a_batch_is_all_or_nothing(self, http, xapi):
+        bad = {**statement(1), "verb": {"id": "not an iri"}}
+        response = http.post(URL, json=[statement(0), bad, statement(2)], headers=xapi)
+        assert response.status_code == 400
+        assert response.json["message"].startswith("statements[1].verb.id")
+        assert stored_ids(http, xapi) == []
+
+    def test_a_batch_repeating_an_id_is_400(self, http, xapi):
+        response = http.post(URL, json=[statement(0), statement(0)], headers=xapi)
+        assert response.status_code == 400
+        assert stored_ids(http, xapi) == []
+
+    def test_same_id_same_content_is_accepted_other_content_is_409(self, http, xapi):
+        http.post(URL, json=statement(0), headers=xapi)
+        assert http.post(URL, json=[statement(0), statement(1)], headers=xapi).status_code == 200
+        other = statement(0, verb="http://adlnet.gov/expapi/verbs/failed")
+        response = http.post(URL, json=[statement(2), other], headers=xapi)
+        assert response.status_code == 409
+        assert set(stored_ids(http, xapi)) == {statement(0)["id"], statement(1)["id"]}
+
+    def test_put(self, http, xapi):
+        data = statement(0)
+        query = {"statementId": data["id"]}
+        assert http.put(URL, query_string=query, json=data, headers=xapi).status_code == 204
+        assert http.put(URL, query_string=query, json=data, headers=xapi).status_code == 204
+        other = statement(0, verb="http://adlnet.gov/expapi/verbs/failed")
+        assert http.put(URL, query_string=query, json=other, headers=xapi).status_code == 409
+
+    @pytest.mark.parametrize(
+        ("query", "body"),
+        [
+            ({}, statement(0)),
+            ({"statementId": "nope"}, statement(0)),
+            ({"statementId": statement(1)["id"]}, statement(0)),
+            ({"statementId": statement(0)["id"], "extra": "1"}, statement(0)),
+            ({"statementId": statement(0)["id"]}, [statement(0)]),
+        ],
+    )
+    def test_bad_puts_are_400(self, http, xapi, query, body):
+        assert http.put(URL, query_string=query, json=body, headers=xapi).status_code == 400
+        assert stored_ids(http, xapi) == []
+
+    @pytest.mark.parametrize(
+        ("body", "content_type"),
+        [
+            (b"{not json", "application/json"),
+            (b"[]", "application/json"),
+            (b'"text"', "application/json"),
+            (json.dumps(statement(0)).encode(), "text/plain"),
+            (b'{"actor": ' * 2000, "application/json"),
+            (b'{"a": "\xff"}', "application/json"),
+        ],
+    )
+    def test_bad_bodies_are_400(self, http, xapi, body, content_type):
+        response = http.post(URL, data=body, content_type=content_type, headers=xapi)
+        assert response.status_code == 400
+        assert response.json["message"]
+        assert stored_ids(http, xapi) == []
+
+    def test_attachments_without_file_url_need_multipart(self, http, xapi):
+        attachment = {
+            "usageType": "http://x.org/usage",
+            "display": {"en-US": "file"},
+            "contentType": "text/plain",
+            "length": 4,
+            "sha2": "a" * 64,
+        }
+        response = http.post(URL, json=statement(0, attachments=[attachment]), headers=xapi)
+        assert response.status_code == 400
+        assert "multipart" in response.json["message"]
+        with_url = {**attachment, "fileUrl": "http://x.org/file.txt"}
+        assert (
+            http.post(URL, json=statement(0, attachments=[with_url]), headers=xapi).status_code
+            == 200
+        )
+
+
+class TestVoiding:
+    def void(self, n, target):
+        return statement(n, verb=VOIDED, object={"objectType": "StatementRef", "id": target})
+
+    def test_voided_statement_is_found_only_by_voided_statement_id(self, http, xapi):
+        http.post(URL, json=[statement(0), statement(1)], headers=xapi)
+        http.post(URL, json=self.void(2, statement(0)["id"]), headers=xapi)
+        target = statement(0)["id"]
+        assert http.get(URL, query_string={"statementId": target}, headers=xapi).status_code == 404
+        voided = http.get(URL, query_string={"voidedStatementId": target}, headers=xapi)
+        assert voided.status_code == 200
+        assert voided.json["id"] == target
+        query = {"voidedStatementId": statement(1)["id"]}
+        assert http.get(URL, query_string=query, headers=xapi).status_code == 404
+        assert stored_ids(http, xapi) == [statement(2)["id"], statement(1)["id"]]
+
+    def test_a_voiding_statement_cannot_be_voided(self, http, xapi):
+        http.post(URL, json=[statement(0), self.void(1, statement(0)["id"])], headers=xapi)
+        response = http.post(URL, json=self.void(2, statement(1)["id"]), headers=xapi)
+        assert response.status_code == 400
+        assert "cannot be voided" in response.json["message"]
+
+
+class TestQueries:
+    def test_single_statement_headers_and_head(self, http, xapi):
+        http.post(URL, json=statement(0), headers=xapi)
+        query = {"statementId": statement(0)["id"]}
+        response = http.get(URL, query_string=query, headers=xapi)
+        assert response.headers["Last-Modified"].endswith("GMT")
+        assert "X-Experience-API-Consistent-Through" in response.headers
+        head = http.head(URL, query_string=query, headers=xapi)
+        assert head.status_code == 200
+        assert head.data == b""
+
+    def test_trailing_slash_works(self, http, xapi):
+        assert http.get(URL + "/", headers=xapi).status_code == 200
+
+    def test_filters(self, http, xapi):
+        other_verb = "http://adlnet.gov/expapi/verbs/failed"
+        http.post(
+            URL,
+            json=[
+                statement(0),
+                statement(1, verb=other_verb),
+                statement(2, actor="mailto:grace@example.org"),
+                statement(3, activity="http://example.org/activities/a1"),
+            ],
+            headers=xapi,
+        )
+        ada = json.dumps({"mbox": "mailto:ada@example.org"})
+        assert stored_ids(http, xapi, verb=other_verb) == [statement(1)["id"]]
+        assert len(stored_ids(http, xapi, agent=ada)) == 3
+        assert stored_ids(http, xapi, activity="http://example.org/activities/a1") == [
+            statement(3)["id"]
+        ]
+        ascending = stored_ids(http, xapi, ascending="true")
+        assert ascending == [statement(n)["id"] for n in range(4)]
+
+    def test_since_and_until(self, http, xapi):
+        http.post(URL, json=statement(0), headers=xapi)
+        first = http.get(URL, query_string={"statementId": statement(0)["id"]}, headers=xapi).json
+        http.post(URL, json=statement(1), headers=xapi)
+        assert stored_ids(http, xapi, since=first["stored"]) == [statement(1)["id"]]
+        assert stored_ids(http, xapi, until=first["stored"]) == [statement(0)["id"]]
+
+    def test_more_pages_stably_while_statements_arrive(self, http, xapi):
+        http.post(URL, json=[statement(n) for n in range(5)], headers=xapi)
+        page = http.get(URL, query_string={"limit": 2}, headers=xapi).json
+        seen = [item["id"] for item in page["statements"]]
+        http.post(URL, json=statement(9), headers=xapi)  # arrives while paging
+        while page["more"]:
+            page = http.get(page["more"], headers=xapi).json
+            seen += [item["id"] for item in page["statements"]]
+        assert seen == [statement(n)["id"] for n in (4, 3, 2, 1, 0)]
+
+    def test_format_ids(self, http, xapi):
+        data = statement(0)
+        data["actor"]["name"] = "Ada"
+        data["verb"]["display"] = {"en-US": "completed"}
+        http.post(URL, json=data, headers=xapi)
+        query = {"statementId": data["id"], "format": "ids"}
+        stored = http.get(URL, query_string=query, headers=xapi).json
+        assert stored["actor"] == {"mbox": "mailto:ada@example.org"}
+        assert stored["verb"] == {"id": data["verb"]["id"]}
+
+    def test_attachments_true_answers_multipart(self, http, xapi):
+        http.post(URL, json=statement(0), headers=xapi)
+        response = http.get(URL, query_string={"attachments": "true"}, headers=xapi)
+        assert response.mimetype == "multipart/mixed"
+        assert statement(0)["id"].encode() in response.data
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            {"statementId": statement(0)["id"], "voidedStatementId": statement(1)["id"]},
+            {"statementId": statement(0)["id"], "verb": "http://x.org/v"},
+            {"statementId": "not-a-uuid"},
+            {"agent": "not json"},
+            {"agent": json.dumps({"name": "no identifier"})},
+            {"verb": "not an iri"},
+            {"registration": "x"},
+            {"since": "yesterday"},
+            {"limit": "-1"},
+            {"limit": "ten"},
+            {"ascending": "yes"},
+            {"format": "full"},
+            {"unknown": "1"},
+            {"more": "garbage"},
+        ],
+    )
+    def test_bad_queries_are_400(self, http, xapi, query):
+        response = http.get(URL, query_string=query, headers=xapi)
+        assert response.status_code == 400, query
+        assert response.json["message"]
+
+
+class TestAccess:
+    def test_learner_credentials_may_not_use_statements_yet(self, app, http):
+        credential, secret = app.extensions["lrs"].credentials.create("learner", username="ada")
+        headers = {**basic(credential.key, secret), "X-Experience-API-Version": "1.0.3"}
+        assert http.post(URL, json=statement(0), headers=headers).status_code == 403
+
+
+class TestReliability:
+    def test_concurrent_overlapping_batches_store_each_statement_once(self):
+        app = make_app()
+        headers = {**basic(*ADMIN), "X-Experience-API-Version": "1.0.3"}
+        errors = []
+
+        def post(start):
+            client = app.test_client()
+            for first in range(start, 40, 4):
+                batch = [statement(n) for n in range(first, first + 6)]
+                response = client.post(URL, json=batch, headers=headers)
+                if response.status_code != 200:
+                    errors.append(response.status_code)
+
+        threads = [threading.Thread(target=post, args=(start,)) for start in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        ids = stored_ids(app.test_client(), headers)
+        assert sorted(ids) == sorted({statement(n)["id"] for n in range(45)})
+
+    def test_a_store_failure_is_503_and_stores_nothing(self, app, admin):
+        store = app.extensions["lrs"].statements
+
+        class Failing:
+            def __getattr__(self, name):
+                return getattr(store, name)
+
+            def save(self, records):
+                raise ServiceUnavailable("connection reset")
+
+        app.extensions["lrs"].statements = Failing()
+        headers = {**admin, "X-Experience-API-Version": "1.0.3"}
+        response = app.test_client().post(URL, json=[statement(0), statement(1)], headers=headers)
+        assert response.status_code == 503
+        assert "Retry-After" in response.headers
+        assert store.count() == 0
