@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     # An admin credential with exactly this key and secret exists from start-up.
     "ADMIN_KEY": None,
     "ADMIN_SECRET": None,
+    # Origins whose browser-based content may call /xAPI: "*" or a list.
+    "CORS_ORIGINS": "*",
 }
 
 
@@ -50,7 +52,7 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     Configuration comes, in order of precedence, from ``config``, then from
     ``LRS_*`` environment variables (``LRS_STORAGE_URL``, ``LRS_HISTORY_URL``,
     ``LRS_ACCOUNT_HOMEPAGE``, ``LRS_MAX_BODY_BYTES``, ``LRS_ADMIN_KEY``,
-    ``LRS_ADMIN_SECRET``), then from ``DEFAULTS``.
+    ``LRS_ADMIN_SECRET``, ``LRS_CORS_ORIGINS``), then from ``DEFAULTS``.
 
     Args:
         config: configuration that wins over the environment (tests use it).
@@ -85,4 +87,5 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     # The xAPI resources follow the xAPI specification, not this API's
     # OpenAPI conventions: a plain Flask blueprint.
     app.register_blueprint(xapi.blp)
+    xapi.allow_browsers(app, app.config["CORS_ORIGINS"])
     return app

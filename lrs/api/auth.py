@@ -83,7 +83,9 @@ def install(app: Flask, api: Api) -> None:
     @app.before_request
     def authenticate() -> ResponseReturnValue | None:
         if (
-            request.blueprint in PUBLIC_BLUEPRINTS
+            # CORS preflights carry no credentials, by the Fetch standard.
+            request.method == "OPTIONS"
+            or request.blueprint in PUBLIC_BLUEPRINTS
             or request.endpoint in PUBLIC_ENDPOINTS
             or request.endpoint in (None, "static")
         ):

@@ -337,3 +337,37 @@ class TestReliability:
         assert response.status_code == 503
         assert "Retry-After" in response.headers
         assert store.count() == 0
+
+
+class TestCors:
+    def test_preflight_needs_no_credentials(self, http):
+        response = http.options(
+            URL,
+            headers={
+                "Origin": "http://content.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,x-experience-api-version",
+            },
+        )
+        assert response.status_code == 200
+        assert response.headers["Access-Control-Allow-Origin"] == "http://content.example"
+        allowed = response.headers["Access-Control-Allow-Headers"].lower()
+        assert "x-experience-api-version" in allowed and "authorization" in allowed
+
+    def test_responses_expose_the_xapi_headers(self, http, xapi):
+        response = http.get(URL, headers={**xapi, "Origin": "http://content.example"})
+        exposed = response.headers["Access-Control-Expose-Headers"]
+        assert "X-Experience-API-Consistent-Through" in exposed
+        assert "X-Experience-API-Version" in exposed
+
+    def test_allowed_origins_are_configurable(self):
+        app = make_app(CORS_ORIGINS=["http://allowed.example"])
+        http = app.test_client()
+        allowed = http.get("/xAPI/about", headers={"Origin": "http://allowed.example"})
+        assert allowed.headers["Access-Control-Allow-Origin"] == "http://allowed.example"
+        other = http.get("/xAPI/about", headers={"Origin": "http://other.example"})
+        assert "Access-Control-Allow-Origin" not in other.headers
+
+    def test_the_rest_api_is_not_opened_to_browsers(self, http, admin):
+        response = http.get("/api/v1/me", headers={**admin, "Origin": "http://content.example"})
+        assert "Access-Control-Allow-Origin" not in response.headers

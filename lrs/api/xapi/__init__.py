@@ -7,8 +7,10 @@ under (XAPI-NOTES.md; xAPI-Communication.md section 3.3).
 """
 
 import re
+from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Flask, Response, g, request
+from flask_cors import CORS
 
 from lrs.api.errors import refuse
 from lrs.xapi.validation import Version
@@ -39,7 +41,7 @@ def negotiate_version() -> None:
     """Read ``X-Experience-API-Version``; refuse a missing or unsupported one."""
     requested = _requested_version()
     g.xapi_version = requested or Version.V2_0_0
-    if request.endpoint == "xapi.about" or requested is not None:
+    if request.endpoint == "xapi.about" or request.method == "OPTIONS" or requested is not None:
         return
     header = request.headers.get("X-Experience-API-Version", "").strip()
     refuse(
@@ -59,6 +61,33 @@ def name_the_version(response: Response) -> Response:
     negotiated = getattr(g, "xapi_version", None) or _requested_version() or Version.V2_0_0
     response.headers["X-Experience-API-Version"] = str(negotiated)
     return response
+
+
+def allow_browsers(app: Flask, origins: Any) -> None:
+    """Answer CORS preflights and mark /xAPI responses for the allowed origins.
+
+    Browser-based content (SCORM-to-xAPI wrappers, cmi5 players) calls the LRS
+    from the content's own origin.
+    """
+    CORS(
+        app,
+        resources={r"/xAPI/*": {"origins": origins}},
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "X-Experience-API-Version",
+            "If-Match",
+            "If-None-Match",
+        ],
+        expose_headers=[
+            "X-Experience-API-Version",
+            "X-Experience-API-Consistent-Through",
+            "ETag",
+            "Last-Modified",
+        ],
+        methods=["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"],
+        max_age=3600,
+    )
 
 
 from lrs.api.xapi import about, statements  # noqa: E402,F401  (routes on blp)
