@@ -86,6 +86,5 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     api.register_blueprint(credentials.blp)
     # The xAPI resources follow the xAPI specification, not this API's
     # OpenAPI conventions: a plain Flask blueprint.
-    app.register_blueprint(xapi.blp)
-    xapi.allow_browsers(app, app.config["CORS_ORIGINS"])
+    xapi.install(app)
     return app

@@ -371,3 +371,46 @@ class TestCors:
     def test_the_rest_api_is_not_opened_to_browsers(self, http, admin):
         response = http.get("/api/v1/me", headers={**admin, "Origin": "http://content.example"})
         assert "Access-Control-Allow-Origin" not in response.headers
+
+
+class TestAlternateSyntax:
+    def form(self, version="1.0.3", **fields):
+        from base64 import b64encode
+
+        token = b64encode(f"{ADMIN[0]}:{ADMIN[1]}".encode()).decode()
+        return {"Authorization": f"Basic {token}", "X-Experience-API-Version": version, **fields}
+
+    def test_put_get_and_post_through_the_form(self, http):
+        data = statement(0)
+        fields = self.form(statementId=data["id"], content=json.dumps(data))
+        fields["Content-Type"] = "application/json"
+        response = http.post(URL, query_string={"method": "PUT"}, data=fields)
+        assert response.status_code == 204, response.get_json()
+        response = http.post(
+            URL, query_string={"method": "GET"}, data=self.form(statementId=data["id"])
+        )
+        assert response.status_code == 200
+        assert response.json["id"] == data["id"]
+        fields = self.form(content=json.dumps([statement(1)]))
+        response = http.post(URL, query_string={"method": "POST"}, data=fields)
+        assert response.json == [statement(1)["id"]]
+
+    def test_refused_under_2_0(self, http):
+        fields = self.form(version="2.0.0", statementId=statement(0)["id"])
+        response = http.post(URL, query_string={"method": "GET"}, data=fields)
+        assert response.status_code == 400
+        assert "alternate" in response.json["message"]
+
+    @pytest.mark.parametrize(
+        "query", [{"method": "GET", "limit": "1"}, {"method": "PATCH"}, {"method": ""}]
+    )
+    def test_bad_alternate_requests_are_400(self, http, query):
+        response = http.post(URL, query_string=query, data=self.form())
+        assert response.status_code == 400
+        assert response.json["message"]
+
+    def test_credentials_in_the_form_are_checked(self, http):
+        fields = self.form()
+        fields["Authorization"] = "Basic bm9ib2R5Om5vdGhpbmc="
+        response = http.post(URL, query_string={"method": "GET"}, data=fields)
+        assert response.status_code == 401

@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, Response, g, request
 from flask_cors import CORS
 
 from lrs.api.errors import refuse
+from lrs.api.xapi.alternate import ALTERNATE, ERROR, AlternateSyntax
 from lrs.xapi.validation import Version
 
 blp = Blueprint("xapi", __name__, url_prefix="/xAPI")
@@ -41,6 +42,11 @@ def negotiate_version() -> None:
     """Read ``X-Experience-API-Version``; refuse a missing or unsupported one."""
     requested = _requested_version()
     g.xapi_version = requested or Version.V2_0_0
+    if request.environ.get(ALTERNATE):
+        if ERROR in request.environ:
+            refuse(400, request.environ[ERROR])
+        if requested == Version.V2_0_0:
+            refuse(400, "xAPI 2.0.0 does not allow the alternate request syntax (method=)")
     if request.endpoint == "xapi.about" or request.method == "OPTIONS" or requested is not None:
         return
     header = request.headers.get("X-Experience-API-Version", "").strip()
@@ -61,6 +67,13 @@ def name_the_version(response: Response) -> Response:
     negotiated = getattr(g, "xapi_version", None) or _requested_version() or Version.V2_0_0
     response.headers["X-Experience-API-Version"] = str(negotiated)
     return response
+
+
+def install(app: Flask) -> None:
+    """Serve /xAPI: the blueprint, the alternate request syntax, and CORS."""
+    app.register_blueprint(blp)
+    app.wsgi_app = AlternateSyntax(app.wsgi_app, int(app.config["MAX_BODY_BYTES"]))  # type: ignore[method-assign]
+    allow_browsers(app, app.config["CORS_ORIGINS"])
 
 
 def allow_browsers(app: Flask, origins: Any) -> None:

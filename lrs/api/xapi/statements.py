@@ -1,8 +1,8 @@
 """``/xAPI/statements`` (xAPI-Communication.md section 2.1): PUT, POST, GET and HEAD.
 
-Not yet here: attachments sent as ``multipart/mixed``, signed statements, the
-alternate request syntax of 1.0.3, StatementRef targets in query results, and
-``format=canonical`` language filtering (it answers as ``exact`` does).
+Not yet here: attachments sent as ``multipart/mixed``, signed statements,
+StatementRef targets in query results, and ``format=canonical`` language
+filtering (it answers as ``exact`` does).
 """
 
 import base64
@@ -146,11 +146,7 @@ def post_statements() -> ResponseReturnValue:
     """Store one statement or a batch, all or nothing; answer their ids (section 2.1.2)."""
     _require_statement_access()
     if request.args:
-        refuse(
-            400,
-            "POST /statements takes no parameters (the alternate request syntax is "
-            "not supported yet)",
-        )
+        refuse(400, f"POST /statements takes no parameters, not {sorted(request.args)}")
     data = _body()
     batch = data if isinstance(data, list) else [data]
     if not batch:
