@@ -999,3 +999,23 @@ class StatementStoreContract:
         assert found(registration=registration) == {4}
         assert found(agent=ada, verb=other_verb) == {1}
         assert found(verb="http://example.org/never") == set()
+
+    def test_statements_targeting_a_match_match_too(self, statements: StatementStore) -> None:
+        # xAPI-Communication.md 2.1.3, Filter Conditions for StatementRefs.
+        passed = "http://adlnet.gov/expapi/verbs/passed"
+        self.save(statements, statement(0, verb=passed), statement(1))
+        ref = {"objectType": "StatementRef", "id": statement(0)["id"]}
+        comment = "http://adlnet.gov/expapi/verbs/commented"
+        self.save(statements, statement(2, verb=comment, actor="mailto:x@y.z", object=ref))
+        ref_ref = {"objectType": "StatementRef", "id": statement(2)["id"]}
+        self.save(statements, statement(3, verb=comment, actor="mailto:x@y.z", object=ref_ref))
+        found = self.ids(statements.query(StatementQuery(verb=passed)))
+        assert found == [statement(n)["id"] for n in (3, 2, 0)]
+        # Every filter must hold in one statement of the chain, not across them.
+        mixed = StatementQuery(verb=passed, agent="mbox:mailto:x@y.z")
+        assert statements.query(mixed) == []
+        # Time filters apply to the targeting statement itself.
+        last = statements.get(statement(2)["id"])
+        assert last is not None
+        since = self.ids(statements.query(StatementQuery(verb=passed, since_us=last.stored_us)))
+        assert since == [statement(3)["id"]]

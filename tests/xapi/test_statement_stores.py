@@ -30,7 +30,7 @@ def test_mongo_indexes_every_filter_with_the_stored_time():
         "registration",
     ):
         assert indexes[f"statements_by_{field}"]["key"] == [
-            (field, 1),
+            (f"termsets.{field}", 1),
             ("stored_us", -1),
             ("_id", -1),
         ]

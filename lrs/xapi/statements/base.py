@@ -8,7 +8,7 @@ xAPI-Data.md section 2.3.1), and the terms that queries filter on (section
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lrs.closeable import Closeable
@@ -115,6 +115,15 @@ class Record:
     digest: str
     terms: Terms
     voided: bool = False
+    # The term sets of the statement this one targets with a StatementRef, and
+    # of that one's target, and so on: queries match them too (section 2.1.3,
+    # Filter Conditions for StatementRefs).
+    inherited: tuple[Terms, ...] = ()
+
+    @property
+    def term_sets(self) -> tuple[Terms, ...]:
+        """Its own terms, then the inherited ones."""
+        return (self.terms, *self.inherited)
 
     @property
     def voids(self) -> str | None:
@@ -139,6 +148,10 @@ class StatementQuery:
     # Where the previous page ended: (stored_us, id) of its last statement.
     after: tuple[int, str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def matches(self, record: Record) -> bool:
+        """Whether a record passes every filter but time, itself or through its targets."""
+        return any(self.matches_terms(terms) for terms in record.term_sets)
 
     def matches_terms(self, terms: Terms) -> bool:
         """Whether a statement with these terms passes every filter but time."""
@@ -205,32 +218,45 @@ class StatementStore(Closeable, ABC):
         """Return how many statements are stored."""
 
 
+def wanted_ids(records: Iterable[Record]) -> set[str]:
+    """The ids a store must look up to save a batch: its own, and its targets'."""
+    ids = set()
+    for record in records:
+        ids.add(record.id)
+        if record.terms.target is not None:
+            ids.add(record.terms.target)
+    return ids
+
+
 def check_batch(records: Iterable[Record], stored: dict[str, Record]) -> list[Record]:
     """The records of a batch that are new, after the checks every backend shares.
 
+    New records that target a known statement inherit its term sets.
+
     Args:
         records: the batch.
-        stored: the records already stored with the batch's ids, and the
-            targets of its voiding records.
+        stored: the records already stored with the ids of ``wanted_ids``.
 
     Raises:
         Conflict: an id is stored with other content.
         ValueError: a voiding statement targets a voiding statement.
     """
     new = []
+    known = dict(stored)
     for record in records:
         existing = stored.get(record.id)
         if existing is not None:
             if existing.digest != record.digest:
                 raise Conflict(f"statement {record.id} exists already, with other content")
             continue
-        target = record.voids
+        target = known.get(record.terms.target or "")
         if target is not None:
-            voided = stored.get(target)
-            if voided is not None and voided.voids is not None:
+            if record.voids is not None and target.voids is not None:
                 raise ValueError(
-                    f"statement {record.id} voids statement {target}, which is itself a "
+                    f"statement {record.id} voids statement {target.id}, which is itself a "
                     "voiding statement; voiding statements cannot be voided"
                 )
+            record = replace(record, inherited=target.term_sets)
+        known[record.id] = record
         new.append(record)
     return new

@@ -5,7 +5,14 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from lrs.xapi.statements.base import Record, StatementQuery, StatementStore, Terms, check_batch
+from lrs.xapi.statements.base import (
+    Record,
+    StatementQuery,
+    StatementStore,
+    Terms,
+    check_batch,
+    wanted_ids,
+)
 
 _Position = tuple[int, str]  # (stored_us, id): the order of statements
 
@@ -56,16 +63,15 @@ class MemoryStatementStore(StatementStore):
     def save(self, records: Sequence[Record]) -> list[str]:
         """Store a batch of new statements, all or nothing (see ``StatementStore``)."""
         with self._lock:
-            wanted = {record.id for record in records} | {
-                record.voids for record in records if record.voids is not None
-            }
+            wanted = wanted_ids(records)
             stored = {key: self._records[key] for key in wanted if key in self._records}
             new = check_batch(records, stored)
             for record in new:
                 self._records[record.id] = record
                 position = (record.stored_us, record.id)
                 self._insert(self._order, position)
-                for key in _index_keys(record.terms):
+                keys = {key for terms in record.term_sets for key in _index_keys(terms)}
+                for key in keys:
                     self._insert(self._index.setdefault(key, []), position)
             for record in new:
                 target = self._records.get(record.voids or "")
@@ -93,7 +99,7 @@ class MemoryStatementStore(StatementStore):
             found = []
             for position in self._walk(positions, query):
                 record = self._records[position[1]]
-                if record.voided or not query.matches_terms(record.terms):
+                if record.voided or not query.matches(record):
                     continue
                 found.append(record)
                 if len(found) >= query.limit:

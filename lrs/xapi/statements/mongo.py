@@ -1,9 +1,10 @@
 """Statements kept in MongoDB: one document per statement, its query terms indexed.
 
 The statement itself is JSON text (``text``): extension keys are IRIs full of
-dots, and values may hold keys that MongoDB refuses. The terms beside it are
-plain fields and arrays, each indexed together with the stored time, so every
-filter is answered by an index walk in stored order that stops at the limit.
+dots, and values may hold keys that MongoDB refuses. Beside it, ``termsets``
+holds its query terms and those it inherits from the statements it targets;
+each term is indexed together with the stored time, so a filter is answered
+by an index walk in stored order that stops at the limit.
 
 Shard key: ``{_id: "hashed"}`` spreads writes; queries fan out to all shards.
 
@@ -20,10 +21,18 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 
 from lrs.mongo import collection, translate_errors
-from lrs.xapi.statements.base import Record, StatementQuery, StatementStore, Terms, check_batch
+from lrs.xapi.statements.base import (
+    Record,
+    StatementQuery,
+    StatementStore,
+    Terms,
+    check_batch,
+    wanted_ids,
+)
 
 COLLECTION = "statements"
-# Each filter's field, indexed with the stored time so that it returns in order.
+# Each filter's field inside ``termsets``, indexed with the stored time so
+# that a filtered query walks the index in stored order.
 _TERM_FIELDS = (
     "verb",
     "agents",
@@ -34,14 +43,8 @@ _TERM_FIELDS = (
 )
 
 
-def _document(record: Record) -> dict[str, Any]:
-    terms = record.terms
+def _term_set(terms: Terms) -> dict[str, Any]:
     return {
-        "_id": record.id,
-        "text": record.text,
-        "stored_us": record.stored_us,
-        "digest": record.digest,
-        "voided": record.voided,
         "verb": terms.verb,
         "agents": sorted(terms.agents),
         "related_agents": sorted(terms.related_agents),
@@ -52,8 +55,8 @@ def _document(record: Record) -> dict[str, Any]:
     }
 
 
-def _record(document: dict[str, Any]) -> Record:
-    terms = Terms(
+def _terms(document: dict[str, Any]) -> Terms:
+    return Terms(
         verb=document["verb"],
         agents=frozenset(document["agents"]),
         related_agents=frozenset(document["related_agents"]),
@@ -62,13 +65,30 @@ def _record(document: dict[str, Any]) -> Record:
         registration=document["registration"],
         target=document["target"],
     )
+
+
+def _document(record: Record) -> dict[str, Any]:
+    return {
+        "_id": record.id,
+        "text": record.text,
+        "stored_us": record.stored_us,
+        "digest": record.digest,
+        "voided": record.voided,
+        # Its own terms first, then those inherited from its targets.
+        "termsets": [_term_set(terms) for terms in record.term_sets],
+    }
+
+
+def _record(document: dict[str, Any]) -> Record:
+    own, *inherited = (_terms(terms) for terms in document["termsets"])
     return Record(
         document["_id"],
         document["text"],
         document["stored_us"],
         document["digest"],
-        terms,
+        own,
         document["voided"],
+        tuple(inherited),
     )
 
 
@@ -83,18 +103,15 @@ class MongoStatementStore(StatementStore):
             self._collection.create_index(order, name="statements_by_time")
             for field in _TERM_FIELDS:
                 self._collection.create_index(
-                    [(field, ASCENDING), *order], name=f"statements_by_{field}"
+                    [(f"termsets.{field}", ASCENDING), *order], name=f"statements_by_{field}"
                 )
 
     def save(self, records: Sequence[Record]) -> list[str]:
         """Store a batch of new statements (see ``StatementStore``)."""
-        wanted = [record.id for record in records] + [
-            record.voids for record in records if record.voids is not None
-        ]
         with translate_errors():
             stored = {
                 document["_id"]: _record(document)
-                for document in self._collection.find({"_id": {"$in": wanted}})
+                for document in self._collection.find({"_id": {"$in": sorted(wanted_ids(records))}})
             }
             new = check_batch(records, stored)
             if new:
@@ -115,16 +132,20 @@ class MongoStatementStore(StatementStore):
     def query(self, query: StatementQuery) -> list[Record]:
         """Return the matching unvoided records (see ``StatementStore``)."""
         conditions: list[dict[str, Any]] = [{"voided": False}]
+        # All the filters must hold in one term set: the statement's own, or
+        # one inherited from a target.
+        term_set: dict[str, Any] = {}
         if query.verb is not None:
-            conditions.append({"verb": query.verb})
+            term_set["verb"] = query.verb
         if query.registration is not None:
-            conditions.append({"registration": query.registration})
+            term_set["registration"] = query.registration
         if query.agent is not None:
-            field = "related_agents" if query.related_agents else "agents"
-            conditions.append({field: query.agent})
+            term_set["related_agents" if query.related_agents else "agents"] = query.agent
         if query.activity is not None:
             field = "related_activities" if query.related_activities else "activity"
-            conditions.append({field: query.activity})
+            term_set[field] = query.activity
+        if term_set:
+            conditions.append({"termsets": {"$elemMatch": term_set}})
         stored: dict[str, int] = {}
         if query.since_us is not None:
             stored["$gt"] = query.since_us
