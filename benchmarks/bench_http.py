@@ -1,6 +1,7 @@
 """Requests per second of the server against a bare Flask app, on 127.0.0.1.
 
 Run:  .venv/bin/python benchmarks/bench_http.py [--requests 3000] [--concurrency 8]
+      [--stored 100000]
 
 Both run under the same gunicorn settings (1 worker, gthread, 4 threads): the
 server with memory:// storage, and benchmarks/bare_app.py, which only parses the
@@ -80,6 +81,21 @@ def start(app, env, chdir):
     raise SystemExit(f"{app} did not start")
 
 
+def statement(n):
+    return {
+        "actor": {"mbox": f"mailto:learner{n % 50}@example.org"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+        "object": {"id": f"http://example.org/activities/a{n % 20}"},
+        "result": {"score": {"scaled": 0.5}, "duration": "PT1M"},
+    }
+
+
+def _post(port, body, headers):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("POST", "/xAPI/statements", body=body, headers=headers)
+    return connection.getresponse().read()
+
+
 def call(port, method, path, body=None, headers=None):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.request(method, path, body=body, headers=headers or {})
@@ -130,6 +146,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000, help="requests per scenario")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--stored", type=int, default=100_000, help="statements stored before the GET scenarios"
+    )
     args = parser.parse_args()
 
     env = {"LRS_STORAGE_URL": "memory://", "LRS_ADMIN_KEY": KEY, "LRS_ADMIN_SECRET": SECRET}
@@ -148,10 +167,24 @@ def main():
         )
         many = json.dumps({"username": "ada", "blocks": list(states)})
         write = json.dumps({"attempts": 3})
+        xapi = {**AUTH, **JSON, "X-Experience-API-Version": "1.0.3"}
+        # Statements without ids: each POST stores new ones.
+        one_statement = json.dumps(statement(0))
+        batch = json.dumps([statement(n) for n in range(100)])
+        print(f"storing {args.stored:,} statements for the GET scenarios...", file=sys.stderr)
+        for _ in range(args.stored // 100):
+            call(lrs_port, "POST", "/xAPI/statements", batch, xapi)
+        stored_id = json.loads(_post(lrs_port, one_statement, xapi))[0]
+        by_id = "/xAPI/statements?" + urlencode({"statementId": stored_id})
         scenarios = [
             ("single-block read", "GET", one, None, AUTH),
             ("single-block write", "PATCH", one, write, {**AUTH, **JSON}),
             ("get_many of 100 blocks", "POST", "/api/v1/state/get-many", many, {**AUTH, **JSON}),
+            # Reads before writes, so that they see exactly --stored statements.
+            ("GET statement by id", "GET", by_id, None, xapi),
+            (f"GET ?limit=100 of {args.stored:,}", "GET", "/xAPI/statements?limit=100", None, xapi),
+            ("POST 1 statement", "POST", "/xAPI/statements", one_statement, xapi),
+            ("POST 100 statements", "POST", "/xAPI/statements", batch, xapi),
         ]
         print(f"### Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n")
         print(
@@ -159,7 +192,7 @@ def main():
         )
         print(
             f"command: `python benchmarks/bench_http.py --requests {args.requests} "
-            f"--concurrency {args.concurrency}`\n"
+            f"--concurrency {args.concurrency} --stored {args.stored}`\n"
         )
         columns = ["scenario", "bare req/s", "lrs req/s", "ratio"]
         columns += ["lrs p50 ms", "lrs p99 ms", "bare p50 ms", "bare p99 ms"]
@@ -175,6 +208,9 @@ def main():
                 f"| {name} | {base[0]:,.0f} | {ours[0]:,.0f} | {ours[0] / base[0]:.0%} | "
                 f"{ours[1]:.1f} | {ours[2]:.1f} | {base[1]:.1f} | {base[2]:.1f} |"
             )
+            if name == "POST 100 statements":
+                rate = f"{ours[0] * 100:,.0f}"
+                print(f"| (statements/s in 100-statement batches) | | {rate} | | | | | |")
     finally:
         for process in (lrs, bare):
             process.terminate()

@@ -1,8 +1,7 @@
 """``/xAPI/statements`` (xAPI-Communication.md section 2.1): PUT, POST, GET and HEAD.
 
-Not yet here: attachments sent as ``multipart/mixed``, signed statements,
-StatementRef targets in query results, and ``format=canonical`` language
-filtering (it answers as ``exact`` does).
+Not yet here: attachments sent as ``multipart/mixed``, signed statements, and
+``format=canonical`` language filtering (it answers as ``exact`` does).
 """
 
 import base64
@@ -88,7 +87,7 @@ def _body() -> Any:
         refuse(400, f"the request body is not valid JSON: {exc}")
 
 
-def _prepare(data: Any, path: str) -> Record:
+def _prepare(data: Any, path: str, authority: dict[str, Any]) -> Record:
     if isinstance(data, dict):
         for index, attachment in enumerate(data.get("attachments") or []):
             if isinstance(attachment, dict) and "fileUrl" not in attachment:
@@ -101,7 +100,7 @@ def _prepare(data: Any, path: str) -> Record:
         return prepare(
             data,
             version=version(),
-            authority=_authority(),
+            authority=authority,
             stored_us=default_clock.now_us(),
             path=path,
         )
@@ -137,7 +136,7 @@ def put_statement() -> ResponseReturnValue:
         refuse(400, "the body must be one statement (a JSON object)")
     if "id" in data and str(data["id"]).lower() != statement_id.lower():
         refuse(400, "the statement's id does not match statementId")
-    _save([_prepare({**data, "id": statement_id}, "statement")])
+    _save([_prepare({**data, "id": statement_id}, "statement", _authority())])
     return _consistent(Response(status=204))
 
 
@@ -151,8 +150,9 @@ def post_statements() -> ResponseReturnValue:
     batch = data if isinstance(data, list) else [data]
     if not batch:
         refuse(400, "the batch holds no statements")
+    authority = _authority()
     records = [
-        _prepare(item, f"statements[{index}]" if isinstance(data, list) else "statement")
+        _prepare(item, f"statements[{index}]" if isinstance(data, list) else "statement", authority)
         for index, item in enumerate(batch)
     ]
     ids = [record.id for record in records]
