@@ -13,6 +13,7 @@ from lrs.credentials.memory import MemoryCredentialStore
 from lrs.credentials.mongo import MongoCredentialStore
 from lrs.history.factory import open_history
 from lrs.mongo import open_database
+from lrs.xapi.attachments import AttachmentStore, MemoryAttachmentStore, MongoAttachmentStore
 from lrs.xapi.statements.base import StatementStore
 from lrs.xapi.statements.memory import MemoryStatementStore
 from lrs.xapi.statements.mongo import MongoStatementStore
@@ -20,7 +21,7 @@ from lrs.xapi.statements.mongo import MongoStatementStore
 
 @dataclass
 class Storage(Closeable):
-    """The server's stores: learner state (with its history), credentials, statements.
+    """The server's stores: learner state (with history), credentials, statements, attachments.
 
     Tests build one from ready stores; ``open_storage`` builds one from a URL.
     """
@@ -28,12 +29,14 @@ class Storage(Closeable):
     state: UserStateClient
     credentials: CredentialStore = field(default_factory=MemoryCredentialStore)
     statements: StatementStore = field(default_factory=MemoryStatementStore)
+    attachments: AttachmentStore = field(default_factory=MemoryAttachmentStore)
 
     def close(self) -> None:
         """Close every store."""
         self.state.close()
         self.credentials.close()
         self.statements.close()
+        self.attachments.close()
 
 
 def open_storage(url: str = "memory://", history_url: str | None = None) -> Storage:
@@ -58,7 +61,12 @@ def open_storage(url: str = "memory://", history_url: str | None = None) -> Stor
     try:
         history = None if history_url is None else open_history(history_url)
         state = MongoUserStateClient(client, database.name, history=history, close_client=True)
-        return Storage(state, MongoCredentialStore(database), MongoStatementStore(database))
+        return Storage(
+            state,
+            MongoCredentialStore(database),
+            MongoStatementStore(database),
+            MongoAttachmentStore(database),
+        )
     except BaseException:
         client.close()
         raise

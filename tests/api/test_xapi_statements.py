@@ -1,5 +1,6 @@
 """/xAPI/statements over HTTP, under both versions."""
 
+import hashlib
 import json
 import threading
 import uuid
@@ -414,3 +415,114 @@ class TestAlternateSyntax:
         fields["Authorization"] = "Basic bm9ib2R5Om5vdGhpbmc="
         response = http.post(URL, query_string={"method": "GET"}, data=fields)
         assert response.status_code == 401
+
+
+def multipart_body(statements, parts, boundary="xAPIBoundary"):
+    """A multipart/mixed request: statements first, then (headers, data) parts."""
+    chunks = [f"--{boundary}\r\nContent-Type: application/json\r\n\r\n".encode()]
+    chunks += [json.dumps(statements).encode(), b"\r\n"]
+    for headers, data in parts:
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        chunks += [f"--{boundary}\r\n{head}\r\n".encode(), data, b"\r\n"]
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return b"".join(chunks), f"multipart/mixed; boundary={boundary}"
+
+
+class TestAttachments:
+    data = b"certificate \r\n--not-a-boundary\r\n\x00\xff bytes"
+    sha2 = hashlib.sha256(data).hexdigest()
+
+    def attached(self, n=0, sha2=None):
+        attachment = {
+            "usageType": "http://adlnet.gov/expapi/attachments/certificate",
+            "display": {"en-US": "certificate"},
+            "contentType": "application/octet-stream",
+            "length": len(self.data),
+            "sha2": sha2 or self.sha2,
+        }
+        return statement(n, attachments=[attachment])
+
+    def part(self, data=None, sha2=None, **extra):
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "Content-Transfer-Encoding": "binary",
+            "X-Experience-API-Hash": sha2 or self.sha2,
+            **extra,
+        }
+        return headers, data if data is not None else self.data
+
+    def test_round_trip(self, http, xapi):
+        body, content_type = multipart_body([self.attached(0), self.attached(1)], [self.part()])
+        response = http.post(URL, data=body, content_type=content_type, headers=xapi)
+        assert response.status_code == 200, response.get_json()
+        query = {"statementId": statement(0)["id"], "attachments": "true"}
+        answer = http.get(URL, query_string=query, headers=xapi)
+        assert answer.mimetype == "multipart/mixed"
+        from lrs.api.xapi.multipart import parse
+
+        first, attachment = parse(answer.data, answer.mimetype_params["boundary"])
+        assert json.loads(first.data)["id"] == statement(0)["id"]
+        assert attachment.data == self.data
+        assert attachment.headers["x-experience-api-hash"] == self.sha2
+        assert attachment.headers["content-transfer-encoding"] == "binary"
+        plain = http.get(URL, query_string={"statementId": statement(0)["id"]}, headers=xapi)
+        assert plain.mimetype == "application/json"
+
+    def test_put_with_an_attachment(self, http, xapi):
+        body, content_type = multipart_body(self.attached(0), [self.part()])
+        query = {"statementId": statement(0)["id"]}
+        response = http.put(
+            URL, query_string=query, data=body, content_type=content_type, headers=xapi
+        )
+        assert response.status_code == 204, response.get_json()
+
+    @pytest.mark.parametrize(
+        ("make_parts", "message"),
+        [
+            pytest.param(lambda t: [], "no multipart part", id="missing-part"),
+            pytest.param(
+                lambda t: [t.part(**{"X-Experience-API-Hash": ""})],
+                "X-Experience-API-Hash",
+                id="no-hash",
+            ),
+            pytest.param(
+                lambda t: [t.part(data=b"other bytes")], "SHA-2", id="data-not-matching-hash"
+            ),
+            pytest.param(
+                lambda t: [t.part(data=b"x", sha2=hashlib.sha256(b"x").hexdigest())],
+                "no multipart part",
+                id="only-another-attachment",
+            ),
+        ],
+    )
+    def test_bad_attachments_are_400_and_store_nothing(self, http, xapi, make_parts, message):
+        body, content_type = multipart_body([self.attached(0)], make_parts(self))
+        response = http.post(URL, data=body, content_type=content_type, headers=xapi)
+        assert response.status_code == 400
+        assert message in response.json["message"]
+        assert stored_ids(http, xapi) == []
+
+    def test_sha384_and_sha512_are_accepted(self, http, xapi):
+        for n, algorithm in enumerate((hashlib.sha384, hashlib.sha512)):
+            sha2 = algorithm(self.data).hexdigest()
+            body, content_type = multipart_body([self.attached(n, sha2)], [self.part(sha2=sha2)])
+            assert (
+                http.post(URL, data=body, content_type=content_type, headers=xapi).status_code
+                == 200
+            )
+
+    @pytest.mark.parametrize(
+        ("body", "content_type"),
+        [
+            (b"--x\r\nContent-Type: application/json\r\n\r\n[]\r\n--x--\r\n", "multipart/mixed"),
+            (
+                b"--x\r\nContent-Type: text/plain\r\n\r\n[]\r\n--x--\r\n",
+                "multipart/mixed; boundary=x",
+            ),
+            (b"garbage", "multipart/mixed; boundary=x"),
+        ],
+    )
+    def test_malformed_multipart_is_400(self, http, xapi, body, content_type):
+        response = http.post(URL, data=body, content_type=content_type, headers=xapi)
+        assert response.status_code == 400
+        assert response.json["message"]

@@ -1,12 +1,12 @@
 """``/xAPI/statements`` (xAPI-Communication.md section 2.1): PUT, POST, GET and HEAD.
 
-Not yet here: attachments sent as ``multipart/mixed``, signed statements, and
-``format=canonical`` language filtering (it answers as ``exact`` does).
+Not yet here: signed statements (their JWS is stored as any attachment, not
+verified), and ``format=canonical`` language filtering (it answers as
+``exact`` does).
 """
 
 import base64
 import binascii
-import uuid
 from datetime import UTC
 from email.utils import format_datetime
 from typing import Any
@@ -18,11 +18,12 @@ from flask.typing import ResponseReturnValue
 
 from lrs.api.auth import current_credential
 from lrs.api.errors import refuse
-from lrs.api.xapi import blp, version
+from lrs.api.xapi import blp, multipart, version
 from lrs.clock import default_clock, from_us, to_us
 from lrs.credentials.base import Role
 from lrs.exceptions import PermissionDenied
 from lrs.xapi import formats
+from lrs.xapi.attachments import AttachmentData, attachment_parts, check_statement_attachments
 from lrs.xapi.formatting import ids_only
 from lrs.xapi.prepare import iso, prepare
 from lrs.xapi.statements.base import Record, StatementQuery, StatementStore, agent_key
@@ -76,26 +77,33 @@ def _authority() -> dict[str, Any]:
     }
 
 
-def _body() -> Any:
+def _body() -> tuple[Any, dict[str, AttachmentData]]:
+    """The statements sent, and the attachment data sent with them (by SHA-2)."""
     if request.mimetype == "multipart/mixed":
-        refuse(400, "statements with attachment data (multipart/mixed) are not supported yet")
+        boundary = request.mimetype_params.get("boundary")
+        if not boundary:
+            refuse(400, "a multipart/mixed body needs a boundary parameter in Content-Type")
+        try:
+            first, *rest = multipart.parse(request.get_data(cache=True), boundary)
+            received = attachment_parts(rest)
+        except ValueError as exc:
+            refuse(400, str(exc))
+        if first.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            refuse(400, "the first part of a multipart request must be application/json")
+        return _json(first.data), received
     if request.mimetype != "application/json":
-        refuse(400, "send statements as JSON, with Content-Type: application/json")
+        refuse(400, "send statements as application/json, or multipart/mixed with attachments")
+    return _json(request.get_data(cache=True)), {}
+
+
+def _json(data: bytes) -> Any:
     try:
-        return orjson.loads(request.get_data(cache=True))
+        return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        refuse(400, f"the request body is not valid JSON: {exc}")
+        refuse(400, f"the statements are not valid JSON: {exc}")
 
 
 def _prepare(data: Any, path: str, authority: dict[str, Any]) -> Record:
-    if isinstance(data, dict):
-        for index, attachment in enumerate(data.get("attachments") or []):
-            if isinstance(attachment, dict) and "fileUrl" not in attachment:
-                refuse(
-                    400,
-                    f"{path}.attachments[{index}]: without fileUrl its data must come "
-                    "as multipart/mixed, which is not supported yet",
-                )
     try:
         return prepare(
             data,
@@ -108,9 +116,19 @@ def _prepare(data: Any, path: str, authority: dict[str, Any]) -> Record:
         refuse(400, str(exc))
 
 
-def _save(records: list[Record]) -> None:
+def _save(
+    records: list[Record], batch: list[Any], paths: list[str], received: dict[str, AttachmentData]
+) -> None:
+    """Store the attachment data the batch uses, then the batch itself."""
     try:
-        _store().save(records)
+        used = check_statement_attachments(batch, received, paths)
+    except ValueError as exc:
+        refuse(400, str(exc))
+    storage = current_app.extensions["lrs"]
+    # Data first: kept by hash, it is harmless if the statements then fail.
+    storage.attachments.put(received[sha2] for sha2 in sorted(used))
+    try:
+        storage.statements.save(records)
     except ValueError as exc:
         refuse(400, str(exc))
 
@@ -131,12 +149,13 @@ def put_statement() -> ResponseReturnValue:
     statement_id = request.args.get("statementId", "")
     if not formats.is_uuid(statement_id):
         refuse(400, "statementId must be the UUID of the statement")
-    data = _body()
+    data, received = _body()
     if not isinstance(data, dict):
         refuse(400, "the body must be one statement (a JSON object)")
     if "id" in data and str(data["id"]).lower() != statement_id.lower():
         refuse(400, "the statement's id does not match statementId")
-    _save([_prepare({**data, "id": statement_id}, "statement", _authority())])
+    record = _prepare({**data, "id": statement_id}, "statement", _authority())
+    _save([record], [data], ["statement"], received)
     return _consistent(Response(status=204))
 
 
@@ -146,19 +165,20 @@ def post_statements() -> ResponseReturnValue:
     _require_statement_access()
     if request.args:
         refuse(400, f"POST /statements takes no parameters, not {sorted(request.args)}")
-    data = _body()
+    data, received = _body()
     batch = data if isinstance(data, list) else [data]
     if not batch:
         refuse(400, "the batch holds no statements")
     authority = _authority()
-    records = [
-        _prepare(item, f"statements[{index}]" if isinstance(data, list) else "statement", authority)
-        for index, item in enumerate(batch)
+    paths = [
+        f"statements[{index}]" if isinstance(data, list) else "statement"
+        for index in range(len(batch))
     ]
+    records = [_prepare(item, path, authority) for item, path in zip(batch, paths, strict=True)]
     ids = [record.id for record in records]
     if len(set(ids)) != len(ids):
         refuse(400, "the batch holds two statements with one id")
-    _save(records)
+    _save(records, batch, paths, received)
     return _consistent(current_app.response_class(orjson.dumps(ids), mimetype="application/json"))
 
 
@@ -185,7 +205,7 @@ def get_statements() -> ResponseReturnValue:
         more = "/xAPI/statements?more=" + _token(query, (last.stored_us, last.id), until_us)
     texts = [_formatted(record, statement_format) for record in records]
     body = b'{"statements":[' + b",".join(texts) + b'],"more":' + orjson.dumps(more) + b"}"
-    response = _response(body, attachments)
+    response = _response(body, records if attachments else None)
     newest = max((record.stored_us for record in records), default=until_us)
     response.headers["Last-Modified"] = _http_date(newest)
     return _consistent(response)
@@ -209,7 +229,7 @@ def _single(statement_format: str, attachments: bool) -> Response:
     if record is None or record.voided != voided:
         # A voided statement is found only through voidedStatementId (section 2.3.2).
         refuse(404, f"no {'voided ' if voided else ''}statement {statement_id}")
-    response = _response(_formatted(record, statement_format), attachments)
+    response = _response(_formatted(record, statement_format), [record] if attachments else None)
     response.headers["Last-Modified"] = _http_date(record.stored_us)
     return response
 
@@ -220,18 +240,18 @@ def _formatted(record: Record, statement_format: str) -> bytes:
     return record.text.encode()
 
 
-def _response(body: bytes, attachments: bool) -> Response:
-    if not attachments:
+def _response(body: bytes, with_attachments: list[Record] | None) -> Response:
+    """JSON, or with ``attachments=true`` multipart with the data of the statements' attachments."""
+    if with_attachments is None:
         return current_app.response_class(body, mimetype="application/json")
-    # attachments=true: the multipart form (section 2.1.3); no attachment
-    # data is stored yet, so the JSON part is the only one.
-    boundary = uuid.uuid4().hex
-    parts = (
-        f"--{boundary}\r\nContent-Type: application/json\r\n\r\n".encode()
-        + body
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return current_app.response_class(parts, mimetype=f"multipart/mixed; boundary={boundary}")
+    store = current_app.extensions["lrs"].attachments
+    hashes: dict[str, None] = {}
+    for record in with_attachments:
+        for attachment in orjson.loads(record.text).get("attachments", ()):
+            hashes.setdefault(attachment["sha2"].lower())
+    found = [data for data in (store.get(sha2) for sha2 in hashes) if data is not None]
+    content, boundary = multipart.build(body, found)
+    return current_app.response_class(content, mimetype=f"multipart/mixed; boundary={boundary}")
 
 
 def _http_date(us: int) -> str:

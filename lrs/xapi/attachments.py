@@ -1,0 +1,160 @@
+"""Attachments sent with statements (xAPI-Data.md 2.4.11; xAPI-Communication.md 1.5.2).
+
+A ``multipart/mixed`` request carries the statements in its first part and
+one attachment's raw data in each later part, named by its SHA-2 in the
+``X-Experience-API-Hash`` header. Data is matched to attachments only by that
+hash, and kept once per hash (content-addressed), whichever statements use it.
+"""
+
+import hashlib
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import UpdateOne
+from pymongo.database import Database
+
+from lrs.closeable import Closeable
+from lrs.mongo import collection, translate_errors
+
+_HASHES = {64: hashlib.sha256, 96: hashlib.sha384, 128: hashlib.sha512}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a multipart body: its headers (lower-case names) and data."""
+
+    headers: dict[str, str]
+    data: bytes
+
+
+@dataclass(frozen=True)
+class AttachmentData:
+    """An attachment's raw data, as stored."""
+
+    sha2: str
+    content_type: str
+    data: bytes
+
+
+def sha2_matches(declared: str, data: bytes) -> bool:
+    """Whether ``data`` has the SHA-2 (256, 384 or 512, in hex) that is declared."""
+    algorithm = _HASHES.get(len(declared))
+    return algorithm is not None and algorithm(data).hexdigest() == declared.lower()
+
+
+def attachment_parts(parts: Iterable[Part]) -> dict[str, AttachmentData]:
+    """Check the attachment parts of a request and key them by hash.
+
+    Raises:
+        ValueError: a part has no ``X-Experience-API-Hash`` header, or its data
+            does not have the hash it declares.
+    """
+    found = {}
+    # Part 1 holds the statements; attachments start at part 2.
+    for number, part in enumerate(parts, start=2):
+        declared = part.headers.get("x-experience-api-hash", "").strip().lower()
+        if not declared:
+            raise ValueError(f"multipart part {number} has no X-Experience-API-Hash header")
+        if not sha2_matches(declared, part.data):
+            raise ValueError(
+                f"multipart part {number}: its data does not have the SHA-2 {declared!r} "
+                "of its X-Experience-API-Hash header"
+            )
+        content_type = part.headers.get("content-type", "application/octet-stream")
+        found[declared] = AttachmentData(declared, content_type, part.data)
+    return found
+
+
+def check_statement_attachments(
+    statements: list[dict[str, Any]], received: dict[str, AttachmentData], paths: list[str]
+) -> set[str]:
+    """Check that every attachment without a ``fileUrl`` has its data; return the hashes used.
+
+    Raises:
+        ValueError: an attachment has neither a fileUrl nor a received part
+            with its SHA-2 (section 1.5.2, LRS Requirements).
+    """
+    used = set()
+    for statement, path in zip(statements, paths, strict=True):
+        if not isinstance(statement, dict):
+            continue
+        for index, attachment in enumerate(statement.get("attachments") or []):
+            if not isinstance(attachment, dict) or "fileUrl" in attachment:
+                continue
+            sha2 = str(attachment.get("sha2", "")).lower()
+            if sha2 not in received:
+                raise ValueError(
+                    f"{path}.attachments[{index}]: no fileUrl, and no multipart part has its "
+                    f"SHA-2 {sha2!r}"
+                )
+            used.add(sha2)
+    return used
+
+
+class AttachmentStore(Closeable, ABC):
+    """Keeps attachment data by SHA-2."""
+
+    @abstractmethod
+    def put(self, attachments: Iterable[AttachmentData]) -> None:
+        """Store data (storing the same hash again changes nothing)."""
+
+    @abstractmethod
+    def get(self, sha2: str) -> AttachmentData | None:
+        """Return the data with this hash, or ``None``."""
+
+
+class MemoryAttachmentStore(AttachmentStore):
+    """Attachment data in a dict."""
+
+    def __init__(self) -> None:
+        """Create an empty store."""
+        self._lock = threading.Lock()
+        self._data: dict[str, AttachmentData] = {}
+
+    def put(self, attachments: Iterable[AttachmentData]) -> None:
+        """Store data by hash."""
+        with self._lock:
+            for attachment in attachments:
+                self._data.setdefault(attachment.sha2, attachment)
+
+    def get(self, sha2: str) -> AttachmentData | None:
+        """Return the data with this hash, or ``None``."""
+        return self._data.get(sha2.lower())
+
+
+class MongoAttachmentStore(AttachmentStore):
+    """Attachment data in the ``attachments`` collection, ``_id`` the SHA-2.
+
+    One document per attachment, so data is limited to MongoDB's 16 MB
+    document size (the server's body limit, ``LRS_MAX_BODY_BYTES``, is far
+    below by default).
+    """
+
+    def __init__(self, database: Database[Any]) -> None:
+        """Open the store in ``database``."""
+        self._collection = collection(database, "attachments")
+
+    def put(self, attachments: Iterable[AttachmentData]) -> None:
+        """Store data by hash (an upsert that never overwrites)."""
+        operations = [
+            UpdateOne(
+                {"_id": item.sha2},
+                {"$setOnInsert": {"content_type": item.content_type, "data": item.data}},
+                upsert=True,
+            )
+            for item in attachments
+        ]
+        if operations:
+            with translate_errors():
+                self._collection.bulk_write(operations, ordered=False)
+
+    def get(self, sha2: str) -> AttachmentData | None:
+        """Return the data with this hash, or ``None``."""
+        with translate_errors():
+            document = self._collection.find_one({"_id": sha2.lower()})
+        if document is None:
+            return None
+        return AttachmentData(document["_id"], document["content_type"], bytes(document["data"]))

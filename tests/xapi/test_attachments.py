@@ -1,0 +1,45 @@
+import hashlib
+
+import mongomock
+import pytest
+
+from lrs.xapi.attachments import (
+    AttachmentData,
+    MemoryAttachmentStore,
+    MongoAttachmentStore,
+    Part,
+    attachment_parts,
+    sha2_matches,
+)
+
+DATA = b"\x00binary\xff"
+SHA = hashlib.sha256(DATA).hexdigest()
+
+
+@pytest.fixture(params=["memory", "mongo"])
+def store(request):
+    if request.param == "memory":
+        return MemoryAttachmentStore()
+    return MongoAttachmentStore(mongomock.MongoClient(tz_aware=True).lrs_test)
+
+
+def test_data_is_kept_by_hash_and_never_overwritten(store):
+    store.put([AttachmentData(SHA, "application/octet-stream", DATA)])
+    store.put([AttachmentData(SHA, "text/plain", b"something else")])
+    found = store.get(SHA.upper())
+    assert found == AttachmentData(SHA, "application/octet-stream", DATA)
+    assert store.get("0" * 64) is None
+
+
+def test_hashes_of_every_sha2_length_are_checked():
+    for algorithm in (hashlib.sha256, hashlib.sha384, hashlib.sha512):
+        assert sha2_matches(algorithm(DATA).hexdigest().upper(), DATA)
+        assert not sha2_matches(algorithm(b"other").hexdigest(), DATA)
+    assert not sha2_matches(hashlib.sha1(DATA).hexdigest(), DATA)
+
+
+def test_parts_name_the_part_that_is_wrong():
+    good = Part({"x-experience-api-hash": SHA}, DATA)
+    with pytest.raises(ValueError, match="part 3 has no X-Experience-API-Hash"):
+        attachment_parts([good, Part({}, DATA)])
+    assert list(attachment_parts([good])) == [SHA]
