@@ -526,3 +526,105 @@ class TestAttachments:
         response = http.post(URL, data=body, content_type=content_type, headers=xapi)
         assert response.status_code == 400
         assert response.json["message"]
+
+
+@pytest.fixture(scope="module")
+def signer():
+    """An RSA key and a self-signed certificate for it."""
+    import base64
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "lrs test signer")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    return key, base64.b64encode(der).decode()
+
+
+class TestSignedStatements:
+    def signed(self, signer, payload=None, algorithm="RS256", with_x5c=True, key=None):
+        import jwt
+
+        data = statement(0)
+        headers = {"x5c": [signer[1]]} if with_x5c else {}
+        token = jwt.api_jws.encode(
+            json.dumps(payload or data).encode(),
+            key or signer[0],
+            algorithm=algorithm,
+            headers=headers,
+        ).encode()
+        sha2 = hashlib.sha256(token).hexdigest()
+        data["attachments"] = [
+            {
+                "usageType": "http://adlnet.gov/expapi/attachments/signature",
+                "display": {"en-US": "signature"},
+                "contentType": "application/octet-stream",
+                "length": len(token),
+                "sha2": sha2,
+            }
+        ]
+        part = {
+            "Content-Type": "application/octet-stream",
+            "Content-Transfer-Encoding": "binary",
+            "X-Experience-API-Hash": sha2,
+        }
+        return multipart_body([data], [(part, token)])
+
+    def test_a_well_signed_statement_is_stored(self, http, xapi, signer):
+        body, content_type = self.signed(signer)
+        response = http.post(URL, data=body, content_type=content_type, headers=xapi)
+        assert response.status_code == 200, response.get_json()
+
+    def test_a_signature_without_certificate_is_checked_for_form_only(self, http, xapi, signer):
+        body, content_type = self.signed(signer, with_x5c=False)
+        assert http.post(URL, data=body, content_type=content_type, headers=xapi).status_code == 200
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            pytest.param({"payload": statement(5)}, "not the statement", id="other-payload"),
+            pytest.param(
+                {"algorithm": "HS256", "key": "a-shared-secret-of-some-length!!"},
+                "algorithm",
+                id="hs256",
+            ),
+            pytest.param({"algorithm": "PS256"}, "algorithm", id="ps256"),
+        ],
+    )
+    def test_malformed_signatures_are_400(self, http, xapi, signer, change, message):
+        body, content_type = self.signed(signer, **change)
+        response = http.post(URL, data=body, content_type=content_type, headers=xapi)
+        assert response.status_code == 400
+        assert message in response.json["message"]
+        assert stored_ids(http, xapi) == []
+
+    def test_a_signature_by_another_key_does_not_verify(self, http, xapi, signer):
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        body, content_type = self.signed(signer, key=other)
+        response = http.post(URL, data=body, content_type=content_type, headers=xapi)
+        assert response.status_code == 400
+        assert "does not verify" in response.json["message"]
+
+    def test_a_signature_that_is_not_a_jws_is_400(self, http, xapi, signer):
+        body, content_type = self.signed(signer)
+        token_start = body.index(b"eyJ")
+        body = body[:token_start] + b"!!" + body[token_start + 2 :]
+        response = http.post(URL, data=body, content_type=content_type, headers=xapi)
+        assert response.status_code == 400

@@ -1,7 +1,6 @@
 """``/xAPI/statements`` (xAPI-Communication.md section 2.1): PUT, POST, GET and HEAD.
 
-Not yet here: signed statements (their JWS is stored as any attachment, not
-verified), and ``format=canonical`` language filtering (it answers as
+Not yet here: ``format=canonical`` language filtering (it answers as
 ``exact`` does).
 """
 
@@ -26,6 +25,7 @@ from lrs.xapi import formats
 from lrs.xapi.attachments import AttachmentData, attachment_parts, check_statement_attachments
 from lrs.xapi.formatting import ids_only
 from lrs.xapi.prepare import iso, prepare
+from lrs.xapi.signature import check_signature
 from lrs.xapi.statements.base import Record, StatementQuery, StatementStore, agent_key
 from lrs.xapi.validation import StatementError, validate_actor
 
@@ -122,6 +122,8 @@ def _save(
     """Store the attachment data the batch uses, then the batch itself."""
     try:
         used = check_statement_attachments(batch, received, paths)
+        for statement, path in zip(batch, paths, strict=True):
+            check_signature(statement, received, path)
     except ValueError as exc:
         refuse(400, str(exc))
     storage = current_app.extensions["lrs"]
