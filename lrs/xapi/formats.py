@@ -7,7 +7,7 @@ and IRIs, language tags and durations, which repeat from statement to statement
 """
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -21,13 +21,19 @@ _TAG_CHARACTERS = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-# RFC 3339 / ISO 8601 extended date-time; the offset is checked separately.
+# ISO 8601 date-times, extended (RFC 3339, whose separator may also be a space
+# or a lower-case t) or basic; the offset is checked separately.
 _TIMESTAMP = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?P<offset>Z|[+-]\d{2}(?::?\d{2})?)?$"
+    r"^(?:\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
+    r"|\d{8}T\d{4}(?:\d{2}(?:[.,]\d+)?)?)"
+    r"(?P<offset>[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
 )
+# ISO 8601:2004 4.4.3.2: weeks stand alone; otherwise years to seconds, and
+# only the last component may have a fraction (not enforced: isodate parses it).
 _DURATION = re.compile(
-    r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
-    r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$"
+    r"^P(?:\d+(?:[.,]\d+)?W"
+    r"|(?!$)(?:\d+(?:[.,]\d+)?Y)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?D)?"
+    r"(?:T(?=\d)(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?)$"
 )
 
 
@@ -79,10 +85,20 @@ def is_timestamp(value: str, *, offset_required: bool) -> bool:
         return False
     try:
         # The pattern fixed the shape; this checks the ranges (month 13, hour 25).
-        datetime.fromisoformat(value)
+        parse_timestamp(value)
     except ValueError:
         return False
     return True
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse a date-time that ``is_timestamp`` accepts; without an offset it is UTC.
+
+    Raises:
+        ValueError: it is not one.
+    """
+    moment = datetime.fromisoformat(value.replace(" ", "T").replace("t", "T").replace("z", "Z"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @lru_cache(maxsize=4096)

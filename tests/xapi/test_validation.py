@@ -104,7 +104,15 @@ def test_a_full_statement_is_valid(version):
         pytest.param("object.id", "urn:uuid:1234", id="urn"),
         pytest.param("result.score", {"raw": -5}, id="raw-alone"),
         pytest.param("result.duration", "P1Y2M3DT4H5M6S", id="long-duration"),
+        pytest.param("timestamp", "2008-09-15 15:53:00.601+00:00", id="timestamp-rfc3339-space"),
+        pytest.param("timestamp", "20080915T155300Z", id="timestamp-basic-format"),
+        pytest.param("result.duration", "P4W", id="weeks"),
+        pytest.param("result.duration", "PT16559.14S", id="seconds-only"),
         pytest.param("timestamp", "2026-11-23T05:12:25Z", id="timestamp-z"),
+        pytest.param("timestamp", "2008-09-15 15:53:00.601+00:00", id="timestamp-rfc3339-space"),
+        pytest.param("timestamp", "20080915T155300Z", id="timestamp-basic-format"),
+        pytest.param("result.duration", "P4W", id="weeks"),
+        pytest.param("result.duration", "PT16559.14S", id="seconds-only"),
         pytest.param("context.contextActivities", {"other": []}, id="empty-context-list"),
         pytest.param("id", "D1B7C2A0-3F4E-4C1A-9B2D-8E7F6A5B4C3D", id="uppercase-uuid"),
         pytest.param("version", "1.0.0", id="version"),
@@ -209,8 +217,10 @@ def test_valid_variations(path, value):
         pytest.param("result.success", "true", "statement.result.success", id="boolean-as-string"),
         pytest.param("result.duration", "PT", "statement.result.duration", id="empty-duration"),
         pytest.param("result.duration", "1 minute", "statement.result.duration", id="bad-duration"),
+        pytest.param("timestamp", "01/011/2015", "statement.timestamp", id="timestamp-us-date"),
+        pytest.param("result.duration", "P4W1D", "statement.result.duration", id="weeks-with-days"),
         pytest.param(
-            "timestamp", "2026-11-23 05:12:25Z", "statement.timestamp", id="timestamp-space"
+            "result.duration", "PA1H0M0S", "statement.result.duration", id="duration-letter"
         ),
         pytest.param(
             "timestamp", "2026-13-01T00:00:00Z", "statement.timestamp", id="timestamp-month-13"

@@ -6,11 +6,9 @@ Not yet here: ``format=canonical`` language filtering (it answers as
 
 import base64
 import binascii
-from datetime import UTC
 from email.utils import format_datetime
 from typing import Any
 
-import isodate
 import orjson
 from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
@@ -315,10 +313,7 @@ def _timestamp(name: str) -> int:
     value = request.args[name]
     if not formats.is_timestamp(value, offset_required=False):
         refuse(400, f"{name} must be an ISO 8601 timestamp")
-    moment = isodate.parse_datetime(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return to_us(moment)
+    return to_us(formats.parse_timestamp(value))
 
 
 _TOKEN_FIELDS = (
