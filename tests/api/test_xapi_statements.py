@@ -628,3 +628,26 @@ class TestSignedStatements:
         body = body[:token_start] + b"!!" + body[token_start + 2 :]
         response = http.post(URL, data=body, content_type=content_type, headers=xapi)
         assert response.status_code == 400
+
+
+class TestCanonicalFormat:
+    def test_language_maps_keep_the_best_accepted_language(self, http, xapi):
+        data = statement(0)
+        data["verb"]["display"] = {"en-US": "completed", "fr-FR": "terminé", "de": "beendet"}
+        data["object"]["definition"] = {
+            "name": {"en-US": "Intro", "fr-FR": "Introduction"},
+            "interactionType": "choice",
+            "choices": [{"id": "a", "description": {"en-US": "yes", "fr-FR": "oui"}}],
+        }
+        http.post(URL, json=data, headers=xapi)
+        query = {"statementId": data["id"], "format": "canonical"}
+        french = http.get(URL, query_string=query, headers={**xapi, "Accept-Language": "fr"}).json
+        assert french["verb"]["display"] == {"fr-FR": "terminé"}
+        assert french["object"]["definition"]["name"] == {"fr-FR": "Introduction"}
+        assert french["object"]["definition"]["choices"][0]["description"] == {"fr-FR": "oui"}
+        german = http.get(
+            URL, query_string=query, headers={**xapi, "Accept-Language": "it, de;q=0.5"}
+        ).json
+        assert german["verb"]["display"] == {"de": "beendet"}
+        exact = http.get(URL, query_string={"statementId": data["id"]}, headers=xapi).json
+        assert len(exact["verb"]["display"]) == 3

@@ -1,7 +1,8 @@
 """``/xAPI/statements`` (xAPI-Communication.md section 2.1): PUT, POST, GET and HEAD.
 
-Not yet here: ``format=canonical`` language filtering (it answers as
-``exact`` does).
+``format=canonical`` filters language maps by ``Accept-Language``; the
+activity definitions are those of the statement until the Activities resource
+keeps merged, canonical ones.
 """
 
 import base64
@@ -21,7 +22,7 @@ from lrs.credentials.base import Role
 from lrs.exceptions import PermissionDenied
 from lrs.xapi import formats
 from lrs.xapi.attachments import AttachmentData, attachment_parts, check_statement_attachments
-from lrs.xapi.formatting import ids_only
+from lrs.xapi.formatting import canonical, ids_only
 from lrs.xapi.prepare import iso, prepare
 from lrs.xapi.signature import check_signature
 from lrs.xapi.statements.base import Record, StatementQuery, StatementStore, agent_key
@@ -237,6 +238,9 @@ def _single(statement_format: str, attachments: bool) -> Response:
 def _formatted(record: Record, statement_format: str) -> bytes:
     if statement_format == "ids":
         return orjson.dumps(ids_only(orjson.loads(record.text)))
+    if statement_format == "canonical":
+        accepted = [tag for tag, _ in request.accept_languages]
+        return orjson.dumps(canonical(orjson.loads(record.text), accepted))
     return record.text.encode()
 
 
