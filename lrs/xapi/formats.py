@@ -58,6 +58,7 @@ def is_sha1(value: str) -> bool:
     return bool(_SHA1.match(value))
 
 
+@lru_cache(maxsize=65536)
 def is_mailto(value: str) -> bool:
     """Whether ``value`` is a ``mailto:`` IRI of one address."""
     return value.startswith("mailto:") and bool(_EMAIL.match(value[7:]))

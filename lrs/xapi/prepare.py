@@ -22,7 +22,8 @@ _SET_BY_LRS = ("id", "stored", "authority", "version")
 
 def iso(us: int) -> str:
     """An xAPI timestamp: UTC, microseconds, 'Z'."""
-    return from_us(us).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is C, several times faster than strftime; drop its "+00:00".
+    return from_us(us).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def digest(statement: dict[str, Any]) -> str:

@@ -53,6 +53,14 @@ COMPONENT_LISTS = {
 ALL_COMPONENT_LISTS = frozenset({"choices", "scale", "source", "target", "steps"})
 IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
 CONTEXT_ACTIVITY_KEYS = frozenset({"parent", "grouping", "category", "other"})
+AGENT_PROPERTIES = frozenset({"objectType", "name", *IFIS})
+GROUP_PROPERTIES = AGENT_PROPERTIES | {"member"}
+VERB_PROPERTIES = frozenset({"id", "display"})
+ACTIVITY_PROPERTIES = frozenset({"objectType", "id", "definition"})
+RESULT_PROPERTIES = frozenset(
+    {"score", "success", "completion", "response", "duration", "extensions"}
+)
+SCORE_PROPERTIES = frozenset({"scaled", "raw", "min", "max"})
 SUBSTATEMENT_PROPERTIES = frozenset(
     {"objectType", "actor", "verb", "object", "result", "context", "timestamp", "attachments"}
 )
@@ -102,15 +110,17 @@ class _Validator:
         # are properties the specification does not define.
         if not isinstance(value, dict):
             raise self.fail(path, f"must be an object, not {_type_name(value)}")
-        allowed = set(allowed)
-        for key, item in value.items():
-            if key not in allowed:
-                known = ", ".join(sorted(allowed))
-                raise self.fail(
-                    f"{path}.{key}", f"is not a property of this object (allowed: {known})"
-                )
-            if item is None:
-                raise self.fail(f"{path}.{key}", "must not be null")
+        # Set operations and "in" run in C: the loops below run only to name
+        # the offending property.
+        if value.keys() - allowed:
+            known = ", ".join(sorted(allowed))
+            unknown = next(key for key in value if key not in allowed)
+            raise self.fail(
+                f"{path}.{unknown}", f"is not a property of this object (allowed: {known})"
+            )
+        if None in value.values():
+            key = next(key for key, item in value.items() if item is None)
+            raise self.fail(f"{path}.{key}", "must not be null")
         for key in required:
             if key not in value:
                 raise self.fail(f"{path}.{key}", "is required")
@@ -192,14 +202,13 @@ class _Validator:
     def agent(self, value: Any, path: str) -> None:
         if isinstance(value, dict) and value.get("objectType", "Agent") != "Agent":
             raise self.fail(f"{path}.objectType", "must be 'Agent'")
-        agent = self.object(value, path, ("objectType", "name", *IFIS))
+        agent = self.object(value, path, AGENT_PROPERTIES)
         if "name" in agent:
             self.string(agent["name"], f"{path}.name")
         self.ifi(agent, path, required=True)
 
     def group(self, value: Any, path: str) -> None:
-        allowed = ("objectType", "name", "member", *IFIS)
-        group = self.object(value, path, allowed, ("objectType",))
+        group = self.object(value, path, GROUP_PROPERTIES, ("objectType",))
         if group["objectType"] != "Group":
             raise self.fail(f"{path}.objectType", "must be 'Group'")
         if "name" in group:
@@ -223,7 +232,7 @@ class _Validator:
     # -- verb (section 2.4.3) ---------------------------------------------
 
     def verb(self, value: Any, path: str) -> None:
-        verb = self.object(value, path, ("id", "display"), ("id",))
+        verb = self.object(value, path, VERB_PROPERTIES, ("id",))
         self.iri(verb["id"], f"{path}.id")
         if "display" in verb:
             self.language_map(verb["display"], f"{path}.display")
@@ -231,7 +240,7 @@ class _Validator:
     # -- objects (section 2.4.4) ------------------------------------------
 
     def activity(self, value: Any, path: str) -> None:
-        activity = self.object(value, path, ("objectType", "id", "definition"), ("id",))
+        activity = self.object(value, path, ACTIVITY_PROPERTIES, ("id",))
         if activity.get("objectType", "Activity") != "Activity":
             raise self.fail(f"{path}.objectType", "must be 'Activity'")
         self.iri(activity["id"], f"{path}.id")
@@ -324,8 +333,7 @@ class _Validator:
     # -- result and context (sections 2.4.5, 2.4.6) -----------------------
 
     def result(self, value: Any, path: str) -> None:
-        allowed = ("score", "success", "completion", "response", "duration", "extensions")
-        result = self.object(value, path, allowed)
+        result = self.object(value, path, RESULT_PROPERTIES)
         if "score" in result:
             self.score(result["score"], f"{path}.score")
         for key in ("success", "completion"):
@@ -341,7 +349,7 @@ class _Validator:
             self.extensions(result["extensions"], f"{path}.extensions")
 
     def score(self, value: Any, path: str) -> None:
-        score = self.object(value, path, ("scaled", "raw", "min", "max"))
+        score = self.object(value, path, SCORE_PROPERTIES)
         numbers = {key: self.number(item, f"{path}.{key}") for key, item in score.items()}
         if "scaled" in numbers and not -1 <= numbers["scaled"] <= 1:
             raise self.fail(f"{path}.scaled", "must be between -1 and 1")
