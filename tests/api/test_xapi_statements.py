@@ -651,3 +651,17 @@ class TestCanonicalFormat:
         assert german["verb"]["display"] == {"de": "beendet"}
         exact = http.get(URL, query_string={"statementId": data["id"]}, headers=xapi).json
         assert len(exact["verb"]["display"]) == 3
+
+
+def test_consistent_through_is_on_every_statement_response(http, xapi):
+    responses = [
+        http.get(URL, headers=xapi),
+        http.get(URL, query_string={"statementId": statement(9)["id"]}, headers=xapi),  # 404
+        http.post(URL, json={"bad": 1}, headers=xapi),  # 400
+        http.get(
+            URL, headers={"X-Experience-API-Version": xapi["X-Experience-API-Version"]}
+        ),  # 401
+    ]
+    for response in responses:
+        assert "X-Experience-API-Consistent-Through" in response.headers, response.status_code
+    assert "X-Experience-API-Consistent-Through" not in http.get("/xAPI/about").headers

@@ -49,6 +49,9 @@ QUERY_PARAMETERS = frozenset(
     }
 )
 SINGLE_PARAMETERS = frozenset({"statementId", "voidedStatementId", "attachments", "format"})
+STATEMENT_ENDPOINTS = frozenset(
+    {"xapi.put_statement", "xapi.post_statements", "xapi.get_statements"}
+)
 
 
 def _store() -> StatementStore:
@@ -134,9 +137,12 @@ def _save(
         refuse(400, str(exc))
 
 
-def _consistent(response: Response) -> Response:
-    # Both backends read their own writes: everything stored before now is visible.
-    response.headers["X-Experience-API-Consistent-Through"] = iso(default_clock.now_us())
+@blp.after_request
+def consistent_through(response: Response) -> Response:
+    """Every Statement resource response, errors too, says what it is consistent through."""
+    if request.endpoint in STATEMENT_ENDPOINTS:
+        # Both backends read their own writes: everything stored before now is visible.
+        response.headers["X-Experience-API-Consistent-Through"] = iso(default_clock.now_us())
     return response
 
 
@@ -157,7 +163,7 @@ def put_statement() -> ResponseReturnValue:
         refuse(400, "the statement's id does not match statementId")
     record = _prepare({**data, "id": statement_id}, "statement", _authority())
     _save([record], [data], ["statement"], received)
-    return _consistent(Response(status=204))
+    return Response(status=204)
 
 
 @blp.route("/statements", methods=["POST"], strict_slashes=False)
@@ -180,7 +186,7 @@ def post_statements() -> ResponseReturnValue:
     if len(set(ids)) != len(ids):
         refuse(400, "the batch holds two statements with one id")
     _save(records, batch, paths, received)
-    return _consistent(current_app.response_class(orjson.dumps(ids), mimetype="application/json"))
+    return current_app.response_class(orjson.dumps(ids), mimetype="application/json")
 
 
 @blp.route("/statements", methods=["GET"], strict_slashes=False)
@@ -196,7 +202,7 @@ def get_statements() -> ResponseReturnValue:
         refuse(400, "format must be ids, exact or canonical")
     attachments = _boolean("attachments")
     if "statementId" in args or "voidedStatementId" in args:
-        return _consistent(_single(statement_format, attachments))
+        return _single(statement_format, attachments)
     query, until_us = _query()
     records = _store().query(query)
     more = ""
@@ -209,7 +215,7 @@ def get_statements() -> ResponseReturnValue:
     response = _response(body, records if attachments else None)
     newest = max((record.stored_us for record in records), default=until_us)
     response.headers["Last-Modified"] = _http_date(newest)
-    return _consistent(response)
+    return response
 
 
 def _single(statement_format: str, attachments: bool) -> Response:
