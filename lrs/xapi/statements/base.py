@@ -8,8 +8,8 @@ xAPI-Data.md section 2.3.1), and the terms that queries filter on (section
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from lrs.closeable import Closeable
 from lrs.exceptions import Conflict
@@ -50,15 +50,19 @@ def _activities_in(context: dict[str, Any]) -> set[str]:
     return found
 
 
-@dataclass(frozen=True)
-class Terms:
-    """What queries filter on, for one statement."""
+class Terms(NamedTuple):
+    """What queries filter on, for one statement.
+
+    Tuples of strings, not sets: CPython stops tracking such tuples in its
+    cyclic garbage collector, so a store of millions of records costs the
+    collector nothing (sets and dataclass instances stay tracked).
+    """
 
     verb: str
-    agents: frozenset[str]
-    related_agents: frozenset[str]
+    agents: tuple[str, ...]
+    related_agents: tuple[str, ...]
     activity: str | None
-    related_activities: frozenset[str]
+    related_activities: tuple[str, ...]
     registration: str | None
     # The statement this one targets with a StatementRef object, if any.
     target: str | None
@@ -96,18 +100,17 @@ def terms_of(statement: dict[str, Any]) -> Terms:
         activities |= _activities_in(sub_context)
     return Terms(
         verb=statement["verb"]["id"],
-        agents=frozenset(agents),
-        related_agents=frozenset(related),
+        agents=tuple(sorted(agents)),
+        related_agents=tuple(sorted(related)),
         activity=activity,
-        related_activities=frozenset(activities),
+        related_activities=tuple(sorted(activities)),
         registration=context.get("registration"),
         target=obj["id"] if object_type == "StatementRef" else None,
     )
 
 
-@dataclass(frozen=True)
-class Record:
-    """One stored statement."""
+class Record(NamedTuple):
+    """One stored statement (a tuple, for the reason given on ``Terms``)."""
 
     id: str
     text: str
@@ -256,7 +259,7 @@ def check_batch(records: Iterable[Record], stored: dict[str, Record]) -> list[Re
                     f"statement {record.id} voids statement {target.id}, which is itself a "
                     "voiding statement; voiding statements cannot be voided"
                 )
-            record = replace(record, inherited=target.term_sets)
+            record = record._replace(inherited=target.term_sets)
         known[record.id] = record
         new.append(record)
     return new

@@ -3,7 +3,6 @@
 import bisect
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 
 from lrs.xapi.statements.base import (
     Record,
@@ -76,7 +75,7 @@ class MemoryStatementStore(StatementStore):
             for record in new:
                 target = self._records.get(record.voids or "")
                 if target is not None:
-                    self._records[target.id] = replace(target, voided=True)
+                    self._records[target.id] = target._replace(voided=True)
         return [record.id for record in new]
 
     @staticmethod

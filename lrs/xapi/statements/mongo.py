@@ -58,10 +58,10 @@ def _term_set(terms: Terms) -> dict[str, Any]:
 def _terms(document: dict[str, Any]) -> Terms:
     return Terms(
         verb=document["verb"],
-        agents=frozenset(document["agents"]),
-        related_agents=frozenset(document["related_agents"]),
+        agents=tuple(document["agents"]),
+        related_agents=tuple(document["related_agents"]),
         activity=document["activity"],
-        related_activities=frozenset(document["related_activities"]),
+        related_activities=tuple(document["related_activities"]),
         registration=document["registration"],
         target=document["target"],
     )
