@@ -1,5 +1,6 @@
 """The HTTP server: ``create_app()`` builds the Flask application."""
 
+import json
 import logging
 from typing import Any
 
@@ -39,7 +40,12 @@ class OrjsonProvider(JSONProvider):
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         """Serialize ``obj`` to JSON text."""
-        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+        try:
+            return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+        except orjson.JSONEncodeError:
+            # orjson stops at 254 levels; a stored value near that depth,
+            # wrapped in a response, may pass it. The standard library goes on.
+            return json.dumps(obj, ensure_ascii=False)
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         """Parse JSON text."""

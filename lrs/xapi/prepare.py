@@ -13,7 +13,7 @@ import orjson
 
 from lrs.clock import from_us
 from lrs.xapi.statements.base import Record, terms_of
-from lrs.xapi.validation import Version, validate_statement
+from lrs.xapi.validation import StatementError, Version, validate_statement
 
 # Set by the LRS, so left out when two statements with one id are compared
 # (section 2.3.1).
@@ -67,10 +67,11 @@ def prepare(
     if prepared["object"].get("objectType") == "SubStatement" and "context" in prepared["object"]:
         prepared["object"] = orjson.loads(orjson.dumps(prepared["object"]))
         _arrays(prepared["object"]["context"])
-    return Record(
-        prepared["id"],
-        orjson.dumps(prepared).decode(),
-        stored_us,
-        digest(statement),
-        terms_of(prepared),
-    )
+    try:
+        text = orjson.dumps(prepared).decode()
+        statement_digest = digest(statement)
+    except orjson.JSONEncodeError:
+        # orjson writes at most 254 levels of nesting: deeper extensions are
+        # refused here rather than stored in a form that cannot be read back.
+        raise StatementError(path, "is nested too deeply to store (at most 250 levels)") from None
+    return Record(prepared["id"], text, stored_us, statement_digest, terms_of(prepared))

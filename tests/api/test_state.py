@@ -230,3 +230,14 @@ def test_the_server_runs_on_mongo_storage():
     me = http.get("/api/v1/me", headers=basic(created["key"], created["secret"]))
     assert me.json["role"] == "service"
     assert http.get("/health").status_code == 200
+
+
+def test_a_value_stored_at_the_depth_limit_can_be_read_back(http, admin, state):
+    value = 1
+    for _ in range(252):
+        value = [value]
+    state.set(user(0), block(0), {"deep": value})
+    response = http.get(URL, query_string=one(), headers=admin)
+    assert response.status_code == 200
+    body = {"username": user(0), "blocks": [block(0)]}
+    assert http.post(f"{URL}/get-many", json=body, headers=admin).status_code == 200

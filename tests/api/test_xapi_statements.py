@@ -158,6 +158,14 @@ class TestWrites:
         assert response.json["message"]
         assert stored_ids(http, xapi) == []
 
+    def test_a_statement_nested_too_deeply_to_store_is_400(self, http, xapi):
+        data = json.dumps(statement(0, result={"extensions": {"http://x.org/e": "DEEP"}}))
+        body = data.replace('"DEEP"', "[" * 300 + "1" + "]" * 300)
+        response = http.post(URL, data=body, content_type="application/json", headers=xapi)
+        assert response.status_code == 400
+        assert "nested too deeply" in response.json["message"]
+        assert stored_ids(http, xapi) == []
+
     def test_attachments_without_file_url_need_multipart(self, http, xapi):
         attachment = {
             "usageType": "http://x.org/usage",
