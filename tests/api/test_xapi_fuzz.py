@@ -1,0 +1,118 @@
+"""Random statements and bodies never make /xAPI/statements answer 5xx."""
+
+import copy
+import json
+import os
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lrs.testing import statement
+from tests.support import ADMIN, basic, make_app
+
+URL = "/xAPI/statements"
+app = make_app()
+HEADERS = {**basic(*ADMIN), "X-Experience-API-Version": "1.0.3"}
+SETTINGS = settings(
+    max_examples=int(os.environ.get("LRS_FUZZ_EXAMPLES", "150")),
+    derandomize=not os.environ.get("LRS_FUZZ_RANDOM"),
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=15,
+)
+
+# Places in a full statement to put a random value.
+BASE = statement(
+    0,
+    result={"score": {"scaled": 0.5}, "duration": "PT1M", "extensions": {"http://x.org/e": 1}},
+    context={
+        "registration": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+        "contextActivities": {"parent": [{"id": "http://x.org/p"}]},
+        "language": "en-US",
+    },
+    timestamp="2026-01-01T00:00:00Z",
+)
+PATHS = [
+    ("id",),
+    ("actor",),
+    ("actor", "mbox"),
+    ("verb",),
+    ("verb", "id"),
+    ("verb", "display"),
+    ("object",),
+    ("object", "id"),
+    ("object", "objectType"),
+    ("result",),
+    ("result", "score"),
+    ("result", "score", "scaled"),
+    ("result", "duration"),
+    ("result", "extensions"),
+    ("context",),
+    ("context", "registration"),
+    ("context", "contextActivities"),
+    ("context", "contextActivities", "parent"),
+    ("context", "language"),
+    ("timestamp",),
+    ("attachments",),
+    ("version",),
+    ("authority",),
+]
+
+
+@SETTINGS
+@given(path=st.sampled_from(PATHS), value=json_values)
+def test_a_statement_with_one_random_property_never_gives_a_server_error(path, value):
+    data = copy.deepcopy(BASE)
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    response = app.test_client().post(URL, json=data, headers=HEADERS)
+    assert response.status_code in (200, 400, 409), (path, value, response.get_json())
+
+
+@SETTINGS
+@given(body=json_values | st.lists(json_values, max_size=3))
+def test_a_random_body_never_gives_a_server_error(body):
+    response = app.test_client().post(
+        URL, data=json.dumps(body), content_type="application/json", headers=HEADERS
+    )
+    assert response.status_code in (200, 400, 409), (body, response.get_json())
+
+
+@SETTINGS
+@given(
+    query=st.dictionaries(
+        st.sampled_from(
+            [
+                "agent",
+                "verb",
+                "activity",
+                "since",
+                "limit",
+                "registration",
+                "format",
+                "ascending",
+                "more",
+                "statementId",
+            ]
+        ),
+        st.text(max_size=30),
+        max_size=3,
+    )
+)
+def test_random_query_parameters_never_give_a_server_error(query):
+    response = app.test_client().get(URL, query_string=query, headers=HEADERS)
+    assert response.status_code in (200, 400, 404), (query, response.get_json())
