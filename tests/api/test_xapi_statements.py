@@ -301,10 +301,50 @@ class TestQueries:
 
 
 class TestAccess:
-    def test_learner_credentials_may_not_use_statements_yet(self, app, http):
+    @pytest.fixture
+    def learner(self, app):
         credential, secret = app.extensions["lrs"].credentials.create("learner", username="ada")
+        return {**basic(credential.key, secret), "X-Experience-API-Version": "1.0.3"}
+
+    @staticmethod
+    def own(n, name="ada"):
+        data = statement(n)
+        data["actor"] = {"account": {"homePage": "http://localhost", "name": name}}
+        return data
+
+    def test_a_learner_stores_and_reads_only_its_own_statements(self, http, xapi, learner):
+        assert http.post(URL, json=self.own(0), headers=learner).status_code == 200
+        query = {"statementId": statement(0)["id"]}
+        assert (
+            http.put(
+                URL,
+                query_string={"statementId": statement(1)["id"]},
+                json=self.own(1),
+                headers=learner,
+            ).status_code
+            == 204
+        )
+        # Someone else's statements, stored by an application:
+        http.post(URL, json=[self.own(2, name="grace"), statement(3)], headers=xapi)
+        assert http.get(URL, query_string=query, headers=learner).status_code == 200
+        other = {"statementId": statement(2)["id"]}
+        assert http.get(URL, query_string=other, headers=learner).status_code == 404
+        assert http.get(URL, query_string=other, headers=xapi).status_code == 200
+        seen = {item["id"] for item in http.get(URL, headers=learner).json["statements"]}
+        assert seen == {statement(0)["id"], statement(1)["id"]}
+
+    def test_a_learner_may_not_store_or_query_for_others(self, http, learner):
+        response = http.post(URL, json=[self.own(0), self.own(1, name="grace")], headers=learner)
+        assert response.status_code == 403
+        assert http.post(URL, json=statement(2), headers=learner).status_code == 403
+        grace = json.dumps({"account": {"homePage": "http://localhost", "name": "grace"}})
+        assert http.get(URL, query_string={"agent": grace}, headers=learner).status_code == 403
+        assert http.get(URL, headers=learner).json["statements"] == []
+
+    def test_coach_credentials_may_not_use_statements_yet(self, app, http):
+        credential, secret = app.extensions["lrs"].credentials.create("coach", username="kim")
         headers = {**basic(credential.key, secret), "X-Experience-API-Version": "1.0.3"}
-        assert http.post(URL, json=statement(0), headers=headers).status_code == 403
+        assert http.get(URL, headers=headers).status_code == 403
 
 
 class TestReliability:

@@ -7,6 +7,7 @@ keeps merged, canonical ones.
 
 import base64
 import binascii
+from dataclasses import replace
 from email.utils import format_datetime
 from typing import Any
 
@@ -59,11 +60,38 @@ def _store() -> StatementStore:
     return store
 
 
-def _require_statement_access() -> None:
-    # Learner and coach credentials get statement access with enrollments
-    # and per-learner filtering; until then, statements are for applications.
-    if current_credential().role not in (Role.admin, Role.service):
-        raise PermissionDenied("only admin and service credentials may use the Statement resource")
+def _require_statement_access() -> str | None:
+    """Refuse credentials that may not use statements; name a learner's own agent.
+
+    Returns:
+        ``None`` for admin and service credentials (every statement), or the
+        agent key of a learner credential's own account agent, the only actor
+        whose statements it may store and read.
+    """
+    credential = current_credential()
+    if credential.role in (Role.admin, Role.service):
+        return None
+    if credential.role == Role.learner:
+        return agent_key(_account_agent(str(credential.username)))
+    # Coaches read their courses' learners once enrollments give course roles.
+    raise PermissionDenied("coach credentials may not use the Statement resource yet")
+
+
+def _account_agent(name: str) -> dict[str, Any]:
+    return {"account": {"homePage": current_app.config["ACCOUNT_HOMEPAGE"], "name": name}}
+
+
+def _require_own(statements: list[Any], own: str | None) -> None:
+    """A learner may store only statements whose actor is its own account agent."""
+    if own is None:
+        return
+    for item in statements:
+        actor = item.get("actor") if isinstance(item, dict) else None
+        if agent_key(actor) != own:
+            raise PermissionDenied(
+                "a learner credential may store only statements whose actor is its own "
+                "account agent (homePage LRS_ACCOUNT_HOMEPAGE, name its username)"
+            )
 
 
 def _authority() -> dict[str, Any]:
@@ -149,7 +177,7 @@ def consistent_through(response: Response) -> Response:
 @blp.route("/statements", methods=["PUT"], strict_slashes=False)
 def put_statement() -> ResponseReturnValue:
     """Store one statement with the id given as ``statementId`` (section 2.1.1)."""
-    _require_statement_access()
+    own = _require_statement_access()
     unknown = set(request.args) - {"statementId"}
     if unknown:
         refuse(400, f"unknown parameters: {', '.join(sorted(unknown))}")
@@ -161,6 +189,7 @@ def put_statement() -> ResponseReturnValue:
         refuse(400, "the body must be one statement (a JSON object)")
     if "id" in data and str(data["id"]).lower() != statement_id.lower():
         refuse(400, "the statement's id does not match statementId")
+    _require_own([data], own)
     record = _prepare({**data, "id": statement_id}, "statement", _authority())
     _save([record], [data], ["statement"], received)
     return Response(status=204)
@@ -169,13 +198,14 @@ def put_statement() -> ResponseReturnValue:
 @blp.route("/statements", methods=["POST"], strict_slashes=False)
 def post_statements() -> ResponseReturnValue:
     """Store one statement or a batch, all or nothing; answer their ids (section 2.1.2)."""
-    _require_statement_access()
+    own = _require_statement_access()
     if request.args:
         refuse(400, f"POST /statements takes no parameters, not {sorted(request.args)}")
     data, received = _body()
     batch = data if isinstance(data, list) else [data]
     if not batch:
         refuse(400, "the batch holds no statements")
+    _require_own(batch, own)
     authority = _authority()
     paths = [
         f"statements[{index}]" if isinstance(data, list) else "statement"
@@ -192,7 +222,7 @@ def post_statements() -> ResponseReturnValue:
 @blp.route("/statements", methods=["GET"], strict_slashes=False)
 def get_statements() -> ResponseReturnValue:
     """One statement by id, or a page of statements matching filters (section 2.1.3)."""
-    _require_statement_access()
+    own = _require_statement_access()
     args = request.args
     unknown = set(args) - QUERY_PARAMETERS
     if unknown:
@@ -202,8 +232,13 @@ def get_statements() -> ResponseReturnValue:
         refuse(400, "format must be ids, exact or canonical")
     attachments = _boolean("attachments")
     if "statementId" in args or "voidedStatementId" in args:
-        return _single(statement_format, attachments)
+        return _single(statement_format, attachments, own)
     query, until_us = _query()
+    if own is not None:
+        # A learner's queries are about its own statements, whatever it asks.
+        if query.agent not in (None, own):
+            raise PermissionDenied("a learner credential may query only its own statements")
+        query = replace(query, agent=own)
     records = _store().query(query)
     more = ""
     if len(records) > query.limit - 1 and records:
@@ -218,7 +253,7 @@ def get_statements() -> ResponseReturnValue:
     return response
 
 
-def _single(statement_format: str, attachments: bool) -> Response:
+def _single(statement_format: str, attachments: bool, own: str | None) -> Response:
     args = request.args
     if "statementId" in args and "voidedStatementId" in args:
         refuse(400, "give statementId or voidedStatementId, not both")
@@ -233,6 +268,8 @@ def _single(statement_format: str, attachments: bool) -> Response:
     if not formats.is_uuid(statement_id):
         refuse(400, "the statement id must be a UUID")
     record = _store().get(statement_id.lower())
+    if record is not None and own is not None and own not in record.terms.agents:
+        record = None  # another learner's statement: as if it did not exist
     if record is None or record.voided != voided:
         # A voided statement is found only through voidedStatementId (section 2.3.2).
         refuse(404, f"no {'voided ' if voided else ''}statement {statement_id}")
