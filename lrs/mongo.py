@@ -82,11 +82,6 @@ def open_database(url: str) -> tuple[Any, Database[Any]]:
     return client, client[name]
 
 
-def is_mock(client: Any) -> bool:
-    """Tell whether ``client`` is mongomock's, whose behaviour differs from a server's."""
-    return type(client).__module__.startswith("mongomock")
-
-
 # Field names become document keys. MongoDB reserves "." and a leading "$",
 # and BSON cannot hold NUL; the empty name would make a "fields." path. Every
 # name gets a "_" prefix and those characters (and "%") are percent-escaped.

@@ -8,7 +8,7 @@ xAPI-Data.md section 2.3.1), and the terms that queries filter on (section
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from lrs.closeable import Closeable
@@ -150,7 +150,6 @@ class StatementQuery:
     limit: int = 100
     # Where the previous page ended: (stored_us, id) of its last statement.
     after: tuple[int, str] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def matches(self, record: Record) -> bool:
         """Whether a record passes every filter but time, itself or through its targets."""
@@ -172,18 +171,6 @@ class StatementQuery:
                     return False
             elif terms.activity != self.activity:
                 return False
-        return True
-
-    def in_window(self, stored_us: int, statement_id: str) -> bool:
-        """Whether a stored time (and id) is inside since/until and past the cursor."""
-        if self.since_us is not None and stored_us <= self.since_us:
-            return False
-        if self.until_us is not None and stored_us > self.until_us:
-            return False
-        if self.after is not None:
-            if self.ascending:
-                return (stored_us, statement_id) > self.after
-            return (stored_us, statement_id) < self.after
         return True
 
 
