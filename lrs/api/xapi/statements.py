@@ -100,10 +100,7 @@ def _authority() -> dict[str, Any]:
     return {
         "objectType": "Agent",
         "name": credential.name or credential.key,
-        "account": {
-            "homePage": current_app.config["ACCOUNT_HOMEPAGE"],
-            "name": credential.username or credential.key,
-        },
+        **_account_agent(credential.username or credential.key),
     }
 
 
