@@ -952,6 +952,23 @@ class StatementStoreContract:
         found = self.ids(statements.query(StatementQuery(since_us=2_000_000, until_us=4_000_000)))
         assert found == [statement(3)["id"], statement(2)["id"]]
 
+    def test_statements_saved_out_of_order_are_queried_in_stored_order(
+        self, statements: StatementStore
+    ) -> None:
+        # Two writers can save in the other order than they were stamped, and
+        # two statements can share a stamp: the id breaks the tie.
+        stamps = {3: 4_000_000, 0: 1_000_000, 2: 3_000_000, 1: 3_000_000, 4: 5_000_000}
+        for n, stored_us in stamps.items():
+            statements.save([self.record(statement(n), stored_us=stored_us)])
+        every = [statement(n)["id"] for n in range(5)]
+        assert self.ids(statements.query(StatementQuery(ascending=True))) == every
+        verb = statement(0)["verb"]["id"]
+        assert self.ids(statements.query(StatementQuery(verb=verb))) == every[::-1]
+        window = StatementQuery(since_us=1_000_000, until_us=3_000_000, ascending=True)
+        assert self.ids(statements.query(window)) == every[1:3]
+        after = (3_000_000, statement(1)["id"])
+        assert self.ids(statements.query(StatementQuery(after=after))) == [every[0]]
+
     def test_query_filters(self, statements: StatementStore) -> None:
         other_verb = "http://adlnet.gov/expapi/verbs/failed"
         registration = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"

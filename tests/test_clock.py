@@ -13,6 +13,13 @@ def test_clock_never_repeats_or_goes_back():
     assert all(later > earlier for earlier, later in zip(readings, readings[1:], strict=False))
 
 
+def test_a_reserved_range_is_never_handed_out_again():
+    clock = Clock()
+    first = clock.now_us(count=1000)
+    after = clock.now_us()
+    assert after >= first + 1000
+
+
 @given(st.datetimes(timezones=st.just(UTC)))
 def test_microsecond_conversion_is_exact(moment):
     assert from_us(to_us(moment)) == moment

@@ -37,7 +37,7 @@ def _check_finite(value: object) -> None:
     elif isinstance(value, dict):
         for item in value.values():
             _check_finite(item)
-    elif isinstance(value, list | tuple):
+    elif isinstance(value, (list, tuple)):
         for item in value:
             _check_finite(item)
 

@@ -88,8 +88,12 @@ class TestWrites:
     def test_ids_are_assigned_when_missing(self, http, xapi):
         data = statement(0)
         del data["id"]
-        response = http.post(URL, json=data, headers=xapi)
-        assert uuid.UUID(response.json[0])
+        # More than the 256 ids one draw of randomness gives.
+        response = http.post(URL, json=[data] * 300, headers=xapi)
+        ids = [uuid.UUID(text) for text in response.json]
+        assert len(set(ids)) == 300
+        assert {(item.version, item.variant) for item in ids} == {(4, uuid.RFC_4122)}
+        assert response.json == [str(item) for item in ids]  # lower case, hyphens
 
     def test_lrs_sets_stored_authority_and_version(self, http, xapi):
         data = {**statement(0), "authority": {"mbox": "mailto:forged@example.org"}}

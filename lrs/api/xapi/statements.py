@@ -27,7 +27,7 @@ from lrs.xapi.formatting import canonical, ids_only
 from lrs.xapi.prepare import iso, prepare
 from lrs.xapi.signature import check_signature
 from lrs.xapi.statements.base import Record, StatementQuery, StatementStore, agent_key
-from lrs.xapi.validation import StatementError, validate_actor
+from lrs.xapi.validation import StatementError, Version, validate_actor
 
 MAX_LIMIT = 1000
 QUERY_PARAMETERS = frozenset(
@@ -130,14 +130,12 @@ def _json(data: bytes) -> Any:
         refuse(400, f"the statements are not valid JSON: {exc}")
 
 
-def _prepare(data: Any, path: str, authority: dict[str, Any]) -> Record:
+def _prepare(
+    data: Any, path: str, authority: dict[str, Any], stored_us: int, xapi_version: Version
+) -> Record:
     try:
         return prepare(
-            data,
-            version=version(),
-            authority=authority,
-            stored_us=default_clock.now_us(),
-            path=path,
+            data, version=xapi_version, authority=authority, stored_us=stored_us, path=path
         )
     except StatementError as exc:
         refuse(400, str(exc))
@@ -187,7 +185,8 @@ def put_statement() -> ResponseReturnValue:
     if "id" in data and str(data["id"]).lower() != statement_id.lower():
         refuse(400, "the statement's id does not match statementId")
     _require_own([data], own)
-    record = _prepare({**data, "id": statement_id}, "statement", _authority())
+    stored_us = default_clock.now_us()
+    record = _prepare({**data, "id": statement_id}, "statement", _authority(), stored_us, version())
     _save([record], [data], ["statement"], received)
     return Response(status=204)
 
@@ -208,7 +207,14 @@ def post_statements() -> ResponseReturnValue:
         f"statements[{index}]" if isinstance(data, list) else "statement"
         for index in range(len(batch))
     ]
-    records = [_prepare(item, path, authority) for item, path in zip(batch, paths, strict=True)]
+    # One clock reading for the batch, one stamp per statement: stored order
+    # is the batch's order.
+    first_us = default_clock.now_us(len(batch))
+    xapi_version = version()
+    records = [
+        _prepare(item, path, authority, first_us + index, xapi_version)
+        for index, (item, path) in enumerate(zip(batch, paths, strict=True))
+    ]
     ids = [record.id for record in records]
     if len(set(ids)) != len(ids):
         refuse(400, "the batch holds two statements with one id")

@@ -53,9 +53,9 @@ def _activities_in(context: dict[str, Any]) -> set[str]:
 class Terms(NamedTuple):
     """What queries filter on, for one statement.
 
-    Tuples of strings, not sets: CPython stops tracking such tuples in its
-    cyclic garbage collector, so a store of millions of records costs the
-    collector nothing (sets and dataclass instances stay tracked).
+    Tuples of strings, not sets, so that a store can keep them as plain
+    tuples, which CPython's cyclic garbage collector stops tracking: a store
+    of millions of records then costs the collector nothing.
     """
 
     verb: str

@@ -1,8 +1,12 @@
 """Statements kept in this process's memory, indexed by every query term."""
 
+from __future__ import annotations
+
 import bisect
 import threading
+from array import array
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from lrs.xapi.statements.base import (
     Record,
@@ -13,7 +17,61 @@ from lrs.xapi.statements.base import (
     wanted_ids,
 )
 
-_Position = tuple[int, str]  # (stored_us, id): the order of statements
+# The garbage collector: a full collection walks every tracked container,
+# item by item, and reads the header of each item it finds. So the store
+# holds no tracked container that grows with it. Records are plain tuples
+# (CPython stops tracking an exact tuple of strings, numbers and such tuples,
+# but never a subclass such as a NamedTuple), kept by _Rows in tuples of
+# 1024; every other structure refers to them by their number, kept in arrays
+# of machine integers, which the collector does not walk and which take 8
+# bytes an entry.
+_Row = tuple[Any, ...]
+_CHUNK_BITS = 10
+_CHUNK = 1 << _CHUNK_BITS
+
+
+class _Rows:
+    """A list of rows, numbered from 0, whose full chunks are tuples."""
+
+    def __init__(self) -> None:
+        self._chunks: list[tuple[_Row, ...]] = []
+        self._tail: list[_Row] = []
+
+    def __len__(self) -> int:
+        return len(self._chunks) * _CHUNK + len(self._tail)
+
+    def __getitem__(self, number: int) -> _Row:
+        chunk = number >> _CHUNK_BITS
+        if chunk < len(self._chunks):
+            return self._chunks[chunk][number & (_CHUNK - 1)]
+        return self._tail[number & (_CHUNK - 1)]
+
+    def __setitem__(self, number: int, row: _Row) -> None:
+        chunk = number >> _CHUNK_BITS
+        if chunk < len(self._chunks):
+            rows = list(self._chunks[chunk])
+            rows[number & (_CHUNK - 1)] = row
+            self._chunks[chunk] = tuple(rows)
+        else:
+            self._tail[number & (_CHUNK - 1)] = row
+
+    def append(self, row: _Row) -> int:
+        """Add a row; return its number."""
+        self._tail.append(row)
+        if len(self._tail) == _CHUNK:
+            self._chunks.append(tuple(self._tail))
+            self._tail = []
+        return len(self) - 1
+
+
+def _row(record: Record) -> _Row:
+    inherited = tuple(tuple(terms) for terms in record.inherited)
+    return (*record[:4], tuple(record.terms), record.voided, inherited)
+
+
+def _record(row: _Row) -> Record:
+    inherited = tuple(Terms._make(terms) for terms in row[6])
+    return Record(row[0], row[1], row[2], row[3], Terms._make(row[4]), row[5], inherited)
 
 
 def _index_keys(terms: Terms) -> Iterator[str]:
@@ -45,86 +103,107 @@ def _query_keys(query: StatementQuery) -> list[str]:
 
 
 class MemoryStatementStore(StatementStore):
-    """A statement store in dicts and sorted lists; thread-safe, one process only.
+    """A statement store in lists and sorted arrays; thread-safe, one process only.
 
-    Every query term has a list of positions in stored order, so a filtered
-    query walks only the statements that carry its rarest term, from the
-    right end, and stops at its limit: its cost does not grow with the store.
+    Every query term has an array of statement numbers in stored order, so a
+    filtered query walks only the statements that carry its rarest term, from
+    the right end, and stops at its limit: its cost does not grow with the
+    store.
     """
 
     def __init__(self) -> None:
         """Create an empty store."""
         self._lock = threading.Lock()
-        self._records: dict[str, Record] = {}
-        self._order: list[_Position] = []
-        self._index: dict[str, list[_Position]] = {}
+        self._rows = _Rows()
+        self._numbers: dict[str, int] = {}  # statement id -> its number in _rows
+        self._order = array("q")
+        self._index: dict[str, array[int]] = {}
+        self._newest: tuple[int, str] = (-1, "")  # the greatest position stored
+
+    def _position(self, number: int) -> tuple[int, str]:
+        """Where a statement sorts: (stored_us, id)."""
+        row = self._rows[number]
+        return row[2], row[0]
 
     def save(self, records: Sequence[Record]) -> list[str]:
         """Store a batch of new statements, all or nothing (see ``StatementStore``)."""
         with self._lock:
-            wanted = wanted_ids(records)
-            stored = {key: self._records[key] for key in wanted if key in self._records}
+            stored = {
+                key: _record(self._rows[self._numbers[key]])
+                for key in wanted_ids(records)
+                if key in self._numbers
+            }
             new = check_batch(records, stored)
             for record in new:
-                self._records[record.id] = record
-                position = (record.stored_us, record.id)
-                self._insert(self._order, position)
+                number = self._rows.append(_row(record))
+                self._numbers[record.id] = number
                 keys = {key for terms in record.term_sets for key in _index_keys(terms)}
+                lists = [self._order]
                 for key in keys:
-                    self._insert(self._index.setdefault(key, []), position)
+                    numbers = self._index.get(key)
+                    if numbers is None:
+                        numbers = self._index[key] = array("q")
+                    lists.append(numbers)
+                position = (record.stored_us, record.id)
+                if position > self._newest:
+                    # The usual case: newer than everything stored, so last in every list.
+                    self._newest = position
+                    for numbers in lists:
+                        numbers.append(number)
+                else:
+                    for numbers in lists:
+                        bisect.insort(numbers, number, key=self._position)
             for record in new:
-                target = self._records.get(record.voids or "")
+                target = self._numbers.get(record.voids or "")
                 if target is not None:
-                    self._records[target.id] = target._replace(voided=True)
+                    row = self._rows[target]
+                    self._rows[target] = (*row[:5], True, row[6])
         return [record.id for record in new]
-
-    @staticmethod
-    def _insert(positions: list[_Position], position: _Position) -> None:
-        if not positions or position > positions[-1]:
-            positions.append(position)  # the usual case: the newest statement
-        else:
-            bisect.insort(positions, position)
 
     def get(self, statement_id: str) -> Record | None:
         """Return the record with this id, or ``None``."""
-        return self._records.get(statement_id)
+        number = self._numbers.get(statement_id)
+        return None if number is None else _record(self._rows[number])
 
     def query(self, query: StatementQuery) -> list[Record]:
         """Return the matching unvoided records, a page at a time (see ``StatementStore``)."""
         with self._lock:
             keys = _query_keys(query)
-            candidates = [self._index.get(key, []) for key in keys] or [self._order]
-            positions = min(candidates, key=len)
+            candidates = [self._index.get(key, array("q")) for key in keys] or [self._order]
+            numbers = min(candidates, key=len)
             found = []
-            for position in self._walk(positions, query):
-                record = self._records[position[1]]
-                if record.voided or not query.matches(record):
+            for number in self._walk(numbers, query):
+                row = self._rows[number]
+                if row[5]:  # voided
+                    continue
+                record = _record(row)
+                if not query.matches(record):
                     continue
                 found.append(record)
                 if len(found) >= query.limit:
                     break
             return found
 
-    @staticmethod
-    def _walk(positions: list[_Position], query: StatementQuery) -> Iterator[_Position]:
-        """Positions inside the query's time window and past its cursor, in its order."""
-        low, high = 0, len(positions)
+    def _walk(self, numbers: array[int], query: StatementQuery) -> Iterator[int]:
+        """Statement numbers inside the query's time window and past its cursor, in its order."""
+        low, high = 0, len(numbers)
+        key = self._position
         if query.since_us is not None:
-            low = bisect.bisect_right(positions, (query.since_us, "\uffff"))
+            low = bisect.bisect_right(numbers, (query.since_us, "\uffff"), key=key)
         if query.until_us is not None:
-            high = bisect.bisect_right(positions, (query.until_us, "\uffff"))
+            high = bisect.bisect_right(numbers, (query.until_us, "\uffff"), key=key)
         if query.after is not None:
             if query.ascending:
-                low = max(low, bisect.bisect_right(positions, query.after))
+                low = max(low, bisect.bisect_right(numbers, query.after, key=key))
             else:
-                high = min(high, bisect.bisect_left(positions, query.after))
+                high = min(high, bisect.bisect_left(numbers, query.after, key=key))
         if query.ascending:
             for index in range(low, high):
-                yield positions[index]
+                yield numbers[index]
         else:
             for index in range(high - 1, low - 1, -1):
-                yield positions[index]
+                yield numbers[index]
 
     def count(self) -> int:
         """Return how many statements are stored."""
-        return len(self._records)
+        return len(self._rows)
