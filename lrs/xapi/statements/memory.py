@@ -70,8 +70,13 @@ def _row(record: Record) -> _Row:
 
 
 def _record(row: _Row) -> Record:
-    inherited = tuple(Terms._make(terms) for terms in row[6])
-    return Record(row[0], row[1], row[2], row[3], Terms._make(row[4]), row[5], inherited)
+    # tuple.__new__ skips the NamedTuples' argument handling: queries build
+    # one Record per statement they return.
+    inherited = tuple(_new_tuple(Terms, terms) for terms in row[6]) if row[6] else ()
+    return _new_tuple(Record, (*row[:4], _new_tuple(Terms, row[4]), row[5], inherited))
+
+
+_new_tuple = tuple.__new__
 
 
 def _index_keys(terms: Terms) -> Iterator[str]:
@@ -171,13 +176,16 @@ class MemoryStatementStore(StatementStore):
             keys = _query_keys(query)
             candidates = [self._index.get(key, array("q")) for key in keys] or [self._order]
             numbers = min(candidates, key=len)
+            # A statement in one term's list carries that term in one of its
+            # term sets: only a second filter needs the full test.
+            check = len(keys) > 1
             found = []
             for number in self._walk(numbers, query):
                 row = self._rows[number]
                 if row[5]:  # voided
                     continue
                 record = _record(row)
-                if not query.matches(record):
+                if check and not query.matches(record):
                     continue
                 found.append(record)
                 if len(found) >= query.limit:
