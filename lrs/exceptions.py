@@ -29,5 +29,9 @@ class Conflict(UserStateError):
     """A write contradicts what is stored, such as a statement id with other content."""
 
 
+class PreconditionFailed(UserStateError):
+    """A conditional write's precondition (If-Match, If-None-Match) does not hold."""
+
+
 class ServiceUnavailable(UserStateError):
     """The backing store could not be reached or failed; retry later."""

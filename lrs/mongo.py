@@ -4,7 +4,9 @@ Domains keep their own collections and queries; this module holds only the
 driver plumbing, so that a connection failure means the same thing everywhere.
 """
 
+import random
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -37,6 +39,21 @@ def translate_errors() -> Iterator[None]:
         raise ServiceUnavailable(f"MongoDB is unavailable: {exc}") from exc
     except PyMongoError as exc:
         raise UserStateError(f"MongoDB refused the operation: {exc}") from exc
+
+
+# A compare-and-set loop (read, check, write only if unchanged) gives up after
+# this many lost races: under such contention a client is better told to
+# retry (503) than kept waiting.
+CAS_ATTEMPTS = 100
+
+
+def back_off(attempt: int) -> None:
+    """Wait a little after a lost compare-and-set race.
+
+    Longer each time, and at random, so that the racers spread out.
+    """
+    if attempt:
+        time.sleep(random.uniform(0, 0.001 * min(attempt, 20)))
 
 
 def durable_write_concern(configured: WriteConcern) -> WriteConcern:

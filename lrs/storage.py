@@ -13,7 +13,9 @@ from lrs.credentials.memory import MemoryCredentialStore
 from lrs.credentials.mongo import MongoCredentialStore
 from lrs.history.factory import open_history
 from lrs.mongo import open_database
+from lrs.xapi.activities import ActivityStore, MemoryActivityStore, MongoActivityStore
 from lrs.xapi.attachments import AttachmentStore, MemoryAttachmentStore, MongoAttachmentStore
+from lrs.xapi.documents import DocumentStore, MemoryDocumentStore, MongoDocumentStore
 from lrs.xapi.statements.base import StatementStore
 from lrs.xapi.statements.memory import MemoryStatementStore
 from lrs.xapi.statements.mongo import MongoStatementStore
@@ -21,7 +23,7 @@ from lrs.xapi.statements.mongo import MongoStatementStore
 
 @dataclass
 class Storage(Closeable):
-    """The server's stores: learner state (with history), credentials, statements, attachments.
+    """The server's stores: learner state (with history), credentials, and the xAPI stores.
 
     Tests build one from ready stores; ``open_storage`` builds one from a URL.
     """
@@ -30,6 +32,8 @@ class Storage(Closeable):
     credentials: CredentialStore = field(default_factory=MemoryCredentialStore)
     statements: StatementStore = field(default_factory=MemoryStatementStore)
     attachments: AttachmentStore = field(default_factory=MemoryAttachmentStore)
+    documents: DocumentStore = field(default_factory=MemoryDocumentStore)
+    activities: ActivityStore = field(default_factory=MemoryActivityStore)
 
     def close(self) -> None:
         """Close every store."""
@@ -37,6 +41,8 @@ class Storage(Closeable):
         self.credentials.close()
         self.statements.close()
         self.attachments.close()
+        self.documents.close()
+        self.activities.close()
 
 
 def open_storage(url: str = "memory://", history_url: str | None = None) -> Storage:
@@ -66,6 +72,8 @@ def open_storage(url: str = "memory://", history_url: str | None = None) -> Stor
             MongoCredentialStore(database),
             MongoStatementStore(database),
             MongoAttachmentStore(database),
+            MongoDocumentStore(database),
+            MongoActivityStore(database),
         )
     except BaseException:
         client.close()

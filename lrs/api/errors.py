@@ -19,6 +19,9 @@ from werkzeug.exceptions import (
     NotFound,
 )
 from werkzeug.exceptions import (
+    PreconditionFailed as HTTPPreconditionFailed,
+)
+from werkzeug.exceptions import (
     ServiceUnavailable as HTTPServiceUnavailable,
 )
 
@@ -26,6 +29,7 @@ from lrs.exceptions import (
     Conflict,
     DoesNotExist,
     PermissionDenied,
+    PreconditionFailed,
     ServiceUnavailable,
     UserStateError,
 )
@@ -81,7 +85,7 @@ def _respond(
 
 
 def register_error_handlers(app: Flask, api: Api) -> None:
-    """Map the store's exceptions to 404, 403, 409, 503 (with ``Retry-After``) and 500."""
+    """Map the store's exceptions to 404, 403, 409, 412, 503 (with ``Retry-After``) and 500."""
 
     @app.errorhandler(DoesNotExist)
     def not_found(exc: DoesNotExist) -> Any:
@@ -94,6 +98,10 @@ def register_error_handlers(app: Flask, api: Api) -> None:
     @app.errorhandler(Conflict)
     def conflict(exc: Conflict) -> Any:
         return _respond(api, HTTPConflict(), str(exc))
+
+    @app.errorhandler(PreconditionFailed)
+    def precondition_failed(exc: PreconditionFailed) -> Any:
+        return _respond(api, HTTPPreconditionFailed(), str(exc))
 
     @app.errorhandler(ServiceUnavailable)
     def unavailable(exc: ServiceUnavailable) -> Any:

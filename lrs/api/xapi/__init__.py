@@ -103,4 +103,4 @@ def allow_browsers(app: Flask, origins: Any) -> None:
     )
 
 
-from lrs.api.xapi import about, statements  # noqa: E402,F401  (routes on blp)
+from lrs.api.xapi import about, documents, statements  # noqa: E402,F401  (routes on blp)

@@ -22,6 +22,7 @@ from lrs.clock import default_clock, from_us, to_us
 from lrs.credentials.base import Role
 from lrs.exceptions import PermissionDenied
 from lrs.xapi import formats
+from lrs.xapi.activities import definitions_in
 from lrs.xapi.attachments import AttachmentData, attachment_parts, check_statement_attachments
 from lrs.xapi.formatting import canonical, ids_only
 from lrs.xapi.prepare import iso, prepare
@@ -72,12 +73,13 @@ def _require_statement_access() -> str | None:
     if credential.role in (Role.admin, Role.service):
         return None
     if credential.role == Role.learner:
-        return agent_key(_account_agent(str(credential.username)))
+        return agent_key(account_agent(str(credential.username)))
     # Coaches read their courses' learners once enrollments give course roles.
     raise PermissionDenied("coach credentials may not use the Statement resource yet")
 
 
-def _account_agent(name: str) -> dict[str, Any]:
+def account_agent(name: str) -> dict[str, Any]:
+    """The account agent of a username on this LRS (``LRS_ACCOUNT_HOMEPAGE``)."""
     return {"account": {"homePage": current_app.config["ACCOUNT_HOMEPAGE"], "name": name}}
 
 
@@ -100,7 +102,7 @@ def _authority() -> dict[str, Any]:
     return {
         "objectType": "Agent",
         "name": credential.name or credential.key,
-        **_account_agent(credential.username or credential.key),
+        **account_agent(credential.username or credential.key),
     }
 
 
@@ -158,6 +160,8 @@ def _save(
         storage.statements.save(records)
     except ValueError as exc:
         refuse(400, str(exc))
+    # The Activities resource answers with definitions merged from statements.
+    storage.activities.merge(definitions_in(batch))
 
 
 @blp.after_request

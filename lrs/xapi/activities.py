@@ -1,0 +1,149 @@
+"""Canonical activity definitions, merged from the statements the LRS stores.
+
+The Activities resource (xAPI-Communication.md section 2.5) returns the full
+Activity Object the LRS holds for an id. Each stored statement contributes
+the definitions it carries (its object, its context activities, and the same
+in a SubStatement). They merge property by property: a later statement's
+property replaces an earlier one, except that language maps (``name``,
+``description``) and ``extensions`` merge key by key, so two statements that
+describe an activity in two languages give both (xAPI-Data.md 2.4.4.1).
+"""
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import orjson
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from lrs.closeable import Closeable
+from lrs.exceptions import ServiceUnavailable
+from lrs.mongo import CAS_ATTEMPTS, back_off, collection, translate_errors
+
+_MERGED_BY_KEY = ("name", "description", "extensions")
+
+
+def _activities(statement: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    obj = statement.get("object", {})
+    if obj.get("objectType", "Activity") == "Activity":
+        yield obj
+    for items in statement.get("context", {}).get("contextActivities", {}).values():
+        yield from items if isinstance(items, list) else [items]
+    if obj.get("objectType") == "SubStatement":
+        yield from _activities(obj)
+
+
+def definitions_in(statements: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The activity definitions a batch of (valid) statements carries, merged per id."""
+    found: dict[str, dict[str, Any]] = {}
+    for statement in statements:
+        for activity in _activities(statement):
+            definition = activity.get("definition")
+            if definition:
+                identifier = activity["id"]
+                found[identifier] = merge_definitions(found.get(identifier), definition)
+    return found
+
+
+def merge_definitions(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """``old`` updated with ``new``: language maps and extensions merge key by key."""
+    if not old:
+        return dict(new)
+    result = {**old, **new}
+    for key in _MERGED_BY_KEY:
+        if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
+            result[key] = {**old[key], **new[key]}
+    return result
+
+
+def activity_object(activity_id: str, definition: dict[str, Any] | None) -> dict[str, Any]:
+    """The Activity Object for an id: its definition if the LRS holds one."""
+    found: dict[str, Any] = {"objectType": "Activity", "id": activity_id}
+    if definition:
+        found["definition"] = definition
+    return found
+
+
+class ActivityStore(Closeable, ABC):
+    """Keeps the canonical definition of each activity."""
+
+    @abstractmethod
+    def get(self, activity_id: str) -> dict[str, Any] | None:
+        """Return the activity's canonical definition, or ``None``."""
+
+    @abstractmethod
+    def merge(self, definitions: dict[str, dict[str, Any]]) -> None:
+        """Merge definitions into the canonical ones (see ``merge_definitions``)."""
+
+
+class MemoryActivityStore(ActivityStore):
+    """Definitions in a dict, as JSON text (so readers get their own copies)."""
+
+    def __init__(self) -> None:
+        """Create an empty store."""
+        self._lock = threading.Lock()
+        self._definitions: dict[str, bytes] = {}
+
+    def get(self, activity_id: str) -> dict[str, Any] | None:
+        """Return the activity's canonical definition, or ``None``."""
+        text = self._definitions.get(activity_id)
+        return None if text is None else orjson.loads(text)
+
+    def merge(self, definitions: dict[str, dict[str, Any]]) -> None:
+        """Merge definitions into the canonical ones."""
+        with self._lock:
+            for activity_id, definition in definitions.items():
+                old = self.get(activity_id)
+                new = merge_definitions(old, definition)
+                if new != old:
+                    self._definitions[activity_id] = orjson.dumps(new)
+
+
+class MongoActivityStore(ActivityStore):
+    """Definitions in the ``activities`` collection, ``_id`` the activity id.
+
+    The definition is kept as JSON text (extension keys are IRIs, full of
+    dots) with a version counter; a merge is a compare-and-set on that
+    counter, retried when another writer changed the definition first.
+    """
+
+    def __init__(self, database: Database[Any]) -> None:
+        """Open the store in ``database``."""
+        self._collection = collection(database, "activities")
+
+    def get(self, activity_id: str) -> dict[str, Any] | None:
+        """Return the activity's canonical definition, or ``None``."""
+        with translate_errors():
+            stored = self._collection.find_one({"_id": activity_id})
+        return None if stored is None else orjson.loads(stored["definition"])
+
+    def merge(self, definitions: dict[str, dict[str, Any]]) -> None:
+        """Merge definitions into the canonical ones, one compare-and-set each."""
+        for activity_id, definition in definitions.items():
+            self._merge_one(activity_id, definition)
+
+    def _merge_one(self, activity_id: str, definition: dict[str, Any]) -> None:
+        for attempt in range(CAS_ATTEMPTS):
+            back_off(attempt)
+            with translate_errors():
+                stored = self._collection.find_one({"_id": activity_id})
+                old = None if stored is None else orjson.loads(stored["definition"])
+                new = merge_definitions(old, definition)
+                if new == old:
+                    return
+                text = orjson.dumps(new).decode()
+                if stored is None:
+                    try:
+                        self._collection.insert_one(
+                            {"_id": activity_id, "definition": text, "version": 1}
+                        )
+                        return
+                    except DuplicateKeyError:
+                        continue
+                change = {"$set": {"definition": text}, "$inc": {"version": 1}}
+                unchanged = {"_id": activity_id, "version": stored["version"]}
+                if self._collection.update_one(unchanged, change).matched_count:
+                    return
+        raise ServiceUnavailable(f"activity {activity_id} changed too often while being merged")
