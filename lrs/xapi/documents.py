@@ -101,7 +101,12 @@ def merged(current: Document | None, content: bytes, content_type: str) -> tuple
             "the stored document is not a JSON object, so nothing can be merged into it "
             "(use PUT to replace it)"
         )
-    return orjson.dumps({**existing, **posted}), JSON
+    try:
+        return orjson.dumps({**existing, **posted}), JSON
+    except orjson.JSONEncodeError:
+        # orjson writes at most 254 levels; stored as sent, such a document
+        # could never be merged again, so it is refused now.
+        raise ValueError("the merged document is nested too deeply (at most 250 levels)") from None
 
 
 @dataclass(frozen=True)
