@@ -8,7 +8,8 @@ import pytest
 
 from lrs.clients import MongoUserStateClient
 from lrs.history import MongoHistoryLog
-from lrs.testing import HistoryLogContract, UserStateClientContract
+from lrs.testing import DocumentStoreContract, HistoryLogContract, UserStateClientContract
+from lrs.xapi.documents import MongoDocumentStore
 
 URI = os.environ.get("LRS_TEST_MONGODB_URI")
 if not URI:
@@ -51,3 +52,9 @@ class TestRealMongoHistoryLog(HistoryLogContract):
     @pytest.fixture
     def make_log(self, driver, database):
         return lambda retention: MongoHistoryLog(driver[database()], retention)
+
+
+class TestRealMongoDocumentStore(DocumentStoreContract):
+    @pytest.fixture
+    def documents(self, driver, database):
+        return MongoDocumentStore(driver[database()])

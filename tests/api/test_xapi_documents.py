@@ -477,3 +477,10 @@ class TestAccess:
             http.get("/xAPI/agents", query_string={"agent": AGENT}, headers=learner).status_code
             == 403
         )
+
+    def test_coach_credentials_may_not_use_documents_yet(self, app, http):
+        key, secret = "coach-key-1", "coach-secret-0123456789"
+        app.extensions["lrs"].credentials.create(Role.coach, key=key, secret=secret, username="cy")
+        coach = {**basic(key, secret), "X-Experience-API-Version": "1.0.3"}
+        for path, query, _ in RESOURCES.values():
+            assert http.get(path, query_string=query, headers=coach).status_code == 403

@@ -116,3 +116,57 @@ def test_a_random_body_never_gives_a_server_error(body):
 def test_random_query_parameters_never_give_a_server_error(query):
     response = app.test_client().get(URL, query_string=query, headers=HEADERS)
     assert response.status_code in (200, 400, 404), (query, response.get_json())
+
+
+DOCUMENT_PATHS = ["/xAPI/activities/state", "/xAPI/activities/profile", "/xAPI/agents/profile"]
+# Valid values for each document parameter, so that one random value is the only fault.
+VALID = {
+    "activityId": "http://x.org/a",
+    "agent": json.dumps({"mbox": "mailto:ada@example.org"}),
+    "stateId": "s",
+    "profileId": "p",
+    "registration": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+    "since": "2026-01-01T00:00:00Z",
+}
+content_types = st.sampled_from(
+    [
+        "application/json",
+        "text/plain",
+        "application/octet-stream",
+        "application/json; charset=utf-8",
+    ]
+)
+
+
+@SETTINGS
+@given(
+    path=st.sampled_from(DOCUMENT_PATHS),
+    method=st.sampled_from(["GET", "PUT", "POST", "DELETE"]),
+    query=st.dictionaries(
+        st.sampled_from([*VALID, "other"]),
+        st.text(max_size=30) | st.sampled_from(list(VALID.values())),
+        max_size=5,
+    ),
+    body=st.binary(max_size=50) | json_values.map(lambda value: json.dumps(value).encode()),
+    content_type=content_types,
+    precondition=st.sampled_from(
+        [{}, {"If-Match": '"x"'}, {"If-None-Match": "*"}, {"If-Match": "*"}]
+    ),
+)
+def test_random_document_requests_never_give_a_server_error(
+    path, method, query, body, content_type, precondition
+):
+    response = app.test_client().open(
+        path,
+        method=method,
+        query_string=query,
+        data=body,
+        content_type=content_type,
+        headers={**HEADERS, **precondition},
+    )
+    assert response.status_code in (200, 204, 400, 404, 409, 412), (
+        path,
+        method,
+        query,
+        response.get_json(),
+    )
