@@ -63,3 +63,25 @@ class ThreadSafeMongoClient:
 
     def __getitem__(self, name):
         return _Database(self._client[name], self._lock)
+
+
+def mongomock_storage(name="lrs_test"):
+    """Every server store on one thread-safe mongomock database, as on a server."""
+    from lrs.clients import MongoUserStateClient
+    from lrs.credentials.mongo import MongoCredentialStore
+    from lrs.storage import Storage
+    from lrs.xapi.activities import MongoActivityStore
+    from lrs.xapi.attachments import MongoAttachmentStore
+    from lrs.xapi.documents import MongoDocumentStore
+    from lrs.xapi.statements import MongoStatementStore
+
+    driver = ThreadSafeMongoClient()
+    database = driver[name]
+    return Storage(
+        MongoUserStateClient(driver, name),
+        MongoCredentialStore(database),
+        MongoStatementStore(database),
+        MongoAttachmentStore(database),
+        MongoDocumentStore(database),
+        MongoActivityStore(database),
+    )

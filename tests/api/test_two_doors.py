@@ -6,6 +6,7 @@ storage backend and through the HTTP client too.
 """
 
 import json
+import threading
 
 import pytest
 
@@ -13,6 +14,7 @@ from lrs.clients import HttpUserStateClient, Scope
 from lrs.credentials import Role
 from lrs.storage import open_storage
 from lrs.testing import block
+from tests.mongomock_support import mongomock_storage
 from tests.support import ADMIN, basic, make_app
 
 STATE = "/xAPI/activities/state"
@@ -20,9 +22,10 @@ HOMEPAGE = "https://lms.example.org"
 BLOCK = block(1)
 
 
-@pytest.fixture(params=["memory://", "mongomock://"])
+@pytest.fixture(params=["memory", "mongomock"])
 def app(request):
-    return make_app(open_storage(request.param), ACCOUNT_HOMEPAGE=HOMEPAGE)
+    storage = open_storage("memory://") if request.param == "memory" else mongomock_storage()
+    return make_app(storage, ACCOUNT_HOMEPAGE=HOMEPAGE)
 
 
 @pytest.fixture
@@ -191,3 +194,24 @@ def test_the_http_client_is_a_third_door(live_server, xapi):
         assert len(list(remote.get_history("ada", BLOCK))) == 2
     finally:
         remote.close()
+
+
+def test_concurrent_posts_of_different_keys_lose_none(app, xapi, client):
+    errors = []
+
+    def post(n):
+        http = app.test_client()
+        for round_ in range(5):
+            response = http.post(
+                STATE, query_string=document(), json={f"k{n}-{round_}": n}, headers=xapi
+            )
+            if response.status_code != 204:
+                errors.append(response.status_code)
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(client.get("ada", BLOCK).state) == 40

@@ -9,6 +9,7 @@ import pytest
 
 from lrs.credentials import Role
 from lrs.testing import statement
+from tests.mongomock_support import mongomock_storage
 from tests.support import ADMIN, basic, make_app
 
 STATE = "/xAPI/activities/state"
@@ -338,6 +339,10 @@ class TestBadRequests:
 
 
 class TestConcurrency:
+    @pytest.fixture(params=["memory", "mongomock"])
+    def app(self, request):
+        return make_app(mongomock_storage() if request.param == "mongomock" else None)
+
     def test_concurrent_merges_of_different_keys_lose_none(self, http, xapi, resource):
         path, query, _ = resource
         http.post(path, query_string=query, json={}, headers=xapi)
