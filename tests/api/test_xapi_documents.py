@@ -119,13 +119,24 @@ class TestDocuments:
         assert "JSON" in response.json["message"]
         assert http.get(path, query_string=query, headers=xapi).json == {"car": "MKX"}
 
-    def test_post_of_a_new_document_stores_it_as_sent(self, http, xapi, resource):
+    @pytest.mark.parametrize(
+        ("data", "content_type"),
+        [
+            ("1", "text/plain"),
+            ("true", "application/x-www-form-urlencoded"),
+            ("[1]", "application/json"),
+        ],
+    )
+    def test_post_of_a_new_document_stores_it_as_sent(
+        self, http, xapi, resource, data, content_type
+    ):
         path, query, _ = resource
         response = http.post(
-            path, query_string=query, data="1", content_type="text/plain", headers=xapi
+            path, query_string=query, data=data, content_type=content_type, headers=xapi
         )
         assert response.status_code == 204
-        assert http.get(path, query_string=query, headers=xapi).data == b"1"
+        stored = http.get(path, query_string=query, headers=xapi)
+        assert (stored.data, stored.content_type) == (data.encode(), content_type)
 
     def test_if_match_and_if_none_match(self, http, xapi, resource):
         path, query, _ = resource
