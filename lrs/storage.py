@@ -11,6 +11,9 @@ from lrs.closeable import Closeable
 from lrs.credentials.base import CredentialStore
 from lrs.credentials.memory import MemoryCredentialStore
 from lrs.credentials.mongo import MongoCredentialStore
+from lrs.enrollments.base import EnrollmentStore
+from lrs.enrollments.memory import MemoryEnrollmentStore
+from lrs.enrollments.mongo import MongoEnrollmentStore
 from lrs.history.factory import open_history
 from lrs.mongo import open_database
 from lrs.xapi.activities import ActivityStore, MemoryActivityStore, MongoActivityStore
@@ -23,7 +26,7 @@ from lrs.xapi.statements.mongo import MongoStatementStore
 
 @dataclass
 class Storage(Closeable):
-    """The server's stores: learner state (with history), credentials, and the xAPI stores.
+    """The server's stores: learner state (with history), credentials, xAPI, enrollments.
 
     Tests build one from ready stores; ``open_storage`` builds one from a URL.
     """
@@ -34,6 +37,7 @@ class Storage(Closeable):
     attachments: AttachmentStore = field(default_factory=MemoryAttachmentStore)
     documents: DocumentStore = field(default_factory=MemoryDocumentStore)
     activities: ActivityStore = field(default_factory=MemoryActivityStore)
+    enrollments: EnrollmentStore = field(default_factory=MemoryEnrollmentStore)
 
     def close(self) -> None:
         """Close every store."""
@@ -43,6 +47,7 @@ class Storage(Closeable):
         self.attachments.close()
         self.documents.close()
         self.activities.close()
+        self.enrollments.close()
 
 
 def open_storage(url: str = "memory://", history_url: str | None = None) -> Storage:
@@ -74,6 +79,7 @@ def open_storage(url: str = "memory://", history_url: str | None = None) -> Stor
             MongoAttachmentStore(database),
             MongoDocumentStore(database),
             MongoActivityStore(database),
+            MongoEnrollmentStore(database),
         )
     except BaseException:
         client.close()

@@ -69,6 +69,7 @@ def mongomock_storage(name="lrs_test"):
     """Every server store on one thread-safe mongomock database, as on a server."""
     from lrs.clients import MongoUserStateClient
     from lrs.credentials.mongo import MongoCredentialStore
+    from lrs.enrollments import MongoEnrollmentStore
     from lrs.storage import Storage
     from lrs.xapi.activities import MongoActivityStore
     from lrs.xapi.attachments import MongoAttachmentStore
@@ -84,4 +85,5 @@ def mongomock_storage(name="lrs_test"):
         MongoAttachmentStore(database),
         MongoDocumentStore(database),
         MongoActivityStore(database),
+        MongoEnrollmentStore(database),
     )

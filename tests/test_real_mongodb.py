@@ -7,8 +7,14 @@ import pymongo
 import pytest
 
 from lrs.clients import MongoUserStateClient
+from lrs.enrollments import MongoEnrollmentStore
 from lrs.history import MongoHistoryLog
-from lrs.testing import DocumentStoreContract, HistoryLogContract, UserStateClientContract
+from lrs.testing import (
+    DocumentStoreContract,
+    EnrollmentStoreContract,
+    HistoryLogContract,
+    UserStateClientContract,
+)
 from lrs.xapi.documents import MongoDocumentStore
 
 URI = os.environ.get("LRS_TEST_MONGODB_URI")
@@ -58,3 +64,9 @@ class TestRealMongoDocumentStore(DocumentStoreContract):
     @pytest.fixture
     def documents(self, driver, database):
         return MongoDocumentStore(driver[database()])
+
+
+class TestRealMongoEnrollmentStore(EnrollmentStoreContract):
+    @pytest.fixture
+    def enrollments(self, driver, database):
+        return MongoEnrollmentStore(driver[database()])

@@ -1,0 +1,402 @@
+"""Users and enrollment records, with the history of every change to them.
+
+One ``EnrollmentStore`` keeps three things: users (one per username), course
+enrollments (one per username and course key) and changes (one per create
+or change of either, with its time, the acting credential, an optional
+reason, and the values before and after). Nothing is ever hard-deleted:
+unenrolling sets ``is_active`` to false.
+
+Enrolling is idempotent (``enroll`` says what it did: ``created``,
+``reactivated`` or ``unchanged``), and two simultaneous enrollments of one
+(username, course) leave one record: the stores enforce it with a lock
+(memory) or a unique index (MongoDB), and the loser of a race gets the
+winner's record.
+"""
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from lrs.closeable import Closeable
+
+# edX's enrollment modes.
+MODES = frozenset(
+    {
+        "audit",
+        "honor",
+        "verified",
+        "professional",
+        "no-id-professional",
+        "credit",
+        "masters",
+        "executive-education",
+        "paid-executive-education",
+        "unpaid-executive-education",
+    }
+)
+DEFAULT_MODE = "audit"
+
+_USERNAME = re.compile(r"^[\w.@+-]{1,150}$")
+# course-v1:Org+Course+Run, or the older Org/Course/Run.
+_COURSE_KEY = re.compile(r"^(course-v1:[\w.-]+\+[\w.-]+\+[\w.-]+|[\w.-]+/[\w.-]+/[\w.-]+)$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class CourseRole(StrEnum):
+    """What an enrollment makes of its user in the course."""
+
+    learner = "learner"
+    coach = "coach"
+    staff = "staff"
+
+
+_ROLE_NAMES = frozenset(role.value for role in CourseRole)
+
+
+class Outcome(StrEnum):
+    """What an ``enroll`` did."""
+
+    created = "created"
+    reactivated = "reactivated"
+    unchanged = "unchanged"
+
+
+@dataclass(frozen=True)
+class User:
+    """A user of the platform."""
+
+    username: str
+    email: str = ""
+    full_name: str = ""
+    language: str = ""
+    is_staff: bool = False
+    is_active: bool = True
+    profile: dict[str, Any] = field(default_factory=dict)
+    created: datetime | None = None
+    updated: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    """One user's enrollment in one course."""
+
+    username: str
+    course_key: str
+    mode: str = DEFAULT_MODE
+    role: CourseRole = CourseRole.learner
+    is_active: bool = True
+    created: datetime | None = None
+    updated: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One create or change of a user or an enrollment, for the record."""
+
+    kind: str  # "user" or "enrollment"
+    username: str
+    course_key: str | None  # for enrollments
+    action: str  # "created", "updated", "reactivated", "unenrolled"
+    time: datetime
+    actor: str  # the key of the credential that made it
+    reason: str
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+
+
+USER_FIELDS = ("email", "full_name", "language", "is_staff", "is_active", "profile")
+
+
+def check_username(username: object) -> str:
+    """Return ``username`` if it is one (letters, digits, ``_ . @ + -``; 1 to 150).
+
+    Raises:
+        ValueError: it is not.
+    """
+    if not isinstance(username, str) or not _USERNAME.match(username):
+        raise ValueError(f"invalid username {username!r}: 1 to 150 letters, digits or _ . @ + -")
+    return username
+
+
+def check_course_key(course_key: object) -> str:
+    """Return ``course_key`` if it is one (``course-v1:Org+Course+Run`` or ``Org/Course/Run``).
+
+    Raises:
+        ValueError: it is not.
+    """
+    if not isinstance(course_key, str) or not _COURSE_KEY.match(course_key):
+        raise ValueError(
+            f"invalid course key {course_key!r}: expected course-v1:Org+Course+Run "
+            "or Org/Course/Run"
+        )
+    return course_key
+
+
+def check_mode(mode: object) -> str:
+    """Return ``mode`` if it is a known enrollment mode.
+
+    Raises:
+        ValueError: it is not.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; known: {', '.join(sorted(MODES))}")
+    return str(mode)
+
+
+def check_role(role: object) -> CourseRole:
+    """Return the course role that ``role`` names.
+
+    Raises:
+        ValueError: it names none.
+    """
+    if isinstance(role, str) and role in _ROLE_NAMES:
+        return CourseRole(role)
+    known = ", ".join(sorted(_ROLE_NAMES))
+    raise ValueError(f"unknown role {role!r}; known: {known}")
+
+
+def check_user_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the user fields given, checked.
+
+    Raises:
+        ValueError: an unknown field, or a value of the wrong kind.
+    """
+    unknown = set(fields) - set(USER_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown user fields: {', '.join(sorted(unknown))}")
+    checked = dict(fields)
+    for name in ("email", "full_name", "language"):
+        if name in checked and not isinstance(checked[name], str):
+            raise ValueError(f"{name} must be a string")
+        if name in checked and len(checked[name]) > 254:
+            raise ValueError(f"{name} is longer than 254 characters")
+    if checked.get("email") and not _EMAIL.match(checked["email"]):
+        raise ValueError(f"invalid email {checked['email']!r}")
+    if checked.get("language") and not _LANGUAGE.match(checked["language"]):
+        raise ValueError(f"invalid language {checked['language']!r}: a code such as en or pt-BR")
+    for name in ("is_staff", "is_active"):
+        if name in checked and not isinstance(checked[name], bool):
+            raise ValueError(f"{name} must be true or false")
+    if "profile" in checked and not isinstance(checked["profile"], dict):
+        raise ValueError("profile must be an object")
+    return checked
+
+
+def user_values(user: User) -> dict[str, Any]:
+    """A user's values as they go into a change record."""
+    return {name: getattr(user, name) for name in USER_FIELDS}
+
+
+def enrollment_values(enrollment: Enrollment) -> dict[str, Any]:
+    """An enrollment's values as they go into a change record."""
+    return {
+        "mode": enrollment.mode,
+        "role": enrollment.role.value,
+        "is_active": enrollment.is_active,
+    }
+
+
+def enrollment_change(
+    before: Enrollment | None,
+    after: Enrollment,
+    action: str,
+    *,
+    actor: str,
+    reason: str,
+) -> Change:
+    """The change record of an enrollment write."""
+    assert after.updated is not None
+    return Change(
+        "enrollment",
+        after.username,
+        after.course_key,
+        action,
+        after.updated,
+        actor,
+        reason,
+        None if before is None else enrollment_values(before),
+        enrollment_values(after),
+    )
+
+
+def user_change(before: User | None, after: User, *, actor: str, reason: str) -> Change:
+    """The change record of a user write."""
+    assert after.updated is not None
+    return Change(
+        "user",
+        after.username,
+        None,
+        "created" if before is None else "updated",
+        after.updated,
+        actor,
+        reason,
+        None if before is None else user_values(before),
+        user_values(after),
+    )
+
+
+def apply_enroll(
+    current: Enrollment | None,
+    new: Enrollment,
+    mode: str | None,
+    role: CourseRole | None,
+) -> tuple[Enrollment, Outcome]:
+    """What enrolling does to ``current`` (``None``: no record yet); ``new`` is the fresh record.
+
+    An active enrollment is left unchanged; an inactive one is reactivated
+    (taking the mode and role given, if any).
+    """
+    if current is None:
+        return new, Outcome.created
+    if current.is_active:
+        return current, Outcome.unchanged
+    changes: dict[str, Any] = {"is_active": True, "updated": new.updated}
+    if mode is not None:
+        changes["mode"] = mode
+    if role is not None:
+        changes["role"] = role
+    return replace(current, **changes), Outcome.reactivated
+
+
+class EnrollmentStore(Closeable, ABC):
+    """Keeps users, enrollments and the history of their changes."""
+
+    # -- users ------------------------------------------------------------
+
+    @abstractmethod
+    def create_user(
+        self, username: str, fields: Mapping[str, Any], *, actor: str, reason: str = ""
+    ) -> User:
+        """Create a user.
+
+        Raises:
+            ValueError: a field or the username is invalid.
+            Conflict: the username is taken.
+        """
+
+    @abstractmethod
+    def get_user(self, username: str) -> User:
+        """Return a user.
+
+        Raises:
+            DoesNotExist: no such user.
+        """
+
+    @abstractmethod
+    def update_user(
+        self, username: str, fields: Mapping[str, Any], *, actor: str, reason: str = ""
+    ) -> User:
+        """Change some fields of a user (``profile`` is replaced whole).
+
+        Raises:
+            ValueError: a field is invalid.
+            DoesNotExist: no such user.
+        """
+
+    @abstractmethod
+    def list_users(
+        self, *, is_active: bool | None = None, is_staff: bool | None = None
+    ) -> Iterator[User]:
+        """Users by username, optionally only active (or not) and staff (or not)."""
+
+    # -- enrollments --------------------------------------------------------
+
+    @abstractmethod
+    def enroll(
+        self,
+        username: str,
+        course_key: str,
+        *,
+        mode: str | None = None,
+        role: CourseRole | None = None,
+        actor: str,
+        reason: str = "",
+    ) -> tuple[Enrollment, Outcome]:
+        """Enroll a user, idempotently (see ``apply_enroll``).
+
+        A new enrollment's mode is ``audit`` and its role ``staff`` for a
+        staff user, ``learner`` otherwise, unless given.
+
+        Raises:
+            ValueError: the course key, mode or role is invalid.
+            DoesNotExist: no such user.
+        """
+
+    @abstractmethod
+    def get_enrollment(self, username: str, course_key: str) -> Enrollment:
+        """Return an enrollment, active or not.
+
+        Raises:
+            DoesNotExist: the user was never enrolled in the course.
+        """
+
+    @abstractmethod
+    def update_enrollment(
+        self,
+        username: str,
+        course_key: str,
+        *,
+        mode: str | None = None,
+        role: CourseRole | None = None,
+        is_active: bool | None = None,
+        actor: str,
+        reason: str = "",
+    ) -> Enrollment:
+        """Change an enrollment's mode, role or activity (``is_active=False`` unenrolls).
+
+        Raises:
+            ValueError: the mode or role is invalid.
+            DoesNotExist: the user was never enrolled in the course.
+        """
+
+    @abstractmethod
+    def list_enrollments(
+        self,
+        *,
+        username: str | None = None,
+        course_key: str | None = None,
+        is_active: bool | None = None,
+        role: CourseRole | None = None,
+        mode: str | None = None,
+    ) -> Iterator[Enrollment]:
+        """Enrollments matching every filter given, by course key then username."""
+
+    def course_counts(self, course_key: str) -> dict[str, Any]:
+        """How many enrollments a course has: active, inactive, and active ones by mode and role."""
+        counts: dict[str, Any] = {"active": 0, "inactive": 0, "by_mode": {}, "by_role": {}}
+        for enrollment in self.list_enrollments(course_key=course_key):
+            if not enrollment.is_active:
+                counts["inactive"] += 1
+                continue
+            counts["active"] += 1
+            by_mode, by_role = counts["by_mode"], counts["by_role"]
+            by_mode[enrollment.mode] = by_mode.get(enrollment.mode, 0) + 1
+            by_role[enrollment.role.value] = by_role.get(enrollment.role.value, 0) + 1
+        return counts
+
+    def coached_courses(self, username: str) -> frozenset[str]:
+        """Courses where ``username`` is actively enrolled as coach or staff."""
+        return frozenset(
+            enrollment.course_key
+            for enrollment in self.list_enrollments(username=username, is_active=True)
+            if enrollment.role in (CourseRole.coach, CourseRole.staff)
+        )
+
+    # -- history ------------------------------------------------------------
+
+    @abstractmethod
+    def history(self, username: str, course_key: str | None = None) -> list[Change]:
+        """The changes of a user (``course_key`` None) or of one enrollment, newest first."""
+
+
+def as_dict(item: User | Enrollment | Change) -> dict[str, Any]:
+    """A record as a plain dict (for the API and the CLI)."""
+    values = asdict(item)
+    if isinstance(item, Enrollment):
+        values["role"] = item.role.value
+    return values

@@ -1,0 +1,45 @@
+import time
+
+import mongomock
+import pytest
+
+from lrs.enrollments import MemoryEnrollmentStore, MongoEnrollmentStore
+from lrs.testing import EnrollmentStoreContract
+from tests.mongomock_support import ThreadSafeMongoClient
+
+
+class TestMemoryEnrollmentStore(EnrollmentStoreContract):
+    @pytest.fixture
+    def enrollments(self):
+        return MemoryEnrollmentStore()
+
+
+class _SlowReads:
+    """A collection whose reads return late, so that racing enrollments interleave."""
+
+    def __init__(self, collection):
+        self._collection = collection
+
+    def __getattr__(self, name):
+        return getattr(self._collection, name)
+
+    def find_one(self, *args, **kwargs):
+        found = self._collection.find_one(*args, **kwargs)
+        time.sleep(0.002)
+        return found
+
+
+class TestMongoEnrollmentStore(EnrollmentStoreContract):
+    @pytest.fixture
+    def enrollments(self):
+        store = MongoEnrollmentStore(ThreadSafeMongoClient()["lrs_test"])
+        store._enrollments = _SlowReads(store._enrollments)
+        return store
+
+
+def test_mongo_keeps_one_enrollment_per_user_and_course():
+    database = mongomock.MongoClient(tz_aware=True).lrs_test
+    MongoEnrollmentStore(database)
+    index = database.enrollments.index_information()["one_enrollment_per_user_and_course"]
+    assert index["unique"]
+    assert [name for name, _ in index["key"]] == ["username", "course_key"]
