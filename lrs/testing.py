@@ -1228,7 +1228,7 @@ class EnrollmentStoreContract:
         self.users(enrollments, "ada")
         with pytest.raises(Conflict):
             enrollments.create_user("ada", {}, actor="test")
-        for name, fields in [
+        bad_users: list[tuple[str, dict[str, Any]]] = [
             ("with space", {}),
             ("", {}),
             ("x" * 151, {}),
@@ -1237,7 +1237,8 @@ class EnrollmentStoreContract:
             ("bob", {"is_staff": "yes"}),
             ("bob", {"language": "english!"}),
             ("bob", {"profile": []}),
-        ]:
+        ]
+        for name, fields in bad_users:
             with pytest.raises(ValueError):
                 enrollments.create_user(name, fields, actor="test")
         with pytest.raises(ValueError):
@@ -1278,12 +1279,13 @@ class EnrollmentStoreContract:
         self.users(enrollments, "ada")
         with pytest.raises(DoesNotExist):
             enrollments.enroll("nobody", COURSE, actor="test")
-        for course, options in [
+        bad_enrollments: list[tuple[str, dict[str, Any]]] = [
             ("not a course", {}),
             ("course-v1:Org+Course", {}),
             (COURSE, {"mode": "gold"}),
             (COURSE, {"role": "admin"}),
-        ]:
+        ]
+        for course, options in bad_enrollments:
             with pytest.raises(ValueError):
                 enrollments.enroll("ada", course, actor="test", **options)
         assert list(enrollments.list_enrollments()) == []
