@@ -1,15 +1,21 @@
 """The ``lrs`` command line."""
 
+import getpass
 import os
+import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
 
 from lrs import __version__
 from lrs.credentials.base import Role
+from lrs.enrollments.base import MODES, CourseRole
+from lrs.enrollments.bulk import bulk_enroll, parse_csv
 from lrs.exceptions import DoesNotExist, UserStateError
 from lrs.history.base import Retention
 from lrs.history.factory import open_history
@@ -152,11 +158,13 @@ def credentials() -> None:
 
 
 @contextmanager
-def _credential_storage(url: str) -> Iterator[Storage]:
+def _persistent_storage(
+    url: str, what: str = "credentials", api: str = "/api/v1/credentials"
+) -> Iterator[Storage]:
     if urlsplit(url).scheme == "memory":
         raise click.UsageError(
-            "memory:// credentials live in a server's process; use the HTTP API "
-            "(/api/v1/credentials) or a persistent --storage"
+            f"memory:// {what} live in a server's process; use the HTTP API "
+            f"({api}) or a persistent --storage"
         )
     try:
         with _storage(url) as stores:
@@ -172,7 +180,7 @@ def _credential_storage(url: str) -> Iterator[Storage]:
 @STORAGE_OPTION
 def create_credential(role: str, username: str | None, name: str, storage: str) -> None:
     """Create a credential and print its secret (shown only now)."""
-    with _credential_storage(storage) as stores:
+    with _persistent_storage(storage) as stores:
         credential, secret = stores.credentials.create(role, username=username, name=name)
     click.echo(f"key:    {credential.key}\nsecret: {secret}\nrole:   {credential.role}")
 
@@ -182,7 +190,7 @@ def create_credential(role: str, username: str | None, name: str, storage: str) 
 @STORAGE_OPTION
 def list_credentials(include_revoked: bool, storage: str) -> None:
     """List credentials, oldest first."""
-    with _credential_storage(storage) as stores:
+    with _persistent_storage(storage) as stores:
         for credential in stores.credentials.list(include_revoked=include_revoked):
             state = "active" if credential.active else f"revoked {credential.revoked:%Y-%m-%d}"
             click.echo(
@@ -196,9 +204,158 @@ def list_credentials(include_revoked: bool, storage: str) -> None:
 @STORAGE_OPTION
 def revoke_credential(key: str, storage: str) -> None:
     """Revoke a credential: it no longer authenticates."""
-    with _credential_storage(storage) as stores:
+    with _persistent_storage(storage) as stores:
         try:
             stores.credentials.revoke(key)
         except DoesNotExist as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"revoked {key}")
+
+
+def _actor() -> str:
+    """Who makes a change from the command line, for its history."""
+    return f"cli:{getpass.getuser()}"
+
+
+@contextmanager
+def _enrollment_storage(url: str) -> Iterator[Storage]:
+    with _persistent_storage(
+        url, "users and enrollments", "/api/v1/users, /api/v1/enrollments"
+    ) as stores:
+        yield stores
+
+
+@main.group()
+def users() -> None:
+    """Manage users."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--email", default="")
+@click.option("--full-name", default="")
+@click.option("--language", default="", help="A language code such as en or pt-BR.")
+@click.option("--staff", is_flag=True, help="A staff user (enrolled as staff by default).")
+@click.option("--reason", default="", help="Why; kept in the user's history.")
+@STORAGE_OPTION
+def create_user(
+    username: str, email: str, full_name: str, language: str, staff: bool, reason: str, storage: str
+) -> None:
+    """Create a user."""
+    fields = {"email": email, "full_name": full_name, "language": language, "is_staff": staff}
+    with _enrollment_storage(storage) as stores:
+        user = stores.enrollments.create_user(username, fields, actor=_actor(), reason=reason)
+    click.echo(f"created user {user.username}")
+
+
+@users.command("list")
+@click.option("--active/--inactive", default=None, help="Only active (or inactive) users.")
+@click.option("--staff/--not-staff", default=None, help="Only staff (or other) users.")
+@STORAGE_OPTION
+def list_users(active: bool | None, staff: bool | None, storage: str) -> None:
+    """List users by username: username, email, full name, staff, active."""
+    with _enrollment_storage(storage) as stores:
+        for user in stores.enrollments.list_users(is_active=active, is_staff=staff):
+            click.echo(
+                f"{user.username}\t{user.email or '-'}\t{user.full_name or '-'}\t"
+                f"{'staff' if user.is_staff else '-'}\t{'active' if user.is_active else 'inactive'}"
+            )
+
+
+@main.group()
+def enrollments() -> None:
+    """Manage course enrollments."""
+
+
+@enrollments.command("enroll")
+@click.argument("username")
+@click.argument("course_key")
+@click.option("--mode", type=click.Choice(sorted(MODES)), help="Default: audit.")
+@click.option("--role", type=click.Choice([role.value for role in CourseRole]))
+@click.option("--reason", default="", help="Why; kept in the enrollment's history.")
+@STORAGE_OPTION
+def enroll(
+    username: str, course_key: str, mode: str | None, role: str | None, reason: str, storage: str
+) -> None:
+    """Enroll a user in a course (again: reactivates; nothing when already active)."""
+    with _enrollment_storage(storage) as stores:
+        try:
+            enrollment, outcome = stores.enrollments.enroll(
+                username,
+                course_key,
+                mode=mode,
+                role=None if role is None else CourseRole(role),
+                actor=_actor(),
+                reason=reason,
+            )
+        except DoesNotExist as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"{outcome.value}: {username} in {course_key} ({enrollment.mode}, {enrollment.role})"
+    )
+
+
+@enrollments.command("unenroll")
+@click.argument("username")
+@click.argument("course_key")
+@click.option("--reason", default="", help="Why; kept in the enrollment's history.")
+@STORAGE_OPTION
+def unenroll(username: str, course_key: str, reason: str, storage: str) -> None:
+    """Unenroll a user (the record stays, inactive)."""
+    with _enrollment_storage(storage) as stores:
+        try:
+            stores.enrollments.update_enrollment(
+                username, course_key, is_active=False, actor=_actor(), reason=reason
+            )
+        except DoesNotExist as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"unenrolled {username} from {course_key}")
+
+
+@enrollments.command("list")
+@click.option("--username")
+@click.option("--course-key")
+@click.option("--active/--inactive", default=None, help="Only active (or inactive) ones.")
+@STORAGE_OPTION
+def list_enrollments(
+    username: str | None, course_key: str | None, active: bool | None, storage: str
+) -> None:
+    """List enrollments: course, username, mode, role, active."""
+    with _enrollment_storage(storage) as stores:
+        found = stores.enrollments.list_enrollments(
+            username=username, course_key=course_key, is_active=active
+        )
+        for item in found:
+            click.echo(
+                f"{item.course_key}\t{item.username}\t{item.mode}\t{item.role}\t"
+                f"{'active' if item.is_active else 'inactive'}"
+            )
+
+
+@enrollments.command("import")
+@click.argument("csv_file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Say what would happen; write nothing.")
+@click.option("--reason", default="", help="Why; kept in each enrollment's history.")
+@STORAGE_OPTION
+def import_enrollments(csv_file: Any, dry_run: bool, reason: str, storage: str) -> None:
+    """Enroll every row of a CSV file (header: username,course_key[,mode][,role]).
+
+    Prints each row's result; a bad row is reported and skipped. Exits with
+    status 1 when any row failed.
+    """
+    with _enrollment_storage(storage) as stores:
+        try:
+            rows = parse_csv(csv_file.read())
+            results = bulk_enroll(
+                stores.enrollments, rows, actor=_actor(), reason=reason, dry_run=dry_run
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    for result in results:
+        detail = f"\t{result.reason}" if result.reason else ""
+        click.echo(f"{result.row}\t{result.username}\t{result.course_key}\t{result.result}{detail}")
+    summary = Counter(result.result for result in results)
+    prefix = "dry run: " if dry_run else ""
+    click.echo(prefix + ", ".join(f"{count} {name}" for name, count in sorted(summary.items())))
+    if summary.get("error"):
+        sys.exit(1)

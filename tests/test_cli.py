@@ -4,7 +4,7 @@ from lrs import __version__
 from lrs.cli import main
 from lrs.clients import connect
 from lrs.storage import open_storage
-from lrs.testing import block, user
+from lrs.testing import COURSE, block, user
 
 
 def run(*args, env=None):
@@ -82,3 +82,53 @@ def test_credentials_refuse_bad_input():
     result = run("credentials", "list", "--storage", "memory://")
     assert result.exit_code == 2
     assert "memory://" in result.output
+
+
+def test_users_and_enrollments(tmp_path):
+    url = "mongomock://localhost/cli_enrollments_test"
+    assert (
+        run("users", "create", "ada", "--email", "ada@example.org", "--storage", url).exit_code == 0
+    )
+    assert run("users", "create", "sam", "--staff", "--storage", url).exit_code == 0
+    listed = run("users", "list", "--staff", "--storage", url)
+    assert listed.output.split() == ["sam", "-", "-", "staff", "active"]
+    result = run("enrollments", "enroll", "ada", COURSE, "--mode", "verified", "--storage", url)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("created: ada")
+    again = run("enrollments", "enroll", "ada", COURSE, "--storage", url)
+    assert again.output.startswith("unchanged")
+    gone = run("enrollments", "unenroll", "ada", COURSE, "--reason", "refund", "--storage", url)
+    assert gone.exit_code == 0
+    store = open_storage(url).enrollments
+    assert not store.get_enrollment("ada", COURSE).is_active
+    assert store.history("ada", COURSE)[0].reason == "refund"
+    assert store.history("ada", COURSE)[0].actor.startswith("cli:")
+    csv = tmp_path / "enrollments.csv"
+    csv.write_text(f"username,course_key,role\nsam,{COURSE},\nada,{COURSE},\nnobody,{COURSE},\n")
+    dry = run("enrollments", "import", str(csv), "--dry-run", "--storage", url)
+    assert dry.exit_code == 1  # one row fails
+    assert "dry run: 1 created, 1 error, 1 reactivated" in dry.output
+    assert list(store.list_enrollments(username="sam")) == []
+    done = run("enrollments", "import", str(csv), "--storage", url)
+    assert "1 created, 1 error, 1 reactivated" in done.output
+    rows = run("enrollments", "list", "--course-key", COURSE, "--storage", url).output.splitlines()
+    assert [row.split("\t")[1:] for row in rows] == [
+        ["ada", "verified", "learner", "active"],
+        ["sam", "audit", "staff", "active"],
+    ]
+
+
+def test_enrollment_commands_refuse_bad_input(tmp_path):
+    url = "mongomock://localhost/cli_enrollments_bad"
+    assert run("users", "create", "with space", "--storage", url).exit_code == 1
+    assert run("enrollments", "enroll", "nobody", COURSE, "--storage", url).exit_code == 1
+    assert (
+        run("enrollments", "enroll", "ada", COURSE, "--mode", "gold", "--storage", url).exit_code
+        == 2
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,course\nada,x\n")
+    result = run("enrollments", "import", str(bad), "--storage", url)
+    assert result.exit_code == 1 and "unknown CSV columns" in result.output
+    result = run("users", "list", "--storage", "memory://")
+    assert result.exit_code == 2 and "memory://" in result.output

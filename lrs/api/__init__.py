@@ -82,7 +82,7 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
             str(app.config["ADMIN_KEY"]), str(app.config["ADMIN_SECRET"]), name="LRS_ADMIN_KEY"
         )
 
-    from lrs.api import auth, credentials, errors, health, state, xapi
+    from lrs.api import auth, credentials, enrollments, errors, health, state, xapi
 
     api = errors.LrsApi(app)
     errors.register_error_handlers(app, api)
@@ -90,6 +90,7 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     api.register_blueprint(health.blp)
     api.register_blueprint(state.blp)
     api.register_blueprint(credentials.blp)
+    api.register_blueprint(enrollments.blp)
     # The xAPI resources follow the xAPI specification, not this API's
     # OpenAPI conventions: a plain Flask blueprint.
     xapi.install(app)

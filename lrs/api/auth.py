@@ -28,12 +28,29 @@ def current_credential() -> Credential:
 
 
 def coached_courses(username: str | None) -> frozenset[str]:
-    """Courses in which ``username`` holds a coach or staff role.
+    """Courses in which ``username`` is actively enrolled as coach or staff."""
+    if username is None:
+        return frozenset()
+    courses: frozenset[str] = current_app.extensions["lrs"].enrollments.coached_courses(username)
+    return courses
 
-    Course roles come with enrollment records, which this server does not keep
-    yet: until then no course is coached, and coach credentials can read nothing.
-    """
-    return frozenset()
+
+def coached_learners(username: str | None) -> frozenset[str]:
+    """The learners actively enrolled in the courses ``username`` coaches."""
+    store = current_app.extensions["lrs"].enrollments
+    return frozenset(
+        enrollment.username
+        for course in coached_courses(username)
+        for enrollment in store.list_enrollments(course_key=course, is_active=True)
+    )
+
+
+def _learner_courses(username: str) -> frozenset[str]:
+    store = current_app.extensions["lrs"].enrollments
+    return frozenset(
+        enrollment.course_key
+        for enrollment in store.list_enrollments(username=username, is_active=True)
+    )
 
 
 def require_admin() -> None:
@@ -61,10 +78,13 @@ def require_user_access(username: str, blocks: Iterable[str] = (), *, write: boo
         )
     wanted = list(blocks)
     if not write and wanted:
-        courses = coached_courses(credential.username)
+        # Blocks of courses the coach coaches and the learner is enrolled in.
+        courses = coached_courses(credential.username) & _learner_courses(username)
         if all(block_location(block)[0] in courses for block in wanted):
             return
-    raise PermissionDenied("a coach credential may read only learners of courses it coaches")
+    raise PermissionDenied(
+        "a coach credential may read only the blocks of learners enrolled in courses it coaches"
+    )
 
 
 def require_course_access(course: str | None) -> None:

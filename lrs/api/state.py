@@ -6,6 +6,7 @@ so they never appear in the path: one block is named by the query parameters
 """
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -13,7 +14,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import abort
 
-from lrs.api.auth import require_course_access, require_user_access
+from lrs.api.auth import current_credential, require_course_access, require_user_access
 from lrs.api.blueprint import Blueprint
 from lrs.api.pagination import paginate
 from lrs.api.schemas.state import (
@@ -31,6 +32,7 @@ from lrs.api.schemas.state import (
 )
 from lrs.clients.base import LocatedKey, UserState, UserStateClient, block_location
 from lrs.clients.values import encode_state
+from lrs.credentials.base import Role
 from lrs.exceptions import DoesNotExist
 
 blp = Blueprint(
@@ -243,6 +245,15 @@ class DeleteMany(MethodView):
         )
 
 
+def _enrolled_only(course: str | None, states: Iterable[UserState]) -> Iterable[UserState]:
+    """For a coach, only the states of the course's enrolled learners; for others, all."""
+    if current_credential().role != Role.coach:
+        return states
+    store = current_app.extensions["lrs"].enrollments
+    enrolled = {e.username for e in store.list_enrollments(course_key=course, is_active=True)}
+    return (state for state in states if state.username in enrolled)
+
+
 @blp.route("/history")
 class History(MethodView):
     """The history of one block."""
@@ -270,8 +281,9 @@ class ByBlock(MethodView):
     @blp.response(200, BlockStateSchema(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """Read every learner's state in one block, by username, a page at a time."""
-        require_course_access(block_location(args["block"])[0])
-        states = _client().iter_all_for_block(args["block"], args["scope"])
+        course = block_location(args["block"])[0]
+        require_course_access(course)
+        states = _enrolled_only(course, _client().iter_all_for_block(args["block"], args["scope"]))
         page, headers = paginate(states, args["page"], args["page_size"])
         return [_as_json(result) for result in page], headers
 
@@ -285,8 +297,9 @@ class ByCourse(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Read every state in a course, optionally of one block type, a page at a time."""
         require_course_access(args["course"])
-        states = _client().iter_all_for_course(
-            args["course"], args.get("block_type"), args["scope"]
+        states = _enrolled_only(
+            args["course"],
+            _client().iter_all_for_course(args["course"], args.get("block_type"), args["scope"]),
         )
         page, headers = paginate(states, args["page"], args["page_size"])
         return [_as_json(result) for result in page], headers

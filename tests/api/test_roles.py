@@ -1,12 +1,23 @@
 """Every kind of caller against every endpoint: 2xx, 401 or 403, as its role allows."""
 
+import json
+
 import pytest
 
-from lrs.testing import COURSE, block, user
+from lrs.enrollments import CourseRole
+from lrs.testing import COURSE, OTHER_COURSE, block, user
 from tests.support import ADMIN, basic
 
 S = "/api/v1/state"
 ONE = {"username": user(0), "block": block(0)}
+ENROLLMENT = {"username": user(0), "course_key": COURSE}
+XAPI = {"X-Experience-API-Version": "1.0.3"}
+LEARNER_AGENT = {"account": {"homePage": "http://localhost", "name": user(0)}}
+STATEMENT = {
+    "actor": LEARNER_AGENT,
+    "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+    "object": {"id": "http://example.org/activities/a0"},
+}
 
 # name: (method, path, query, json body)
 ENDPOINTS = {
@@ -33,6 +44,22 @@ ENDPOINTS = {
     "me": ("get", "/api/v1/me", None, None),
     "health": ("get", "/health", None, None),
     "openapi": ("get", "/openapi.json", None, None),
+    "list-users": ("get", "/api/v1/users", None, None),
+    "create-user": ("post", "/api/v1/users", None, {"username": "newcomer"}),
+    "read-user": ("get", f"/api/v1/users/{user(0)}", None, None),
+    "update-user": ("patch", f"/api/v1/users/{user(0)}", None, {"full_name": "X"}),
+    "user-history": ("get", f"/api/v1/users/{user(0)}/history", None, None),
+    "enroll": ("post", "/api/v1/enrollments", None, {**ENROLLMENT, "course_key": OTHER_COURSE}),
+    "course-enrollments": ("get", "/api/v1/enrollments", {"course_key": COURSE}, None),
+    "learner-enrollments": ("get", "/api/v1/enrollments", {"username": user(0)}, None),
+    "read-enrollment": ("get", "/api/v1/enrollment", ENROLLMENT, None),
+    "change-enrollment": ("patch", "/api/v1/enrollment", ENROLLMENT, {"mode": "verified"}),
+    "unenroll": ("delete", "/api/v1/enrollment", ENROLLMENT, None),
+    "enrollment-history": ("get", "/api/v1/enrollment/history", ENROLLMENT, None),
+    "counts": ("get", "/api/v1/enrollments/counts", {"course_key": COURSE}, None),
+    "bulk": ("post", "/api/v1/enrollments/bulk", None, []),
+    "read-statements": ("get", "/xAPI/statements", {"agent": json.dumps(LEARNER_AGENT)}, None),
+    "store-statement": ("post", "/xAPI/statements", None, STATEMENT),
 }
 
 OWN_DATA = {
@@ -45,8 +72,28 @@ OWN_DATA = {
     "set-many",
     "delete-many",
     "history",
+    "read-user",
+    "user-history",
+    "learner-enrollments",
+    "read-enrollment",
+    "enrollment-history",
+    "read-statements",
+    "store-statement",
 }
-COURSE_DATA = {"by-block", "by-course"}
+# What a coach of the learner's course reads.
+COACHED = {
+    "read-block",
+    "head-block",
+    "get-many",
+    "history",
+    "by-block",
+    "by-course",
+    "course-enrollments",
+    "read-enrollment",
+    "enrollment-history",
+    "counts",
+    "read-statements",
+}
 ADMIN_ONLY = {"list-credentials", "create-credential", "read-credential", "revoke-credential"}
 PUBLIC = {"health", "openapi"}
 
@@ -62,7 +109,9 @@ def expected(caller, endpoint):
         return 403 if endpoint in ADMIN_ONLY else 200
     if caller == "learner-self":
         return 200 if endpoint in OWN_DATA else 403
-    # coach (no coached courses until enrollments exist) and other learners
+    if caller == "coach":
+        return 200 if endpoint in COACHED else 403
+    # a coach of another course, and other learners
     return 403
 
 
@@ -70,6 +119,7 @@ CALLERS = [
     "admin",
     "service",
     "coach",
+    "coach-elsewhere",
     "learner-self",
     "learner-other",
     "anonymous",
@@ -95,6 +145,7 @@ def headers_for(app, caller):
     role, username = {
         "service": ("service", None),
         "coach": ("coach", "coach0"),
+        "coach-elsewhere": ("coach", "coach1"),
         "learner-self": ("learner", user(0)),
         "learner-other": ("learner", user(1)),
         "revoked": ("service", None),
@@ -109,10 +160,20 @@ def headers_for(app, caller):
 @pytest.mark.parametrize("caller", CALLERS)
 def test_role_matrix(app, state, caller, endpoint):
     state.set(user(0), block(0), {"a": 1})
+    enrollments = app.extensions["lrs"].enrollments
+    for name in (user(0), user(1), "coach0", "coach1"):
+        enrollments.create_user(name, {}, actor="test")
+    enrollments.enroll(user(0), COURSE, actor="test")
+    enrollments.enroll(user(1), OTHER_COURSE, actor="test")
+    enrollments.enroll("coach0", COURSE, role=CourseRole.coach, actor="test")
+    enrollments.enroll("coach1", OTHER_COURSE, role=CourseRole.coach, actor="test")
     app.extensions["lrs"].credentials.create("service", key="victim-key-01", secret="v" * 20)
     method, path, query, body = ENDPOINTS[endpoint]
+    headers = headers_for(app, caller)
+    if path.startswith("/xAPI"):
+        headers = {**headers, **XAPI}
     response = getattr(app.test_client(), method)(
-        path, query_string=query, json=body, headers=headers_for(app, caller)
+        path, query_string=query, json=body, headers=headers
     )
     want = expected(caller, endpoint)
     body = response.get_json(silent=True)
@@ -125,6 +186,10 @@ def test_role_matrix(app, state, caller, endpoint):
         assert method == "head" or body["message"]
     if want in (401, 403):
         assert state.get(user(0), block(0)).state == {"a": 1}
+        assert enrollments.get_enrollment(user(0), COURSE).mode == "audit"
+        assert enrollments.get_enrollment(user(0), COURSE).is_active
+        assert enrollments.get_user(user(0)).full_name == ""
+        assert len(list(enrollments.list_users())) == 4
 
 
 def test_created_credential_secret_is_shown_once(http, admin):

@@ -7,8 +7,9 @@ import uuid
 
 import pytest
 
+from lrs.enrollments import CourseRole
 from lrs.exceptions import ServiceUnavailable
-from lrs.testing import statement
+from lrs.testing import COURSE, OTHER_COURSE, statement
 from lrs.xapi.statements.base import VOIDED
 from tests.support import ADMIN, basic, make_app
 
@@ -345,10 +346,41 @@ class TestAccess:
         assert http.get(URL, query_string={"agent": grace}, headers=learner).status_code == 403
         assert http.get(URL, headers=learner).json["statements"] == []
 
-    def test_coach_credentials_may_not_use_statements_yet(self, app, http):
+    def test_a_coach_reads_the_statements_of_its_courses_learners_only(self, app, http, admin):
+        enrollments = app.extensions["lrs"].enrollments
+        for name in ("kim", "ada", "bob"):
+            enrollments.create_user(name, {}, actor="test")
+        enrollments.enroll("kim", COURSE, role=CourseRole.coach, actor="test")
+        enrollments.enroll("ada", COURSE, actor="test")
+        enrollments.enroll("bob", OTHER_COURSE, actor="test")
+        homepage = app.config["ACCOUNT_HOMEPAGE"]
+
+        def agent(name):
+            return {"account": {"homePage": homepage, "name": name}}
+
+        xapi = {**admin, "X-Experience-API-Version": "1.0.3"}
+        http.post(
+            URL,
+            json=[{**statement(0), "actor": agent("ada")}, {**statement(1), "actor": agent("bob")}],
+            headers=xapi,
+        )
         credential, secret = app.extensions["lrs"].credentials.create("coach", username="kim")
-        headers = {**basic(credential.key, secret), "X-Experience-API-Version": "1.0.3"}
-        assert http.get(URL, headers=headers).status_code == 403
+        coach = {**basic(credential.key, secret), "X-Experience-API-Version": "1.0.3"}
+        found = http.get(URL, query_string={"agent": json.dumps(agent("ada"))}, headers=coach)
+        assert [item["id"] for item in found.json["statements"]] == [statement(0)["id"]]
+        one = http.get(URL, query_string={"statementId": statement(0)["id"]}, headers=coach)
+        assert one.status_code == 200
+        other = http.get(URL, query_string={"statementId": statement(1)["id"]}, headers=coach)
+        assert other.status_code == 404
+        bob = http.get(URL, query_string={"agent": json.dumps(agent("bob"))}, headers=coach)
+        assert bob.status_code == 403
+        assert http.get(URL, headers=coach).status_code == 403  # must name the learner
+        posted = http.post(URL, json={**statement(2), "actor": agent("ada")}, headers=coach)
+        assert posted.status_code == 403
+        # Unenrolled, ada is no longer the coach's to read.
+        enrollments.update_enrollment("ada", COURSE, is_active=False, actor="test")
+        gone = http.get(URL, query_string={"agent": json.dumps(agent("ada"))}, headers=coach)
+        assert gone.status_code == 403
 
 
 class TestReliability:

@@ -121,7 +121,9 @@ def _require_access(context: Context, *, write: bool) -> None:
     if credential.role in (Role.admin, Role.service):
         return
     if credential.role != Role.learner:
-        raise PermissionDenied("coach credentials may not use the document resources yet")
+        raise PermissionDenied(
+            "coach credentials read learner state through /api/v1/state, not the document resources"
+        )
     if context.resource == Resource.activity_profile:
         if write:
             raise PermissionDenied("learner credentials may read activity profiles, not write them")

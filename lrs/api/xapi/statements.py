@@ -15,7 +15,7 @@ import orjson
 from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
 
-from lrs.api.auth import current_credential
+from lrs.api.auth import coached_learners, current_credential
 from lrs.api.errors import refuse
 from lrs.api.xapi import blp, multipart, version
 from lrs.clock import default_clock, from_us, to_us
@@ -61,21 +61,35 @@ def _store() -> StatementStore:
     return store
 
 
-def _require_statement_access() -> str | None:
-    """Refuse credentials that may not use statements; name a learner's own agent.
+def _writer() -> str | None:
+    """Refuse credentials that may not store statements; name a learner's own agent.
 
     Returns:
-        ``None`` for admin and service credentials (every statement), or the
+        ``None`` for admin and service credentials (any statement), or the
         agent key of a learner credential's own account agent, the only actor
-        whose statements it may store and read.
+        whose statements it may store.
     """
     credential = current_credential()
     if credential.role in (Role.admin, Role.service):
         return None
     if credential.role == Role.learner:
         return agent_key(account_agent(str(credential.username)))
-    # Coaches read their courses' learners once enrollments give course roles.
-    raise PermissionDenied("coach credentials may not use the Statement resource yet")
+    raise PermissionDenied("coach credentials read statements; they may not store them")
+
+
+def _readable() -> frozenset[str] | None:
+    """The agents whose statements the credential may read (``None``: every statement).
+
+    A learner reads its own account agent's; a coach those of the learners
+    enrolled in the courses it coaches.
+    """
+    credential = current_credential()
+    if credential.role in (Role.admin, Role.service):
+        return None
+    if credential.role == Role.learner:
+        return frozenset({agent_key(account_agent(str(credential.username))) or ""})
+    learners = coached_learners(credential.username)
+    return frozenset(agent_key(account_agent(name)) or "" for name in learners)
 
 
 def account_agent(name: str) -> dict[str, Any]:
@@ -176,7 +190,7 @@ def consistent_through(response: Response) -> Response:
 @blp.route("/statements", methods=["PUT"], strict_slashes=False)
 def put_statement() -> ResponseReturnValue:
     """Store one statement with the id given as ``statementId`` (section 2.1.1)."""
-    own = _require_statement_access()
+    own = _writer()
     unknown = set(request.args) - {"statementId"}
     if unknown:
         refuse(400, f"unknown parameters: {', '.join(sorted(unknown))}")
@@ -198,7 +212,7 @@ def put_statement() -> ResponseReturnValue:
 @blp.route("/statements", methods=["POST"], strict_slashes=False)
 def post_statements() -> ResponseReturnValue:
     """Store one statement or a batch, all or nothing; answer their ids (section 2.1.2)."""
-    own = _require_statement_access()
+    own = _writer()
     if request.args:
         refuse(400, f"POST /statements takes no parameters, not {sorted(request.args)}")
     data, received = _body()
@@ -229,7 +243,7 @@ def post_statements() -> ResponseReturnValue:
 @blp.route("/statements", methods=["GET"], strict_slashes=False)
 def get_statements() -> ResponseReturnValue:
     """One statement by id, or a page of statements matching filters (section 2.1.3)."""
-    own = _require_statement_access()
+    readable = _readable()
     args = request.args
     unknown = set(args) - QUERY_PARAMETERS
     if unknown:
@@ -239,13 +253,10 @@ def get_statements() -> ResponseReturnValue:
         refuse(400, "format must be ids, exact or canonical")
     attachments = _boolean("attachments")
     if "statementId" in args or "voidedStatementId" in args:
-        return _single(statement_format, attachments, own)
+        return _single(statement_format, attachments, readable)
     query, until_us = _query()
-    if own is not None:
-        # A learner's queries are about its own statements, whatever it asks.
-        if query.agent not in (None, own):
-            raise PermissionDenied("a learner credential may query only its own statements")
-        query = replace(query, agent=own)
+    if readable is not None:
+        query = replace(query, agent=_readable_agent(query.agent, readable))
     records = _store().query(query)
     more = ""
     if len(records) > query.limit - 1 and records:
@@ -260,7 +271,22 @@ def get_statements() -> ResponseReturnValue:
     return response
 
 
-def _single(statement_format: str, attachments: bool, own: str | None) -> Response:
+def _readable_agent(asked: str | None, readable: frozenset[str]) -> str:
+    """The agent a restricted credential's query is about: one it may read."""
+    if asked is None and len(readable) == 1:
+        # A learner's queries are about its own statements, whatever it asks.
+        return next(iter(readable))
+    if asked is None:
+        raise PermissionDenied("a coach credential must name the learner (agent parameter)")
+    if asked not in readable:
+        raise PermissionDenied(
+            "these credentials may read only their own statements, or those of the learners "
+            "of the courses they coach"
+        )
+    return asked
+
+
+def _single(statement_format: str, attachments: bool, readable: frozenset[str] | None) -> Response:
     args = request.args
     if "statementId" in args and "voidedStatementId" in args:
         refuse(400, "give statementId or voidedStatementId, not both")
@@ -275,8 +301,8 @@ def _single(statement_format: str, attachments: bool, own: str | None) -> Respon
     if not formats.is_uuid(statement_id):
         refuse(400, "the statement id must be a UUID")
     record = _store().get(statement_id.lower())
-    if record is not None and own is not None and own not in record.terms.agents:
-        record = None  # another learner's statement: as if it did not exist
+    if record is not None and readable is not None and readable.isdisjoint(record.terms.agents):
+        record = None  # a statement these credentials may not read: as if it did not exist
     if record is None or record.voided != voided:
         # A voided statement is found only through voidedStatementId (section 2.3.2).
         refuse(404, f"no {'voided ' if voided else ''}statement {statement_id}")

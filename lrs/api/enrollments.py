@@ -1,0 +1,334 @@
+"""Users and enrollments over HTTP: ``/api/v1/users`` and ``/api/v1/enrollments``.
+
+Admin and service credentials manage both. A learner credential reads its own
+user, enrollments and their history; a coach credential reads the
+enrollments of the courses it coaches. Every write names the acting
+credential and may give a ``reason``; both go into the change history.
+"""
+
+from collections import Counter
+from typing import Any
+
+import orjson
+from flask import current_app, request
+from flask.views import MethodView
+
+from lrs.api.auth import coached_courses, current_credential
+from lrs.api.blueprint import Blueprint
+from lrs.api.errors import refuse
+from lrs.api.pagination import paginate
+from lrs.api.schemas.enrollments import (
+    BulkQueryArgsSchema,
+    BulkResultSchema,
+    ChangeSchema,
+    CountsSchema,
+    CourseQueryArgsSchema,
+    EnrollmentChangeSchema,
+    EnrollmentHistoryQueryArgsSchema,
+    EnrollmentListQueryArgsSchema,
+    EnrollmentQueryArgsSchema,
+    EnrollmentSchema,
+    EnrollResultSchema,
+    EnrollSchema,
+    PageQueryArgsSchema,
+    UnenrollQueryArgsSchema,
+    UserCreateSchema,
+    UserFieldsSchema,
+    UserListQueryArgsSchema,
+    UserSchema,
+)
+from lrs.credentials.base import Role
+from lrs.enrollments.base import CourseRole, EnrollmentStore, Outcome, as_dict
+from lrs.enrollments.bulk import bulk_enroll, parse_csv
+from lrs.exceptions import PermissionDenied
+
+blp = Blueprint(
+    "enrollments",
+    __name__,
+    url_prefix="/api/v1",
+    description="Users and their course enrollments, with the history of every change.",
+)
+
+
+def _store() -> EnrollmentStore:
+    store: EnrollmentStore = current_app.extensions["lrs"].enrollments
+    return store
+
+
+def _actor() -> str:
+    return current_credential().key
+
+
+def _require_manager() -> None:
+    """Refuse the request unless an admin or service credential made it."""
+    if current_credential().role not in (Role.admin, Role.service):
+        raise PermissionDenied("only admin or service credentials may manage users and enrollments")
+
+
+def _require_reader(username: str | None, course_key: str | None) -> None:
+    """Refuse to show enrollments unless they are the learner's own or the coach's courses'."""
+    credential = current_credential()
+    if credential.role in (Role.admin, Role.service):
+        return
+    if credential.role == Role.learner and username is not None:
+        if username == credential.username:
+            return
+    if credential.role == Role.coach and course_key is not None:
+        if course_key in coached_courses(credential.username):
+            return
+    raise PermissionDenied(
+        "learner credentials read their own enrollments (give username); coach credentials "
+        "those of the courses they coach (give course_key)"
+    )
+
+
+def _checked(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a store call, turning its refusals of the data into 400."""
+    try:
+        return call(*args, **kwargs)
+    except ValueError as exc:
+        refuse(400, str(exc))
+
+
+@blp.route("/users")
+class Users(MethodView):
+    """All users."""
+
+    @blp.arguments(UserListQueryArgsSchema(), location="query")
+    @blp.response(200, UserSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """List users by username, a page at a time, optionally only active or staff ones."""
+        _require_manager()
+        users = _store().list_users(is_active=args.get("is_active"), is_staff=args.get("is_staff"))
+        return paginate(users, args["page"], args["page_size"])
+
+    @blp.arguments(UserCreateSchema(), location="json")
+    @blp.no_query_args()
+    @blp.response(201, UserSchema())
+    @blp.alt_response(409, description="The username is taken")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Create a user."""
+        _require_manager()
+        username, reason = body.pop("username"), body.pop("reason")
+        return _checked(_store().create_user, username, body, actor=_actor(), reason=reason)
+
+
+@blp.route("/users/<string:username>")
+class UserItem(MethodView):
+    """One user."""
+
+    @blp.no_query_args()
+    @blp.response(200, UserSchema())
+    @blp.alt_response(404, description="No such user")
+    def get(self, username: str) -> Any:
+        """Read a user (a learner credential: its own)."""
+        _require_reader(username, None)
+        return _store().get_user(username)
+
+    @blp.arguments(UserFieldsSchema(), location="json")
+    @blp.no_query_args()
+    @blp.response(200, UserSchema())
+    @blp.alt_response(404, description="No such user")
+    def patch(self, body: dict[str, Any], username: str) -> Any:
+        """Change some fields of a user (``profile`` is replaced whole)."""
+        _require_manager()
+        reason = body.pop("reason")
+        return _checked(_store().update_user, username, body, actor=_actor(), reason=reason)
+
+
+@blp.route("/users/<string:username>/history")
+class UserHistory(MethodView):
+    """The changes of one user."""
+
+    @blp.arguments(PageQueryArgsSchema(), location="query")
+    @blp.response(200, ChangeSchema(many=True))
+    def get(self, args: dict[str, Any], username: str) -> Any:
+        """Read the changes of a user, newest first, a page at a time."""
+        _require_reader(username, None)
+        _store().get_user(username)  # 404 for an unknown user
+        return paginate(_store().history(username), args["page"], args["page_size"])
+
+
+@blp.route("/enrollments")
+class Enrollments(MethodView):
+    """Enrollments."""
+
+    @blp.arguments(EnrollmentListQueryArgsSchema(), location="query")
+    @blp.response(200, EnrollmentSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """List enrollments by course, then username, filtered, a page at a time."""
+        _require_reader(args.get("username"), args.get("course_key"))
+        found = _store().list_enrollments(
+            username=args.get("username"),
+            course_key=args.get("course_key"),
+            is_active=args.get("is_active"),
+            role=None if args.get("role") is None else CourseRole(args["role"]),
+            mode=args.get("mode"),
+        )
+        return paginate(found, args["page"], args["page_size"])
+
+    @blp.arguments(EnrollSchema(), location="json")
+    @blp.no_query_args()
+    @blp.response(200, EnrollResultSchema())
+    @blp.alt_response(201, schema=EnrollResultSchema(), description="A new enrollment")
+    @blp.alt_response(404, description="No such user")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Enroll a user, idempotently.
+
+        A new enrollment is ``201``; enrolling an active one changes nothing
+        and an inactive one is reactivated (``200``; ``outcome`` says which).
+        """
+        _require_manager()
+        enrollment, outcome = _checked(
+            _store().enroll,
+            body["username"],
+            body["course_key"],
+            mode=body.get("mode"),
+            role=None if body.get("role") is None else CourseRole(body["role"]),
+            actor=_actor(),
+            reason=body["reason"],
+        )
+        result = {**as_dict(enrollment), "outcome": outcome.value}
+        return result, 201 if outcome == Outcome.created else 200
+
+
+@blp.route("/enrollment")
+class EnrollmentItem(MethodView):
+    """One enrollment, named by ``username`` and ``course_key``."""
+
+    @blp.arguments(EnrollmentQueryArgsSchema(), location="query")
+    @blp.response(200, EnrollmentSchema())
+    @blp.alt_response(404, description="Never enrolled")
+    def get(self, args: dict[str, Any]) -> Any:
+        """Read an enrollment, active or not."""
+        _require_reader(args["username"], args["course_key"])
+        return _store().get_enrollment(args["username"], args["course_key"])
+
+    @blp.arguments(EnrollmentChangeSchema(), location="json")
+    @blp.arguments(EnrollmentQueryArgsSchema(), location="query")
+    @blp.response(200, EnrollmentSchema())
+    @blp.alt_response(404, description="Never enrolled")
+    def patch(self, body: dict[str, Any], args: dict[str, Any]) -> Any:
+        """Change an enrollment's mode, role or activity."""
+        _require_manager()
+        return _checked(
+            _store().update_enrollment,
+            args["username"],
+            args["course_key"],
+            mode=body.get("mode"),
+            role=None if body.get("role") is None else CourseRole(body["role"]),
+            is_active=body.get("is_active"),
+            actor=_actor(),
+            reason=body["reason"],
+        )
+
+    @blp.arguments(UnenrollQueryArgsSchema(), location="query")
+    @blp.response(200, EnrollmentSchema())
+    @blp.alt_response(404, description="Never enrolled")
+    def delete(self, args: dict[str, Any]) -> Any:
+        """Unenroll: the enrollment stays, inactive (nothing is deleted)."""
+        _require_manager()
+        return _store().update_enrollment(
+            args["username"],
+            args["course_key"],
+            is_active=False,
+            actor=_actor(),
+            reason=args["reason"],
+        )
+
+
+@blp.route("/enrollment/history")
+class EnrollmentHistory(MethodView):
+    """The changes of one enrollment."""
+
+    @blp.arguments(EnrollmentHistoryQueryArgsSchema(), location="query")
+    @blp.response(200, ChangeSchema(many=True))
+    @blp.alt_response(404, description="Never enrolled")
+    def get(self, args: dict[str, Any]) -> Any:
+        """Read the changes of an enrollment, newest first, a page at a time."""
+        _require_reader(args["username"], args["course_key"])
+        _store().get_enrollment(args["username"], args["course_key"])  # 404
+        changes = _store().history(args["username"], args["course_key"])
+        return paginate(changes, args["page"], args["page_size"])
+
+
+@blp.route("/enrollments/counts")
+class Counts(MethodView):
+    """How many enrollments a course has."""
+
+    @blp.arguments(CourseQueryArgsSchema(), location="query")
+    @blp.response(200, CountsSchema())
+    def get(self, args: dict[str, Any]) -> Any:
+        """Count a course's enrollments: active, inactive, and active ones by mode and role."""
+        _require_reader(None, args["course_key"])
+        return {"course_key": args["course_key"], **_store().course_counts(args["course_key"])}
+
+
+@blp.route("/enrollments/bulk")
+class Bulk(MethodView):
+    """Many enrollments at once."""
+
+    @blp.arguments(BulkQueryArgsSchema(), location="query")
+    @blp.response(200, BulkResultSchema())
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "array", "items": {"type": "object"}},
+                    "example": [{"username": "ada", "course_key": "course-v1:Org+C+R"}],
+                },
+                "text/csv": {"schema": {"type": "string"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
+            },
+        }
+    )
+    def post(self, args: dict[str, Any]) -> Any:
+        """Enroll many: a JSON array of rows, a CSV file, or a form upload (``file``).
+
+        Rows name ``username`` and ``course_key`` and may give ``mode`` and
+        ``role``; a CSV file has a header line naming its columns. Each row
+        gets its result (``created``, ``reactivated``, ``unchanged``, or
+        ``error`` with the reason); a bad row never stops the others. With
+        ``dry_run=true`` nothing is written.
+        """
+        _require_manager()
+        rows = _checked(_rows)
+        results = _checked(
+            bulk_enroll,
+            _store(),
+            rows,
+            actor=_actor(),
+            reason=args["reason"],
+            dry_run=args["dry_run"],
+        )
+        return {
+            "dry_run": args["dry_run"],
+            "summary": dict(Counter(result.result for result in results)),
+            "results": results,
+        }
+
+
+def _rows() -> list[Any]:
+    """The rows of a bulk request, whichever of its three forms it takes."""
+    if request.mimetype == "text/csv":
+        return parse_csv(request.get_data())
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValueError("the form has no file field named 'file'")
+        return parse_csv(upload.read())
+    if request.mimetype != "application/json":
+        raise ValueError("send a JSON array, text/csv, or a multipart/form-data file upload")
+    try:
+        rows = orjson.loads(request.get_data())
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"the request body is not valid JSON: {exc}") from None
+    if not isinstance(rows, list):
+        raise ValueError("the JSON body must be an array of rows")
+    return rows
