@@ -1184,6 +1184,13 @@ class DocumentStoreContract:
         assert found is not None and orjson.loads(found.content) == {"n": outcomes[0]}
 
 
+def _nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(depth):
+        value = {"n": value}
+    return value
+
+
 class EnrollmentStoreContract:
     """The behaviour every enrollment store must have.
 
@@ -1237,6 +1244,8 @@ class EnrollmentStoreContract:
             ("bob", {"is_staff": "yes"}),
             ("bob", {"language": "english!"}),
             ("bob", {"profile": []}),
+            ("bob", {"profile": {"deep": _nested(300)}}),
+            ("bob", {"profile": {"when": datetime.now(UTC)}}),
         ]
         for name, fields in bad_users:
             with pytest.raises(ValueError):

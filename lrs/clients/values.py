@@ -53,6 +53,15 @@ def _dumps(value: object) -> bytes:
     return data
 
 
+def to_json(value: object) -> bytes:
+    """Encode a value as strict JSON: no datetimes, sets, NaN or nesting orjson cannot write.
+
+    Raises:
+        TypeError: ``value`` is not JSON.
+    """
+    return _dumps(value)
+
+
 def _check_mapping(block_id: str, state: object) -> Mapping[Any, Any]:
     if not isinstance(state, Mapping):
         raise TypeError(

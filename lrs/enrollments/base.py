@@ -21,6 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from lrs.clients.values import to_json
 from lrs.closeable import Closeable
 
 # edX's enrollment modes.
@@ -182,8 +183,13 @@ def check_user_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     for name in ("is_staff", "is_active"):
         if name in checked and not isinstance(checked[name], bool):
             raise ValueError(f"{name} must be true or false")
-    if "profile" in checked and not isinstance(checked["profile"], dict):
-        raise ValueError("profile must be an object")
+    if "profile" in checked:
+        if not isinstance(checked["profile"], dict):
+            raise ValueError("profile must be an object")
+        try:
+            to_json(checked["profile"])
+        except TypeError as exc:
+            raise ValueError(f"profile must be JSON: {exc}") from None
     return checked
 
 
