@@ -10,6 +10,7 @@ show.
 """
 
 import threading
+import time
 
 import mongomock
 
@@ -49,6 +50,23 @@ class _Database:
 
     def get_collection(self, name, **kwargs):
         return _Collection(self._database.get_collection(name, **kwargs), self._lock)
+
+
+class SlowReads:
+    """A collection whose ``find_one`` returns late, so that concurrent writers
+    interleave between reading a document and writing it back (as on a busy server)."""
+
+    def __init__(self, collection, delay=0.002):
+        self._collection = collection
+        self._delay = delay
+
+    def __getattr__(self, name):
+        return getattr(self._collection, name)
+
+    def find_one(self, *args, **kwargs):
+        found = self._collection.find_one(*args, **kwargs)
+        time.sleep(self._delay)
+        return found
 
 
 class ThreadSafeMongoClient:

@@ -246,6 +246,39 @@ def user_change(before: User | None, after: User, *, actor: str, reason: str) ->
     )
 
 
+def checked_changes(
+    mode: str | None, role: object | None, is_active: bool | None
+) -> dict[str, Any]:
+    """The enrollment fields a change sets, checked (``None``: left as they are).
+
+    Raises:
+        ValueError: the mode or role is invalid.
+    """
+    changes: dict[str, Any] = {}
+    if mode is not None:
+        changes["mode"] = check_mode(mode)
+    if role is not None:
+        changes["role"] = check_role(role)
+    if is_active is not None:
+        changes["is_active"] = is_active
+    return changes
+
+
+def change_action(before: Enrollment, changes: Mapping[str, Any]) -> str:
+    """How an enrollment change is named in its history."""
+    return "unenrolled" if changes.get("is_active") is False and before.is_active else "updated"
+
+
+def new_enrollment(
+    user: User, course_key: str, mode: str | None, role: CourseRole | None, now: datetime
+) -> Enrollment:
+    """A fresh, active enrollment: ``audit`` unless told, ``staff`` for staff users."""
+    default_role = CourseRole.staff if user.is_staff else CourseRole.learner
+    return Enrollment(
+        user.username, course_key, mode or DEFAULT_MODE, role or default_role, True, now, now
+    )
+
+
 def apply_enroll(
     current: Enrollment | None,
     new: Enrollment,

@@ -15,12 +15,15 @@ from lrs.enrollments.base import (
     Outcome,
     User,
     apply_enroll,
+    change_action,
     check_course_key,
     check_mode,
     check_role,
     check_user_fields,
     check_username,
+    checked_changes,
     enrollment_change,
+    new_enrollment,
     user_change,
 )
 from lrs.exceptions import Conflict, DoesNotExist
@@ -110,10 +113,7 @@ class MemoryEnrollmentStore(EnrollmentStore):
             user = self._user(username)
             current = self._enrollments.get((username, course_key))
             now = from_us(default_clock.now_us())
-            default_role = CourseRole.staff if user.is_staff else CourseRole.learner
-            new = Enrollment(
-                username, course_key, mode or "audit", role or default_role, True, now, now
-            )
+            new = new_enrollment(user, course_key, mode, role, now)
             enrollment, outcome = apply_enroll(current, new, mode, role)
             if outcome != Outcome.unchanged:
                 self._enrollments[(username, course_key)] = enrollment
@@ -143,20 +143,14 @@ class MemoryEnrollmentStore(EnrollmentStore):
         reason: str = "",
     ) -> Enrollment:
         """Change an enrollment (see ``EnrollmentStore``)."""
-        changes: dict[str, Any] = {}
-        if mode is not None:
-            changes["mode"] = check_mode(mode)
-        if role is not None:
-            changes["role"] = check_role(role)
-        if is_active is not None:
-            changes["is_active"] = is_active
+        changes = checked_changes(mode, role, is_active)
         with self._lock:
             before = self.get_enrollment(username, course_key)
             if all(getattr(before, name) == value for name, value in changes.items()):
                 return before
             after = replace(before, **changes, updated=from_us(default_clock.now_us()))
             self._enrollments[(username, course_key)] = after
-            action = "unenrolled" if is_active is False and before.is_active else "updated"
+            action = change_action(before, changes)
             self._changes.append(
                 enrollment_change(before, after, action, actor=actor, reason=reason)
             )

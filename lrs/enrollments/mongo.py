@@ -26,12 +26,15 @@ from lrs.enrollments.base import (
     Outcome,
     User,
     apply_enroll,
+    change_action,
     check_course_key,
     check_mode,
     check_role,
     check_user_fields,
     check_username,
+    checked_changes,
     enrollment_change,
+    new_enrollment,
     user_change,
 )
 from lrs.exceptions import Conflict, DoesNotExist
@@ -238,10 +241,7 @@ class MongoEnrollmentStore(EnrollmentStore):
                 stored = self._enrollments.find_one(name)
             current = None if stored is None else _enrollment(stored)
             now = from_us(default_clock.now_us())
-            default_role = CourseRole.staff if user.is_staff else CourseRole.learner
-            new = Enrollment(
-                username, course_key, mode or "audit", role or default_role, True, now, now
-            )
+            new = new_enrollment(user, course_key, mode, role, now)
             enrollment, outcome = apply_enroll(current, new, mode, role)
             if outcome == Outcome.unchanged:
                 return enrollment, outcome
@@ -286,13 +286,7 @@ class MongoEnrollmentStore(EnrollmentStore):
         reason: str = "",
     ) -> Enrollment:
         """Change an enrollment (see ``EnrollmentStore``)."""
-        changes: dict[str, Any] = {}
-        if mode is not None:
-            changes["mode"] = check_mode(mode)
-        if role is not None:
-            changes["role"] = check_role(role)
-        if is_active is not None:
-            changes["is_active"] = is_active
+        changes = checked_changes(mode, role, is_active)
         current = self.get_enrollment(username, course_key)
         if all(getattr(current, name) == value for name, value in changes.items()):
             return current
@@ -306,7 +300,7 @@ class MongoEnrollmentStore(EnrollmentStore):
             )
         before = _enrollment(previous)
         after = replace(before, **changes, updated=now)
-        action = "unenrolled" if is_active is False and before.is_active else "updated"
+        action = change_action(before, changes)
         self._record(enrollment_change(before, after, action, actor=actor, reason=reason))
         return after
 

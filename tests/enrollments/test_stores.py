@@ -1,11 +1,9 @@
-import time
-
 import mongomock
 import pytest
 
 from lrs.enrollments import MemoryEnrollmentStore, MongoEnrollmentStore
 from lrs.testing import EnrollmentStoreContract
-from tests.mongomock_support import ThreadSafeMongoClient
+from tests.mongomock_support import SlowReads, ThreadSafeMongoClient
 
 
 class TestMemoryEnrollmentStore(EnrollmentStoreContract):
@@ -14,26 +12,11 @@ class TestMemoryEnrollmentStore(EnrollmentStoreContract):
         return MemoryEnrollmentStore()
 
 
-class _SlowReads:
-    """A collection whose reads return late, so that racing enrollments interleave."""
-
-    def __init__(self, collection):
-        self._collection = collection
-
-    def __getattr__(self, name):
-        return getattr(self._collection, name)
-
-    def find_one(self, *args, **kwargs):
-        found = self._collection.find_one(*args, **kwargs)
-        time.sleep(0.002)
-        return found
-
-
 class TestMongoEnrollmentStore(EnrollmentStoreContract):
     @pytest.fixture
     def enrollments(self):
         store = MongoEnrollmentStore(ThreadSafeMongoClient()["lrs_test"])
-        store._enrollments = _SlowReads(store._enrollments)
+        store._enrollments = SlowReads(store._enrollments)
         return store
 
 

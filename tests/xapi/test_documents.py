@@ -1,11 +1,9 @@
-import time
-
 import mongomock
 import pytest
 
 from lrs.testing import DocumentStoreContract
 from lrs.xapi.documents import MemoryDocumentStore, MongoDocumentStore
-from tests.mongomock_support import ThreadSafeMongoClient
+from tests.mongomock_support import SlowReads, ThreadSafeMongoClient
 
 
 class TestMemoryDocumentStore(DocumentStoreContract):
@@ -14,27 +12,11 @@ class TestMemoryDocumentStore(DocumentStoreContract):
         return MemoryDocumentStore()
 
 
-class _SlowReads:
-    """A collection whose reads return late, so that concurrent writers interleave
-    between reading a document and writing it back (as on a busy server)."""
-
-    def __init__(self, collection):
-        self._collection = collection
-
-    def __getattr__(self, name):
-        return getattr(self._collection, name)
-
-    def find_one(self, *args, **kwargs):
-        found = self._collection.find_one(*args, **kwargs)
-        time.sleep(0.002)
-        return found
-
-
 class TestMongoDocumentStore(DocumentStoreContract):
     @pytest.fixture
     def documents(self):
         store = MongoDocumentStore(ThreadSafeMongoClient()["lrs_test"])
-        store._collection = _SlowReads(store._collection)
+        store._collection = SlowReads(store._collection)
         return store
 
 
