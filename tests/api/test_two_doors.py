@@ -12,8 +12,9 @@ import pytest
 
 from lrs.clients import HttpUserStateClient, Scope
 from lrs.credentials import Role
+from lrs.enrollments import CourseRole
 from lrs.storage import open_storage
-from lrs.testing import block
+from lrs.testing import COURSE, OTHER_COURSE, block
 from tests.mongomock_support import mongomock_storage
 from tests.support import ADMIN, basic, make_app
 
@@ -215,3 +216,26 @@ def test_concurrent_posts_of_different_keys_lose_none(app, xapi, client):
         thread.join()
     assert errors == []
     assert len(client.get("ada", BLOCK).state) == 40
+
+
+def test_a_coach_reads_its_learners_blocks_through_either_door(app, http, client):
+    enrollments = app.extensions["lrs"].enrollments
+    for name in ("kim", "ada", "bob"):
+        enrollments.create_user(name, {}, actor="test")
+    enrollments.enroll("kim", COURSE, role=CourseRole.coach, actor="test")
+    enrollments.enroll("ada", COURSE, actor="test")
+    enrollments.enroll("bob", OTHER_COURSE, actor="test")
+    client.set("ada", BLOCK, {"score": 1})
+    client.set("bob", block(1, course=OTHER_COURSE), {"score": 2})
+    credential, secret = app.extensions["lrs"].credentials.create("coach", username="kim")
+    coach = {**basic(credential.key, secret), "X-Experience-API-Version": "2.0.0"}
+    assert http.get(STATE, query_string=document(), headers=coach).json == {"score": 1}
+    listed = http.get(STATE, query_string=document(stateId=None), headers=coach)
+    assert listed.json == ["user_state"]
+    elsewhere = {**document(username="bob"), "activityId": block(1, course=OTHER_COURSE)}
+    assert http.get(STATE, query_string=elsewhere, headers=coach).status_code == 403
+    assert (
+        http.post(STATE, query_string=document(), json={"x": 1}, headers=coach).status_code == 403
+    )
+    assert http.delete(STATE, query_string=document(), headers=coach).status_code == 403
+    assert client.get("ada", BLOCK).state == {"score": 1}

@@ -18,7 +18,7 @@ from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
 from werkzeug.http import parse_etags
 
-from lrs.api.auth import current_credential
+from lrs.api.auth import current_credential, require_user_access
 from lrs.api.errors import refuse
 from lrs.api.xapi import blp, version
 from lrs.api.xapi.statements import account_agent
@@ -116,14 +116,22 @@ def _context(resource: Resource) -> tuple[Context, str | None]:
 
 
 def _require_access(context: Context, *, write: bool) -> None:
-    """Admin and service credentials use every document; learners their own agent's."""
+    """Admin and service credentials use every document; learners their own agent's.
+
+    A coach reads the state documents that are blocks of its courses'
+    enrolled learners (the REST API's rule for learner state).
+    """
     credential = current_credential()
     if credential.role in (Role.admin, Role.service):
         return
-    if credential.role != Role.learner:
-        raise PermissionDenied(
-            "coach credentials read learner state through /api/v1/state, not the document resources"
-        )
+    if credential.role == Role.coach:
+        prefix = agent_key(account_agent("")) or ""
+        if write or context.resource != Resource.state or not context.agent.startswith(prefix):
+            raise PermissionDenied(
+                "coach credentials read only the state of their courses' learners"
+            )
+        require_user_access(context.agent[len(prefix) :], [context.activity_id], write=False)
+        return
     if context.resource == Resource.activity_profile:
         if write:
             raise PermissionDenied("learner credentials may read activity profiles, not write them")
