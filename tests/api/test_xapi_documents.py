@@ -425,6 +425,20 @@ class TestAgents:
             "account": [agent["account"]],
         }
 
+    def test_a_users_record_adds_its_full_name_and_email(self, app, http, xapi):
+        app.extensions["lrs"].enrollments.create_user(
+            "ada", {"full_name": "Ada Lovelace", "email": "ada@example.org"}, actor="test"
+        )
+        homepage = app.config["ACCOUNT_HOMEPAGE"]
+        agent = {"name": "ada", "account": {"homePage": homepage, "name": "ada"}}
+        response = http.get("/xAPI/agents", query_string={"agent": json.dumps(agent)}, headers=xapi)
+        assert response.json == {
+            "objectType": "Person",
+            "name": ["ada", "Ada Lovelace"],
+            "account": [agent["account"]],
+            "mbox": ["mailto:ada@example.org"],
+        }
+
     @pytest.mark.parametrize("query", [{}, {"agent": "not JSON"}, {"agent": AGENT, "x": "1"}])
     def test_bad_requests_are_400(self, http, xapi, query):
         assert http.get("/xAPI/agents", query_string=query, headers=xapi).status_code == 400

@@ -24,7 +24,7 @@ from lrs.api.xapi import blp, version
 from lrs.api.xapi.statements import account_agent
 from lrs.clock import default_clock, from_us, to_us
 from lrs.credentials.base import Role
-from lrs.exceptions import PermissionDenied
+from lrs.exceptions import DoesNotExist, PermissionDenied
 from lrs.storage import Storage
 from lrs.xapi import formats
 from lrs.xapi.activities import activity_object
@@ -262,10 +262,33 @@ def agents() -> ResponseReturnValue:
         account_agent(str(credential.username))
     ):
         raise PermissionDenied("a learner credential may look up only its own agent")
-    person: dict[str, Any] = {"objectType": "Person"}
+    person: dict[str, list[Any]] = {}
     if "name" in agent:
         person["name"] = [agent["name"]]
     for ifi in IFIS:
         if ifi in agent:
             person[ifi] = [agent[ifi]]
-    return current_app.response_class(orjson.dumps(person), mimetype="application/json")
+    if credential.role != Role.coach:
+        # A learner sees only itself; admin and service credentials anyone.
+        _add_user_record(person, agent)
+    return current_app.response_class(
+        orjson.dumps({"objectType": "Person", **person}), mimetype="application/json"
+    )
+
+
+def _add_user_record(person: dict[str, list[Any]], agent: dict[str, Any]) -> None:
+    """What the LRS's user record adds to a learner's account agent: full name and email."""
+    prefix = agent_key(account_agent("")) or ""
+    key = agent_key(agent) or ""
+    if not key.startswith(prefix):
+        return
+    try:
+        user = _storage().enrollments.get_user(key[len(prefix) :])
+    except DoesNotExist:
+        return
+    if user.full_name and user.full_name not in person.get("name", []):
+        person.setdefault("name", []).append(user.full_name)
+    if user.email:
+        # A second identifier: section 2.4 reserves it for privileged credentials,
+        # which the learner itself and admin and service credentials are.
+        person.setdefault("mbox", []).append(f"mailto:{user.email}")
