@@ -255,6 +255,8 @@ BAD_PARAMETERS = [
     ("agent profile", "agent", "1"),
     ("agent profile", "activityId", ACTIVITY),
     ("agent profile", "unknown", "x"),
+    ("state", "stateId", ""),
+    ("activity profile", "profileId", "x" * 1001),
 ]
 
 

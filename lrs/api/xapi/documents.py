@@ -39,6 +39,7 @@ _PARAMETERS = {
     Resource.activity_profile: ("activityId", "profileId"),
     Resource.agent_profile: ("agent", "profileId"),
 }
+MAX_ID_LENGTH = 1000
 _ID = {
     Resource.state: "stateId",
     Resource.activity_profile: "profileId",
@@ -112,7 +113,10 @@ def _context(resource: Resource) -> tuple[Context, str | None]:
     if registration and not formats.is_uuid(registration):
         refuse(400, f"registration must be a UUID, not {registration[:100]!r}")
     context = Context(resource, activity_id, agent, registration.lower())
-    return context, request.args.get(_ID[resource])
+    document_id = request.args.get(_ID[resource])
+    if document_id is not None and not 0 < len(document_id) <= MAX_ID_LENGTH:
+        refuse(400, f"{_ID[resource]} must be 1 to {MAX_ID_LENGTH} characters")
+    return context, document_id
 
 
 def _require_access(context: Context, *, write: bool) -> None:
