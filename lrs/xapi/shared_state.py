@@ -130,6 +130,9 @@ class SharedStateDocuments(DocumentStore):
                 if stale:
                     self._write(self.client.delete, username, context.activity_id, scope, stale)
             self._write(self.client.set, username, context.activity_id, fields, scope)
+            # Whatever non-JSON content was kept under this name is replaced
+            # (even when the block hid it: a later client.delete must not
+            # bring it back).
             self.documents.delete(context, document_id)
         elif fields == {}:
             # An empty object leaves no fields: the block has no state.

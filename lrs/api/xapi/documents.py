@@ -10,7 +10,6 @@ State documents of a learner's account agent named after a scope are that
 learner's blocks (``lrs.xapi.shared_state``).
 """
 
-from email.utils import format_datetime
 from typing import Any
 
 import orjson
@@ -21,8 +20,8 @@ from werkzeug.http import parse_etags
 from lrs.api.auth import current_credential, require_user_access
 from lrs.api.errors import refuse
 from lrs.api.xapi import blp, version
-from lrs.api.xapi.statements import account_agent
-from lrs.clock import default_clock, from_us, to_us
+from lrs.api.xapi.statements import account_agent, http_date, timestamp_parameter
+from lrs.clock import default_clock
 from lrs.credentials.base import Role
 from lrs.exceptions import DoesNotExist, PermissionDenied
 from lrs.storage import Storage
@@ -161,16 +160,7 @@ def _conditions(*, required: bool = False) -> Conditions:
 
 
 def _since() -> int | None:
-    since = request.args.get("since")
-    if since is None:
-        return None
-    if not formats.is_timestamp(since, offset_required=False):
-        refuse(400, f"since must be an ISO 8601 timestamp, not {since[:100]!r}")
-    return to_us(formats.parse_timestamp(since))
-
-
-def _http_date(us: int) -> str:
-    return format_datetime(from_us(us).replace(microsecond=0), usegmt=True)
+    return None if "since" not in request.args else timestamp_parameter("since")
 
 
 def _serve(resource: Resource) -> ResponseReturnValue:
@@ -186,14 +176,14 @@ def _serve(resource: Resource) -> ResponseReturnValue:
                 orjson.dumps(sorted(item for item, _ in found)), mimetype="application/json"
             )
             if found:
-                response.headers["Last-Modified"] = _http_date(max(us for _, us in found))
+                response.headers["Last-Modified"] = http_date(max(us for _, us in found))
             return response
         document = store.get(context, document_id)
         if document is None:
             refuse(404, f"no document with this {name} here")
         response = Response(document.content, content_type=document.content_type)
         response.set_etag(document.etag)
-        response.headers["Last-Modified"] = _http_date(document.updated_us)
+        response.headers["Last-Modified"] = http_date(document.updated_us)
         return response.make_conditional(request)
     _require_access(context, write=True)
     if document_id is None:

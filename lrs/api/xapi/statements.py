@@ -267,7 +267,7 @@ def get_statements() -> ResponseReturnValue:
     body = b'{"statements":[' + b",".join(texts) + b'],"more":' + orjson.dumps(more) + b"}"
     response = _response(body, records if attachments else None)
     newest = max((record.stored_us for record in records), default=until_us)
-    response.headers["Last-Modified"] = _http_date(newest)
+    response.headers["Last-Modified"] = http_date(newest)
     return response
 
 
@@ -307,7 +307,7 @@ def _single(statement_format: str, attachments: bool, readable: frozenset[str] |
         # A voided statement is found only through voidedStatementId (section 2.3.2).
         refuse(404, f"no {'voided ' if voided else ''}statement {statement_id}")
     response = _response(_formatted(record, statement_format), [record] if attachments else None)
-    response.headers["Last-Modified"] = _http_date(record.stored_us)
+    response.headers["Last-Modified"] = http_date(record.stored_us)
     return response
 
 
@@ -334,7 +334,8 @@ def _response(body: bytes, with_attachments: list[Record] | None) -> Response:
     return current_app.response_class(content, mimetype=f"multipart/mixed; boundary={boundary}")
 
 
-def _http_date(us: int) -> str:
+def http_date(us: int) -> str:
+    """A time in microseconds as an HTTP date (``Last-Modified``), to the second."""
     return format_datetime(from_us(us).replace(microsecond=0), usegmt=True)
 
 
@@ -377,7 +378,7 @@ def _query() -> tuple[StatementQuery, int]:
         filters[name] = _boolean(name)
     for name in ("since", "until"):
         if name in args:
-            filters[f"{name}_us"] = _timestamp(name)
+            filters[f"{name}_us"] = timestamp_parameter(name)
     if "until_us" in filters:
         until_us = min(until_us, filters["until_us"])
     filters["until_us"] = until_us
@@ -389,7 +390,8 @@ def _query() -> tuple[StatementQuery, int]:
     return StatementQuery(**filters), until_us
 
 
-def _timestamp(name: str) -> int:
+def timestamp_parameter(name: str) -> int:
+    """The timestamp a query parameter holds, in microseconds; 400 when it holds none."""
     value = request.args[name]
     if not formats.is_timestamp(value, offset_required=False):
         refuse(400, f"{name} must be an ISO 8601 timestamp")
