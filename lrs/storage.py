@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from lrs.clients.base import UserStateClient
@@ -14,6 +15,7 @@ from lrs.credentials.mongo import MongoCredentialStore
 from lrs.enrollments.base import EnrollmentStore
 from lrs.enrollments.memory import MemoryEnrollmentStore
 from lrs.enrollments.mongo import MongoEnrollmentStore
+from lrs.history.base import HistoryLog
 from lrs.history.factory import open_history
 from lrs.mongo import open_database
 from lrs.xapi.activities import ActivityStore, MemoryActivityStore, MongoActivityStore
@@ -71,16 +73,35 @@ def open_storage(url: str = "memory://", history_url: str | None = None) -> Stor
     client, database = open_database(url)
     try:
         history = None if history_url is None else open_history(history_url)
-        state = MongoUserStateClient(client, database.name, history=history, close_client=True)
-        return Storage(
-            state,
-            MongoCredentialStore(database),
-            MongoStatementStore(database),
-            MongoAttachmentStore(database),
-            MongoDocumentStore(database),
-            MongoActivityStore(database),
-            MongoEnrollmentStore(database),
-        )
+        return mongo_storage(client, database.name, history=history, close_client=True)
     except BaseException:
         client.close()
         raise
+
+
+def mongo_storage(
+    client: Any,
+    database_name: str,
+    *,
+    history: HistoryLog | None = None,
+    close_client: bool = False,
+) -> Storage:
+    """Every store in one database of a MongoDB (or mongomock) driver client.
+
+    Args:
+        client: the driver client.
+        database_name: the database every store shares.
+        history: where learner-state history goes, if not beside the state.
+        close_client: close ``client`` when the storage is closed.
+    """
+    database = client[database_name]
+    state = MongoUserStateClient(client, database_name, history=history, close_client=close_client)
+    return Storage(
+        state,
+        MongoCredentialStore(database),
+        MongoStatementStore(database),
+        MongoAttachmentStore(database),
+        MongoDocumentStore(database),
+        MongoActivityStore(database),
+        MongoEnrollmentStore(database),
+    )

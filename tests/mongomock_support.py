@@ -85,23 +85,6 @@ class ThreadSafeMongoClient:
 
 def mongomock_storage(name="lrs_test"):
     """Every server store on one thread-safe mongomock database, as on a server."""
-    from lrs.clients import MongoUserStateClient
-    from lrs.credentials.mongo import MongoCredentialStore
-    from lrs.enrollments import MongoEnrollmentStore
-    from lrs.storage import Storage
-    from lrs.xapi.activities import MongoActivityStore
-    from lrs.xapi.attachments import MongoAttachmentStore
-    from lrs.xapi.documents import MongoDocumentStore
-    from lrs.xapi.statements import MongoStatementStore
+    from lrs.storage import mongo_storage
 
-    driver = ThreadSafeMongoClient()
-    database = driver[name]
-    return Storage(
-        MongoUserStateClient(driver, name),
-        MongoCredentialStore(database),
-        MongoStatementStore(database),
-        MongoAttachmentStore(database),
-        MongoDocumentStore(database),
-        MongoActivityStore(database),
-        MongoEnrollmentStore(database),
-    )
+    return mongo_storage(ThreadSafeMongoClient(), name)
