@@ -35,6 +35,7 @@ from lrs.xapi.documents import (
     json_object,
     merged,
 )
+from lrs.xapi.statements.base import agent_key
 
 _SCOPES = {scope.value: scope for scope in Scope}
 
@@ -48,7 +49,8 @@ class SharedStateDocuments(DocumentStore):
         """Serve the client's blocks for account agents on ``account_homepage``."""
         self.documents = documents
         self.client = client
-        self._prefix = f"account:{account_homepage}|"
+        # Every learner's account agent key begins with this.
+        self._prefix = agent_key({"account": {"homePage": account_homepage, "name": ""}}) or ""
 
     def _learner(self, context: Context) -> str | None:
         """The username whose blocks this context holds, if it is such a context."""

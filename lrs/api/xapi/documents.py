@@ -20,7 +20,7 @@ from werkzeug.http import parse_etags
 from lrs.api.auth import current_credential, require_user_access
 from lrs.api.errors import refuse
 from lrs.api.xapi import blp, version
-from lrs.api.xapi.statements import account_agent, http_date, timestamp_parameter
+from lrs.api.xapi.statements import account_key, http_date, timestamp_parameter
 from lrs.clock import default_clock
 from lrs.credentials.base import Role
 from lrs.exceptions import DoesNotExist, PermissionDenied
@@ -128,7 +128,7 @@ def _require_access(context: Context, *, write: bool) -> None:
     if credential.role in (Role.admin, Role.service):
         return
     if credential.role == Role.coach:
-        prefix = agent_key(account_agent("")) or ""
+        prefix = account_key("")
         if write or context.resource != Resource.state or not context.agent.startswith(prefix):
             raise PermissionDenied(
                 "coach credentials read only the state of their courses' learners"
@@ -139,7 +139,7 @@ def _require_access(context: Context, *, write: bool) -> None:
         if write:
             raise PermissionDenied("learner credentials may read activity profiles, not write them")
         return
-    if context.agent != agent_key(account_agent(str(credential.username))):
+    if context.agent != account_key(str(credential.username)):
         raise PermissionDenied(
             "a learner credential may use only the documents of its own account agent "
             "(homePage LRS_ACCOUNT_HOMEPAGE, name its username)"
@@ -252,8 +252,8 @@ def agents() -> ResponseReturnValue:
     _parameters(("agent",))
     agent = _agent()
     credential = current_credential()
-    if credential.role == Role.learner and agent_key(agent) != agent_key(
-        account_agent(str(credential.username))
+    if credential.role == Role.learner and agent_key(agent) != account_key(
+        str(credential.username)
     ):
         raise PermissionDenied("a learner credential may look up only its own agent")
     person: dict[str, list[Any]] = {}
@@ -272,7 +272,7 @@ def agents() -> ResponseReturnValue:
 
 def _add_user_record(person: dict[str, list[Any]], agent: dict[str, Any]) -> None:
     """What the LRS's user record adds to a learner's account agent: full name and email."""
-    prefix = agent_key(account_agent("")) or ""
+    prefix = account_key("")
     key = agent_key(agent) or ""
     if not key.startswith(prefix):
         return

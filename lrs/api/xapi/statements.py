@@ -73,7 +73,7 @@ def _writer() -> str | None:
     if credential.role in (Role.admin, Role.service):
         return None
     if credential.role == Role.learner:
-        return agent_key(account_agent(str(credential.username)))
+        return account_key(str(credential.username))
     raise PermissionDenied("coach credentials read statements; they may not store them")
 
 
@@ -87,14 +87,19 @@ def _readable() -> frozenset[str] | None:
     if credential.role in (Role.admin, Role.service):
         return None
     if credential.role == Role.learner:
-        return frozenset({agent_key(account_agent(str(credential.username))) or ""})
+        return frozenset({account_key(str(credential.username))})
     learners = coached_learners(credential.username)
-    return frozenset(agent_key(account_agent(name)) or "" for name in learners)
+    return frozenset(account_key(name) for name in learners)
 
 
 def account_agent(name: str) -> dict[str, Any]:
     """The account agent of a username on this LRS (``LRS_ACCOUNT_HOMEPAGE``)."""
     return {"account": {"homePage": current_app.config["ACCOUNT_HOMEPAGE"], "name": name}}
+
+
+def account_key(name: str) -> str:
+    """The agent key of a username's account agent (``account_key("")``: their common prefix)."""
+    return agent_key(account_agent(name)) or ""
 
 
 def _require_own(statements: list[Any], own: str | None) -> None:
