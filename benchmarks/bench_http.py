@@ -3,11 +3,13 @@
 Run:  .venv/bin/python benchmarks/bench_http.py [--requests 3000] [--concurrency 8]
       [--stored 100000]
 
-Both run under the same gunicorn settings (1 worker, gthread, 4 threads): the
-server with memory:// storage, and benchmarks/bare_app.py, which only parses the
-JSON body and answers. This process drives each with keep-alive connections
-from CONCURRENCY threads, a bounded number of requests per scenario, and
-reports requests/s, p50 and p99 latency, and the ratio to the bare app.
+Both run under the same gunicorn settings (1 worker, 4 threads, and the worker
+class `lrs serve` uses, lrs.serve.BufferingWorker; `--worker gthread` measures
+gunicorn's threaded worker instead): the server with memory:// storage, and
+benchmarks/bare_app.py, which only parses the JSON body and answers. This
+process drives each with keep-alive connections from CONCURRENCY threads, a
+bounded number of requests per scenario, and reports requests/s, p50 and p99
+latency, and the ratio to the bare app.
 Both servers and this client share the machine's cores, so compare ratios.
 """
 
@@ -29,7 +31,7 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
-KEY, SECRET = "bench-admin-key", "bench-admin-secret-0123456789"
+KEY, SECRET = "bench-admin-key", "bench-admin-secret-0123456789abcdefghij"
 AUTH = {"Authorization": "Basic " + b64encode(f"{KEY}:{SECRET}".encode()).decode()}
 JSON = {"Content-Type": "application/json"}
 STATE = {"attempts": 2, "correct_map": {"q1": {"correctness": "correct"}}, "done": True}
@@ -45,7 +47,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start(app, env, chdir):
+def start(app, env, chdir, worker):
     port = free_port()
     process = subprocess.Popen(
         [
@@ -55,18 +57,17 @@ def start(app, env, chdir):
             "-w",
             "1",
             "-k",
-            "gthread",
+            worker,
             "--threads",
             "4",
             "--chdir",
             str(chdir),
             "--log-level",
             "warning",
-            "--control-socket",
-            f"/tmp/bench-{port}.ctl",
+            "--no-control-socket",
             app,
         ],
-        env={**os.environ, **env},
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -149,11 +150,16 @@ def main():
     parser.add_argument(
         "--stored", type=int, default=100_000, help="statements stored before the GET scenarios"
     )
+    parser.add_argument(
+        "--worker",
+        default="lrs.serve.BufferingWorker",
+        help="gunicorn worker class for both servers (gthread: gunicorn's threaded worker)",
+    )
     args = parser.parse_args()
 
     env = {"LRS_STORAGE_URL": "memory://", "LRS_ADMIN_KEY": KEY, "LRS_ADMIN_SECRET": SECRET}
-    lrs, lrs_port = start("wsgi:app", env, ROOT)
-    bare, bare_port = start("bare_app:app", {}, ROOT / "benchmarks")
+    lrs, lrs_port = start("wsgi:app", env, ROOT, args.worker)
+    bare, bare_port = start("bare_app:app", {}, ROOT / "benchmarks", args.worker)
     try:
         one = "/api/v1/state?" + urlencode({"username": "ada", "block": block(0)})
         call(lrs_port, "PATCH", one, json.dumps(STATE), {**AUTH, **JSON})
@@ -192,7 +198,7 @@ def main():
         )
         print(
             f"command: `python benchmarks/bench_http.py --requests {args.requests} "
-            f"--concurrency {args.concurrency} --stored {args.stored}`\n"
+            f"--concurrency {args.concurrency} --stored {args.stored} --worker {args.worker}`\n"
         )
         columns = ["scenario", "bare req/s", "lrs req/s", "ratio"]
         columns += ["lrs p50 ms", "lrs p99 ms", "bare p50 ms", "bare p99 ms"]

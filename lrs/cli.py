@@ -19,6 +19,7 @@ from lrs.enrollments.bulk import bulk_enroll, parse_csv
 from lrs.exceptions import DoesNotExist, UserStateError
 from lrs.history.base import Retention
 from lrs.history.factory import open_history
+from lrs.serve import Limits
 from lrs.storage import Storage, open_storage
 
 STORAGE_OPTION = click.option(
@@ -90,21 +91,76 @@ def prune(history_url: str | None, keep_last: int | None, max_age_days: int | No
     type=click.IntRange(min=1),
     help="Worker processes (default: 1 with memory://, else 2 per core).",
 )
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1))
-def serve(host: str, port: int, storage: str, workers: int | None, threads: int) -> None:
-    """Run the server under gunicorn.
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Application threads per worker.",
+)
+@click.option(
+    "--header-timeout",
+    default=Limits.header_timeout,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a client has to send a request's headers; slower ones are disconnected.",
+)
+@click.option(
+    "--body-timeout",
+    default=Limits.body_timeout,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a client has to send a whole request, body included.",
+)
+@click.option(
+    "--idle-timeout",
+    default=Limits.idle_timeout,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Seconds an idle kept-alive connection stays open.",
+)
+@click.option(
+    "--trusted-proxy",
+    envvar="LRS_TRUSTED_PROXY",
+    help="Address of a reverse proxy whose X-Forwarded-For names the client (env "
+    "LRS_TRUSTED_PROXY).",
+)
+def serve(
+    host: str,
+    port: int,
+    storage: str,
+    workers: int | None,
+    threads: int,
+    header_timeout: float,
+    body_timeout: float,
+    idle_timeout: int,
+    trusted_proxy: str | None,
+) -> None:
+    """Run the server.
 
-    On a first start with no credentials, an admin credential is created and
-    printed once. With LRS_ADMIN_KEY and LRS_ADMIN_SECRET set, that credential
-    exists instead, and nothing is printed.
+    Each worker reads requests on an event loop and hands only complete ones to
+    its threads, so slow clients cannot take the threads; connections that are
+    too slow are closed. On a first start with no credentials, an admin
+    credential is created and printed once. With LRS_ADMIN_KEY and
+    LRS_ADMIN_SECRET set, that credential exists instead, and nothing is printed.
     """
-    from lrs.api import create_app
-    from lrs.serve import GunicornServer
+    from lrs.api import DEFAULTS, create_app
+    from lrs.serve import serve as run_server
+    from lrs.storage import TEST_ONLY_SCHEMES, describe
 
+    scheme = urlsplit(storage).scheme
+    if scheme in TEST_ONLY_SCHEMES:
+        raise click.UsageError(
+            f"{scheme}:// is for tests, not for a server: each worker would have its own "
+            "data, and none of it would survive; use memory:// or mongodb://"
+        )
     url = f"http://{host}:{port}"
-    options = {"bind": f"{host}:{port}", "threads": threads, "worker_class": "gthread"}
     config = {"STORAGE_URL": storage}
-    in_memory = urlsplit(storage).scheme == "memory"
+    max_body = os.environ.get("LRS_MAX_BODY_BYTES", str(DEFAULTS["MAX_BODY_BYTES"]))
+    if not max_body.isdigit():
+        raise click.UsageError(f"LRS_MAX_BODY_BYTES must be a number of bytes, not {max_body!r}")
+    limits = Limits(header_timeout, body_timeout, idle_timeout, max_body_bytes=int(max_body))
+    in_memory = scheme == "memory"
     try:
         if in_memory:
             if workers not in (None, 1):
@@ -113,14 +169,34 @@ def serve(host: str, port: int, storage: str, workers: int | None, threads: int)
             # printed below is in the memory it serves from.
             app = create_app(config)
             _first_admin(app.extensions["lrs"], url)
-            options.update(workers=1, preload_app=True)
-            GunicornServer(lambda: app, options).run()
         else:
             with _storage(storage) as stores:
                 _first_admin(stores, url)
+        click.echo(f"Storage: {describe(storage)}")
+        click.echo(f"Serving on {url}")
+        if in_memory:
+            run_server(
+                lambda: app,
+                bind=f"{host}:{port}",
+                workers=1,
+                threads=threads,
+                limits=limits,
+                preload=True,
+                trusted_proxy=trusted_proxy,
+                # A new worker would serve an empty store as if nothing had happened.
+                on_worker_death="its memory:// data died with it; stopping rather than "
+                "serving an empty store",
+            )
+        else:
             # Each worker opens its own connections: pymongo is not fork-safe.
-            options["workers"] = workers or 2 * (os.cpu_count() or 1)
-            GunicornServer(lambda: create_app(config), options).run()
+            run_server(
+                lambda: create_app(config),
+                bind=f"{host}:{port}",
+                workers=workers or 2 * (os.cpu_count() or 1),
+                threads=threads,
+                limits=limits,
+                trusted_proxy=trusted_proxy,
+            )
     except (ValueError, UserStateError) as exc:
         raise click.ClickException(str(exc)) from exc
 

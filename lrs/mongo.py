@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from pymongo import MongoClient
 from pymongo.database import Database
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
 from pymongo.write_concern import WriteConcern
 
 from lrs.exceptions import ServiceUnavailable, UserStateError
@@ -31,15 +31,37 @@ def translate_errors() -> Iterator[None]:
     """Turn driver errors into the store's own errors, in one place.
 
     Connection failures and timeouts become ``ServiceUnavailable`` (retrying
-    later may work); any other driver error becomes ``UserStateError``.
+    later may work); any other driver error becomes ``UserStateError``, whose
+    message names error codes, never documents: a driver's write error can
+    carry the whole document it failed to write (a statement, with e-mail
+    addresses), and these messages end up in logs. (A connection failure's
+    message names only hosts.)
     """
     try:
         yield
     except ConnectionFailure as exc:
         raise ServiceUnavailable(f"MongoDB is unavailable: {exc}") from exc
     except PyMongoError as exc:
-        raise UserStateError(f"MongoDB refused the operation: {exc}") from exc
+        raise UserStateError(f"MongoDB refused the operation: {describe_error(exc)}") from exc
 
+
+def describe_error(exc: PyMongoError) -> str:
+    """What went wrong, by error class and code only (no document, no key values)."""
+    if isinstance(exc, BulkWriteError):
+        codes = sorted({str(error.get("code")) for error in exc.details.get("writeErrors", [])})
+        concern = exc.details.get("writeConcernErrors") or []
+        return (
+            f"BulkWriteError: {len(exc.details.get('writeErrors', []))} write errors "
+            f"(codes {', '.join(codes) or '-'}), {len(concern)} write concern errors"
+        )
+    if isinstance(exc, OperationFailure):
+        name = (exc.details or {}).get("codeName", "")
+        return f"{type(exc).__name__} code {exc.code}" + (f" ({name})" if name else "")
+    return type(exc).__name__
+
+
+# MongoDB's error code for a write that a unique index refuses.
+DUPLICATE_KEY = 11000
 
 # A compare-and-set loop (read, check, write only if unchanged) gives up after
 # this many lost races: under such contention a client is better told to
@@ -85,7 +107,13 @@ def open_database(url: str) -> tuple[Any, Database[Any]]:
     parts = urlsplit(url)
     name = parts.path.lstrip("/") or DEFAULT_DATABASE
     if parts.scheme == "mongomock":
-        import mongomock  # test dependency: imported only when asked for
+        try:
+            import mongomock  # test dependency: imported only when asked for
+        except ImportError:
+            raise ValueError(
+                "mongomock:// is an in-process fake MongoDB for tests, and the mongomock "
+                "package is not installed (pip install 'lrs[test]')"
+            ) from None
 
         if parts.netloc or parts.path.strip("/"):
             shared = f"{parts.netloc}/{name}"

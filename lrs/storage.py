@@ -17,7 +17,7 @@ from lrs.enrollments.memory import MemoryEnrollmentStore
 from lrs.enrollments.mongo import MongoEnrollmentStore
 from lrs.history.base import HistoryLog
 from lrs.history.factory import open_history
-from lrs.mongo import open_database
+from lrs.mongo import DEFAULT_DATABASE, open_database
 from lrs.xapi.activities import ActivityStore, MemoryActivityStore, MongoActivityStore
 from lrs.xapi.attachments import AttachmentStore, MemoryAttachmentStore, MongoAttachmentStore
 from lrs.xapi.documents import DocumentStore, MemoryDocumentStore, MongoDocumentStore
@@ -50,6 +50,28 @@ class Storage(Closeable):
         self.documents.close()
         self.activities.close()
         self.enrollments.close()
+
+
+#: Storage URL schemes for tests only: a server must not keep data in them.
+TEST_ONLY_SCHEMES = frozenset({"mongomock"})
+
+
+def describe(url: str) -> str:
+    """Say where a storage URL keeps data and whether it survives a restart.
+
+    Passwords in the URL are not repeated.
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "memory":
+        return "memory:// (this process's memory: everything is lost when the server stops)"
+    if parts.scheme in ("mongodb", "mongodb+srv"):
+        host = parts.hostname or "localhost"
+        port = f":{parts.port}" if parts.port else ""
+        database = parts.path.strip("/") or DEFAULT_DATABASE
+        return f"MongoDB database {database!r} at {host}{port} (survives restarts)"
+    if parts.scheme in TEST_ONLY_SCHEMES:
+        return f"{parts.scheme}:// (an in-process fake for tests: nothing survives)"
+    return f"{parts.scheme}://"
 
 
 def open_storage(url: str = "memory://", history_url: str | None = None) -> Storage:

@@ -26,6 +26,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import orjson
@@ -34,6 +35,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lrs.clients.base import Scope, UserState, UserStateClient
+from lrs.clients.values import MAX_DEPTH
 from lrs.clock import default_clock
 from lrs.credentials.base import CredentialStore, Role
 from lrs.enrollments.base import CourseRole, EnrollmentStore, Outcome
@@ -392,6 +394,22 @@ class UserStateClientContract:
         with pytest.raises(DoesNotExist):
             client.get(user(0), block(0))
 
+    def test_the_nesting_limit_is_the_same_on_every_backend(self, client: UserStateClient) -> None:
+        # A state is one JSON object of at most MAX_DEPTH levels, itself included,
+        # however a backend stores it (whole, or field by field).
+        def nested(levels: int) -> Any:
+            value: Any = 1
+            for _ in range(levels):
+                value = {"a": value}
+            return value
+
+        client.set(user(0), block(0), {"deep": nested(MAX_DEPTH - 1)})
+        assert client.get(user(0), block(0)).state == {"deep": nested(MAX_DEPTH - 1)}
+        with pytest.raises(TypeError, match="nested"):
+            client.set(user(0), block(1), {"deep": nested(MAX_DEPTH)})
+        with pytest.raises(DoesNotExist):
+            client.get(user(0), block(1))
+
     @pytest.mark.parametrize(
         "state",
         [
@@ -581,6 +599,50 @@ class UserStateClientContract:
         expected = {f"t{t}-{n}": n for t in range(threads_count) for n in range(writes)}
         assert client.get(user(0), block(0)).state == expected
         assert next(client.get_history(user(0), block(0))).state == expected
+
+    def test_history_is_exact_under_concurrent_writers(self, client: UserStateClient) -> None:
+        # Eight writers of one block, each setting and deleting a field of its
+        # own: read oldest first, every entry must be the one before it changed
+        # by exactly one operation, and each writer's operations must all be
+        # there, in its order.
+        threads_count, rounds = 8, 12
+        errors: list[BaseException] = []
+
+        def operations(thread: int) -> list[int | None]:
+            # A value to set, or None for deleting the thread's field.
+            return [None if n % 3 == 2 else n for n in range(rounds)]
+
+        def write(thread: int) -> None:
+            try:
+                for value in operations(thread):
+                    if value is None:
+                        client.delete(user(0), block(0), fields=[f"w{thread}"])
+                    else:
+                        client.set(user(0), block(0), {f"w{thread}": value})
+            except BaseException as exc:  # reported by the main thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=write, args=(t,)) for t in range(threads_count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        entries = list(client.get_history(user(0), block(0)))
+        times = [entry.updated for entry in entries]
+        assert times == sorted(times, reverse=True) and len(set(times)) == len(times)
+        seen: dict[str, list[int | None]] = {}
+        previous: dict[str, Any] = {}
+        for history_entry in reversed(entries):
+            current = history_entry.state or {}
+            changed = {
+                name for name in {*previous, *current} if previous.get(name) != current.get(name)
+            }
+            assert len(changed) == 1, f"{previous} -> {current} is not one write"
+            (name,) = changed
+            seen.setdefault(name, []).append(current.get(name))
+            previous = current
+        assert seen == {f"w{t}": operations(t) for t in range(threads_count)}
 
     # -- against a model -----------------------------------------------------
 
@@ -834,14 +896,20 @@ class CredentialStoreContract:
         assert store.get("fixed-key-1").role == Role.admin
 
     def test_ensure_makes_exactly_that_key_and_secret_work(self, store: CredentialStore) -> None:
-        first = store.ensure("automation-key", "automation-secret-123")
-        assert store.ensure("automation-key", "automation-secret-123") == first
-        assert store.authenticate("automation-key", "automation-secret-123") == first
+        secret, other = "automation-secret-" + "0" * 20, "another-secret-" + "1" * 20
+        first = store.ensure("automation-key", secret)
+        assert store.ensure("automation-key", secret) == first
+        assert store.authenticate("automation-key", secret) == first
         assert first.role == Role.admin
-        store.ensure("automation-key", "another-secret-4567")
-        assert store.authenticate("automation-key", "automation-secret-123") is None
-        assert store.authenticate("automation-key", "another-secret-4567") is not None
+        store.ensure("automation-key", other)
+        assert store.authenticate("automation-key", secret) is None
+        assert store.authenticate("automation-key", other) is not None
         assert store.count() == 1
+
+    def test_ensure_refuses_a_short_chosen_secret(self, store: CredentialStore) -> None:
+        with pytest.raises(ValueError, match="at least 32 characters"):
+            store.ensure("automation-key", "x" * 31)
+        assert store.count() == 0
 
 
 def statement(
@@ -1041,6 +1109,61 @@ class StatementStoreContract:
         assert last is not None
         since = self.ids(statements.query(StatementQuery(verb=passed, since_us=last.stored_us)))
         assert since == [statement(3)["id"]]
+
+    # -- racing writers --------------------------------------------------------
+
+    @staticmethod
+    def race(*calls: Callable[[], Any]) -> list[Any]:
+        """Run the calls at once; return what each returned or raised."""
+        outcomes: list[Any] = [None] * len(calls)
+        start = threading.Barrier(len(calls))
+
+        def run(index: int) -> None:
+            start.wait()
+            try:
+                outcomes[index] = calls[index]()
+            except BaseException as exc:  # reported to the test
+                outcomes[index] = exc
+
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return outcomes
+
+    def test_racing_identical_batches_all_succeed_and_store_each_once(
+        self, statements: StatementStore
+    ) -> None:
+        for trial in range(5):
+            batch = [self.record(statement(trial * 100 + n)) for n in range(10)]
+            outcomes = self.race(*[partial(statements.save, batch)] * 8)
+            assert [o for o in outcomes if isinstance(o, BaseException)] == []
+            # Between them, the racers stored each statement exactly once.
+            stored = [statement_id for o in outcomes for statement_id in o]
+            assert sorted(stored) == sorted(record.id for record in batch)
+        assert statements.count() == 50
+
+    def test_racing_conflicting_batches_store_one_whole_batch_and_nothing_of_the_other(
+        self, statements: StatementStore
+    ) -> None:
+        for trial in range(10):
+            base = 1000 + trial * 10
+            shared = statement(base)
+            first = [self.record(statement(base + 1)), self.record(shared)]
+            other = {**shared, "verb": {"id": "http://example.org/verbs/other"}}
+            second = [self.record(other), self.record(statement(base + 2))]
+            outcomes = self.race(partial(statements.save, first), partial(statements.save, second))
+            conflicts = [o for o in outcomes if isinstance(o, Conflict)]
+            assert len(conflicts) == 1, outcomes
+            winner = first if outcomes[1] is conflicts[0] else second
+            loser = second if winner is first else first
+            for record in winner:
+                found = statements.get(record.id)
+                assert found is not None and found.digest == record.digest
+            # The loser's statement that the winner did not share was not stored.
+            lonely = loser[0] if loser is first else loser[1]
+            assert statements.get(lonely.id) is None
 
 
 DOCUMENT_CONTEXT = Context(

@@ -52,21 +52,33 @@ class _Database:
         return _Collection(self._database.get_collection(name, **kwargs), self._lock)
 
 
-class SlowReads:
-    """A collection whose ``find_one`` returns late, so that concurrent writers
-    interleave between reading a document and writing it back (as on a busy server)."""
+class Pausing:
+    """A collection that pauses after some of its calls, so that concurrent
+    writers interleave between one call and the next (as on a busy server)."""
 
-    def __init__(self, collection, delay=0.002):
+    def __init__(self, collection, methods=("find_one",), delay=0.002):
         self._collection = collection
+        self._methods = frozenset(methods)
         self._delay = delay
 
     def __getattr__(self, name):
-        return getattr(self._collection, name)
+        attribute = getattr(self._collection, name)
+        if name not in self._methods:
+            return attribute
 
-    def find_one(self, *args, **kwargs):
-        found = self._collection.find_one(*args, **kwargs)
-        time.sleep(self._delay)
-        return found
+        def paused(*args, **kwargs):
+            result = attribute(*args, **kwargs)
+            if isinstance(result, mongomock.collection.Cursor):
+                result = iter(list(result))
+            time.sleep(self._delay)
+            return result
+
+        return paused
+
+
+def SlowReads(collection, delay=0.002):  # noqa: N802 - reads as the wrapper it makes
+    """A collection whose ``find_one`` returns late."""
+    return Pausing(collection, ("find_one",), delay)
 
 
 class ThreadSafeMongoClient:

@@ -10,7 +10,7 @@ from lrs.clients import MemoryUserStateClient
 from lrs.credentials import MemoryCredentialStore
 from lrs.storage import Storage
 
-ADMIN = ("test-admin-key", "test-admin-secret-0123456789")
+ADMIN = ("test-admin-key", "test-admin-secret-0123456789abcdefghij")
 
 
 def basic(key: str, secret: str) -> dict[str, str]:

@@ -12,7 +12,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+# Each test starts real server processes.
+pytestmark = pytest.mark.slow
+
 LRS = str(Path(sys.executable).with_name("lrs"))
+AUTOMATION = {
+    "LRS_ADMIN_KEY": "automation-key",
+    "LRS_ADMIN_SECRET": "automation-secret-" + "0" * 20,
+}
+AUTOMATION_AUTH = (AUTOMATION["LRS_ADMIN_KEY"], AUTOMATION["LRS_ADMIN_SECRET"])
 
 
 def free_port():
@@ -96,14 +104,8 @@ def test_printed_curl_example_works(serve):
 
 
 def test_admin_key_from_environment_prints_nothing(serve):
-    env = {"LRS_ADMIN_KEY": "automation-key", "LRS_ADMIN_SECRET": "automation-secret-0123"}
-    server = serve(env=env)
-    assert (
-        httpx.get(
-            f"{server.url}/api/v1/me", auth=("automation-key", "automation-secret-0123")
-        ).status_code
-        == 200
-    )
+    server = serve(env=AUTOMATION)
+    assert httpx.get(f"{server.url}/api/v1/me", auth=AUTOMATION_AUTH).status_code == 200
     assert httpx.get(f"{server.url}/api/v1/me").status_code == 401
     assert "secret" not in server.stop()
 
@@ -114,3 +116,135 @@ def test_unknown_storage_is_a_clear_error():
     )
     assert result.returncode == 1
     assert "unknown storage URL scheme" in result.stderr
+
+
+def test_start_up_says_where_data_is_stored_and_whether_it_survives(serve):
+    output = serve().stop()
+    assert "Storage: memory://" in output
+    assert "lost when the server stops" in output
+
+
+def test_test_only_storage_is_refused():
+    result = subprocess.run(
+        [LRS, "serve", "--storage", "mongomock://"], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert "mongomock:// is for tests" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_short_admin_secret_is_refused_at_start_up():
+    env = {**os.environ, "LRS_ADMIN_KEY": "automation-key", "LRS_ADMIN_SECRET": "short-secret"}
+    result = subprocess.run(
+        [LRS, "serve", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    assert result.returncode == 1
+    assert "at least 32 characters" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _children(pid):
+    with open(f"/proc/{pid}/task/{pid}/children") as listing:
+        return [int(child) for child in listing.read().split()]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_a_dead_worker_stops_a_memory_server_instead_of_serving_it_empty(serve):
+    server = serve(env=AUTOMATION)
+    me = httpx.patch(
+        f"{server.url}/api/v1/state",
+        params={"username": "ada", "block": "b1"},
+        json={"a": 1},
+        auth=AUTOMATION_AUTH,
+    )
+    assert me.status_code == 200
+    (worker,) = _children(server.process.pid)
+    os.kill(worker, signal.SIGKILL)  # as the out-of-memory killer would
+    output, _ = server.process.communicate(timeout=20)
+    assert server.process.returncode == 1
+    assert "memory://" in output and "stopping" in output
+
+
+class TestSlowClients:
+    """Trickling clients neither hold up others nor stay connected (bounded, on 127.0.0.1)."""
+
+    CONNECTIONS = 64
+
+    def _slow_connections(self, server, first_bytes):
+        connections = []
+        for _ in range(self.CONNECTIONS):
+            connection = socket.create_connection(("127.0.0.1", server.port))
+            connection.sendall(first_bytes)
+            connections.append(connection)
+        return connections
+
+    @staticmethod
+    def _trickle_and_measure(server, connections, seconds):
+        """Send one byte on every slow connection each half second; time normal requests."""
+        latencies, closed = [], set()
+        deadline = time.monotonic() + seconds
+        with httpx.Client(timeout=20) as client:
+            while time.monotonic() < deadline:
+                for index, connection in enumerate(connections):
+                    if index in closed:
+                        continue
+                    try:
+                        connection.sendall(b"a")
+                    except OSError:
+                        closed.add(index)
+                started = time.monotonic()
+                assert client.get(f"{server.url}/health").status_code == 200
+                latencies.append(time.monotonic() - started)
+                time.sleep(0.5)
+        return latencies, closed
+
+    @staticmethod
+    def _all_closed(connections):
+        for connection in connections:
+            connection.settimeout(5)
+            try:
+                assert connection.recv(1024) == b""
+            except ConnectionResetError:
+                pass
+            connection.close()
+
+    def test_trickled_headers_hold_up_no_one_and_are_cut_off(self, serve):
+        server = serve("--threads", "4", "--header-timeout", "3")
+        connections = self._slow_connections(server, b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: ")
+        latencies, _ = self._trickle_and_measure(server, connections, 6)
+        assert len(latencies) >= 5
+        assert max(latencies) < 1.0
+        self._all_closed(connections)
+
+    def test_trickled_bodies_hold_up_no_one_and_are_cut_off(self, serve):
+        server = serve("--threads", "4", "--body-timeout", "3")
+        head = (
+            b"PUT /api/v1/state?username=u&block=b HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+        )
+        connections = self._slow_connections(server, head)
+        latencies, _ = self._trickle_and_measure(server, connections, 6)
+        assert max(latencies) < 1.0
+        self._all_closed(connections)
+
+
+def test_a_chunked_body_over_the_limit_is_413_from_the_real_server(serve):
+    server = serve(env={**AUTOMATION, "LRS_MAX_BODY_BYTES": "100000"})
+
+    def chunks():
+        for _ in range(40):
+            yield b"x" * 10_000
+
+    response = httpx.put(
+        f"{server.url}/api/v1/state",
+        params={"username": "ada", "block": "b1"},
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+        auth=AUTOMATION_AUTH,
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == 413

@@ -1,14 +1,14 @@
 """The HTTP server: ``create_app()`` builds the Flask application."""
 
-import json
 import logging
+import traceback
 from typing import Any
 
 import orjson
-from flask import Flask
+from flask import Flask, request
 from flask.json.provider import JSONProvider
 
-from lrs import __version__
+from lrs import __version__, strict_json
 from lrs.storage import Storage, open_storage
 
 DEFAULTS: dict[str, Any] = {
@@ -18,7 +18,10 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    # Served by this server (lrs.api.security): nothing loads from another site.
+    "OPENAPI_SWAGGER_UI_URL": "/docs/static/",
+    # Swagger UI would ask validator.swagger.io about the document.
+    "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
     # Where everything is stored (see lrs.clients.connect for the URLs).
     "STORAGE_URL": "memory://",
     # Where the history of learner state is stored (default: beside it).
@@ -30,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     # An admin credential with exactly this key and secret exists from start-up.
     "ADMIN_KEY": None,
     "ADMIN_SECRET": None,
+    # Failed authentications per key, and per client address, in a minute,
+    # before further failures are answered 429.
+    "AUTH_FAILURE_LIMIT": 20,
     # Origins whose browser-based content may call /xAPI: "*" or a list.
     "CORS_ORIGINS": "*",
 }
@@ -39,17 +45,33 @@ class OrjsonProvider(JSONProvider):
     """Flask's JSON through orjson: several times faster, and strict."""
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
-        """Serialize ``obj`` to JSON text."""
-        try:
-            return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
-        except orjson.JSONEncodeError:
-            # orjson stops at 254 levels; a stored value near that depth,
-            # wrapped in a response, may pass it. The standard library goes on.
-            return json.dumps(obj, ensure_ascii=False)
+        """Serialize ``obj`` to JSON text, however deep."""
+        return strict_json.dumps(obj, orjson.OPT_NON_STR_KEYS).decode()
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        """Parse JSON text."""
-        return orjson.loads(s)
+        """Parse JSON text; integers that would not be kept exactly are refused."""
+        return strict_json.loads(s)
+
+
+class LrsFlask(Flask):
+    """Flask, logging unhandled errors by where they happened, not by what they hold."""
+
+    def log_exception(self, exc_info: Any) -> None:
+        """Log the error's type, the request's method and path, and the traceback's frames.
+
+        The exception's message is left out: it may quote the data being
+        handled (a statement, with e-mail addresses), and logs are not the
+        place for learners' data. The query string is left out for the same
+        reason (``agent=`` names a learner).
+        """
+        error_type, _, trace = exc_info
+        self.logger.error(
+            "unhandled %s on %s %s\n%s",
+            getattr(error_type, "__name__", "error"),
+            request.method,
+            request.path,
+            "".join(traceback.format_tb(trace)).rstrip(),
+        )
 
 
 def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None = None) -> Flask:
@@ -64,7 +86,7 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
         config: configuration that wins over the environment (tests use it).
         storage: ready stores; by default they are opened from ``STORAGE_URL``.
     """
-    app = Flask(__name__)
+    app = LrsFlask(__name__)
     app.json = OrjsonProvider(app)
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("LRS")
@@ -82,9 +104,20 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
             str(app.config["ADMIN_KEY"]), str(app.config["ADMIN_SECRET"]), name="LRS_ADMIN_KEY"
         )
 
-    from lrs.api import auth, credentials, enrollments, errors, health, state, xapi
+    from lrs.api import (
+        auth,
+        credentials,
+        enrollments,
+        errors,
+        health,
+        intake,
+        security,
+        state,
+        xapi,
+    )
 
     api = errors.LrsApi(app)
+    security.install(app)
     errors.register_error_handlers(app, api)
     auth.install(app, api)
     api.register_blueprint(health.blp)
@@ -94,4 +127,6 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     # The xAPI resources follow the xAPI specification, not this API's
     # OpenAPI conventions: a plain Flask blueprint.
     xapi.install(app)
+    # Last, so that it wraps every other layer and its check runs first.
+    intake.install(app, int(app.config["MAX_BODY_BYTES"]))
     return app

@@ -10,13 +10,14 @@ from collections.abc import Iterable
 from flask import Flask, current_app, g, request
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
-from werkzeug.exceptions import Unauthorized
+from werkzeug.exceptions import HTTPException, TooManyRequests, Unauthorized
 
 from lrs.clients.base import block_location
 from lrs.credentials.base import Credential, Role
+from lrs.credentials.throttle import FailureThrottle
 from lrs.exceptions import PermissionDenied
 
-PUBLIC_BLUEPRINTS = frozenset({"health", "api-docs"})
+PUBLIC_BLUEPRINTS = frozenset({"health", "api-docs", "swagger-ui-assets"})
 PUBLIC_ENDPOINTS = frozenset({"xapi.about"})
 REALM = 'Basic realm="lrs", charset="UTF-8"'
 
@@ -98,7 +99,18 @@ def require_course_access(course: str | None) -> None:
 
 
 def install(app: Flask, api: Api) -> None:
-    """Authenticate every request that is not to a public endpoint."""
+    """Authenticate every request that is not to a public endpoint.
+
+    Wrong credentials sent again and again get ``429`` with ``Retry-After``
+    (``lrs.credentials.throttle``); right ones always get through.
+    """
+    throttle = FailureThrottle(int(app.config["AUTH_FAILURE_LIMIT"]))
+
+    def refuse(status: int, message: str, headers: dict[str, str]) -> ResponseReturnValue:
+        error: HTTPException = Unauthorized() if status == 401 else TooManyRequests()
+        error.data = {"message": message, "headers": headers}  # type: ignore[attr-defined]
+        response: ResponseReturnValue = api.handle_http_exception(error)
+        return response
 
     @app.before_request
     def authenticate() -> ResponseReturnValue | None:
@@ -118,12 +130,20 @@ def install(app: Flask, api: Api) -> None:
                 authorization.username or "", authorization.password or ""
             )
         if credential is None:
-            error = Unauthorized()
-            error.data = {  # type: ignore[attr-defined]
-                "message": "valid HTTP Basic credentials (key and secret) are required",
-                "headers": {"WWW-Authenticate": REALM},
-            }
-            response: ResponseReturnValue = api.handle_http_exception(error)
-            return response
+            if authorization is not None:  # credentials were sent, and were wrong
+                key = authorization.username or "" if authorization.type == "basic" else ""
+                wait = throttle.failed(key, request.remote_addr or "")
+                if wait:
+                    return refuse(
+                        429,
+                        "too many failed authentications from this address or for this key; "
+                        f"retry in {wait} s",
+                        {"Retry-After": str(wait)},
+                    )
+            return refuse(
+                401,
+                "valid HTTP Basic credentials (key and secret) are required",
+                {"WWW-Authenticate": REALM},
+            )
         g.credential = credential
         return None

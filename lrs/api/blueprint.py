@@ -5,8 +5,9 @@ unknown query parameters out silently. Clients of an LRS expect 400 for both
 (xAPI requires it), so every blueprint of this project parses with a parser
 that says 400 and refuses unknown parameters in every location.
 
-Request bodies are parsed by orjson: it is fast, rejects invalid UTF-8, and
-refuses deeply nested documents with an error rather than a ``RecursionError``.
+Request bodies are parsed by orjson (``lrs.strict_json``): it is fast, rejects
+invalid UTF-8, refuses deeply nested documents with an error rather than a
+``RecursionError``, and integers that would not be kept exactly are refused.
 """
 
 import json
@@ -15,8 +16,9 @@ from typing import Any
 import flask
 import flask_smorest
 import marshmallow as ma
-import orjson
 from webargs.flaskparser import FlaskParser, abort, is_json_request
+
+from lrs import strict_json
 
 
 class StrictParser(FlaskParser):
@@ -38,9 +40,11 @@ class StrictParser(FlaskParser):
         if not data:
             abort(400, message="the request body is empty; send a JSON object")
         try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            raise json.JSONDecodeError(str(exc), doc="(request body)", pos=exc.pos) from None
+            return strict_json.loads(data, "body")
+        except strict_json.InexactNumber as exc:
+            abort(400, message=f"the request body cannot be stored as sent: {exc}")
+        except strict_json.JSONError as exc:
+            raise json.JSONDecodeError(str(exc), doc="(request body)", pos=0) from None
 
     def _handle_invalid_json_error(
         self,

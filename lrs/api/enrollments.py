@@ -7,6 +7,8 @@ credential and may give a ``reason``; both go into the change history.
 """
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -38,9 +40,9 @@ from lrs.api.schemas.enrollments import (
     UserSchema,
 )
 from lrs.credentials.base import Role
-from lrs.enrollments.base import CourseRole, EnrollmentStore, Outcome, as_dict
+from lrs.enrollments.base import Change, CourseRole, EnrollmentStore, Outcome, as_dict
 from lrs.enrollments.bulk import bulk_enroll, parse_csv
-from lrs.exceptions import PermissionDenied
+from lrs.exceptions import DoesNotExist, PermissionDenied
 
 blp = Blueprint(
     "enrollments",
@@ -57,6 +59,27 @@ def _store() -> EnrollmentStore:
 
 def _actor() -> str:
     return current_credential().key
+
+
+def _as_seen(changes: Iterable[Change]) -> Iterator[Change]:
+    """Changes as the caller may see them.
+
+    Admin and service credentials see which credential acted (its key); others
+    see only its role, since a key is an identifier they have no use for
+    (``cli`` for changes made from the command line).
+    """
+    if current_credential().role in (Role.admin, Role.service):
+        yield from changes
+        return
+    credentials = current_app.extensions["lrs"].credentials
+    roles: dict[str, str] = {}
+    for change in changes:
+        if change.actor not in roles:
+            try:
+                roles[change.actor] = credentials.get(change.actor).role.value
+            except DoesNotExist:
+                roles[change.actor] = "cli" if change.actor.startswith("cli:") else "unknown"
+        yield replace(change, actor=roles[change.actor])
 
 
 def _require_manager() -> None:
@@ -146,7 +169,7 @@ class UserHistory(MethodView):
         """Read the changes of a user, newest first, a page at a time."""
         _require_reader(username, None)
         _store().get_user(username)  # 404 for an unknown user
-        return paginate(_store().history(username), args["page"], args["page_size"])
+        return paginate(_as_seen(_store().history(username)), args["page"], args["page_size"])
 
 
 @blp.route("/enrollments")
@@ -249,7 +272,7 @@ class EnrollmentHistory(MethodView):
         _require_reader(args["username"], args["course_key"])
         _store().get_enrollment(args["username"], args["course_key"])  # 404
         changes = _store().history(args["username"], args["course_key"])
-        return paginate(changes, args["page"], args["page_size"])
+        return paginate(_as_seen(changes), args["page"], args["page_size"])
 
 
 @blp.route("/enrollments/counts")

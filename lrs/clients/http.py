@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import orjson
 
+from lrs import strict_json
 from lrs.clients.base import (
     BlockKey,
     KeyParser,
@@ -72,7 +73,7 @@ class HttpUserStateClient(UserStateClient):
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send one request and translate failures into the store's exceptions."""
         if "json" in kwargs:
-            kwargs["content"] = orjson.dumps(kwargs.pop("json"))
+            kwargs["content"] = strict_json.dumps(kwargs.pop("json"))
             kwargs["headers"] = {"Content-Type": "application/json"}
         try:
             response = self._http.request(method, path, **kwargs)

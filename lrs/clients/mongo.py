@@ -3,18 +3,22 @@
 Document shape (collection ``user_state``)::
 
     {username, scope, block, course, block_type,
-     fields: {<encoded field name>: <JSON text>}, time_us, updated}
+     fields: {<encoded field name>: <JSON text>}, time_us, updated, version}
 
-Each write updates only the fields it names (``$set``/``$unset`` on
-``fields.<name>``), so concurrent writers of different fields of one block
-never lose each other's work. ``time_us`` keeps the microseconds that the BSON
-date ``updated`` cannot. Every write stamps the blocks it changes with its own
-unique ``time_us``; reading them back by that stamp tells which blocks this
-write changed and what their full state is now, which becomes the history entry.
+Writes are compare-and-set on ``version``: a write reads the blocks it changes,
+then updates only the fields it names (``$set``/``$unset`` on
+``fields.<name>``) in documents whose version is still the one it read. A
+write that lands therefore knows the exact state it left, and records that as
+the block's history entry; a block that another writer changed in between is
+read again and written again. Concurrent writers of different fields never
+lose each other's fields, and each history entry is the state its own write
+produced. ``time_us`` keeps the microseconds that the BSON date ``updated``
+cannot.
 
-A document whose ``fields`` is empty is a block that does not exist: it can be
-seen only for a moment, between the ``$unset`` of a block's last fields and
-the delete that follows, and every read ignores it.
+A document whose ``fields`` is empty is a block that does not exist (every
+read ignores it). Deleting a block leaves such a document rather than removing
+it: its version must never start again from nothing, or a writer that read an
+older version could take the new document for the one it read.
 
 Shard key: ``{username: 1}`` (every read and write names one learner, except
 the ``iter_all_*`` scans, which are batch jobs).
@@ -22,10 +26,11 @@ the ``iter_all_*`` scans, which are batch jobs).
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError
 
 from lrs.clients.base import (
     BlockKey,
@@ -41,9 +46,19 @@ from lrs.clients.base import (
 )
 from lrs.clients.values import EncodedFields, decode_fields, encode_fields, join_fields
 from lrs.clock import default_clock, from_us
+from lrs.exceptions import ServiceUnavailable
 from lrs.history.base import HistoryEntry, HistoryLog
 from lrs.history.mongo import MongoHistoryLog
-from lrs.mongo import DEFAULT_DATABASE, collection, decode_key, encode_key, translate_errors
+from lrs.mongo import (
+    CAS_ATTEMPTS,
+    DEFAULT_DATABASE,
+    DUPLICATE_KEY,
+    back_off,
+    collection,
+    decode_key,
+    encode_key,
+    translate_errors,
+)
 
 COLLECTION = "user_state"
 
@@ -53,6 +68,52 @@ _HAS_FIELDS: dict[str, Any] = {"$ne": {}}
 
 def _stored_fields(document: Mapping[str, Any]) -> EncodedFields:
     return {decode_key(key): text for key, text in document.get("fields", {}).items()}
+
+
+class _Change(NamedTuple):
+    """What one write does to one block: fields to lay over it, then fields to remove.
+
+    ``remove`` is ``None`` for every field (deleting the block).
+    """
+
+    key: BlockKey
+    overlay: EncodedFields
+    remove: frozenset[str] | None
+
+    def apply(self, fields: EncodedFields) -> EncodedFields:
+        """The block's fields after this change."""
+        if self.remove is None:
+            return {}
+        kept = {name: text for name, text in fields.items() if name not in self.remove}
+        return {**kept, **self.overlay}
+
+
+def _update(
+    username: str,
+    scope: Scope,
+    change: _Change,
+    document: Mapping[str, Any] | None,
+    old: EncodedFields,
+    time_us: int,
+) -> UpdateOne:
+    """The compare-and-set update of one block, from the document read (or ``None``)."""
+    version = None if document is None else document.get("version")
+    assignments: dict[str, Any] = {
+        f"fields.{encode_key(name)}": text for name, text in change.overlay.items()
+    }
+    assignments.update(time_us=time_us, updated=from_us(time_us), version=(version or 0) + 1)
+    update: dict[str, Any] = {"$set": assignments}
+    removed = old.keys() if change.remove is None else change.remove & old.keys()
+    if removed:
+        update["$unset"] = {f"fields.{encode_key(name)}": "" for name in removed}
+    if document is None:
+        course, block_type = block_location(change.key)
+        update["$setOnInsert"] = {"course": course, "block_type": block_type}
+    # ``version: None`` matches a block never written (and documents written
+    # before versions existed); an upsert that matches nothing inserts, and
+    # the unique identity index refuses it if the block exists after all.
+    identity = {"username": username, "scope": scope.value, "block": str(change.key)}
+    return UpdateOne({**identity, "version": version}, update, upsert=True)
 
 
 class MongoUserStateClient(StoredUserStateClient):
@@ -166,37 +227,16 @@ class MongoUserStateClient(StoredUserStateClient):
         """Overlay new fields on several blocks in one bulk write (see ``UserStateClient``)."""
         check_username(username)
         scope = Scope.coerce(scope)
-        changes = []
+        changes: dict[str, _Change] = {}
         for key, state in block_keys_to_state.items():
             block = str(key)
             encoded = encode_fields(block, state)
             if encoded:
-                changes.append((key, block, encoded))
-        if not changes:
-            return
-        time_us = default_clock.now_us()
-        stamp = {"time_us": time_us, "updated": from_us(time_us)}
-        operations = []
-        for key, block, encoded in changes:
-            course, block_type = block_location(key)
-            operations.append(
-                UpdateOne(
-                    {"username": username, "scope": scope.value, "block": block},
-                    {
-                        "$set": {
-                            **{
-                                f"fields.{encode_key(name)}": text for name, text in encoded.items()
-                            },
-                            **stamp,
-                        },
-                        "$setOnInsert": {"course": course, "block_type": block_type},
-                    },
-                    upsert=True,
-                )
-            )
-        with translate_errors():
-            self._collection.bulk_write(operations, ordered=False)
-            self._record(username, scope, [block for _, block, _ in changes], time_us)
+                earlier = changes.get(block)
+                if earlier is not None:  # two key objects with one id: as two writes
+                    key, encoded = earlier.key, {**earlier.overlay, **encoded}
+                changes[block] = _Change(key, encoded, frozenset())
+        self._write(username, scope, changes)
 
     def delete_many(
         self,
@@ -209,64 +249,80 @@ class MongoUserStateClient(StoredUserStateClient):
         check_username(username)
         scope = Scope.coerce(scope)
         names = check_fields(fields)
-        blocks = list(distinct_keys(block_keys))
-        if not blocks or names == []:
+        if names == []:
             return
-        identity = {"username": username, "scope": scope.value, "block": {"$in": blocks}}
-        time_us = default_clock.now_us()
-        with translate_errors():
-            if names is None:
-                self._delete_blocks(identity, time_us)
-                return
-            keys = [f"fields.{encode_key(name)}" for name in names]
-            # Only blocks holding one of the fields change (and get history).
-            self._collection.update_many(
-                {**identity, "$or": [{key: {"$exists": True}} for key in keys]},
-                {
-                    "$unset": dict.fromkeys(keys, ""),
-                    "$set": {"time_us": time_us, "updated": from_us(time_us)},
-                },
-            )
-            self._record(username, scope, blocks, time_us)
-
-    def _delete_blocks(self, identity: dict[str, Any], time_us: int) -> None:
-        documents = list(self._collection.find(identity, {"block": 1, "fields": 1}))
-        if not documents:
-            return
-        # Delete by _id: a block recreated meanwhile is a new document and stays.
-        self._collection.delete_many({"_id": {"$in": [document["_id"] for document in documents]}})
-        self.history.append(
-            [
-                HistoryEntry(
-                    identity["username"], identity["scope"], document["block"], None, time_us
-                )
-                for document in documents
-                if document.get("fields")
-            ]
+        remove = None if names is None else frozenset(names)
+        self._write(
+            username,
+            scope,
+            {block: _Change(key, {}, remove) for block, key in distinct_keys(block_keys).items()},
         )
 
-    def _record(self, username: str, scope: Scope, blocks: list[str], time_us: int) -> None:
-        """Read back the blocks this write stamped, and record their history."""
-        entries = []
-        emptied = []
-        for document in self._collection.find(
-            {
-                "username": username,
-                "scope": scope.value,
-                "block": {"$in": blocks},
-                "time_us": time_us,
-            },
-            {"block": 1, "fields": 1},
-        ):
-            fields = _stored_fields(document)
-            if not fields:
-                emptied.append(document["_id"])
-            state = join_fields(fields) if fields else None
-            entries.append(HistoryEntry(username, scope, document["block"], state, time_us))
-        if emptied:
-            # The condition keeps a block that a concurrent set refilled.
-            self._collection.delete_many({"_id": {"$in": emptied}, "fields": {}})
-        self.history.append(entries)
+    def _write(self, username: str, scope: Scope, changes: dict[str, "_Change"]) -> None:
+        """Apply changes to blocks by compare-and-set, and record what each one left.
+
+        Each block's document is read with its version; the bulk write updates
+        it only if the version is still the one read (an upsert whose filter no
+        longer matches collides with the unique identity index and fails on its
+        own). So a write that lands knows exactly the state it left, which is
+        its history entry; the blocks another writer changed in between are
+        read again and retried.
+        """
+        pending = changes
+        for attempt in range(CAS_ATTEMPTS if pending else 0):
+            back_off(attempt)
+            with translate_errors():
+                found = {
+                    document["block"]: document
+                    for document in self._collection.find(
+                        {
+                            "username": username,
+                            "scope": scope.value,
+                            "block": {"$in": list(pending)},
+                        },
+                        {"block": 1, "fields": 1, "version": 1, "time_us": 1},
+                    )
+                }
+            # After the read, and after every write it saw: times increase along
+            # each block's history even across servers whose clocks differ.
+            time_us = max(
+                [default_clock.now_us(), *(d.get("time_us", 0) + 1 for d in found.values())]
+            )
+            blocks, operations, entries = [], [], []
+            for block, change in pending.items():
+                document = found.get(block)
+                old = {} if document is None else _stored_fields(document)
+                new = change.apply(old)
+                if not change.overlay and new == old:
+                    continue  # deleting what is not there changes nothing
+                blocks.append(block)
+                operations.append(_update(username, scope, change, document, old, time_us))
+                state = join_fields(new) if new else None
+                entries.append(HistoryEntry(username, scope, block, state, time_us))
+            if not operations:
+                return
+            lost = self._bulk_write(operations)
+            with translate_errors():
+                self.history.append([entry for n, entry in enumerate(entries) if n not in lost])
+            pending = {blocks[n]: pending[blocks[n]] for n in sorted(lost)}
+            if not pending:
+                return
+        if pending:
+            raise ServiceUnavailable("the blocks changed too often while being written; retry")
+
+    def _bulk_write(self, operations: list[UpdateOne]) -> set[int]:
+        """Run the compare-and-set updates; return the positions of those that lost a race."""
+        with translate_errors():
+            try:
+                self._collection.bulk_write(operations, ordered=False)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                if exc.details.get("writeConcernErrors") or any(
+                    error.get("code") != DUPLICATE_KEY for error in errors
+                ):
+                    raise
+                return {error["index"] for error in errors}
+        return set()
 
     def _current(self, username: str, scope: Scope, block: str) -> tuple[str, datetime] | None:
         with translate_errors():

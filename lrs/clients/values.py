@@ -23,6 +23,11 @@ _DUMPS_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACL
 EncodedFields = dict[str, str]
 """A block's state as field name -> JSON text of its value."""
 
+#: The deepest a block's state may nest, the state object itself counting as
+#: one level: what orjson writes (the Mongo backend keeps one text per field,
+#: so each field is checked one level down, against the same limit).
+MAX_DEPTH = 254
+
 
 def _refuse(value: object) -> Any:
     raise TypeError(f"{type(value).__name__} is not a JSON value")
@@ -46,6 +51,8 @@ def _dumps(value: object) -> bytes:
     try:
         data = orjson.dumps(value, default=_refuse, option=_DUMPS_OPTIONS)
     except orjson.JSONEncodeError as exc:
+        if "Recursion" in str(exc):
+            raise TypeError(f"nested more than {MAX_DEPTH} levels deep") from None
         raise TypeError(str(exc)) from None
     if b"null" in data:
         # Only values that produced a null can hide a NaN: skip the walk otherwise.
@@ -99,7 +106,9 @@ def encode_fields(block_id: str, state: object) -> EncodedFields:
         try:
             if not isinstance(field, str):
                 raise TypeError("field names are strings")
-            encoded[field] = _dumps(value).decode()
+            # Inside a list, the value is as deep as it is inside the state:
+            # a field is accepted only if the whole state could be written.
+            encoded[field] = _dumps([value])[1:-1].decode()
         except TypeError as exc:
             raise _field_error(block_id, field, exc) from None
     return encoded

@@ -40,6 +40,10 @@ USER_ROLES = (Role.coach, Role.learner)
 
 _KEY = re.compile(r"^[A-Za-z0-9_\-]{8,128}$")
 
+#: A secret someone chose (``LRS_ADMIN_SECRET``) has at least this many
+#: characters; generated secrets have 43 (256 random bits).
+MIN_CHOSEN_SECRET_LENGTH = 32
+
 
 @dataclass(frozen=True)
 class Credential:
@@ -118,7 +122,17 @@ class CredentialStore(Closeable, ABC):
         For automation: ``LRS_ADMIN_KEY``/``LRS_ADMIN_SECRET`` become an admin
         credential this way at every start-up. An existing credential with
         that key gets this secret and role.
+
+        Raises:
+            ValueError: the secret is shorter than ``MIN_CHOSEN_SECRET_LENGTH``:
+                a secret chosen by a person must still be hard to guess.
         """
+        if not isinstance(secret, str) or len(secret) < MIN_CHOSEN_SECRET_LENGTH:
+            raise ValueError(
+                f"a chosen secret (LRS_ADMIN_SECRET) must have at least "
+                f"{MIN_CHOSEN_SECRET_LENGTH} characters; make one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
         existing = self._find(key)
         if existing is not None:
             credential, stored_digest = existing

@@ -20,6 +20,7 @@ from pymongo import ASCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from lrs import strict_json
 from lrs.closeable import Closeable
 from lrs.exceptions import Conflict, PreconditionFailed, ServiceUnavailable
 from lrs.mongo import CAS_ATTEMPTS, back_off, collection, translate_errors
@@ -68,14 +69,39 @@ def is_json_type(content_type: str) -> bool:
 
 
 def json_object(content: bytes, content_type: str) -> dict[str, Any] | None:
-    """The JSON object a document holds, or ``None`` when it holds something else."""
+    """The JSON object a document holds, or ``None`` when it holds something else.
+
+    Raises:
+        InexactNumber: it is JSON with an integer that would not be kept
+            exactly (a ``ValueError``): it cannot be merged or read as fields.
+    """
     if not is_json_type(content_type):
         return None
     try:
-        value = orjson.loads(content)
-    except orjson.JSONDecodeError:
+        value = strict_json.loads(content, "document")
+    except strict_json.InexactNumber:
+        raise
+    except strict_json.JSONError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def check_json(content: bytes, content_type: str) -> None:
+    """Refuse content declared ``application/json`` that is not JSON (or not exactly keepable).
+
+    Raises:
+        ValueError: the message says why.
+    """
+    if not is_json_type(content_type):
+        return
+    try:
+        strict_json.loads(content, "document")
+    except strict_json.InexactNumber:
+        raise
+    except strict_json.JSONError as exc:
+        raise ValueError(
+            f"the document is sent as application/json but is not valid JSON: {exc}"
+        ) from None
 
 
 def merged(current: Document | None, content: bytes, content_type: str) -> tuple[bytes, str]:

@@ -32,6 +32,7 @@ from lrs.xapi.documents import (
     Document,
     DocumentStore,
     Resource,
+    check_json,
     json_object,
     merged,
 )
@@ -120,6 +121,8 @@ class SharedStateDocuments(DocumentStore):
                 conditions=conditions,
             )
         username, scope = block
+        # JSON here becomes the block's fields: what claims to be JSON must be.
+        check_json(content, content_type)
         current = self.get(context, document_id)
         conditions.check(current)
         if merge:

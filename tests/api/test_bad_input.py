@@ -186,3 +186,27 @@ def test_health_is_503_when_the_store_is_down(app):
     response = app.test_client().get("/health")
     assert response.status_code == 503
     assert "Retry-After" in response.headers
+
+
+@pytest.mark.parametrize("storage", ["memory", "mongomock"])
+def test_a_state_nested_past_the_limit_is_400_on_every_backend_and_poisons_nothing(storage):
+    from lrs.clients.values import MAX_DEPTH
+    from tests.mongomock_support import mongomock_storage
+
+    app = make_app(mongomock_storage() if storage == "mongomock" else None)
+    http, admin = app.test_client(), basic(*ADMIN)
+    state = app.extensions["lrs"].state
+    state.set(user(0), block(0), {"keep": 1})
+    inner = "1"
+    for _ in range(MAX_DEPTH - 1):
+        inner = '{"a":' + inner + "}"
+    fits, too_deep = '{"f":' + inner + "}", '{"f":{"a":' + inner + "}}"
+    response = http.patch(URL, query_string=ONE, data=too_deep, headers={**admin, **JSON})
+    assert response.status_code == 400
+    assert "nested" in response.json["message"]
+    assert http.get(URL, query_string=ONE, headers=admin).json["state"] == {"keep": 1}
+    response = http.patch(URL, query_string=ONE, data=fits, headers={**admin, **JSON})
+    assert response.status_code == 200
+    assert http.get(URL, query_string=ONE, headers=admin).status_code == 200
+    history = http.get(f"{URL}/history", query_string=ONE, headers=admin)
+    assert history.status_code == 200 and len(history.json) == 2

@@ -8,7 +8,7 @@ import pytest
 
 from lrs.testing import COURSE, OTHER_COURSE
 from tests.mongomock_support import mongomock_storage
-from tests.support import ADMIN, make_app
+from tests.support import ADMIN, basic, make_app
 
 USERS = "/api/v1/users"
 ENROLLMENTS = "/api/v1/enrollments"
@@ -78,6 +78,30 @@ class TestUsers:
             "b@x.org",
         )
         assert http.get(f"{USERS}/nobody/history", headers=admin).status_code == 404
+
+    def test_learners_see_who_changed_them_by_role_not_by_key(self, app, http, admin):
+        http.post(USERS, json={"username": "ada", "reason": "signup"}, headers=admin)
+        http.post(ENROLLMENTS, json={"username": "ada", "course_key": COURSE}, headers=admin)
+        app.extensions["lrs"].enrollments.update_user(
+            "ada", {"full_name": "Ada"}, actor="cli:root", reason="import"
+        )
+        key, secret = "ada-learner-key", "ada-learner-secret-" + "0" * 20
+        app.extensions["lrs"].credentials.create("learner", key=key, secret=secret, username="ada")
+        learner = basic(key, secret)
+        for path, query in (
+            (f"{USERS}/ada/history", None),
+            (f"{ONE}/history", {"username": "ada", "course_key": COURSE}),
+        ):
+            seen = http.get(path, query_string=query, headers=learner)
+            assert seen.status_code == 200
+            assert ADMIN[0] not in seen.get_data(as_text=True)
+            assert {change["actor"] for change in seen.json} <= {"admin", "cli"}
+            assert {c["actor"] for c in http.get(path, query_string=query, headers=admin).json} <= {
+                ADMIN[0],
+                "cli:root",
+            }
+        user_history = http.get(f"{USERS}/ada/history", headers=learner).json
+        assert [change["actor"] for change in user_history] == ["cli", "admin"]
 
     @pytest.mark.parametrize(
         "body",

@@ -311,7 +311,7 @@ class TestBadRequests:
         assert response.status_code == 400
         assert http.get(path, query_string=query, headers=xapi).json == {"v": 1}
 
-    def test_invalid_utf8_cannot_be_merged_but_is_a_document_of_its_own(self, http, xapi, resource):
+    def test_invalid_json_cannot_be_posted_but_can_be_put_as_a_document(self, http, xapi, resource):
         path, query, name = resource
         http.post(path, query_string=query, json={"v": 1}, headers=xapi)
         bad = b'{"v": "\xff\xfe"}'.decode("unicode_escape").encode("latin-1")
@@ -321,10 +321,22 @@ class TestBadRequests:
         assert merge.status_code == 400
         assert http.get(path, query_string=query, headers=xapi).json == {"v": 1}
         other = {**query, name: "raw"}
-        stored = http.post(
-            path, query_string=other, data=bad, content_type="application/json", headers=xapi
+        # A POST merges JSON, so what claims to be JSON must be, even with nothing to merge.
+        for body in (bad, b"{not json", b'{"a": 1'):
+            posted = http.post(
+                path, query_string=other, data=body, content_type="application/json", headers=xapi
+            )
+            assert posted.status_code == 400, body
+            assert "not valid JSON" in posted.json["message"]
+            assert http.get(path, query_string=other, headers=xapi).status_code == 404
+        put = http.put(
+            path,
+            query_string=other,
+            data=bad,
+            content_type="application/json",
+            headers={**xapi, "If-None-Match": "*"},
         )
-        assert stored.status_code == 204
+        assert put.status_code == 204
         assert http.get(path, query_string=other, headers=xapi).data == bad
 
     def test_since_is_not_a_delete_parameter(self, http, xapi):

@@ -104,3 +104,13 @@ def test_every_abstract_method_is_implemented_by_each_backend():
     }
     for cls in (MemoryUserStateClient, MongoUserStateClient):
         assert not cls.__abstractmethods__
+
+
+def test_mongomock_urls_without_mongomock_installed_say_so(monkeypatch):
+    import sys
+
+    from lrs.mongo import open_database
+
+    monkeypatch.setitem(sys.modules, "mongomock", None)  # as if not installed
+    with pytest.raises(ValueError, match="mongomock package is not installed"):
+        open_database("mongomock://")

@@ -8,7 +8,7 @@ from lrs.clients import MongoUserStateClient, ServiceUnavailable, UserStateError
 from lrs.history import MongoHistoryLog
 from lrs.mongo import collection, durable_write_concern
 from lrs.testing import UserStateClientContract, block, user
-from tests.mongomock_support import ThreadSafeMongoClient
+from tests.mongomock_support import Pausing, ThreadSafeMongoClient
 
 
 class TestMongoUserStateClient(UserStateClientContract):
@@ -58,21 +58,21 @@ class TestRoundTrips:
         client, calls = counted
         client.set_many(user(0), {block(n): {"n": n, "m": n} for n in range(100)})
         assert calls == [
+            ("user_state", "find"),  # the versions the compare-and-set expects
             ("user_state", "bulk_write"),
-            ("user_state", "find"),  # read back what this write changed
             ("state_history", "insert_many"),
         ]
         assert len(list(client.get_many(user(0), [block(n) for n in range(100)]))) == 100
         assert client.history._collection.count_documents({}) == 100
 
-    def test_delete_many_of_fields_is_one_update(self, counted):
+    def test_delete_many_of_fields_is_one_bulk_write(self, counted):
         client, calls = counted
         client.set_many(user(0), {block(n): {"a": n, "b": n} for n in range(10)})
         calls.clear()
         client.delete_many(user(0), [block(n) for n in range(10)], fields=["a"])
         assert calls == [
-            ("user_state", "update_many"),
             ("user_state", "find"),
+            ("user_state", "bulk_write"),
             ("state_history", "insert_many"),
         ]
 
@@ -186,3 +186,21 @@ def test_history_may_live_in_another_database():
     client.set(user(0), block(0), {"a": 1})
     assert "state_history" not in state_driver.lrs_test.list_collection_names()
     assert history_driver.history_db.state_history.count_documents({}) == 1
+
+
+class TestMongoUnderContention:
+    """The concurrency contract, with pauses after each call so that writers interleave."""
+
+    @pytest.fixture
+    def client(self):
+        client = MongoUserStateClient(ThreadSafeMongoClient(), "lrs_test")
+        client._collection = Pausing(
+            client._collection,
+            ("find", "find_one", "bulk_write", "update_many", "delete_many"),
+            delay=0.0005,
+        )
+        return client
+
+    test_history_is_exact_under_concurrent_writers = (
+        UserStateClientContract.test_history_is_exact_under_concurrent_writers
+    )

@@ -3,7 +3,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lrs.clients.base import Scope, block_location
-from lrs.clients.values import decode_fields, decode_state, encode_fields, encode_state, join_fields
+from lrs.clients.values import (
+    MAX_DEPTH,
+    decode_fields,
+    decode_state,
+    encode_fields,
+    encode_state,
+    join_fields,
+)
 from lrs.mongo import decode_key, encode_key
 
 json_values = st.recursive(
@@ -25,13 +32,15 @@ def test_state_encoding_round_trips(state):
     assert decode_state(join_fields(fields)) == state
 
 
-def test_nesting_at_the_limit_of_the_whole_state_still_names_the_block():
+def test_nesting_is_limited_for_the_whole_state_whether_encoded_whole_or_by_field():
     value = 1
-    for _ in range(254):  # fine alone, one level too deep inside the state
+    for _ in range(MAX_DEPTH):  # fine alone, one level too deep inside the state
         value = [value]
-    encode_fields("b", {"f": value})
-    with pytest.raises(TypeError, match="block 'b'"):
-        encode_state("b", {"f": value})
+    for encode in (encode_fields, encode_state):
+        with pytest.raises(TypeError, match="block 'b'.*nested more than"):
+            encode("b", {"f": value})
+    encode_fields("b", {"f": value[0]})
+    encode_state("b", {"f": value[0]})
 
 
 @given(st.text())

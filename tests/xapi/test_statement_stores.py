@@ -2,13 +2,14 @@ import mongomock
 import pytest
 
 from lrs.clock import default_clock
-from lrs.exceptions import Conflict
+from lrs.exceptions import Conflict, ServiceUnavailable
 from lrs.storage import open_storage
 from lrs.testing import AUTHORITY, StatementStoreContract, statement
 from lrs.xapi.prepare import prepare
 from lrs.xapi.statements import MemoryStatementStore, MongoStatementStore
 from lrs.xapi.statements.base import VOIDED, StatementQuery
 from lrs.xapi.validation import Version
+from tests.mongomock_support import Pausing, ThreadSafeMongoClient
 
 
 class TestMemoryStatementStore(StatementStoreContract):
@@ -61,3 +62,60 @@ def test_statements_survive_a_restart_of_the_mongo_client():
         second.statements.save([record(statement(1, verb="http://x.org/other"))])
     found = [r.id for r in second.statements.query(StatementQuery(limit=10))]
     assert found == [statement(2)["id"], statement(1)["id"]]
+
+
+class TestMongoStatementStoreUnderContention(StatementStoreContract):
+    """The contract on a thread-safe mongomock that pauses between calls, so that writers race."""
+
+    @pytest.fixture
+    def statements(self):
+        store = MongoStatementStore(ThreadSafeMongoClient()["lrs_test"])
+        store._collection = Pausing(
+            store._collection, ("find", "find_one", "insert_many", "update_many"), delay=0.002
+        )
+        return store
+
+
+def _mongo_record(data, stored_us=None):
+    return prepare(
+        data,
+        version=Version.V1_0_3,
+        authority=AUTHORITY,
+        stored_us=stored_us or default_clock.now_us(),
+    )
+
+
+class TestMongoPendingBatches:
+    def test_a_batch_being_stored_is_invisible_until_it_is_whole(self):
+        database = mongomock.MongoClient(tz_aware=True).lrs_test
+        store = MongoStatementStore(database)
+        store.save([_mongo_record(statement(0))])
+        database.statements.update_one(
+            {"_id": statement(0)["id"]},
+            {"$set": {"pending": {"token": "t", "since_us": default_clock.now_us()}}},
+        )
+        assert store.get(statement(0)["id"]) is None
+        assert store.query(StatementQuery(limit=10)) == []
+        assert store.count() == 0
+
+    def test_a_writer_waits_for_a_pending_batch_and_gives_up_with_503(self, monkeypatch):
+        monkeypatch.setattr("lrs.xapi.statements.mongo.CAS_ATTEMPTS", 3)
+        database = mongomock.MongoClient(tz_aware=True).lrs_test
+        store = MongoStatementStore(database)
+        record = _mongo_record(statement(0))
+        database.statements.insert_one(
+            {"_id": record.id, "pending": {"token": "t", "since_us": default_clock.now_us()}}
+        )
+        with pytest.raises(ServiceUnavailable):
+            store.save([record])
+
+    def test_an_abandoned_pending_batch_is_taken_back(self):
+        database = mongomock.MongoClient(tz_aware=True).lrs_test
+        store = MongoStatementStore(database)
+        record = _mongo_record(statement(0))
+        long_ago = default_clock.now_us() - 3_600_000_000
+        database.statements.insert_one(
+            {"_id": record.id, "text": "{}", "pending": {"token": "t", "since_us": long_ago}}
+        )
+        assert store.save([record]) == [record.id]
+        assert store.get(record.id).digest == record.digest

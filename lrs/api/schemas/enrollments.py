@@ -96,7 +96,12 @@ class ChangeSchema(ma.Schema):
     course_key = fields.String(allow_none=True)
     action = fields.String(metadata={"enum": ["created", "updated", "reactivated", "unenrolled"]})
     time = fields.DateTime()
-    actor = fields.String(metadata={"description": "The key of the credential that made it."})
+    actor = fields.String(
+        metadata={
+            "description": "The key of the credential that made it (its role, for learner "
+            "and coach credentials), or cli:USER for the command line."
+        }
+    )
     reason = fields.String()
     before = fields.Dict(allow_none=True)
     after = fields.Dict()

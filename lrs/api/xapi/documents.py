@@ -27,7 +27,7 @@ from lrs.exceptions import DoesNotExist, PermissionDenied
 from lrs.storage import Storage
 from lrs.xapi import formats
 from lrs.xapi.activities import activity_object
-from lrs.xapi.documents import Conditions, Context, DocumentStore, Resource
+from lrs.xapi.documents import Conditions, Context, DocumentStore, Resource, check_json
 from lrs.xapi.shared_state import SharedStateDocuments
 from lrs.xapi.statements.base import agent_key
 from lrs.xapi.validation import IFIS, StatementError, Version, validate_actor
@@ -199,12 +199,17 @@ def _serve(resource: Resource) -> ResponseReturnValue:
     required = request.method == "PUT" and (
         resource != Resource.state or version() == Version.V2_0_0
     )
+    content, content_type = request.get_data(), request.content_type or "application/octet-stream"
     try:
+        if request.method == "POST":
+            # A POST merges JSON (section 2.2): what claims to be JSON must be,
+            # also when there is nothing to merge with yet.
+            check_json(content, content_type)
         store.put(
             context,
             document_id,
-            request.get_data(),
-            request.content_type or "application/octet-stream",
+            content,
+            content_type,
             updated_us=default_clock.now_us(),
             merge=request.method == "POST",
             conditions=_conditions(required=required),

@@ -15,6 +15,7 @@ import orjson
 from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
 
+from lrs import strict_json
 from lrs.api.auth import coached_learners, current_credential
 from lrs.api.errors import refuse
 from lrs.api.xapi import blp, multipart, version
@@ -145,9 +146,12 @@ def _body() -> tuple[Any, dict[str, AttachmentData]]:
 
 
 def _json(data: bytes) -> Any:
+    name = "statements" if data.lstrip()[:1] == b"[" else "statement"
     try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
+        return strict_json.loads(data, name)
+    except strict_json.InexactNumber as exc:
+        refuse(400, str(exc))
+    except strict_json.JSONError as exc:
         refuse(400, f"the statements are not valid JSON: {exc}")
 
 
@@ -260,9 +264,13 @@ def get_statements() -> ResponseReturnValue:
     if "statementId" in args or "voidedStatementId" in args:
         return _single(statement_format, attachments, readable)
     query, until_us = _query()
-    if readable is not None:
-        query = replace(query, agent=_readable_agent(query.agent, readable))
-    records = _store().query(query)
+    if readable is None:
+        records = _store().query(query)
+    else:
+        # Only statements whose actor it may read: asking for related agents
+        # must not reach statements that merely mention the reader.
+        query = replace(query, agent=_readable_agent(query.agent, readable), related_agents=False)
+        records = _visible_page(query, readable)
     more = ""
     if len(records) > query.limit - 1 and records:
         records = records[: query.limit - 1]
@@ -291,6 +299,29 @@ def _readable_agent(asked: str | None, readable: frozenset[str]) -> str:
     return asked
 
 
+def actor_key(record: Record) -> str | None:
+    """The agent key of a stored statement's actor."""
+    return agent_key(orjson.loads(record.text).get("actor"))
+
+
+def _visible_page(query: StatementQuery, readable: frozenset[str]) -> list[Record]:
+    """Up to ``query.limit`` matching records whose actor is one of ``readable``.
+
+    The store's query (by agent, which also matches objects, group members and
+    statements targeting a match) finds a superset; the page is filled from
+    as many of its pages as it takes.
+    """
+    found: list[Record] = []
+    page = query
+    while True:
+        records = _store().query(page)
+        found += [record for record in records if actor_key(record) in readable]
+        if len(found) >= query.limit or len(records) < page.limit:
+            return found[: query.limit]
+        last = records[-1]
+        page = replace(page, after=(last.stored_us, last.id))
+
+
 def _single(statement_format: str, attachments: bool, readable: frozenset[str] | None) -> Response:
     args = request.args
     if "statementId" in args and "voidedStatementId" in args:
@@ -306,7 +337,7 @@ def _single(statement_format: str, attachments: bool, readable: frozenset[str] |
     if not formats.is_uuid(statement_id):
         refuse(400, "the statement id must be a UUID")
     record = _store().get(statement_id.lower())
-    if record is not None and readable is not None and readable.isdisjoint(record.terms.agents):
+    if record is not None and readable is not None and actor_key(record) not in readable:
         record = None  # a statement these credentials may not read: as if it did not exist
     if record is None or record.voided != voided:
         # A voided statement is found only through voidedStatementId (section 2.3.2).

@@ -8,19 +8,23 @@ by an index walk in stored order that stops at the limit.
 
 Shard key: ``{_id: "hashed"}`` spreads writes; queries fan out to all shards.
 
-Without multi-document transactions a batch is checked first, then inserted
-with one ordered ``insert_many``; only a concurrent insert of one of its ids
-between the two can leave part of the batch stored (the rest then fails).
+Without multi-document transactions, a batch is all or nothing by a protocol
+of its own (see ``MongoStatementStore.save`` and docs/mongodb.md): it is
+inserted as pending, invisible to reads, then made visible in one update.
 """
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
 from pymongo.database import Database
+from pymongo.errors import BulkWriteError
 
-from lrs.mongo import collection, translate_errors
+from lrs.clock import default_clock
+from lrs.exceptions import ServiceUnavailable
+from lrs.mongo import CAS_ATTEMPTS, DUPLICATE_KEY, back_off, collection, translate_errors
 from lrs.xapi.statements.base import (
     Record,
     StatementQuery,
@@ -31,6 +35,10 @@ from lrs.xapi.statements.base import (
 )
 
 COLLECTION = "statements"
+# Statements of a batch still being stored carry ``pending``; reads skip them.
+_VISIBLE: dict[str, Any] = {"pending": {"$exists": False}}
+# A pending batch this old was abandoned by a writer that died mid-way.
+ABANDONED_AFTER_US = 60_000_000
 # Each filter's field inside ``termsets``, indexed with the stored time so
 # that a filtered query walks the index in stored order.
 _TERM_FIELDS = (
@@ -107,31 +115,79 @@ class MongoStatementStore(StatementStore):
                 )
 
     def save(self, records: Sequence[Record]) -> list[str]:
-        """Store a batch of new statements (see ``StatementStore``)."""
-        with translate_errors():
-            stored = {
-                document["_id"]: _record(document)
-                for document in self._collection.find({"_id": {"$in": sorted(wanted_ids(records))}})
-            }
-            new = check_batch(records, stored)
-            if new:
-                self._collection.insert_many([_document(record) for record in new])
+        """Store a batch of new statements, all or nothing (see ``StatementStore``).
+
+        The batch is inserted as pending, invisible to every read, and made
+        visible only once all of it is in. A racing writer of one of its ids
+        meets the pending document and waits until it is either visible (then
+        compared, as any stored statement is) or gone. If this batch meets an
+        id inserted meanwhile, it takes back its own pending documents and
+        starts again. So a batch is never seen in part, and a writer never
+        answers on the strength of a statement that is then taken back.
+        """
+        wanted = sorted(wanted_ids(records))
+        token = uuid.uuid4().hex
+        for attempt in range(CAS_ATTEMPTS):
+            back_off(attempt)
+            with translate_errors():
+                found = list(self._collection.find({"_id": {"$in": wanted}}))
+            if self._others_pending(found):
+                continue  # another batch holds one of these ids: wait for its outcome
+            new = check_batch(records, {document["_id"]: _record(document) for document in found})
+            if not new:
+                return []
+            ids = [record.id for record in new]
+            pending = {"token": token, "since_us": default_clock.now_us()}
+            with translate_errors():
+                try:
+                    self._collection.insert_many(
+                        [{**_document(record), "pending": pending} for record in new],
+                        ordered=False,
+                    )
+                except BulkWriteError as exc:
+                    self._take_back(ids, token)
+                    if any(e.get("code") != DUPLICATE_KEY for e in exc.details["writeErrors"]):
+                        raise
+                    continue  # an id was inserted meanwhile: look again
+                self._collection.update_many(
+                    {"_id": {"$in": ids}, "pending.token": token}, {"$unset": {"pending": ""}}
+                )
                 targets = [record.voids for record in new if record.voids is not None]
                 if targets:
                     self._collection.update_many(
                         {"_id": {"$in": targets}}, {"$set": {"voided": True}}
                     )
-        return [record.id for record in new]
+            return ids
+        raise ServiceUnavailable("statements with these ids are being stored by another request")
+
+    def _others_pending(self, found: list[dict[str, Any]]) -> bool:
+        """Whether another batch is storing one of these; clears abandoned ones."""
+        abandoned_before = default_clock.now_us() - ABANDONED_AFTER_US
+        waiting = False
+        for document in found:
+            pending = document.get("pending")
+            if pending is None:
+                continue
+            if pending["since_us"] < abandoned_before:
+                # Its writer died between insert and commit: nobody answered for it.
+                self._take_back([document["_id"]], pending["token"])
+            waiting = True
+        return waiting
+
+    def _take_back(self, ids: list[str], token: str) -> None:
+        """Delete the pending documents that the batch ``token`` inserted (and only those)."""
+        with translate_errors():
+            self._collection.delete_many({"_id": {"$in": ids}, "pending.token": token})
 
     def get(self, statement_id: str) -> Record | None:
         """Return the record with this id, or ``None``."""
         with translate_errors():
-            document = self._collection.find_one({"_id": statement_id})
+            document = self._collection.find_one({"_id": statement_id, **_VISIBLE})
         return None if document is None else _record(document)
 
     def query(self, query: StatementQuery) -> list[Record]:
         """Return the matching unvoided records (see ``StatementStore``)."""
-        conditions: list[dict[str, Any]] = [{"voided": False}]
+        conditions: list[dict[str, Any]] = [{"voided": False}, _VISIBLE]
         # All the filters must hold in one term set: the statement's own, or
         # one inherited from a target.
         term_set: dict[str, Any] = {}
@@ -171,4 +227,4 @@ class MongoStatementStore(StatementStore):
     def count(self) -> int:
         """Return how many statements are stored."""
         with translate_errors():
-            return self._collection.count_documents({})
+            return self._collection.count_documents(_VISIBLE)
