@@ -96,6 +96,31 @@ def states(results: Any) -> dict[Any, Any]:
     return {result.block_key: result.state for result in results}
 
 
+def race(*calls: Callable[[], Any]) -> list[Any]:
+    """Run the calls at once, each on its own thread; return what each returned or raised."""
+    outcomes: list[Any] = [None] * len(calls)
+    start = threading.Barrier(len(calls))
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            outcomes[index] = calls[index]()
+        except BaseException as exc:  # reported to the test
+            outcomes[index] = exc
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def failures(outcomes: list[Any]) -> list[BaseException]:
+    """The exceptions among ``race``'s outcomes."""
+    return [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+
+
 class UserStateClientContract:
     """The behaviour of edX's user-state client, which every backend must have.
 
@@ -581,21 +606,12 @@ class UserStateClientContract:
         self, client: UserStateClient
     ) -> None:
         threads_count, writes = 8, 200
-        errors: list[BaseException] = []
 
         def write(thread: int) -> None:
-            try:
-                for n in range(writes):
-                    client.set(user(0), block(0), {f"t{thread}-{n}": n})
-            except BaseException as exc:  # reported by the main thread
-                errors.append(exc)
+            for n in range(writes):
+                client.set(user(0), block(0), {f"t{thread}-{n}": n})
 
-        threads = [threading.Thread(target=write, args=(t,)) for t in range(threads_count)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        assert failures(race(*(partial(write, t) for t in range(threads_count)))) == []
         expected = {f"t{t}-{n}": n for t in range(threads_count) for n in range(writes)}
         assert client.get(user(0), block(0)).state == expected
         assert next(client.get_history(user(0), block(0))).state == expected
@@ -606,28 +622,19 @@ class UserStateClientContract:
         # by exactly one operation, and each writer's operations must all be
         # there, in its order.
         threads_count, rounds = 8, 12
-        errors: list[BaseException] = []
 
         def operations(thread: int) -> list[int | None]:
             # A value to set, or None for deleting the thread's field.
             return [None if n % 3 == 2 else n for n in range(rounds)]
 
         def write(thread: int) -> None:
-            try:
-                for value in operations(thread):
-                    if value is None:
-                        client.delete(user(0), block(0), fields=[f"w{thread}"])
-                    else:
-                        client.set(user(0), block(0), {f"w{thread}": value})
-            except BaseException as exc:  # reported by the main thread
-                errors.append(exc)
+            for value in operations(thread):
+                if value is None:
+                    client.delete(user(0), block(0), fields=[f"w{thread}"])
+                else:
+                    client.set(user(0), block(0), {f"w{thread}": value})
 
-        threads = [threading.Thread(target=write, args=(t,)) for t in range(threads_count)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        assert failures(race(*(partial(write, t) for t in range(threads_count)))) == []
         entries = list(client.get_history(user(0), block(0)))
         times = [entry.updated for entry in entries]
         assert times == sorted(times, reverse=True) and len(set(times)) == len(times)
@@ -1112,33 +1119,13 @@ class StatementStoreContract:
 
     # -- racing writers --------------------------------------------------------
 
-    @staticmethod
-    def race(*calls: Callable[[], Any]) -> list[Any]:
-        """Run the calls at once; return what each returned or raised."""
-        outcomes: list[Any] = [None] * len(calls)
-        start = threading.Barrier(len(calls))
-
-        def run(index: int) -> None:
-            start.wait()
-            try:
-                outcomes[index] = calls[index]()
-            except BaseException as exc:  # reported to the test
-                outcomes[index] = exc
-
-        threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return outcomes
-
     def test_racing_identical_batches_all_succeed_and_store_each_once(
         self, statements: StatementStore
     ) -> None:
         for trial in range(5):
             batch = [self.record(statement(trial * 100 + n)) for n in range(10)]
-            outcomes = self.race(*[partial(statements.save, batch)] * 8)
-            assert [o for o in outcomes if isinstance(o, BaseException)] == []
+            outcomes = race(*[partial(statements.save, batch)] * 8)
+            assert failures(outcomes) == []
             # Between them, the racers stored each statement exactly once.
             stored = [statement_id for o in outcomes for statement_id in o]
             assert sorted(stored) == sorted(record.id for record in batch)
@@ -1153,7 +1140,7 @@ class StatementStoreContract:
             first = [self.record(statement(base + 1)), self.record(shared)]
             other = {**shared, "verb": {"id": "http://example.org/verbs/other"}}
             second = [self.record(other), self.record(statement(base + 2))]
-            outcomes = self.race(partial(statements.save, first), partial(statements.save, second))
+            outcomes = race(partial(statements.save, first), partial(statements.save, second))
             conflicts = [o for o in outcomes if isinstance(o, Conflict)]
             assert len(conflicts) == 1, outcomes
             winner = first if outcomes[1] is conflicts[0] else second

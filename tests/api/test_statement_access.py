@@ -207,27 +207,25 @@ def test_statements_of_others_are_not_found_by_id(world, caller):
     assert response.status_code == 200
 
 
+def more_token(agent):
+    """A ``more`` token as this LRS writes them, for a query about ``agent``."""
+    state = {
+        "agent": agent,
+        "related_agents": True,
+        "limit": 11,
+        "after": [2**62, "z"],
+        "until_us": 2**62,
+    }
+    return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+
+
 def test_a_forged_more_token_reaches_no_one_else(world):
     http, headers = world["http"], world["learner"]
-    token = {
-        "agent": "account:http://localhost|bob",
-        "related_agents": True,
-        "limit": 11,
-        "after": [2**62, "z"],
-        "until_us": 2**62,
-    }
-    forged = base64.urlsafe_b64encode(json.dumps(token).encode()).decode().rstrip("=")
+    forged = more_token("account:http://localhost|bob")
     response = http.get("/xAPI/statements", query_string={"more": forged}, headers=headers)
     assert response.status_code == 403
-    mine = {
-        "agent": "account:http://localhost|ada",
-        "related_agents": True,
-        "limit": 11,
-        "after": [2**62, "z"],
-        "until_us": 2**62,
-    }
-    token = base64.urlsafe_b64encode(json.dumps(mine).encode()).decode().rstrip("=")
-    response = http.get("/xAPI/statements", query_string={"more": token}, headers=headers)
+    mine = more_token("account:http://localhost|ada")
+    response = http.get("/xAPI/statements", query_string={"more": mine}, headers=headers)
     assert response.status_code == 200
     assert "bob-secret" not in response.get_data(as_text=True)
     assert {item["id"] for item in response.json["statements"]} == world["own"]
