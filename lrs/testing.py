@@ -43,8 +43,8 @@ from lrs.exceptions import Conflict, DoesNotExist, PreconditionFailed
 from lrs.history.base import HistoryEntry, HistoryLog, Retention
 from lrs.xapi.documents import JSON, Conditions, Context, Document, DocumentStore, Resource
 from lrs.xapi.prepare import prepare
-from lrs.xapi.statements.base import VOIDED, Record, StatementQuery, StatementStore
-from lrs.xapi.validation import Version
+from lrs.xapi.statements.base import Record, StatementQuery, StatementStore
+from lrs.xapi.validation import VOIDED, Version
 
 COURSE = "course-v1:Org+Course+Run"
 OTHER_COURSE = "course-v1:Org+Other+Run"

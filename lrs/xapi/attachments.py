@@ -49,12 +49,19 @@ def attachment_parts(parts: Iterable[Part]) -> dict[str, AttachmentData]:
     """Check the attachment parts of a request and key them by hash.
 
     Raises:
-        ValueError: a part has no ``X-Experience-API-Hash`` header, or its data
-            does not have the hash it declares.
+        ValueError: a part is not ``Content-Transfer-Encoding: binary``, has no
+            ``X-Experience-API-Hash`` header, or its data does not have the
+            hash it declares.
     """
     found = {}
     # Part 1 holds the statements; attachments start at part 2.
     for number, part in enumerate(parts, start=2):
+        encoding = part.headers.get("content-transfer-encoding", "").strip().lower()
+        if encoding != "binary":
+            # Communication 1.5.2: each attachment part is sent as binary.
+            raise ValueError(
+                f"multipart part {number} needs the header Content-Transfer-Encoding: binary"
+            )
         declared = part.headers.get("x-experience-api-hash", "").strip().lower()
         if not declared:
             raise ValueError(f"multipart part {number} has no X-Experience-API-Hash header")
@@ -71,26 +78,33 @@ def attachment_parts(parts: Iterable[Part]) -> dict[str, AttachmentData]:
 def check_statement_attachments(
     statements: list[dict[str, Any]], received: dict[str, AttachmentData], paths: list[str]
 ) -> set[str]:
-    """Check that every attachment without a ``fileUrl`` has its data; return the hashes used.
+    """Match attachments and received parts one to one by SHA-2; return the hashes used.
 
     Raises:
         ValueError: an attachment has neither a fileUrl nor a received part
-            with its SHA-2 (section 1.5.2, LRS Requirements).
+            with its SHA-2, or a part has the SHA-2 of no attachment
+            (Communication 1.5.2, LRS Requirements: excess parts are refused).
     """
     used = set()
     for statement, path in zip(statements, paths, strict=True):
         if not isinstance(statement, dict):
             continue
         for index, attachment in enumerate(statement.get("attachments") or []):
-            if not isinstance(attachment, dict) or "fileUrl" in attachment:
+            if not isinstance(attachment, dict):
                 continue
             sha2 = str(attachment.get("sha2", "")).lower()
-            if sha2 not in received:
+            if sha2 in received:
+                used.add(sha2)
+            elif "fileUrl" not in attachment:
                 raise ValueError(
                     f"{path}.attachments[{index}]: no fileUrl, and no multipart part has its "
                     f"SHA-2 {sha2!r}"
                 )
-            used.add(sha2)
+    excess = sorted(received.keys() - used)
+    if excess:
+        raise ValueError(
+            f"a multipart part has the SHA-2 {excess[0]!r} of no attachment of the statements"
+        )
     return used
 
 

@@ -141,12 +141,15 @@ class Conditions:
 
     ``if_match`` and ``if_none_match`` are the ETags the headers list (``"*"``
     for any), or ``None`` when the header is absent. With ``required``, a
-    write with neither header to a document that exists is a conflict.
+    write with neither header to a document that exists is a conflict; with
+    ``required_for_new`` too, one to a document that does not exist yet is
+    refused as a bad request.
     """
 
     if_match: frozenset[str] | None = None
     if_none_match: frozenset[str] | None = None
     required: bool = False
+    required_for_new: bool = False
 
     def check(self, current: Document | None) -> None:
         """Raise unless a write may replace ``current`` (``None``: no document).
@@ -154,6 +157,7 @@ class Conditions:
         Raises:
             PreconditionFailed: If-Match or If-None-Match fails (412).
             Conflict: ``required``, neither header, and the document exists (409).
+            ValueError: ``required_for_new``, neither header, and no document (400).
         """
         etag = None if current is None else current.etag
         if self.if_match is not None and (
@@ -167,7 +171,13 @@ class Conditions:
             etag is not None and ("*" in self.if_none_match or etag in self.if_none_match)
         ):
             raise PreconditionFailed("If-None-Match: the document exists")
-        if self.required and current is not None and self.if_match is self.if_none_match is None:
+        no_headers = self.if_match is self.if_none_match is None
+        if self.required_for_new and current is None and no_headers:
+            raise ValueError(
+                "send If-None-Match: * to create this document (or If-Match with its ETag to "
+                "replace one): a PUT of a profile needs one of them (Communication 3.1)"
+            )
+        if self.required and current is not None and no_headers:
             raise Conflict(
                 "the document exists: check its current state, then send If-Match with its "
                 "ETag to replace it (or If-None-Match: * to create only)"

@@ -1,6 +1,8 @@
 """The ``format=ids`` and ``format=canonical`` views of a statement (xAPI-Communication.md 2.1.3).
 
-``ids``: agents, groups, verbs and activities keep only what identifies them.
+``ids``: agents and groups keep only their identifier and ``objectType`` (an
+anonymous group, its members reduced the same way), verbs and activities only
+their ``id``, in statements and sub-statements alike.
 ``canonical``: every language map of verbs and activities keeps the one entry
 that best fits the request's ``Accept-Language`` (the canonical activity
 definitions themselves are the ones in the statement until the Activities
@@ -23,7 +25,7 @@ def _actor(actor: Any) -> Any:
 
 
 def _activity(activity: dict[str, Any]) -> dict[str, Any]:
-    return {"objectType": "Activity", "id": activity["id"]}
+    return {"id": activity["id"]}
 
 
 def _object(obj: dict[str, Any]) -> dict[str, Any]:
@@ -43,6 +45,10 @@ def _context(context: dict[str, Any]) -> dict[str, Any]:
     for key in ("instructor", "team"):
         if key in context:
             context[key] = _actor(context[key])
+    # 2.0.0's context agents and groups keep their relevant types.
+    for key, kind in (("contextAgents", "agent"), ("contextGroups", "group")):
+        if key in context:
+            context[key] = [{**item, kind: _actor(item[kind])} for item in context[key]]
     if "contextActivities" in context:
         context["contextActivities"] = {
             key: [_activity(activity) for activity in items]

@@ -8,6 +8,7 @@ an array (xAPI-Data.md sections 2.4.1, 2.4.6.2, 2.4.8 to 2.4.10).
 import functools
 import hashlib
 import os
+import re
 import threading
 from typing import Any
 
@@ -75,9 +76,38 @@ def iso(us: int) -> str:
 
 
 def digest(statement: dict[str, Any]) -> str:
-    """What two statements with the same id must share to be the same statement."""
+    """What two statements with the same id must share to be the same statement.
+
+    Data 2.3.1: the properties the LRS sets are left out, and durations are
+    compared to 0.01 s (2.0.0 requires it; applied under 1.0.3 too).
+    """
     compared = {key: value for key, value in statement.items() if key not in _SET_BY_LRS}
+    _with_centiseconds(compared)
+    obj = compared.get("object")
+    if isinstance(obj, dict) and obj.get("objectType") == "SubStatement":
+        compared["object"] = dict(obj)
+        _with_centiseconds(compared["object"])
     return hashlib.sha256(orjson.dumps(compared, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+# The seconds of an ISO 8601 duration, with a fraction.
+_SECONDS = re.compile(r"(?<=[T\dHM])(\d+)[.,](\d+)S$")
+
+
+def centiseconds(duration: str) -> str:
+    """A duration with its seconds cut to hundredths: ``PT1.234S`` and ``PT1.23S`` compare equal."""
+
+    def cut(match: re.Match[str]) -> str:
+        fraction = match.group(2)[:2].rstrip("0")
+        return f"{match.group(1)}.{fraction}S" if fraction else f"{match.group(1)}S"
+
+    return _SECONDS.sub(cut, duration)
+
+
+def _with_centiseconds(statement: dict[str, Any]) -> None:
+    result = statement.get("result")
+    if isinstance(result, dict) and isinstance(result.get("duration"), str):
+        statement["result"] = {**result, "duration": centiseconds(result["duration"])}
 
 
 def _arrays(context: Any) -> None:

@@ -5,6 +5,7 @@ raises ``StatementError`` naming the first offending property by its path
 (``statement.object.definition.choices[2].id``) and the rule it breaks.
 """
 
+import re
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Any, cast
@@ -74,6 +75,10 @@ STATEMENT_PROPERTIES = (SUBSTATEMENT_PROPERTIES - {"objectType"}) | {
 
 
 _NUMBER_TYPES = frozenset({int, float})
+_VERSIONS_V1 = re.compile(r"1\.0(\.[0-9]+)?")
+_VERSIONS_V2 = re.compile(r"[12]\.0(\.[0-9]+)?")
+# Data 2.3.2: the verb of a voiding statement.
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 
 
 def _type_name(value: object) -> str:
@@ -273,9 +278,11 @@ class _Validator:
         if "extensions" in definition:
             self.extensions(definition["extensions"], f"{path}.extensions")
         interaction = definition.get("interactionType")
-        if interaction is not None and interaction not in INTERACTION_TYPES:
-            known = ", ".join(sorted(INTERACTION_TYPES))
-            raise self.fail(f"{path}.interactionType", f"must be one of {known}")
+        if interaction is not None:
+            self.string(interaction, f"{path}.interactionType")
+            if interaction not in INTERACTION_TYPES:
+                known = ", ".join(sorted(INTERACTION_TYPES))
+                raise self.fail(f"{path}.interactionType", f"must be one of {known}")
         if "correctResponsesPattern" in definition:
             if interaction is None:
                 raise self.fail(f"{path}.correctResponsesPattern", "needs an interactionType")
@@ -479,12 +486,18 @@ class _Validator:
             if "stored" in statement:
                 self.timestamp(statement["stored"], f"{path}.stored")
             if "authority" in statement:
-                self.actor(statement["authority"], f"{path}.authority")
+                self.authority(statement["authority"], f"{path}.authority")
         self.actor(statement["actor"], f"{path}.actor")
         self.verb(statement["verb"], f"{path}.verb")
         object_type = self.statement_object(
             statement["object"], f"{path}.object", in_substatement=substatement
         )
+        if not substatement and statement["verb"]["id"] == VOIDED and object_type != "StatementRef":
+            # Data 2.3.2: a voiding statement's object is the StatementRef it voids.
+            raise self.fail(
+                f"{path}.object",
+                "a statement with the verb 'voided' must have a StatementRef object",
+            )
         if "result" in statement:
             self.result(statement["result"], f"{path}.result")
         if "context" in statement:
@@ -503,12 +516,29 @@ class _Validator:
             "an ISO 8601 timestamp" + (" with a time zone offset" if self.v2 else ""),
         )
 
+    def authority(self, value: Any, path: str) -> None:
+        # Data 2.4.9: an Agent, or the anonymous Group of two Agents that an
+        # OAuth consumer and its user make.
+        if isinstance(value, dict) and value.get("objectType") == "Group":
+            self.group(value, path)
+            if any(key in value for key in IFIS):
+                raise self.fail(path, "an authority that is a Group must be anonymous")
+            if len(value["member"]) != 2:
+                raise self.fail(
+                    f"{path}.member",
+                    "an authority Group has exactly two Agents (OAuth consumer "
+                    f"and user), not {len(value['member'])}",
+                )
+        else:
+            self.agent(value, path)
+
     def version_value(self, value: Any, path: str) -> None:
+        # Data 2.4.10: 1.0 or 1.0.x (and, under 2.0.0, 2.0 or 2.0.x).
         text = self.string(value, path)
-        accepted = ("1.0.", "2.0.") if self.v2 else ("1.0.",)
-        parts = text.split(".")
-        if not (text.startswith(accepted) and len(parts) == 3 and all(p.isdigit() for p in parts)):
-            raise self.fail(path, f"must be a {' or '.join(a + 'x' for a in accepted)} version")
+        pattern = _VERSIONS_V2 if self.v2 else _VERSIONS_V1
+        if not pattern.fullmatch(text):
+            accepted = "1.0 or 1.0.x" + (", 2.0 or 2.0.x" if self.v2 else "")
+            raise self.fail(path, f"must be a version {accepted}, not {text!r}")
 
 
 def validate_statement(data: Any, version: Version, path: str = "statement") -> None:

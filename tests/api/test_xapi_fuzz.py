@@ -83,6 +83,84 @@ def test_a_statement_with_one_random_property_never_gives_a_server_error(path, v
     assert response.status_code in (200, 400, 409), (path, value, response.get_json())
 
 
+# A definition of every interaction type's components, in a statement's object and
+# in a sub-statement's: each property, and each part of it, gets values of every type.
+DEFINITIONS = {
+    "choice": {"choices": [{"id": "a", "description": {"en-US": "A"}}]},
+    "likert": {"scale": [{"id": "1", "description": {"en-US": "low"}}]},
+    "matching": {"source": [{"id": "s"}], "target": [{"id": "t"}]},
+    "performance": {"steps": [{"id": "s1"}]},
+}
+
+
+def definition(interaction):
+    return {
+        "name": {"en-US": "Q"},
+        "description": {"en-US": "A question"},
+        "type": "http://adlnet.gov/expapi/activities/cmi.interaction",
+        "moreInfo": "http://x.org/more",
+        "interactionType": interaction,
+        "correctResponsesPattern": ["a"],
+        "extensions": {"http://x.org/e": 1},
+        **copy.deepcopy(DEFINITIONS[interaction]),
+    }
+
+
+def definition_paths(interaction):
+    paths = [()]
+    for key, value in definition(interaction).items():
+        paths.append((key,))
+        if isinstance(value, dict):
+            paths += [(key, inner) for inner in value]
+        elif isinstance(value, list):
+            paths.append((key, 0))
+            if isinstance(value[0], dict):
+                paths += [(key, 0, inner) for inner in value[0]]
+    return paths
+
+
+def in_statement(interaction):
+    data = statement(0, object={"id": "http://x.org/q", "definition": definition(interaction)})
+    return data, ("object", "definition")
+
+
+def in_substatement(interaction):
+    data = statement(
+        0,
+        object={
+            "objectType": "SubStatement",
+            "actor": {"mbox": "mailto:s@x.org"},
+            "verb": {"id": "http://x.org/answered"},
+            "object": {"id": "http://x.org/q", "definition": definition(interaction)},
+        },
+    )
+    return data, ("object", "object", "definition")
+
+
+@st.composite
+def definition_faults(draw):
+    interaction = draw(st.sampled_from(list(DEFINITIONS)))
+    data, prefix = draw(st.sampled_from([in_statement, in_substatement]))(interaction)
+    path = prefix + draw(st.sampled_from(definition_paths(interaction)))
+    return data, path, draw(json_values)
+
+
+@SETTINGS
+@given(fault=definition_faults())
+def test_a_definition_with_one_property_of_any_type_never_gives_a_server_error(fault):
+    data, path, value = fault
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    for version in ("1.0.3", "2.0.0"):
+        headers = {**HEADERS, "X-Experience-API-Version": version}
+        response = app.test_client().post(URL, json=data, headers=headers)
+        assert response.status_code in (200, 400, 409), (path, value, response.get_json())
+        if response.status_code == 400:
+            assert response.get_json()["message"].startswith("statement."), response.get_json()
+
+
 @SETTINGS
 @given(body=json_values | st.lists(json_values, max_size=3))
 def test_a_random_body_never_gives_a_server_error(body):

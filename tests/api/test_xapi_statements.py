@@ -10,7 +10,7 @@ import pytest
 from lrs.enrollments import CourseRole
 from lrs.exceptions import ServiceUnavailable
 from lrs.testing import COURSE, OTHER_COURSE, statement
-from lrs.xapi.statements.base import VOIDED
+from lrs.xapi.validation import VOIDED
 from tests.support import ADMIN, basic, make_app
 
 URL = "/xAPI/statements"
@@ -652,6 +652,11 @@ class TestSignedStatements:
             algorithm=algorithm,
             headers=headers,
         ).encode()
+        return self.signed_with(data, token)
+
+    @staticmethod
+    def signed_with(data, token):
+        """A multipart request of ``data`` with the JWS ``token`` as its signature."""
         sha2 = hashlib.sha256(token).hexdigest()
         data["attachments"] = [
             {

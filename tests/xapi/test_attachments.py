@@ -38,8 +38,23 @@ def test_hashes_of_every_sha2_length_are_checked():
     assert not sha2_matches(hashlib.sha1(DATA).hexdigest(), DATA)
 
 
+BINARY = {"content-transfer-encoding": "binary"}
+
+
 def test_parts_name_the_part_that_is_wrong():
-    good = Part({"x-experience-api-hash": SHA}, DATA)
+    good = Part({"x-experience-api-hash": SHA, **BINARY}, DATA)
     with pytest.raises(ValueError, match="part 3 has no X-Experience-API-Hash"):
-        attachment_parts([good, Part({}, DATA)])
+        attachment_parts([good, Part(BINARY, DATA)])
     assert list(attachment_parts([good])) == [SHA]
+
+
+@pytest.mark.parametrize("encoding", [None, "base64", "8bit"])
+def test_every_attachment_part_is_sent_as_binary(encoding):
+    headers = {"x-experience-api-hash": SHA}
+    if encoding is not None:
+        headers["content-transfer-encoding"] = encoding
+    with pytest.raises(
+        ValueError, match="part 2 needs the header Content-Transfer-Encoding: binary"
+    ):
+        attachment_parts([Part(headers, DATA)])
+    assert attachment_parts([Part({**headers, "content-transfer-encoding": "Binary"}, DATA)])

@@ -7,8 +7,8 @@ from lrs.storage import open_storage
 from lrs.testing import AUTHORITY, StatementStoreContract, statement
 from lrs.xapi.prepare import prepare
 from lrs.xapi.statements import MemoryStatementStore, MongoStatementStore
-from lrs.xapi.statements.base import VOIDED, StatementQuery
-from lrs.xapi.validation import Version
+from lrs.xapi.statements.base import StatementQuery
+from lrs.xapi.validation import VOIDED, Version
 from tests.mongomock_support import Pausing, ThreadSafeMongoClient
 
 

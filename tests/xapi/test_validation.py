@@ -116,6 +116,8 @@ def test_a_full_statement_is_valid(version):
         pytest.param("context.contextActivities", {"other": []}, id="empty-context-list"),
         pytest.param("id", "D1B7C2A0-3F4E-4C1A-9B2D-8E7F6A5B4C3D", id="uppercase-uuid"),
         pytest.param("version", "1.0.0", id="version"),
+        pytest.param("version", "1.0", id="version-1.0"),
+        pytest.param("version", "1.0.3", id="version-1.0.3"),
         pytest.param(
             "result.extensions", {"http://x.org/e": {"nested": None}}, id="null-inside-extension"
         ),
@@ -259,7 +261,10 @@ def test_valid_variations(path, value):
             id="attachment-without-sha2",
         ),
         pytest.param("version", "2.0.0", "statement.version", id="2.0-version-in-1.0.3"),
-        pytest.param("version", "1.0", "statement.version", id="short-version"),
+        pytest.param("version", "1", "statement.version", id="short-version"),
+        pytest.param("version", "1.0.", "statement.version", id="version-ending-in-a-dot"),
+        pytest.param("version", "1.0.0.1", "statement.version", id="four-part-version"),
+        pytest.param("version", "1.0\n", "statement.version", id="version-with-a-newline"),
         pytest.param(
             "objectType", "SubStatement", "statement.objectType", id="objecttype-on-statement"
         ),
@@ -368,7 +373,8 @@ class TestVersion2:
         assert raised.value.path == "statement.timestamp"
 
     def test_version_2_is_accepted(self):
-        validate_statement(changed("version", "2.0.0"), V2)
+        for version in ("2.0.0", "2.0", "2.0.1", "1.0", "1.0.3"):
+            validate_statement(changed("version", version), V2)
 
 
 @pytest.mark.parametrize("value", [[], "text", 5, None, True])

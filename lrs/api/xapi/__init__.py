@@ -3,13 +3,14 @@
 Every request but ``/xAPI/about`` names its version in ``X-Experience-API-Version``:
 ``1.0.x`` is answered under the 1.0.3 rules, ``2.0.x`` under 2.0.0, anything
 else (or nothing) with 400. Every response names the version it was answered
-under (XAPI-NOTES.md; xAPI-Communication.md section 3.3).
+under, and one whose request named none names ``LRS_XAPI_DEFAULT_VERSION``
+(XAPI-NOTES.md; xAPI-Communication.md section 3.3).
 """
 
 import re
 from typing import Any
 
-from flask import Blueprint, Flask, Response, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from flask_cors import CORS
 
 from lrs.api.errors import refuse
@@ -37,11 +38,17 @@ def _requested_version() -> Version | None:
     return None
 
 
+def _default_version() -> Version:
+    """The version a response names when its request names none (``LRS_XAPI_DEFAULT_VERSION``)."""
+    default: Version = current_app.extensions["lrs-xapi-default-version"]
+    return default
+
+
 @blp.before_request
 def negotiate_version() -> None:
     """Read ``X-Experience-API-Version``; refuse a missing or unsupported one."""
     requested = _requested_version()
-    g.xapi_version = requested or Version.V2_0_0
+    g.xapi_version = requested or _default_version()
     if request.environ.get(ALTERNATE):
         if ERROR in request.environ:
             refuse(400, request.environ[ERROR])
@@ -57,21 +64,37 @@ def negotiate_version() -> None:
     )
 
 
-@blp.after_request
 def name_the_version(response: Response) -> Response:
     """Answer with the version the request was served under.
 
-    A request refused before negotiation (no credentials) still gets the
-    version it asked for.
+    Every response under /xAPI, those of no resource (404, 405) included. A
+    request refused before negotiation (no credentials) still gets the version
+    it asked for.
     """
-    negotiated = getattr(g, "xapi_version", None) or _requested_version() or Version.V2_0_0
+    if not request.path.startswith(blp.url_prefix or "/xAPI"):
+        return response
+    negotiated = getattr(g, "xapi_version", None) or _requested_version() or _default_version()
     response.headers["X-Experience-API-Version"] = str(negotiated)
     return response
 
 
 def install(app: Flask) -> None:
-    """Serve /xAPI: the blueprint, the alternate request syntax, and CORS."""
+    """Serve /xAPI: the blueprint, the alternate request syntax, and CORS.
+
+    Raises:
+        ValueError: ``XAPI_DEFAULT_VERSION`` is not a version this LRS speaks.
+    """
+    default = str(app.config["XAPI_DEFAULT_VERSION"])
+    if default not in set(Version):
+        raise ValueError(
+            f"LRS_XAPI_DEFAULT_VERSION must be one of {', '.join(Version)}, not {default!r}"
+        )
+    # Which version a response names when the request names none cannot be
+    # known from the request (the conformance suites of 1.0.3 and 2.0.0 differ
+    # on it alone), so it is a setting.
+    app.extensions["lrs-xapi-default-version"] = Version(default)
     app.register_blueprint(blp)
+    app.after_request(name_the_version)
     app.wsgi_app = AlternateSyntax(app.wsgi_app, int(app.config["MAX_BODY_BYTES"]))  # type: ignore[method-assign]
     allow_browsers(app, app.config["CORS_ORIGINS"])
 

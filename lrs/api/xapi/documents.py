@@ -155,8 +155,8 @@ def _etags(header: str) -> frozenset[str] | None:
     return frozenset(parse_etags(value).as_set())
 
 
-def _conditions(*, required: bool = False) -> Conditions:
-    return Conditions(_etags("If-Match"), _etags("If-None-Match"), required)
+def _conditions(*, required: bool = False, required_for_new: bool = False) -> Conditions:
+    return Conditions(_etags("If-Match"), _etags("If-None-Match"), required, required_for_new)
 
 
 def _since() -> int | None:
@@ -196,9 +196,11 @@ def _serve(resource: Resource) -> ResponseReturnValue:
         return Response(status=204)
     # Section 3.1: a PUT without If-Match or If-None-Match must not replace a
     # profile that exists; 2.0.0 holds state documents to the same rule.
-    required = request.method == "PUT" and (
-        resource != Resource.state or version() == Version.V2_0_0
-    )
+    # Under 1.0.3 a client MUST send one of them with a PUT of a profile, and
+    # one that did not is refused even when the profile is new (XAPI-NOTES.md).
+    put = request.method == "PUT"
+    required = put and (resource != Resource.state or version() == Version.V2_0_0)
+    required_for_new = put and resource != Resource.state and version() == Version.V1_0_3
     content, content_type = request.get_data(), request.content_type or "application/octet-stream"
     try:
         if request.method == "POST":
@@ -212,7 +214,7 @@ def _serve(resource: Resource) -> ResponseReturnValue:
             content_type,
             updated_us=default_clock.now_us(),
             merge=request.method == "POST",
-            conditions=_conditions(required=required),
+            conditions=_conditions(required=required, required_for_new=required_for_new),
         )
     except ValueError as exc:
         refuse(400, str(exc))

@@ -376,7 +376,8 @@ def http_date(us: int) -> str:
 
 
 def _boolean(name: str) -> bool:
-    value = request.args.get(name, "false")
+    # Case-insensitive: TinCanPython, the most used Python client, sends True/False.
+    value = request.args.get(name, "false").lower()
     if value not in ("true", "false"):
         refuse(400, f"{name} must be true or false")
     return value == "true"

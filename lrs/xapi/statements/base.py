@@ -13,8 +13,7 @@ from typing import Any, NamedTuple
 
 from lrs.closeable import Closeable
 from lrs.exceptions import Conflict
-
-VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+from lrs.xapi.validation import VOIDED
 
 
 def agent_key(agent: Any) -> str | None:
