@@ -35,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "ADMIN_SECRET": None,
     # Failed authentications per key, and per client address, in a minute,
     # before further failures are answered 429.
-    "AUTH_FAILURE_LIMIT": 20,
+    "AUTH_FAILURE_LIMIT": 30,
     # The xAPI version a response names when its request names none.
     "XAPI_DEFAULT_VERSION": "2.0.0",
     # Origins whose browser-based content may call /xAPI: "*" or a list.

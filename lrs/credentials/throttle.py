@@ -24,7 +24,7 @@ class FailureThrottle:
 
     def __init__(
         self,
-        limit: int = 20,
+        limit: int = 30,
         window: float = 60.0,
         *,
         clock: Callable[[], float] = time.monotonic,
