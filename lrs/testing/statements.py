@@ -1,0 +1,258 @@
+"""The contract of statement stores, split by behaviour: saving, querying, racing writers."""
+
+import uuid
+from functools import partial
+from typing import Any
+
+import orjson
+import pytest
+
+from lrs.clock import default_clock
+from lrs.exceptions import Conflict
+from lrs.testing.helpers import (
+    AUTHORITY,
+    failures,
+    race,
+    statement,
+)
+from lrs.xapi.prepare import prepare
+from lrs.xapi.statements.base import Record, StatementQuery, StatementStore
+from lrs.xapi.validation import VOIDED, Version
+
+
+class StatementHelpers:
+    """Building records and saving them, for the classes below."""
+
+    @staticmethod
+    def record(data: dict[str, Any], stored_us: int | None = None) -> Record:
+        return prepare(
+            data,
+            version=Version.V1_0_3,
+            authority=AUTHORITY,
+            stored_us=stored_us if stored_us is not None else default_clock.now_us(),
+        )
+
+    def save(self, statements: StatementStore, *data: dict[str, Any]) -> list[str]:
+        return statements.save([self.record(item) for item in data])
+
+    def ids(self, records: list[Record]) -> list[str]:
+        return [record.id for record in records]
+
+
+class StatementSavingContract(StatementHelpers):
+    """Saving: ids are kept once, conflicts refused, voiding applied.
+
+    Subclasses supply a ``statements`` fixture returning an empty store.
+    """
+
+    def test_saved_statements_come_back(self, statements: StatementStore) -> None:
+        ids = self.save(statements, statement(0), statement(1))
+        assert ids == [statement(0)["id"], statement(1)["id"]]
+        record = statements.get(ids[0])
+        assert record is not None
+        stored = orjson.loads(record.text)
+        assert stored["verb"] == statement(0)["verb"]
+        assert stored["authority"] == AUTHORITY
+        assert stored["version"] == "1.0.0"
+        assert stored["timestamp"] == stored["stored"]
+        assert statements.get(str(uuid.UUID(int=999))) is None
+        assert statements.count() == 2
+
+    def test_same_id_with_same_content_is_skipped(self, statements: StatementStore) -> None:
+        self.save(statements, statement(0))
+        assert self.save(statements, statement(0), statement(1)) == [statement(1)["id"]]
+        assert statements.count() == 2
+
+    def test_same_id_with_other_content_conflicts_and_stores_nothing(
+        self, statements: StatementStore
+    ) -> None:
+        self.save(statements, statement(0))
+        other = statement(0, verb="http://adlnet.gov/expapi/verbs/failed")
+        with pytest.raises(Conflict):
+            self.save(statements, statement(1), other)
+        assert statements.count() == 1
+        assert statements.get(statement(1)["id"]) is None
+
+    def test_voiding_hides_the_target_from_queries(self, statements: StatementStore) -> None:
+        self.save(statements, statement(0), statement(1))
+        reference = {"objectType": "StatementRef", "id": statement(0)["id"]}
+        self.save(statements, statement(2, verb=VOIDED, object=reference))
+        target = statements.get(statement(0)["id"])
+        assert target is not None and target.voided
+        found = self.ids(statements.query(StatementQuery()))
+        assert found == [statement(2)["id"], statement(1)["id"]]
+
+    def test_a_voiding_statement_cannot_be_voided(self, statements: StatementStore) -> None:
+        self.save(statements, statement(0))
+        first = statement(
+            1, verb=VOIDED, object={"objectType": "StatementRef", "id": statement(0)["id"]}
+        )
+        self.save(statements, first)
+        second = statement(
+            2, verb=VOIDED, object={"objectType": "StatementRef", "id": statement(1)["id"]}
+        )
+        with pytest.raises(ValueError, match="cannot be voided"):
+            self.save(statements, second)
+        assert statements.get(statement(2)["id"]) is None
+        record = statements.get(statement(1)["id"])
+        assert record is not None and not record.voided
+
+
+class StatementQueryContract(StatementHelpers):
+    """Queries: filters, order, paging, time windows, StatementRef targets.
+
+    Subclasses supply a ``statements`` fixture returning an empty store.
+    """
+
+    def test_query_order_limit_and_paging(self, statements: StatementStore) -> None:
+        for n in range(7):
+            self.save(statements, statement(n))
+        newest = self.ids(statements.query(StatementQuery(limit=3)))
+        assert newest == [statement(n)["id"] for n in (6, 5, 4)]
+        last = statements.get(newest[-1])
+        assert last is not None
+        after = (last.stored_us, last.id)
+        following = self.ids(statements.query(StatementQuery(limit=3, after=after)))
+        assert following == [statement(n)["id"] for n in (3, 2, 1)]
+        oldest = self.ids(statements.query(StatementQuery(limit=2, ascending=True)))
+        assert oldest == [statement(0)["id"], statement(1)["id"]]
+
+    def test_query_since_and_until(self, statements: StatementStore) -> None:
+        for n in range(5):
+            statements.save([self.record(statement(n), stored_us=1_000_000 * (n + 1))])
+        found = self.ids(statements.query(StatementQuery(since_us=2_000_000, until_us=4_000_000)))
+        assert found == [statement(3)["id"], statement(2)["id"]]
+
+    def test_statements_saved_out_of_order_are_queried_in_stored_order(
+        self, statements: StatementStore
+    ) -> None:
+        # Two writers can save in the other order than they were stamped, and
+        # two statements can share a stamp: the id breaks the tie.
+        stamps = {3: 4_000_000, 0: 1_000_000, 2: 3_000_000, 1: 3_000_000, 4: 5_000_000}
+        for n, stored_us in stamps.items():
+            statements.save([self.record(statement(n), stored_us=stored_us)])
+        every = [statement(n)["id"] for n in range(5)]
+        assert self.ids(statements.query(StatementQuery(ascending=True))) == every
+        verb = statement(0)["verb"]["id"]
+        assert self.ids(statements.query(StatementQuery(verb=verb))) == every[::-1]
+        window = StatementQuery(since_us=1_000_000, until_us=3_000_000, ascending=True)
+        assert self.ids(statements.query(window)) == every[1:3]
+        after = (3_000_000, statement(1)["id"])
+        assert self.ids(statements.query(StatementQuery(after=after))) == [every[0]]
+
+    def test_query_filters(self, statements: StatementStore) -> None:
+        other_verb = "http://adlnet.gov/expapi/verbs/failed"
+        registration = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
+        self.save(
+            statements,
+            statement(0),
+            statement(1, verb=other_verb),
+            statement(2, actor="mailto:grace@example.org"),
+            statement(3, activity="http://example.org/activities/a1"),
+            statement(
+                4,
+                actor="mailto:grace@example.org",
+                activity="http://example.org/activities/a1",
+                context={
+                    "registration": registration,
+                    "instructor": {"mbox": "mailto:ada@example.org"},
+                    "contextActivities": {"parent": {"id": "http://example.org/activities/a0"}},
+                },
+            ),
+            {
+                **statement(5, actor="mailto:grace@example.org"),
+                "actor": {
+                    "objectType": "Group",
+                    "member": [{"mbox": "mailto:ada@example.org"}],
+                },
+            },
+        )
+
+        def found(**filters: Any) -> set[int]:
+            records = statements.query(StatementQuery(limit=100, **filters))
+            return {uuid.UUID(record.id).int - 1 for record in records}
+
+        ada = "mbox:mailto:ada@example.org"
+        assert found(verb=other_verb) == {1}
+        assert found(agent=ada) == {0, 1, 3, 5}
+        assert found(agent=ada, related_agents=True) == {0, 1, 3, 4, 5}
+        assert found(activity="http://example.org/activities/a1") == {3, 4}
+        assert found(activity="http://example.org/activities/a0", related_activities=True) == {
+            0,
+            1,
+            2,
+            4,
+            5,
+        }
+        assert found(registration=registration) == {4}
+        assert found(agent=ada, verb=other_verb) == {1}
+        assert found(verb="http://example.org/never") == set()
+
+    def test_statements_targeting_a_match_match_too(self, statements: StatementStore) -> None:
+        # xAPI-Communication.md 2.1.3, Filter Conditions for StatementRefs.
+        passed = "http://adlnet.gov/expapi/verbs/passed"
+        self.save(statements, statement(0, verb=passed), statement(1))
+        ref = {"objectType": "StatementRef", "id": statement(0)["id"]}
+        comment = "http://adlnet.gov/expapi/verbs/commented"
+        self.save(statements, statement(2, verb=comment, actor="mailto:x@y.z", object=ref))
+        ref_ref = {"objectType": "StatementRef", "id": statement(2)["id"]}
+        self.save(statements, statement(3, verb=comment, actor="mailto:x@y.z", object=ref_ref))
+        found = self.ids(statements.query(StatementQuery(verb=passed)))
+        assert found == [statement(n)["id"] for n in (3, 2, 0)]
+        # Every filter must hold in one statement of the chain, not across them.
+        mixed = StatementQuery(verb=passed, agent="mbox:mailto:x@y.z")
+        assert statements.query(mixed) == []
+        # Time filters apply to the targeting statement itself.
+        last = statements.get(statement(2)["id"])
+        assert last is not None
+        since = self.ids(statements.query(StatementQuery(verb=passed, since_us=last.stored_us)))
+        assert since == [statement(3)["id"]]
+
+
+class StatementRacingContract(StatementHelpers):
+    """Writers of the same ids at the same moment.
+
+    Subclasses supply a ``statements`` fixture returning an empty store.
+    """
+
+    def test_racing_identical_batches_all_succeed_and_store_each_once(
+        self, statements: StatementStore
+    ) -> None:
+        for trial in range(5):
+            batch = [self.record(statement(trial * 100 + n)) for n in range(10)]
+            outcomes = race(*[partial(statements.save, batch)] * 8)
+            assert failures(outcomes) == []
+            # Between them, the racers stored each statement exactly once.
+            stored = [statement_id for o in outcomes for statement_id in o]
+            assert sorted(stored) == sorted(record.id for record in batch)
+        assert statements.count() == 50
+
+    def test_racing_conflicting_batches_store_one_whole_batch_and_nothing_of_the_other(
+        self, statements: StatementStore
+    ) -> None:
+        for trial in range(10):
+            base = 1000 + trial * 10
+            shared = statement(base)
+            first = [self.record(statement(base + 1)), self.record(shared)]
+            other = {**shared, "verb": {"id": "http://example.org/verbs/other"}}
+            second = [self.record(other), self.record(statement(base + 2))]
+            outcomes = race(partial(statements.save, first), partial(statements.save, second))
+            conflicts = [o for o in outcomes if isinstance(o, Conflict)]
+            assert len(conflicts) == 1, outcomes
+            winner = first if outcomes[1] is conflicts[0] else second
+            loser = second if winner is first else first
+            for record in winner:
+                found = statements.get(record.id)
+                assert found is not None and found.digest == record.digest
+            # The loser's statement that the winner did not share was not stored.
+            lonely = loser[0] if loser is first else loser[1]
+            assert statements.get(lonely.id) is None
+
+
+class StatementStoreContract(
+    StatementSavingContract, StatementQueryContract, StatementRacingContract
+):
+    """The behaviour every statement store must have.
+
+    Subclasses supply a ``statements`` fixture returning an empty store.
+    """
