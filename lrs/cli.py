@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
@@ -16,11 +15,12 @@ from lrs import __version__
 from lrs.credentials.base import Role
 from lrs.enrollments.base import MODES, CourseRole
 from lrs.enrollments.bulk import bulk_enroll, parse_csv
-from lrs.exceptions import DoesNotExist, UserStateError
+from lrs.exceptions import DoesNotExist, InvalidInput, UserStateError
 from lrs.history.base import Retention
 from lrs.history.factory import open_history
 from lrs.serve import Limits
 from lrs.storage import Storage, open_storage
+from lrs.urls import Backend, parse_storage_url
 
 STORAGE_OPTION = click.option(
     "--storage",
@@ -68,7 +68,7 @@ def prune(history_url: str | None, keep_last: int | None, max_age_days: int | No
         raise click.UsageError("name the history store with --history-url or LRS_HISTORY_URL")
     if keep_last is None and max_age_days is None:
         raise click.UsageError("give --keep-last, --max-age-days or both")
-    if history_url.startswith("memory:"):
+    if _is_memory(history_url):
         raise click.UsageError("memory:// history lives in a server's process; nothing to prune")
     retention = Retention(
         keep_last=keep_last,
@@ -146,13 +146,15 @@ def serve(
     """
     from lrs.api import DEFAULTS, create_app
     from lrs.serve import serve as run_server
-    from lrs.storage import TEST_ONLY_SCHEMES, describe
 
-    scheme = urlsplit(storage).scheme
-    if scheme in TEST_ONLY_SCHEMES:
+    try:
+        parsed = parse_storage_url(storage)
+    except InvalidInput as exc:
+        raise click.ClickException(str(exc)) from exc
+    if parsed.test_only:
         raise click.UsageError(
-            f"{scheme}:// is for tests, not for a server: each worker would have its own "
-            "data, and none of it would survive; use memory:// or mongodb://"
+            f"{parsed.scheme}:// is for tests, not for a server: each worker would have its "
+            "own data, and none of it would survive; use memory:// or mongodb://"
         )
     url = f"http://{host}:{port}"
     config = {"STORAGE_URL": storage}
@@ -160,7 +162,7 @@ def serve(
     if not max_body.isdigit():
         raise click.UsageError(f"LRS_MAX_BODY_BYTES must be a number of bytes, not {max_body!r}")
     limits = Limits(header_timeout, body_timeout, idle_timeout, max_body_bytes=int(max_body))
-    in_memory = scheme == "memory"
+    in_memory = parsed.backend == Backend.memory
     try:
         if in_memory:
             if workers not in (None, 1):
@@ -172,7 +174,7 @@ def serve(
         else:
             with _storage(storage) as stores:
                 _first_admin(stores, url)
-        click.echo(f"Storage: {describe(storage)}")
+        click.echo(f"Storage: {parsed.describe()}")
         click.echo(f"Serving on {url}")
         if in_memory:
             run_server(
@@ -233,11 +235,18 @@ def credentials() -> None:
     """Manage API credentials (key/secret pairs for HTTP Basic auth)."""
 
 
+def _is_memory(url: str) -> bool:
+    try:
+        return parse_storage_url(url).backend == Backend.memory
+    except InvalidInput:
+        return False  # opening it will say what is wrong
+
+
 @contextmanager
 def _persistent_storage(
     url: str, what: str = "credentials", api: str = "/api/v1/credentials"
 ) -> Iterator[Storage]:
-    if urlsplit(url).scheme == "memory":
+    if _is_memory(url):
         raise click.UsageError(
             f"memory:// {what} live in a server's process; use the HTTP API "
             f"({api}) or a persistent --storage"

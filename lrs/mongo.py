@@ -17,9 +17,8 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
 from pymongo.write_concern import WriteConcern
 
-from lrs.exceptions import ServiceUnavailable, UserStateError
-
-DEFAULT_DATABASE = "lrs"
+from lrs.exceptions import InvalidInput, ServiceUnavailable, UserStateError
+from lrs.urls import DEFAULT_DATABASE
 
 # mongomock://host/dbname names an in-process database shared by every store
 # that opens it; created on first use, never at import time.
@@ -78,6 +77,22 @@ def back_off(attempt: int) -> None:
         time.sleep(random.uniform(0, 0.001 * min(attempt, 20)))
 
 
+def attempts(what: str) -> Iterator[int]:
+    """The rounds of a compare-and-set loop, with the one retry policy every store uses.
+
+    Read, check and write in each round; ``return`` (or ``break``) once a write
+    lands; ``continue`` after losing a race. Between rounds it backs off (see
+    ``back_off``); after ``CAS_ATTEMPTS`` lost races it raises.
+
+    Raises:
+        ServiceUnavailable: ``what`` kept changing under the writer (503: retry).
+    """
+    for attempt in range(CAS_ATTEMPTS):
+        back_off(attempt)
+        yield attempt
+    raise ServiceUnavailable(f"{what} changed too often while being written; retry")
+
+
 def durable_write_concern(configured: WriteConcern) -> WriteConcern:
     """Return the write concern for learner data: majority, unless the URL chose one.
 
@@ -110,7 +125,7 @@ def open_database(url: str) -> tuple[Any, Database[Any]]:
         try:
             import mongomock  # test dependency: imported only when asked for
         except ImportError:
-            raise ValueError(
+            raise InvalidInput(
                 "mongomock:// is an in-process fake MongoDB for tests, and the mongomock "
                 "package is not installed (pip install 'lrs[test]')"
             ) from None

@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lrs.clients.base import UserStateClient
-from lrs.clients.factory import SCHEMES, connect
+from lrs.clients.factory import connect
 from lrs.clients.mongo import MongoUserStateClient
 from lrs.closeable import Closeable
 from lrs.credentials.base import CredentialStore
@@ -17,10 +17,14 @@ from lrs.enrollments.memory import MemoryEnrollmentStore
 from lrs.enrollments.mongo import MongoEnrollmentStore
 from lrs.history.base import HistoryLog
 from lrs.history.factory import open_history
-from lrs.mongo import DEFAULT_DATABASE, open_database
-from lrs.xapi.activities import ActivityStore, MemoryActivityStore, MongoActivityStore
-from lrs.xapi.attachments import AttachmentStore, MemoryAttachmentStore, MongoAttachmentStore
-from lrs.xapi.documents import DocumentStore, MemoryDocumentStore, MongoDocumentStore
+from lrs.mongo import open_database
+from lrs.urls import Backend, parse_storage_url
+from lrs.xapi.activities import ActivityStore, MemoryActivityStore
+from lrs.xapi.activities.mongo import MongoActivityStore
+from lrs.xapi.attachments import AttachmentStore, MemoryAttachmentStore
+from lrs.xapi.attachments.mongo import MongoAttachmentStore
+from lrs.xapi.documents import DocumentStore, MemoryDocumentStore
+from lrs.xapi.documents.mongo import MongoDocumentStore
 from lrs.xapi.statements.base import StatementStore
 from lrs.xapi.statements.memory import MemoryStatementStore
 from lrs.xapi.statements.mongo import MongoStatementStore
@@ -52,28 +56,6 @@ class Storage(Closeable):
         self.enrollments.close()
 
 
-#: Storage URL schemes for tests only: a server must not keep data in them.
-TEST_ONLY_SCHEMES = frozenset({"mongomock"})
-
-
-def describe(url: str) -> str:
-    """Say where a storage URL keeps data and whether it survives a restart.
-
-    Passwords in the URL are not repeated.
-    """
-    parts = urlsplit(url)
-    if parts.scheme == "memory":
-        return "memory:// (this process's memory: everything is lost when the server stops)"
-    if parts.scheme in ("mongodb", "mongodb+srv"):
-        host = parts.hostname or "localhost"
-        port = f":{parts.port}" if parts.port else ""
-        database = parts.path.strip("/") or DEFAULT_DATABASE
-        return f"MongoDB database {database!r} at {host}{port} (survives restarts)"
-    if parts.scheme in TEST_ONLY_SCHEMES:
-        return f"{parts.scheme}:// (an in-process fake for tests: nothing survives)"
-    return f"{parts.scheme}://"
-
-
 def open_storage(url: str = "memory://", history_url: str | None = None) -> Storage:
     """Open every store at ``url`` (see ``lrs.clients.connect`` for the URLs).
 
@@ -82,15 +64,14 @@ def open_storage(url: str = "memory://", history_url: str | None = None) -> Stor
     server's stores share theirs.
 
     Raises:
-        ValueError: the URL's scheme is unknown.
+        InvalidInput: the URL names no store a server can keep its data in (a
+            ``ValueError``).
         ServiceUnavailable: the store cannot be reached.
     """
-    parts = urlsplit(url)
-    if parts.scheme in ("http", "https"):
-        raise ValueError(f"a server cannot store its data on another server ({url!r})")
-    if parts.scheme not in SCHEMES or parts.scheme == "memory":
+    parsed = parse_storage_url(url, (Backend.memory, Backend.mongodb, Backend.mongomock))
+    if parsed.backend == Backend.memory:
         return Storage(connect(url, history_url=history_url), MemoryCredentialStore())
-    if parts.scheme == "mongomock" and not (parts.netloc or parts.path.strip("/")):
+    if parsed.backend == Backend.mongomock and not urlsplit(url).path.strip("/"):
         url = f"mongomock://local/{uuid.uuid4().hex}"
     client, database = open_database(url)
     try:

@@ -9,11 +9,11 @@ Open a client with ``connect(url)``::
     client.get("ada", "block-v1:Org+CS101+2026+type@problem+block@p1").state  # {'answer': 42}
 """
 
+import lrs.lazy
 from lrs.clients.base import Scope, UserState, UserStateClient
 from lrs.clients.factory import connect
 from lrs.clients.http import HttpUserStateClient
 from lrs.clients.memory import MemoryUserStateClient
-from lrs.clients.mongo import MongoUserStateClient
 from lrs.exceptions import DoesNotExist, PermissionDenied, ServiceUnavailable, UserStateError
 
 __all__ = [
@@ -29,3 +29,8 @@ __all__ = [
     "UserStateError",
     "connect",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The MongoDB backend, imported on first use: the interface does not need the driver."""
+    return lrs.lazy.lazy_attribute(__name__, name, {"MongoUserStateClient": "lrs.clients.mongo"})

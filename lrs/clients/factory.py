@@ -1,29 +1,32 @@
 """Open a learner-state client from a storage URL."""
 
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from lrs.clients.base import KeyParser, UserStateClient
 from lrs.clients.http import HttpUserStateClient
 from lrs.clients.memory import MemoryUserStateClient
-from lrs.clients.mongo import MongoUserStateClient
+from lrs.exceptions import InvalidInput
 from lrs.history.base import HistoryLog, Retention
 from lrs.history.factory import open_history
 from lrs.history.memory import MemoryHistoryLog
-from lrs.history.mongo import MongoHistoryLog
-from lrs.mongo import open_database
+from lrs.urls import Backend, StorageURL, parse_storage_url
 
 
 def _open_memory(
-    url: str, history: HistoryLog | None, retention: Retention | None, key_parser: KeyParser
+    url: StorageURL, history: HistoryLog | None, retention: Retention | None, key_parser: KeyParser
 ) -> UserStateClient:
     return MemoryUserStateClient(history or MemoryHistoryLog(retention), key_parser=key_parser)
 
 
 def _open_mongo(
-    url: str, history: HistoryLog | None, retention: Retention | None, key_parser: KeyParser
+    url: StorageURL, history: HistoryLog | None, retention: Retention | None, key_parser: KeyParser
 ) -> UserStateClient:
-    client, database = open_database(url)
+    # Imported here: a memory:// client needs no MongoDB driver.
+    from lrs.clients.mongo import MongoUserStateClient
+    from lrs.history.mongo import MongoHistoryLog
+    from lrs.mongo import open_database
+
+    client, database = open_database(url.url)
     try:
         return MongoUserStateClient(
             client,
@@ -37,22 +40,13 @@ def _open_mongo(
         raise
 
 
-_Opener = Callable[[str, HistoryLog | None, Retention | None, KeyParser], UserStateClient]
+_Opener = Callable[[StorageURL, HistoryLog | None, Retention | None, KeyParser], UserStateClient]
 
-
-def _open_http(url: str, auth: tuple[str, str] | None, key_parser: KeyParser) -> UserStateClient:
-    return HttpUserStateClient(url, auth, key_parser=key_parser)
-
-
-_OPENERS: dict[str, _Opener] = {
-    "memory": _open_memory,
-    "mongodb": _open_mongo,
-    "mongodb+srv": _open_mongo,
-    "mongomock": _open_mongo,
+_OPENERS: dict[Backend, _Opener] = {
+    Backend.memory: _open_memory,
+    Backend.mongodb: _open_mongo,
+    Backend.mongomock: _open_mongo,
 }
-
-#: The URL schemes ``connect`` knows.
-SCHEMES = (*_OPENERS, "http", "https")
 
 
 def connect(
@@ -86,17 +80,14 @@ def connect(
         auth: ``(key, secret)`` of the credential for an ``http(s)://`` server.
 
     Raises:
-        ValueError: the URL's scheme is unknown; the message lists the known ones.
+        InvalidInput: the URL's scheme is unknown (a ``ValueError``); the
+            message lists the known ones.
         ServiceUnavailable: the store cannot be reached.
     """
-    scheme = urlsplit(url).scheme
-    if scheme in ("http", "https"):
+    parsed = parse_storage_url(url)
+    if parsed.backend == Backend.http:
         if history_url is not None or retention is not None:
-            raise ValueError("an lrs server keeps its own history: no history_url or retention")
-        return _open_http(url, auth, key_parser)
-    opener = _OPENERS.get(scheme)
-    if opener is None:
-        known = ", ".join(f"{name}://" for name in SCHEMES)
-        raise ValueError(f"unknown storage URL scheme {scheme!r} in {url!r}; known: {known}")
+            raise InvalidInput("an lrs server keeps its own history: no history_url or retention")
+        return HttpUserStateClient(url, auth, key_parser=key_parser)
     history = None if history_url is None else open_history(history_url, retention)
-    return opener(url, history, retention, key_parser)
+    return _OPENERS[parsed.backend](parsed, history, retention, key_parser)

@@ -46,19 +46,17 @@ from lrs.clients.base import (
 )
 from lrs.clients.values import EncodedFields, decode_fields, encode_fields, join_fields
 from lrs.clock import default_clock, from_us
-from lrs.exceptions import ServiceUnavailable
 from lrs.history.base import HistoryEntry, HistoryLog
 from lrs.history.mongo import MongoHistoryLog
 from lrs.mongo import (
-    CAS_ATTEMPTS,
-    DEFAULT_DATABASE,
     DUPLICATE_KEY,
-    back_off,
+    attempts,
     collection,
     decode_key,
     encode_key,
     translate_errors,
 )
+from lrs.urls import DEFAULT_DATABASE
 
 COLLECTION = "user_state"
 
@@ -269,8 +267,9 @@ class MongoUserStateClient(StoredUserStateClient):
         read again and retried.
         """
         pending = changes
-        for attempt in range(CAS_ATTEMPTS if pending else 0):
-            back_off(attempt)
+        if not pending:
+            return
+        for _ in attempts("the blocks"):
             with translate_errors():
                 found = {
                     document["block"]: document
@@ -307,8 +306,6 @@ class MongoUserStateClient(StoredUserStateClient):
             pending = {blocks[n]: pending[blocks[n]] for n in sorted(lost)}
             if not pending:
                 return
-        if pending:
-            raise ServiceUnavailable("the blocks changed too often while being written; retry")
 
     def _bulk_write(self, operations: list[UpdateOne]) -> set[int]:
         """Run the compare-and-set updates; return the positions of those that lost a race."""

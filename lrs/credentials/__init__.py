@@ -1,8 +1,8 @@
 """API credentials (key/secret pairs) and their roles."""
 
+import lrs.lazy
 from lrs.credentials.base import Credential, CredentialStore, Role
 from lrs.credentials.memory import MemoryCredentialStore
-from lrs.credentials.mongo import MongoCredentialStore
 
 __all__ = [
     "Credential",
@@ -11,3 +11,10 @@ __all__ = [
     "MongoCredentialStore",
     "Role",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The MongoDB backend, imported on first use: the interface does not need the driver."""
+    return lrs.lazy.lazy_attribute(
+        __name__, name, {"MongoCredentialStore": "lrs.credentials.mongo"}
+    )

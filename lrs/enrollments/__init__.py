@@ -1,5 +1,6 @@
 """Users and enrollment records, with the history of every change (see ``base``)."""
 
+import lrs.lazy
 from lrs.enrollments.base import (
     MODES,
     Change,
@@ -10,7 +11,6 @@ from lrs.enrollments.base import (
     User,
 )
 from lrs.enrollments.memory import MemoryEnrollmentStore
-from lrs.enrollments.mongo import MongoEnrollmentStore
 
 __all__ = [
     "MODES",
@@ -23,3 +23,10 @@ __all__ = [
     "Outcome",
     "User",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The MongoDB backend, imported on first use: the interface does not need the driver."""
+    return lrs.lazy.lazy_attribute(
+        __name__, name, {"MongoEnrollmentStore": "lrs.enrollments.mongo"}
+    )

@@ -8,11 +8,12 @@ import orjson
 import pytest
 
 from lrs.clock import default_clock
+from lrs.conditions import Conditions
 from lrs.exceptions import Conflict, PreconditionFailed
 from lrs.testing.helpers import (
     DOCUMENT_CONTEXT,
 )
-from lrs.xapi.documents import JSON, Conditions, Document, DocumentStore, Resource
+from lrs.xapi.documents import JSON, Document, DocumentStore, Resource
 
 
 class DocumentHelpers:

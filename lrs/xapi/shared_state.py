@@ -23,16 +23,16 @@ import orjson
 
 from lrs.clients.base import Scope, UserStateClient
 from lrs.clock import to_us
+from lrs.conditions import UNCONDITIONAL, Conditions
 from lrs.exceptions import DoesNotExist
 from lrs.xapi.documents import (
     JSON,
-    UNCONDITIONAL,
-    Conditions,
     Context,
     Document,
     DocumentStore,
     Resource,
     check_json,
+    etag_of,
     json_object,
     merged,
 )
@@ -124,7 +124,7 @@ class SharedStateDocuments(DocumentStore):
         # JSON here becomes the block's fields: what claims to be JSON must be.
         check_json(content, content_type)
         current = self.get(context, document_id)
-        conditions.check(current)
+        conditions.check(etag_of(current))
         if merge:
             # Refuses a merge where either side is not a JSON object.
             merged(current, content, content_type)
@@ -168,7 +168,7 @@ class SharedStateDocuments(DocumentStore):
         if block is None:
             self.documents.delete(context, document_id, conditions)
             return
-        conditions.check(self.get(context, document_id))
+        conditions.check(etag_of(self.get(context, document_id)))
         username, scope = block
         self.client.delete(username, context.activity_id, scope)
         self.documents.delete(context, document_id)

@@ -36,7 +36,7 @@ def test_failed_append_raises_service_unavailable(monkeypatch):
 def test_open_history_by_url():
     assert isinstance(open_history("memory://"), MemoryHistoryLog)
     assert isinstance(open_history("mongomock://"), MongoHistoryLog)
-    with pytest.raises(ValueError, match="memory, mongodb"):
+    with pytest.raises(ValueError, match="known: memory://, mongodb://"):
         open_history("redis://localhost")
 
 

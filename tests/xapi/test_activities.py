@@ -1,7 +1,6 @@
-import mongomock
 import pytest
 
-from lrs.testing import statement
+from lrs.testing import ActivityStoreContract, statement
 from lrs.xapi.activities import (
     MemoryActivityStore,
     MongoActivityStore,
@@ -9,6 +8,7 @@ from lrs.xapi.activities import (
     definitions_in,
     merge_definitions,
 )
+from tests.mongomock_support import Pausing, ThreadSafeMongoClient
 
 MEETING = {
     "type": "http://adlnet.gov/expapi/activities/meeting",
@@ -56,18 +56,15 @@ def test_an_activity_without_a_definition_is_still_an_activity_object():
     }
 
 
-@pytest.fixture(params=["memory", "mongomock"])
-def activities(request):
-    if request.param == "memory":
+class TestMemoryActivityStore(ActivityStoreContract):
+    @pytest.fixture
+    def activities(self):
         return MemoryActivityStore()
-    return MongoActivityStore(mongomock.MongoClient(tz_aware=True).lrs_test)
 
 
-def test_stores_merge_and_keep_definitions(activities):
-    assert activities.get("http://x.org/a") is None
-    activities.merge({"http://x.org/a": MEETING})
-    activities.merge({"http://x.org/a": {"name": {"fr-FR": "réunion"}}})
-    found = activities.get("http://x.org/a")
-    assert found["name"] == {**MEETING["name"], "fr-FR": "réunion"}
-    found["name"].clear()  # a reader's copy: the stored definition is untouched
-    assert activities.get("http://x.org/a")["name"]["fr-FR"] == "réunion"
+class TestMongoActivityStore(ActivityStoreContract):
+    @pytest.fixture
+    def activities(self):
+        store = MongoActivityStore(ThreadSafeMongoClient()["lrs_test"])
+        store._collection = Pausing(store._collection, ("find_one",), delay=0.001)
+        return store

@@ -3,8 +3,8 @@ import hashlib
 import mongomock
 import pytest
 
+from lrs.testing import AttachmentStoreContract
 from lrs.xapi.attachments import (
-    AttachmentData,
     MemoryAttachmentStore,
     MongoAttachmentStore,
     Part,
@@ -16,19 +16,16 @@ DATA = b"\x00binary\xff"
 SHA = hashlib.sha256(DATA).hexdigest()
 
 
-@pytest.fixture(params=["memory", "mongo"])
-def store(request):
-    if request.param == "memory":
+class TestMemoryAttachmentStore(AttachmentStoreContract):
+    @pytest.fixture
+    def attachments(self):
         return MemoryAttachmentStore()
-    return MongoAttachmentStore(mongomock.MongoClient(tz_aware=True).lrs_test)
 
 
-def test_data_is_kept_by_hash_and_never_overwritten(store):
-    store.put([AttachmentData(SHA, "application/octet-stream", DATA)])
-    store.put([AttachmentData(SHA, "text/plain", b"something else")])
-    found = store.get(SHA.upper())
-    assert found == AttachmentData(SHA, "application/octet-stream", DATA)
-    assert store.get("0" * 64) is None
+class TestMongoAttachmentStore(AttachmentStoreContract):
+    @pytest.fixture
+    def attachments(self):
+        return MongoAttachmentStore(mongomock.MongoClient(tz_aware=True).lrs_test)
 
 
 def test_hashes_of_every_sha2_length_are_checked():

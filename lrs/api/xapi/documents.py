@@ -22,12 +22,13 @@ from lrs.api.errors import refuse
 from lrs.api.xapi import blp, version
 from lrs.api.xapi.statements import account_key, http_date, timestamp_parameter
 from lrs.clock import default_clock
+from lrs.conditions import Conditions
 from lrs.credentials.base import Role
 from lrs.exceptions import DoesNotExist, PermissionDenied
 from lrs.storage import Storage
 from lrs.xapi import formats
 from lrs.xapi.activities import activity_object
-from lrs.xapi.documents import Conditions, Context, DocumentStore, Resource, check_json
+from lrs.xapi.documents import Context, DocumentStore, Resource, check_json
 from lrs.xapi.shared_state import SharedStateDocuments
 from lrs.xapi.statements.base import agent_key
 from lrs.xapi.validation import IFIS, StatementError, Version, validate_actor

@@ -23,8 +23,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from lrs.clock import default_clock
-from lrs.exceptions import ServiceUnavailable
-from lrs.mongo import CAS_ATTEMPTS, DUPLICATE_KEY, back_off, collection, translate_errors
+from lrs.mongo import DUPLICATE_KEY, attempts, collection, translate_errors
 from lrs.xapi.statements.base import (
     Record,
     StatementQuery,
@@ -127,8 +126,7 @@ class MongoStatementStore(StatementStore):
         """
         wanted = sorted(wanted_ids(records))
         token = uuid.uuid4().hex
-        for attempt in range(CAS_ATTEMPTS):
-            back_off(attempt)
+        for _ in attempts("the statements with these ids"):
             with translate_errors():
                 found = list(self._collection.find({"_id": {"$in": wanted}}))
             if self._others_pending(found):
@@ -157,8 +155,8 @@ class MongoStatementStore(StatementStore):
                     self._collection.update_many(
                         {"_id": {"$in": targets}}, {"$set": {"voided": True}}
                     )
-            return ids
-        raise ServiceUnavailable("statements with these ids are being stored by another request")
+            break
+        return ids
 
     def _others_pending(self, found: list[dict[str, Any]]) -> bool:
         """Whether another batch is storing one of these; clears abandoned ones."""

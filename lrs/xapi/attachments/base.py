@@ -7,17 +7,12 @@ hash, and kept once per hash (content-addressed), whichever statements use it.
 """
 
 import hashlib
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import UpdateOne
-from pymongo.database import Database
-
 from lrs.closeable import Closeable
-from lrs.mongo import collection, translate_errors
 
 _HASHES = {64: hashlib.sha256, 96: hashlib.sha384, 128: hashlib.sha512}
 
@@ -118,57 +113,3 @@ class AttachmentStore(Closeable, ABC):
     @abstractmethod
     def get(self, sha2: str) -> AttachmentData | None:
         """Return the data with this hash, or ``None``."""
-
-
-class MemoryAttachmentStore(AttachmentStore):
-    """Attachment data in a dict."""
-
-    def __init__(self) -> None:
-        """Create an empty store."""
-        self._lock = threading.Lock()
-        self._data: dict[str, AttachmentData] = {}
-
-    def put(self, attachments: Iterable[AttachmentData]) -> None:
-        """Store data by hash."""
-        with self._lock:
-            for attachment in attachments:
-                self._data.setdefault(attachment.sha2, attachment)
-
-    def get(self, sha2: str) -> AttachmentData | None:
-        """Return the data with this hash, or ``None``."""
-        return self._data.get(sha2.lower())
-
-
-class MongoAttachmentStore(AttachmentStore):
-    """Attachment data in the ``attachments`` collection, ``_id`` the SHA-2.
-
-    One document per attachment, so data is limited to MongoDB's 16 MB
-    document size (the server's body limit, ``LRS_MAX_BODY_BYTES``, is far
-    below by default).
-    """
-
-    def __init__(self, database: Database[Any]) -> None:
-        """Open the store in ``database``."""
-        self._collection = collection(database, "attachments")
-
-    def put(self, attachments: Iterable[AttachmentData]) -> None:
-        """Store data by hash (an upsert that never overwrites)."""
-        operations = [
-            UpdateOne(
-                {"_id": item.sha2},
-                {"$setOnInsert": {"content_type": item.content_type, "data": item.data}},
-                upsert=True,
-            )
-            for item in attachments
-        ]
-        if operations:
-            with translate_errors():
-                self._collection.bulk_write(operations, ordered=False)
-
-    def get(self, sha2: str) -> AttachmentData | None:
-        """Return the data with this hash, or ``None``."""
-        with translate_errors():
-            document = self._collection.find_one({"_id": sha2.lower()})
-        if document is None:
-            return None
-        return AttachmentData(document["_id"], document["content_type"], bytes(document["data"]))

@@ -1,0 +1,71 @@
+"""Canonical activity definitions, merged from the statements the LRS stores.
+
+The Activities resource (xAPI-Communication.md section 2.5) returns the full
+Activity Object the LRS holds for an id. Each stored statement contributes
+the definitions it carries (its object, its context activities, and the same
+in a SubStatement). They merge property by property: a later statement's
+property replaces an earlier one, except that language maps (``name``,
+``description``) and ``extensions`` merge key by key, so two statements that
+describe an activity in two languages give both (xAPI-Data.md 2.4.4.1).
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from lrs.closeable import Closeable
+
+_MERGED_BY_KEY = ("name", "description", "extensions")
+
+
+def _activities(statement: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    obj = statement.get("object", {})
+    if obj.get("objectType", "Activity") == "Activity":
+        yield obj
+    for items in statement.get("context", {}).get("contextActivities", {}).values():
+        yield from items if isinstance(items, list) else [items]
+    if obj.get("objectType") == "SubStatement":
+        yield from _activities(obj)
+
+
+def definitions_in(statements: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The activity definitions a batch of (valid) statements carries, merged per id."""
+    found: dict[str, dict[str, Any]] = {}
+    for statement in statements:
+        for activity in _activities(statement):
+            definition = activity.get("definition")
+            if definition:
+                identifier = activity["id"]
+                found[identifier] = merge_definitions(found.get(identifier), definition)
+    return found
+
+
+def merge_definitions(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """``old`` updated with ``new``: language maps and extensions merge key by key."""
+    if not old:
+        return dict(new)
+    result = {**old, **new}
+    for key in _MERGED_BY_KEY:
+        if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
+            result[key] = {**old[key], **new[key]}
+    return result
+
+
+def activity_object(activity_id: str, definition: dict[str, Any] | None) -> dict[str, Any]:
+    """The Activity Object for an id: its definition if the LRS holds one."""
+    found: dict[str, Any] = {"objectType": "Activity", "id": activity_id}
+    if definition:
+        found["definition"] = definition
+    return found
+
+
+class ActivityStore(Closeable, ABC):
+    """Keeps the canonical definition of each activity."""
+
+    @abstractmethod
+    def get(self, activity_id: str) -> dict[str, Any] | None:
+        """Return the activity's canonical definition, or ``None``."""
+
+    @abstractmethod
+    def merge(self, definitions: dict[str, dict[str, Any]]) -> None:
+        """Merge definitions into the canonical ones (see ``merge_definitions``)."""

@@ -1,0 +1,56 @@
+"""Canonical activity definitions in MongoDB: the ``activities`` collection."""
+
+from typing import Any
+
+import orjson
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from lrs.mongo import attempts, collection, translate_errors
+from lrs.xapi.activities.base import ActivityStore, merge_definitions
+
+
+class MongoActivityStore(ActivityStore):
+    """Definitions in the ``activities`` collection, ``_id`` the activity id.
+
+    The definition is kept as JSON text (extension keys are IRIs, full of
+    dots) with a version counter; a merge is a compare-and-set on that
+    counter, retried when another writer changed the definition first.
+    """
+
+    def __init__(self, database: Database[Any]) -> None:
+        """Open the store in ``database``."""
+        self._collection = collection(database, "activities")
+
+    def get(self, activity_id: str) -> dict[str, Any] | None:
+        """Return the activity's canonical definition, or ``None``."""
+        with translate_errors():
+            stored = self._collection.find_one({"_id": activity_id})
+        return None if stored is None else orjson.loads(stored["definition"])
+
+    def merge(self, definitions: dict[str, dict[str, Any]]) -> None:
+        """Merge definitions into the canonical ones, one compare-and-set each."""
+        for activity_id, definition in definitions.items():
+            self._merge_one(activity_id, definition)
+
+    def _merge_one(self, activity_id: str, definition: dict[str, Any]) -> None:
+        for _ in attempts(f"activity {activity_id}"):
+            with translate_errors():
+                stored = self._collection.find_one({"_id": activity_id})
+                old = None if stored is None else orjson.loads(stored["definition"])
+                new = merge_definitions(old, definition)
+                if new == old:
+                    return
+                text = orjson.dumps(new).decode()
+                if stored is None:
+                    try:
+                        self._collection.insert_one(
+                            {"_id": activity_id, "definition": text, "version": 1}
+                        )
+                        return
+                    except DuplicateKeyError:
+                        continue
+                change = {"$set": {"definition": text}, "$inc": {"version": 1}}
+                unchanged = {"_id": activity_id, "version": stored["version"]}
+                if self._collection.update_one(unchanged, change).matched_count:
+                    return

@@ -1,0 +1,65 @@
+"""Documents in this process's memory."""
+
+import threading
+
+from lrs.conditions import UNCONDITIONAL, Conditions
+from lrs.xapi.documents.base import Context, Document, DocumentStore, etag_of, merged
+
+
+class MemoryDocumentStore(DocumentStore):
+    """Documents in a dict, under one lock; thread-safe, one process only."""
+
+    def __init__(self) -> None:
+        """Create an empty store."""
+        self._lock = threading.Lock()
+        self._documents: dict[Context, dict[str, Document]] = {}
+
+    def get(self, context: Context, document_id: str) -> Document | None:
+        """Return the document, or ``None``."""
+        return self._documents.get(context, {}).get(document_id)
+
+    def ids(self, context: Context, since_us: int | None = None) -> list[tuple[str, int]]:
+        """Return the (id, updated_us) of the context's documents, updated after ``since_us``."""
+        with self._lock:
+            documents = list(self._documents.get(context, {}).values())
+        return [
+            (doc.id, doc.updated_us)
+            for doc in documents
+            if since_us is None or doc.updated_us > since_us
+        ]
+
+    def put(
+        self,
+        context: Context,
+        document_id: str,
+        content: bytes,
+        content_type: str,
+        *,
+        updated_us: int,
+        merge: bool = False,
+        conditions: Conditions = UNCONDITIONAL,
+    ) -> Document:
+        """Store or merge a document if ``conditions`` hold (see ``DocumentStore``)."""
+        with self._lock:
+            documents = self._documents.setdefault(context, {})
+            current = documents.get(document_id)
+            conditions.check(etag_of(current))
+            if merge:
+                content, content_type = merged(current, content, content_type)
+            document = Document(document_id, content, content_type, updated_us)
+            documents[document_id] = document
+            return document
+
+    def delete(
+        self, context: Context, document_id: str, conditions: Conditions = UNCONDITIONAL
+    ) -> None:
+        """Delete a document if ``conditions`` hold (see ``DocumentStore``)."""
+        with self._lock:
+            documents = self._documents.get(context, {})
+            conditions.check(etag_of(documents.get(document_id)))
+            documents.pop(document_id, None)
+
+    def delete_all(self, context: Context) -> None:
+        """Delete every document of the context."""
+        with self._lock:
+            self._documents.pop(context, None)
