@@ -10,13 +10,14 @@ from typing import Any, NoReturn
 from flask import Flask
 from flask_smorest import Api, abort
 from werkzeug.exceptions import (
-    Conflict as HTTPConflict,
-)
-from werkzeug.exceptions import (
+    BadRequest,
     Forbidden,
     HTTPException,
     InternalServerError,
     NotFound,
+)
+from werkzeug.exceptions import (
+    Conflict as HTTPConflict,
 )
 from werkzeug.exceptions import (
     PreconditionFailed as HTTPPreconditionFailed,
@@ -28,6 +29,7 @@ from werkzeug.exceptions import (
 from lrs.exceptions import (
     Conflict,
     DoesNotExist,
+    InvalidInput,
     PermissionDenied,
     PreconditionFailed,
     ServiceUnavailable,
@@ -85,7 +87,12 @@ def _respond(
 
 
 def register_error_handlers(app: Flask, api: Api) -> None:
-    """Map the store's exceptions to 404, 403, 409, 412, 503 (with ``Retry-After``) and 500."""
+    """Map the store's exceptions to 400, 404, 403, 409, 412, 503 (with ``Retry-After``) and 500."""
+
+    @app.errorhandler(InvalidInput)
+    def bad_request(exc: InvalidInput) -> Any:
+        # The one place where input a store refuses becomes a 400.
+        return _respond(api, BadRequest(), str(exc))
 
     @app.errorhandler(DoesNotExist)
     def not_found(exc: DoesNotExist) -> Any:

@@ -5,18 +5,16 @@ so they never appear in the path: one block is named by the query parameters
 ``username``, ``block`` and ``scope``, and batches carry their keys in a JSON body.
 """
 
-import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-import orjson
 from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import abort
 
 from lrs.api.auth import current_credential, require_course_access, require_user_access
 from lrs.api.blueprint import Blueprint
 from lrs.api.pagination import paginate
+from lrs.api.preconditions import request_conditions
 from lrs.api.schemas.state import (
     BlockDeleteQueryArgsSchema,
     BlockGetQueryArgsSchema,
@@ -31,9 +29,8 @@ from lrs.api.schemas.state import (
     StateSchema,
 )
 from lrs.clients.base import LocatedKey, UserState, UserStateClient, block_location
-from lrs.clients.values import encode_state
+from lrs.clients.values import BlockChange
 from lrs.credentials.base import Role
-from lrs.exceptions import DoesNotExist
 
 blp = Blueprint(
     "state",
@@ -58,46 +55,11 @@ def _as_json(result: UserState) -> dict[str, Any]:
     }
 
 
-def _etag(result: UserState) -> str:
-    """A strong validator of a block's whole state: it changes with every write."""
-    body = (
-        orjson.dumps(result.state, option=orjson.OPT_SORT_KEYS)
-        + result.updated.isoformat().encode()
-    )
-    return hashlib.sha256(body).hexdigest()[:32]
-
-
-def _current(args: dict[str, Any]) -> UserState | None:
-    try:
-        return _client().get(args["username"], args["block"], args["scope"])
-    except DoesNotExist:
-        return None
-
-
-def _check_preconditions(current: UserState | None) -> None:
-    """Honour ``If-Match`` and ``If-None-Match`` on a write (RFC 9110 section 13)."""
-    etag = None if current is None else _etag(current)
-    if "If-Match" in request.headers:
-        if_match = request.if_match
-        if etag is None or not (if_match.star_tag or if_match.contains(etag)):
-            abort(412, message="If-Match does not match the block's current ETag")
-    if "If-None-Match" in request.headers:
-        if_none_match = request.if_none_match
-        if etag is not None and (if_none_match.star_tag or if_none_match.contains(etag)):
-            abort(412, message="If-None-Match: the block exists (or matches)")
-
-
-def _write(call: Any, *args: Any, **kwargs: Any) -> None:
-    """Run a client write (or check), turning its refusals of the data into 400."""
-    try:
-        call(*args, **kwargs)
-    except (TypeError, ValueError) as exc:
-        abort(400, message=str(exc))
-
-
-def _respond_with_state(args: dict[str, Any]) -> Any:
-    result = _client().get(args["username"], args["block"], args["scope"])
-    return _as_json(result), {"ETag": f'"{_etag(result)}"'}
+def _respond_with(result: UserState | None) -> Any:
+    """The block as a write left it: its state and ETag, or 204 when it has none."""
+    if result is None:
+        return Response(status=204)
+    return _as_json(result), {"ETag": f'"{result.etag}"'}
 
 
 @blp.route("")
@@ -116,7 +78,7 @@ class BlockState(MethodView):
         """
         require_user_access(args["username"], [args["block"]], write=False)
         result = _client().get(args["username"], args["block"], args["scope"])
-        etag = _etag(result)
+        etag = str(result.etag)
         if request.if_none_match.contains(etag):
             response = Response(status=304)
             response.set_etag(etag)
@@ -135,13 +97,12 @@ class BlockState(MethodView):
         """Overlay fields on one block's state.
 
         The body is a JSON object of the fields to set; the block's other
-        fields stay. Honours ``If-Match`` and ``If-None-Match: *`` (create only).
+        fields stay. Honours ``If-Match`` and ``If-None-Match: *`` (create
+        only), checked atomically with the write.
         """
         require_user_access(args["username"], [args["block"]], write=True)
-        if "If-Match" in request.headers or "If-None-Match" in request.headers:
-            _check_preconditions(_current(args))
-        _write(_client().set, args["username"], args["block"], state, args["scope"])
-        return _respond_with_state(args)
+        change = BlockChange.setting(args["block"], state)
+        return _respond_with(_update(args, change))
 
     @blp.arguments(StateSchema(), location="json")
     @blp.arguments(BlockQueryArgsSchema(), location="query")
@@ -151,27 +112,13 @@ class BlockState(MethodView):
     def put(self, state: dict[str, Any], args: dict[str, Any]) -> Any:
         """Replace one block's state.
 
-        Fields missing from the body are deleted, then the body's fields are
-        set: two changes, so the history shows both. An empty object deletes
-        the block.
+        The body becomes the block's whole state, in one write with one history
+        entry. An empty object deletes the block. Honours ``If-Match`` and
+        ``If-None-Match``, checked atomically with the write.
         """
         require_user_access(args["username"], [args["block"]], write=True)
-        # Validate the new state before the first of the two writes.
-        _write(encode_state, args["block"], state)
-        current = _current(args)
-        _check_preconditions(current)
-        client = _client()
-        stale = (
-            []
-            if current is None or current.state is None
-            else [name for name in current.state if name not in state]
-        )
-        if stale:
-            _write(client.delete, args["username"], args["block"], args["scope"], stale)
-        if not state:
-            return Response(status=204)
-        _write(client.set, args["username"], args["block"], state, args["scope"])
-        return _respond_with_state(args)
+        change = BlockChange.replacing(args["block"], state)
+        return _respond_with(_update(args, change))
 
     @blp.arguments(BlockDeleteQueryArgsSchema(), location="query")
     @blp.response(204)
@@ -179,14 +126,18 @@ class BlockState(MethodView):
     def delete(self, args: dict[str, Any]) -> None:
         """Delete one block's state, or only the fields named by ``fields``.
 
-        Deleting what is not stored is not an error.
+        Deleting what is not stored is not an error. Honours ``If-Match``,
+        checked atomically with the write.
         """
         require_user_access(args["username"], [args["block"]], write=True)
-        if "If-Match" in request.headers or "If-None-Match" in request.headers:
-            _check_preconditions(_current(args))
-        _write(
-            _client().delete, args["username"], args["block"], args["scope"], args.get("fields_")
-        )
+        _update(args, BlockChange.deleting(args.get("fields_")))
+
+
+def _update(args: dict[str, Any], change: BlockChange) -> UserState | None:
+    """Apply ``change`` to the block the query names, under the request's preconditions."""
+    return _client().update(
+        args["username"], args["block"], change, args["scope"], request_conditions()
+    )
 
 
 @blp.route("/get-many")
@@ -227,7 +178,7 @@ class SetMany(MethodView):
             ): state
             for block, state in body["states"].items()
         }
-        _write(_client().set_many, body["username"], states, body["scope"])
+        _client().set_many(body["username"], states, body["scope"])
 
 
 @blp.route("/delete-many")
@@ -240,9 +191,7 @@ class DeleteMany(MethodView):
     def post(self, body: dict[str, Any]) -> None:
         """Delete several blocks of one learner, or only some of their fields."""
         require_user_access(body["username"], body["blocks"], write=True)
-        _write(
-            _client().delete_many, body["username"], body["blocks"], body["scope"], body["fields_"]
-        )
+        _client().delete_many(body["username"], body["blocks"], body["scope"], body["fields_"])
 
 
 def _enrolled_only(course: str | None, states: Iterable[UserState]) -> Iterable[UserState]:

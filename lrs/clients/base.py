@@ -10,11 +10,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from lrs import exceptions
-from lrs.clients.values import decode_state
+from lrs.clients.values import BlockChange, decode_state, state_etag
 from lrs.closeable import Closeable
+from lrs.conditions import UNCONDITIONAL, Conditions
+from lrs.exceptions import InvalidInput, InvalidValue
 from lrs.history.base import HistoryLog
 
 
@@ -34,7 +36,7 @@ class Scope(StrEnum):
         """Return the member that ``scope`` names.
 
         Raises:
-            ValueError: ``scope`` names no known scope.
+            InvalidInput: ``scope`` names no known scope (a ``ValueError``).
         """
         if isinstance(scope, Scope):
             return scope
@@ -43,7 +45,7 @@ class Scope(StrEnum):
             if member.value == name:
                 return member
         known = ", ".join(member.value for member in cls)
-        raise ValueError(f"unknown scope {scope!r}; known scopes: {known}")
+        raise InvalidInput(f"unknown scope {scope!r}; known scopes: {known}")
 
 
 class UserState(NamedTuple):
@@ -58,6 +60,11 @@ class UserState(NamedTuple):
     state: dict[str, Any] | None
     updated: datetime
     scope: Scope
+
+    @property
+    def etag(self) -> str | None:
+        """The ETag of the state, the same through both doors (see ``state_etag``)."""
+        return state_etag(self.state)
 
 
 BlockKey = Hashable
@@ -116,10 +123,10 @@ def check_username(username: object) -> str:
     """Return ``username`` if it is a non-empty string.
 
     Raises:
-        ValueError: it is empty or not a string.
+        InvalidInput: it is empty or not a string (a ``ValueError``).
     """
     if not isinstance(username, str) or not username:
-        raise ValueError(f"username must be a non-empty string, not {username!r}")
+        raise InvalidInput(f"username must be a non-empty string, not {username!r}")
     return username
 
 
@@ -127,33 +134,59 @@ def check_fields(fields: Iterable[str] | None) -> list[str] | None:
     """Return ``fields`` as a list (``None`` meaning all fields).
 
     Raises:
-        TypeError: ``fields`` is a single string (a common slip for ``[name]``),
-            or holds something that is not a string.
+        InvalidValue: (a ``TypeError``) ``fields`` is a single string (a
+            common slip for ``[name]``), or holds something that is not a string.
     """
     if fields is None:
         return None
     if isinstance(fields, str):
-        raise TypeError(f"fields must be a collection of field names, not the string {fields!r}")
+        raise InvalidValue(f"fields must be a collection of field names, not the string {fields!r}")
     names = list(fields)
     for name in names:
         if not isinstance(name, str):
-            raise TypeError(f"field name {name!r} must be a string, not {type(name).__name__}")
+            raise InvalidValue(f"field name {name!r} must be a string, not {type(name).__name__}")
     return names
+
+
+#: At most this many blocks go to a store in one call of a backend's hook;
+#: larger calls are cut into chunks of it (the server's limit per request).
+MAX_BLOCKS = 1000
+
+DEFAULT_BATCH_SIZE = 1000
+
+
+def check_batch_size(batch_size: int | None) -> int:
+    """Return a usable batch size.
+
+    Raises:
+        InvalidInput: ``batch_size`` is not a positive integer.
+    """
+    if batch_size is None:
+        return DEFAULT_BATCH_SIZE
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise InvalidInput(f"batch_size must be a positive integer, not {batch_size!r}")
+    return batch_size
 
 
 class UserStateClient(Closeable, ABC):
     """Reads and writes per-block learner state; the interface of every backend.
 
-    ``get``, ``set`` and ``delete`` are built on the ``*_many`` methods, as in
-    edX's client. Usernames are non-empty strings; a block key is a ``str`` or
-    any object whose ``str()`` is its canonical id, and results hand back the
-    caller's own key object. Clients are safe to share between threads.
+    The public methods check and normalize their arguments here, once, then
+    call a backend's hooks (the ``_``-prefixed abstract methods) with them:
+    usernames are non-empty strings, scopes ``Scope`` members, field names
+    lists of strings, each block named once (by its id, with the caller's first
+    key object), and states encoded as JSON texts and validated before
+    anything is written. ``get``, ``set`` and ``delete`` are built on the
+    ``*_many`` methods, as in edX's client. Clients are safe to share between
+    threads.
     """
 
     UserStateError = exceptions.UserStateError
     DoesNotExist = exceptions.DoesNotExist
     PermissionDenied = exceptions.PermissionDenied
     ServiceUnavailable = exceptions.ServiceUnavailable
+
+    # -- edX's interface -------------------------------------------------------
 
     def get(
         self,
@@ -190,7 +223,8 @@ class UserStateClient(Closeable, ABC):
         """Overlay ``state``'s fields on the stored state of one block.
 
         Raises:
-            TypeError: a field name is not a string or a value is not JSON.
+            InvalidValue: a field name is not a string or a value is not JSON
+                (a ``TypeError``).
         """
         self.set_many(username, {block_key: state}, scope)
 
@@ -207,7 +241,6 @@ class UserStateClient(Closeable, ABC):
         """
         self.delete_many(username, [block_key], scope, fields)
 
-    @abstractmethod
     def get_many(
         self,
         username: str,
@@ -228,8 +261,18 @@ class UserStateClient(Closeable, ABC):
             distinct block. Blocks without stored state are left out; a block
             that has state but none of ``fields`` is yielded with ``{}``.
         """
+        check_username(username)
+        coerced = Scope.coerce(scope)
+        names = check_fields(fields)
+        wanted = distinct_keys(block_keys)
+        if not wanted:
+            return iter(())
+        if len(wanted) <= MAX_BLOCKS:
+            return self._get_many(username, coerced, wanted, names)
+        return itertools.chain.from_iterable(
+            self._get_many(username, coerced, chunk, names) for chunk in _chunks(wanted)
+        )
 
-    @abstractmethod
     def set_many(
         self,
         username: str,
@@ -241,17 +284,32 @@ class UserStateClient(Closeable, ABC):
         Every value is validated before anything is written. Each field is
         updated on its own, so concurrent writers of different fields of one
         block never lose each other's fields. Each changed block gets a history
-        entry holding its full state after the write, stamped with the same
-        ``updated`` time. An empty state changes nothing.
+        entry holding its full state after the write, stamped with the write's
+        ``updated`` time (one for all the blocks, unless a block had to be
+        written again after a concurrent writer). An empty state changes
+        nothing.
 
         Raises:
-            TypeError: a state is not a mapping, a field name is not a string,
-                or a value is not JSON-serialisable (the message names the block
-                and field); nothing of the call is written.
+            InvalidValue: (a ``TypeError``) a state is not a mapping, a field
+                name is not a string, or a value is not JSON-serialisable (the
+                message names the block and field); nothing of the call is
+                written.
             ServiceUnavailable: the store failed.
         """
+        check_username(username)
+        coerced = Scope.coerce(scope)
+        changes: dict[str, tuple[BlockKey, BlockChange]] = {}
+        for key, state in block_keys_to_state.items():
+            block = str(key)
+            change = BlockChange.setting(block, state)
+            earlier = changes.get(block)
+            if earlier is not None:  # two key objects with one id: their fields together
+                key, change = earlier[0], BlockChange({**earlier[1].overlay, **change.overlay})
+            if change.overlay:
+                changes[block] = (key, change)
+        for chunk in _chunks(changes):
+            self._set_many(username, coerced, chunk)
 
-    @abstractmethod
     def delete_many(
         self,
         username: str,
@@ -265,8 +323,16 @@ class UserStateClient(Closeable, ABC):
         gets an entry whose state is ``None``. A block that changes gets a
         history entry; deleting what is not stored changes nothing.
         """
+        check_username(username)
+        coerced = Scope.coerce(scope)
+        names = check_fields(fields)
+        keys = distinct_keys(block_keys)
+        if names == [] or not keys:
+            return
+        change = BlockChange.deleting(names)
+        for chunk in _chunks(keys):
+            self._delete_many(username, coerced, chunk, change)
 
-    @abstractmethod
     def get_history(
         self,
         username: str,
@@ -285,8 +351,9 @@ class UserStateClient(Closeable, ABC):
             DoesNotExist: the block has neither history nor state (raised by
                 this call, before iteration).
         """
+        check_username(username)
+        return self._get_history(username, Scope.coerce(scope), block_key)
 
-    @abstractmethod
     def iter_all_for_block(
         self,
         block_key: BlockKey,
@@ -300,8 +367,9 @@ class UserStateClient(Closeable, ABC):
             scope: the scope of the state.
             batch_size: how many records to fetch from the store at a time.
         """
+        coerced = Scope.coerce(scope)
+        return self._iter_all_for_block(block_key, coerced, check_batch_size(batch_size))
 
-    @abstractmethod
     def iter_all_for_course(
         self,
         course_key: object,
@@ -316,30 +384,113 @@ class UserStateClient(Closeable, ABC):
         ordered by block type, block and username, with keys rebuilt by the
         client's ``key_parser``.
         """
+        coerced = Scope.coerce(scope)
+        size = check_batch_size(batch_size)
+        return self._iter_all_for_course(str(course_key), block_type, coerced, size)
+
+    # -- one block, conditionally ------------------------------------------------
+
+    def update(
+        self,
+        username: str,
+        block_key: BlockKey,
+        change: BlockChange,
+        scope: object = Scope.user_state,
+        conditions: Conditions = UNCONDITIONAL,
+    ) -> UserState | None:
+        """Change one block if ``conditions`` hold, in one atomic step; return what it left.
+
+        The one operation behind both doors onto learner state (the REST API
+        and the xAPI State resource): a merge (``BlockChange.setting``), a
+        replacement (``BlockChange.replacing``, one write and one history
+        entry) or a deletion (``BlockChange.deleting``), checked against the
+        block's ETag (``UserState.etag``) atomically with the write, so that of
+        several writers holding one ETag exactly one wins.
+
+        Returns:
+            The block after the change, or ``None`` when it has no state left.
+            A change that changes nothing returns the block as it is.
+
+        Raises:
+            PreconditionFailed: a condition does not hold; nothing changed.
+            Conflict: see ``Conditions``; nothing changed.
+            InvalidInput: see ``Conditions``; nothing changed.
+        """
+        check_username(username)
+        return self._update(username, Scope.coerce(scope), block_key, change, conditions)
+
+    # -- the hooks a backend implements ------------------------------------------
+
+    @abstractmethod
+    def _get_many(
+        self,
+        username: str,
+        scope: Scope,
+        blocks: Mapping[str, BlockKey],
+        fields: list[str] | None,
+    ) -> Iterator[UserState]:
+        """Return the state of up to ``MAX_BLOCKS`` distinct blocks, in order, in one query."""
+
+    @abstractmethod
+    def _set_many(
+        self, username: str, scope: Scope, changes: Mapping[str, tuple[BlockKey, BlockChange]]
+    ) -> None:
+        """Apply up to ``MAX_BLOCKS`` validated overlays, all or nothing, with their history."""
+
+    @abstractmethod
+    def _delete_many(
+        self, username: str, scope: Scope, blocks: Mapping[str, BlockKey], change: BlockChange
+    ) -> None:
+        """Apply one deletion to up to ``MAX_BLOCKS`` blocks, with their history."""
+
+    @abstractmethod
+    def _update(
+        self,
+        username: str,
+        scope: Scope,
+        block_key: BlockKey,
+        change: BlockChange,
+        conditions: Conditions,
+    ) -> UserState | None:
+        """Change one block if ``conditions`` hold, atomically (see ``update``)."""
+
+    @abstractmethod
+    def _get_history(self, username: str, scope: Scope, block_key: BlockKey) -> Iterator[UserState]:
+        """Return one block's history, newest first (see ``get_history``)."""
+
+    @abstractmethod
+    def _iter_all_for_block(
+        self, block_key: BlockKey, scope: Scope, batch_size: int
+    ) -> Iterator[UserState]:
+        """Yield every learner's state in one block, by username."""
+
+    @abstractmethod
+    def _iter_all_for_course(
+        self, course: str, block_type: str | None, scope: Scope, batch_size: int
+    ) -> Iterator[UserState]:
+        """Yield every state in a course, by block type, block and username."""
 
 
-DEFAULT_BATCH_SIZE = 1000
+_Chunked = TypeVar("_Chunked")
 
 
-def check_batch_size(batch_size: int | None) -> int:
-    """Return a usable batch size.
-
-    Raises:
-        ValueError: ``batch_size`` is not a positive integer.
-    """
-    if batch_size is None:
-        return DEFAULT_BATCH_SIZE
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
-    return batch_size
+def _chunks(items: Mapping[str, _Chunked]) -> Iterator[dict[str, _Chunked]]:
+    """The items in dicts of at most ``MAX_BLOCKS`` (one when there are few)."""
+    if len(items) <= MAX_BLOCKS:
+        if items:
+            yield dict(items)
+        return
+    pairs = list(items.items())
+    for start in range(0, len(pairs), MAX_BLOCKS):
+        yield dict(pairs[start : start + MAX_BLOCKS])
 
 
 class StoredUserStateClient(UserStateClient):
     """A client over a store of its own, whose changes go to a ``HistoryLog``.
 
-    Implements ``get_history`` from the log; a backend provides ``_current``.
-    (A client that reaches its store through another service, such as an HTTP
-    client, implements ``get_history`` itself instead.)
+    Implements the writes through one hook, ``_apply``, and ``get_history``
+    from the log and ``_current``. (A client that reaches its store through
+    another service, such as the HTTP client, implements the hooks itself.)
     """
 
     def __init__(self, history: HistoryLog, key_parser: KeyParser = str) -> None:
@@ -353,18 +504,63 @@ class StoredUserStateClient(UserStateClient):
         self.key_parser = key_parser
 
     @abstractmethod
+    def _apply(
+        self,
+        username: str,
+        scope: Scope,
+        changes: Mapping[str, tuple[BlockKey, BlockChange]],
+        conditions: Conditions = UNCONDITIONAL,
+    ) -> dict[str, tuple[str | None, datetime]]:
+        """Apply changes to blocks, each atomically with ``conditions``, and record them.
+
+        A block whose change changes nothing is left alone. Each changed block
+        gets a history entry with its state after the change.
+
+        Returns:
+            For each changed block, its state after the change (JSON text, or
+            ``None`` for none) and the time of the write.
+
+        Raises:
+            PreconditionFailed, Conflict, InvalidInput: ``conditions`` do not
+                hold for a block; nothing changed.
+        """
+
+    @abstractmethod
     def _current(self, username: str, scope: Scope, block: str) -> tuple[str, datetime] | None:
         """Return a block's stored state (JSON text) and time, or ``None``."""
 
-    def get_history(
+    def _set_many(
+        self, username: str, scope: Scope, changes: Mapping[str, tuple[BlockKey, BlockChange]]
+    ) -> None:
+        self._apply(username, scope, changes)
+
+    def _delete_many(
+        self, username: str, scope: Scope, blocks: Mapping[str, BlockKey], change: BlockChange
+    ) -> None:
+        self._apply(username, scope, {block: (key, change) for block, key in blocks.items()})
+
+    def _update(
         self,
         username: str,
+        scope: Scope,
         block_key: BlockKey,
-        scope: object = Scope.user_state,
-    ) -> Iterator[UserState]:
-        """Return one block's history, newest first (see ``UserStateClient``)."""
-        check_username(username)
-        scope = Scope.coerce(scope)
+        change: BlockChange,
+        conditions: Conditions,
+    ) -> UserState | None:
+        block = str(block_key)
+        written = self._apply(username, scope, {block: (block_key, change)}, conditions)
+        if block in written:
+            text, updated = written[block]
+        else:  # nothing to change: the block as it is
+            current = self._current(username, scope, block)
+            if current is None:
+                return None
+            text, updated = current
+        if text is None:
+            return None
+        return UserState(username, block_key, decode_state(text), updated, scope)
+
+    def _get_history(self, username: str, scope: Scope, block_key: BlockKey) -> Iterator[UserState]:
         block = str(block_key)
         pending = iter(self.history.entries(username, scope, block))
         first = next(pending, None)

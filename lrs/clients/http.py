@@ -1,11 +1,15 @@
 """Learner state on a remote ``lrs`` server, over its REST API (``/api/v1/state``).
 
-Every ``*_many`` call is one HTTP request; connections are pooled and reused.
-The client checks its arguments locally first (scopes, usernames, JSON values),
-so it raises the same errors as the local backends before anything is sent.
+Every ``*_many`` call is one HTTP request per ``MAX_BLOCKS`` blocks (the
+server's limit per request: larger calls are cut into chunks, each all or
+nothing); connections are pooled and reused. The base class checks the
+arguments locally first (scopes, usernames, JSON values), so the client raises
+the same errors as the local backends before anything is sent. ``update``
+sends the block's conditions as ``If-Match``/``If-None-Match``, and the server
+checks them atomically with the write.
 """
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -20,17 +24,36 @@ from lrs.clients.base import (
     UserState,
     UserStateClient,
     block_location,
-    check_batch_size,
-    check_fields,
-    check_username,
-    distinct_keys,
 )
-from lrs.clients.values import encode_state
-from lrs.exceptions import DoesNotExist, PermissionDenied, ServiceUnavailable, UserStateError
+from lrs.clients.values import BlockChange, decode_fields
+from lrs.conditions import Conditions
+from lrs.exceptions import (
+    Conflict,
+    DoesNotExist,
+    InvalidInput,
+    PermissionDenied,
+    PreconditionFailed,
+    ServiceUnavailable,
+    UserStateError,
+)
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # The server's largest page (lrs.api.pagination.MAX_PAGE_SIZE).
 MAX_PAGE_SIZE = 1000
+
+
+def _precondition_headers(conditions: Conditions) -> dict[str, str]:
+    """``If-Match`` and ``If-None-Match`` headers that carry ``conditions``."""
+    headers = {}
+    for name, etags in (
+        ("If-Match", conditions.if_match),
+        ("If-None-Match", conditions.if_none_match),
+    ):
+        if etags is not None:
+            headers[name] = (
+                "*" if "*" in etags else ", ".join(f'"{etag}"' for etag in sorted(etags))
+            )
+    return headers
 
 
 def _message(response: httpx.Response) -> str:
@@ -63,7 +86,7 @@ class HttpUserStateClient(UserStateClient):
         """
         self.key_parser = key_parser
         self._http = httpx.Client(
-            base_url=base_url.rstrip("/") + "/api/v1/state",
+            base_url=base_url.rstrip("/") + "/api/v1",
             auth=auth,
             timeout=timeout,
             transport=transport,
@@ -89,7 +112,11 @@ class HttpUserStateClient(UserStateClient):
         if response.status_code >= 500:
             raise ServiceUnavailable(f"the lrs server failed ({response.status_code}): {message}")
         if response.status_code in (400, 413):
-            raise ValueError(message)
+            raise InvalidInput(message)
+        if response.status_code == 409:
+            raise Conflict(message)
+        if response.status_code == 412:
+            raise PreconditionFailed(message)
         raise UserStateError(f"unexpected answer {response.status_code}: {message}")
 
     @staticmethod
@@ -98,67 +125,84 @@ class HttpUserStateClient(UserStateClient):
             item["username"], key, item["state"], datetime.fromisoformat(item["updated"]), scope
         )
 
-    def get_many(
+    def _get_many(
         self,
         username: str,
-        block_keys: Iterable[BlockKey],
-        scope: object = Scope.user_state,
-        fields: Iterable[str] | None = None,
+        scope: Scope,
+        blocks: Mapping[str, BlockKey],
+        fields: list[str] | None,
     ) -> Iterator[UserState]:
-        """Return the stored state of several blocks in one request (see ``UserStateClient``)."""
-        check_username(username)
-        scope = Scope.coerce(scope)
-        names = check_fields(fields)
-        keys = distinct_keys(block_keys)
-        if not keys:
-            return iter(())
-        body = {"username": username, "scope": scope.value, "blocks": list(keys), "fields": names}
-        results = self._request("POST", "/get-many", json=body).json()["results"]
-        return iter([self._state(item, keys[item["block"]], scope) for item in results])
+        body = {
+            "username": username,
+            "scope": scope.value,
+            "blocks": list(blocks),
+            "fields": fields,
+        }
+        results = self._request("POST", "/state/get-many", json=body).json()["results"]
+        return iter([self._state(item, blocks[item["block"]], scope) for item in results])
 
-    def set_many(
-        self,
-        username: str,
-        block_keys_to_state: Mapping[BlockKey, Mapping[str, Any]],
-        scope: object = Scope.user_state,
+    def _set_many(
+        self, username: str, scope: Scope, changes: Mapping[str, tuple[BlockKey, BlockChange]]
     ) -> None:
-        """Overlay new fields on several blocks in one request (see ``UserStateClient``)."""
-        check_username(username)
-        scope = Scope.coerce(scope)
-        states = {}
-        locations = {}
-        for key, state in block_keys_to_state.items():
-            block = str(key)
-            # Validate here, so errors name the block and field as elsewhere.
-            encode_state(block, state)
-            states[block] = dict(state)
-            if not isinstance(key, str):
-                # Only the key object knows a location its string does not show.
-                course, block_type = block_location(key)
-                locations[block] = {"course": course, "block_type": block_type}
-        if not any(states.values()):
-            return
-        body = {"username": username, "scope": scope.value, "states": states}
+        states = {block: decode_fields(change.overlay) for block, (_, change) in changes.items()}
+        body: dict[str, Any] = {"username": username, "scope": scope.value, "states": states}
+        # Only a key object knows a location its string does not show.
+        locations = {
+            block: dict(zip(("course", "block_type"), block_location(key), strict=True))
+            for block, (key, _) in changes.items()
+            if not isinstance(key, str)
+        }
         if locations:
             body["locations"] = locations
-        self._request("POST", "/set-many", json=body)
+        self._request("POST", "/state/set-many", json=body)
 
-    def delete_many(
+    def _delete_many(
+        self, username: str, scope: Scope, blocks: Mapping[str, BlockKey], change: BlockChange
+    ) -> None:
+        fields = None if change.remove is None else sorted(change.remove)
+        body = {
+            "username": username,
+            "scope": scope.value,
+            "blocks": list(blocks),
+            "fields": fields,
+        }
+        self._request("POST", "/state/delete-many", json=body)
+
+    def _update(
         self,
         username: str,
-        block_keys: Iterable[BlockKey],
-        scope: object = Scope.user_state,
-        fields: Iterable[str] | None = None,
-    ) -> None:
-        """Delete fields, or whole blocks, in one request (see ``UserStateClient``)."""
-        check_username(username)
-        scope = Scope.coerce(scope)
-        names = check_fields(fields)
-        blocks = list(distinct_keys(block_keys))
-        if not blocks or names == []:
-            return
-        body = {"username": username, "scope": scope.value, "blocks": blocks, "fields": names}
-        self._request("POST", "/delete-many", json=body)
+        scope: Scope,
+        block_key: BlockKey,
+        change: BlockChange,
+        conditions: Conditions,
+    ) -> UserState | None:
+        params: dict[str, Any] = {
+            "username": username,
+            "block": str(block_key),
+            "scope": scope.value,
+        }
+        headers = _precondition_headers(conditions)
+        if change.remove == frozenset():  # a merge
+            method, body = "PATCH", decode_fields(change.overlay)
+        elif change.remove is None and change.overlay:  # a replacement
+            method, body = "PUT", decode_fields(change.overlay)
+        else:  # a deletion
+            method, body = "DELETE", None
+            if change.remove is not None:
+                params["fields"] = sorted(change.remove)
+        kwargs: dict[str, Any] = {"params": params, "headers": headers}
+        if body is not None:
+            kwargs["content"] = strict_json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        response = self._request(method, "/state", **kwargs)
+        if response.status_code == 200:
+            return self._state(response.json(), block_key, scope)
+        if method == "DELETE" and change.remove is not None:
+            # Some fields may be left: read what the atomic deletion left.
+            return next(
+                iter(self._get_many(username, scope, {str(block_key): block_key}, None)), None
+            )
+        return None
 
     def _pages(self, path: str, params: dict[str, Any], page_size: int) -> Iterator[dict[str, Any]]:
         """Yield the items of every page, fetching each when the previous one is used up."""
@@ -172,17 +216,9 @@ class HttpUserStateClient(UserStateClient):
                 return
             page += 1
 
-    def get_history(
-        self,
-        username: str,
-        block_key: BlockKey,
-        scope: object = Scope.user_state,
-    ) -> Iterator[UserState]:
-        """Return one block's history, newest first (see ``UserStateClient``)."""
-        check_username(username)
-        scope = Scope.coerce(scope)
+    def _get_history(self, username: str, scope: Scope, block_key: BlockKey) -> Iterator[UserState]:
         params = {"username": username, "block": str(block_key), "scope": scope.value}
-        pages = self._pages("/history", params, 100)
+        pages = self._pages("/state/history", params, 100)
         # Fetch the first page now, so that a missing block raises here.
         first = next(pages, None)
 
@@ -195,36 +231,26 @@ class HttpUserStateClient(UserStateClient):
 
         return states()
 
-    def iter_all_for_block(
-        self,
-        block_key: BlockKey,
-        scope: object = Scope.user_state,
-        batch_size: int | None = None,
+    def _iter_all_for_block(
+        self, block_key: BlockKey, scope: Scope, batch_size: int
     ) -> Iterator[UserState]:
-        """Yield every learner's state in one block (see ``UserStateClient``)."""
-        scope = Scope.coerce(scope)
-        size = min(check_batch_size(batch_size), MAX_PAGE_SIZE)
+        size = min(batch_size, MAX_PAGE_SIZE)
         params = {"block": str(block_key), "scope": scope.value}
         return (
-            self._state(item, block_key, scope) for item in self._pages("/by-block", params, size)
+            self._state(item, block_key, scope)
+            for item in self._pages("/state/by-block", params, size)
         )
 
-    def iter_all_for_course(
-        self,
-        course_key: object,
-        block_type: str | None = None,
-        scope: object = Scope.user_state,
-        batch_size: int | None = None,
+    def _iter_all_for_course(
+        self, course: str, block_type: str | None, scope: Scope, batch_size: int
     ) -> Iterator[UserState]:
-        """Yield every state in a course (see ``UserStateClient``)."""
-        scope = Scope.coerce(scope)
-        size = min(check_batch_size(batch_size), MAX_PAGE_SIZE)
-        params = {"course": str(course_key), "scope": scope.value}
+        size = min(batch_size, MAX_PAGE_SIZE)
+        params = {"course": course, "scope": scope.value}
         if block_type is not None:
             params["block_type"] = block_type
         return (
             self._state(item, self.key_parser(item["block"]), scope)
-            for item in self._pages("/by-course", params, size)
+            for item in self._pages("/state/by-course", params, size)
         )
 
     def close(self) -> None:

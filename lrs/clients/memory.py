@@ -6,10 +6,9 @@ shares the text rather than copying it.
 """
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from lrs.clients.base import (
     BlockKey,
@@ -18,12 +17,10 @@ from lrs.clients.base import (
     StoredUserStateClient,
     UserState,
     block_location,
-    check_batch_size,
-    check_fields,
-    check_username,
 )
-from lrs.clients.values import decode_state, encode_state, overlay
+from lrs.clients.values import BlockChange, decode_state, state_etag
 from lrs.clock import default_clock, from_us
+from lrs.conditions import UNCONDITIONAL, Conditions
 from lrs.history.base import HistoryEntry, HistoryLog
 from lrs.history.memory import MemoryHistoryLog
 
@@ -38,6 +35,11 @@ class _Record:
 
 # (username, scope, block id)
 _Identity = tuple[str, Scope, str]
+
+
+def _removes(change: BlockChange, text: str) -> bool:
+    """Whether ``change`` removes a field of the state ``text``."""
+    return change.remove is None or not change.remove.isdisjoint(decode_state(text))
 
 
 class MemoryUserStateClient(StoredUserStateClient):
@@ -58,105 +60,63 @@ class MemoryUserStateClient(StoredUserStateClient):
         self._by_block: dict[tuple[Scope, str], set[str]] = {}
         self._by_course: dict[tuple[Scope, str], set[tuple[str, str]]] = {}
 
-    def get_many(
+    def _get_many(
         self,
         username: str,
-        block_keys: Iterable[BlockKey],
-        scope: object = Scope.user_state,
-        fields: Iterable[str] | None = None,
+        scope: Scope,
+        blocks: Mapping[str, BlockKey],
+        fields: list[str] | None,
     ) -> Iterator[UserState]:
-        """Return the stored state of several blocks (see ``UserStateClient``)."""
-        check_username(username)
-        scope = Scope.coerce(scope)
-        names = check_fields(fields)
         # No lock: records are immutable and a dict lookup is atomic, so a
         # reader sees each block either before or after a write.
         records = self._records
-        found: dict[str, tuple[BlockKey, _Record]] = {}
-        for key in block_keys:
-            block = str(key)
-            if block not in found:
-                record = records.get((username, scope, block))
-                if record is not None:
-                    found[block] = (key, record)
+        found = [
+            (key, record)
+            for block, key in blocks.items()
+            if (record := records.get((username, scope, block))) is not None
+        ]
         return (
-            UserState(username, key, decode_state(record.text, names), record.updated, scope)
-            for key, record in found.values()
+            UserState(username, key, decode_state(record.text, fields), record.updated, scope)
+            for key, record in found
         )
 
-    def set_many(
+    def _apply(
         self,
         username: str,
-        block_keys_to_state: Mapping[BlockKey, Mapping[str, Any]],
-        scope: object = Scope.user_state,
-    ) -> None:
-        """Overlay new fields on several blocks (see ``UserStateClient``)."""
-        check_username(username)
-        scope = Scope.coerce(scope)
-        changes = []
-        for key, state in block_keys_to_state.items():
-            block = str(key)
-            text = encode_state(block, state)
-            if state:
-                changes.append((key, block, text))
-        if not changes:
-            return
+        scope: Scope,
+        changes: Mapping[str, tuple[BlockKey, BlockChange]],
+        conditions: Conditions = UNCONDITIONAL,
+    ) -> dict[str, tuple[str | None, datetime]]:
+        # One lock orders the writes: a condition is checked against the state
+        # it is applied to, and each history entry is the state its write left.
         with self._lock:
             time_us = default_clock.now_us()
             updated = from_us(time_us)
             new: dict[_Identity, _Record | None] = {}
-            for key, block, text in changes:
+            for block, (key, change) in changes.items():
                 identity = (username, scope, block)
-                old = new.get(identity) or self._records.get(identity)
-                if old is None:
-                    course, block_type = block_location(key)
-                    new[identity] = _Record(text, updated, course, block_type)
-                else:
-                    new[identity] = _Record(
-                        overlay(old.text, text), updated, old.course, old.block_type
-                    )
-            self._commit(new, time_us)
-
-    def delete_many(
-        self,
-        username: str,
-        block_keys: Iterable[BlockKey],
-        scope: object = Scope.user_state,
-        fields: Iterable[str] | None = None,
-    ) -> None:
-        """Delete fields, or whole blocks (see ``UserStateClient``)."""
-        check_username(username)
-        scope = Scope.coerce(scope)
-        names = check_fields(fields)
-        blocks = [str(key) for key in block_keys]
-        with self._lock:
-            time_us = default_clock.now_us()
-            updated = from_us(time_us)
-            new: dict[_Identity, _Record | None] = {}
-            for block in blocks:
-                identity = (username, scope, block)
-                old = new[identity] if identity in new else self._records.get(identity)
-                if old is None:
-                    continue
-                if names is None:
+                old = self._records.get(identity)
+                if not conditions.unconditional:
+                    conditions.check(None if old is None else state_etag(decode_state(old.text)))
+                if not change.overlay and (old is None or not _removes(change, old.text)):
+                    continue  # deleting what is not there changes nothing
+                text = change.apply_to_text(None if old is None else old.text)
+                if text is None:
                     new[identity] = None
                     continue
-                state = decode_state(old.text)
-                if not any(name in state for name in names):
-                    continue
-                for name in names:
-                    state.pop(name, None)
-                new[identity] = (
-                    _Record(encode_state(block, state), updated, old.course, old.block_type)
-                    if state
-                    else None
+                course, block_type = (
+                    block_location(key) if old is None else (old.course, old.block_type)
                 )
-            self._commit(new, time_us)
+                new[identity] = _Record(text, updated, course, block_type)
+            if new:
+                self._commit(new, time_us)
+        return {
+            block: (None if record is None else record.text, updated)
+            for (_, _, block), record in new.items()
+        }
 
     def _commit(self, new: Mapping[_Identity, _Record | None], time_us: int) -> None:
         """Record history, then apply: a failing history log leaves the state untouched."""
-        if not new:
-            return
         self.history.append(
             [
                 HistoryEntry(
@@ -194,34 +154,22 @@ class MemoryUserStateClient(StoredUserStateClient):
         record = self._records.get((username, scope, block))
         return None if record is None else (record.text, record.updated)
 
-    def iter_all_for_block(
-        self,
-        block_key: BlockKey,
-        scope: object = Scope.user_state,
-        batch_size: int | None = None,
+    def _iter_all_for_block(
+        self, block_key: BlockKey, scope: Scope, batch_size: int
     ) -> Iterator[UserState]:
-        """Yield every learner's state in one block (see ``UserStateClient``)."""
-        scope = Scope.coerce(scope)
         block = str(block_key)
-        size = check_batch_size(batch_size)
         with self._lock:
             usernames = sorted(self._by_block.get((scope, block), ()))
-        return self._stream([(username, block, block_key) for username in usernames], scope, size)
+        wanted = [(username, block, block_key) for username in usernames]
+        return self._stream(wanted, scope, batch_size)
 
-    def iter_all_for_course(
-        self,
-        course_key: object,
-        block_type: str | None = None,
-        scope: object = Scope.user_state,
-        batch_size: int | None = None,
+    def _iter_all_for_course(
+        self, course: str, block_type: str | None, scope: Scope, batch_size: int
     ) -> Iterator[UserState]:
-        """Yield every state in a course (see ``UserStateClient``)."""
-        scope = Scope.coerce(scope)
-        size = check_batch_size(batch_size)
         with self._lock:
             members = [
                 (self._records[(username, scope, block)].block_type or "", block, username)
-                for block, username in self._by_course.get((scope, str(course_key)), ())
+                for block, username in self._by_course.get((scope, course), ())
             ]
         members.sort()
         return self._stream(
@@ -231,7 +179,7 @@ class MemoryUserStateClient(StoredUserStateClient):
                 if block_type is None or type_ == block_type
             ],
             scope,
-            size,
+            batch_size,
         )
 
     def _stream(

@@ -24,9 +24,9 @@ Shard key: ``{username: 1}`` (every read and write names one learner, except
 the ``iter_all_*`` scans, which are batch jobs).
 """
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.collection import Collection
@@ -39,13 +39,10 @@ from lrs.clients.base import (
     StoredUserStateClient,
     UserState,
     block_location,
-    check_batch_size,
-    check_fields,
-    check_username,
-    distinct_keys,
 )
-from lrs.clients.values import EncodedFields, decode_fields, encode_fields, join_fields
+from lrs.clients.values import BlockChange, EncodedFields, decode_fields, join_fields, state_etag
 from lrs.clock import default_clock, from_us
+from lrs.conditions import UNCONDITIONAL, Conditions
 from lrs.history.base import HistoryEntry, HistoryLog
 from lrs.history.mongo import MongoHistoryLog
 from lrs.mongo import (
@@ -68,28 +65,11 @@ def _stored_fields(document: Mapping[str, Any]) -> EncodedFields:
     return {decode_key(key): text for key, text in document.get("fields", {}).items()}
 
 
-class _Change(NamedTuple):
-    """What one write does to one block: fields to lay over it, then fields to remove.
-
-    ``remove`` is ``None`` for every field (deleting the block).
-    """
-
-    key: BlockKey
-    overlay: EncodedFields
-    remove: frozenset[str] | None
-
-    def apply(self, fields: EncodedFields) -> EncodedFields:
-        """The block's fields after this change."""
-        if self.remove is None:
-            return {}
-        kept = {name: text for name, text in fields.items() if name not in self.remove}
-        return {**kept, **self.overlay}
-
-
-def _update(
+def _compare_and_set(
     username: str,
     scope: Scope,
-    change: _Change,
+    key: BlockKey,
+    change: BlockChange,
     document: Mapping[str, Any] | None,
     old: EncodedFields,
     time_us: int,
@@ -101,16 +81,18 @@ def _update(
     }
     assignments.update(time_us=time_us, updated=from_us(time_us), version=(version or 0) + 1)
     update: dict[str, Any] = {"$set": assignments}
-    removed = old.keys() if change.remove is None else change.remove & old.keys()
+    removed = set(old) if change.remove is None else change.remove & old.keys()
+    # A field set again is not also unset: one update may not name a path twice.
+    removed -= change.overlay.keys()
     if removed:
         update["$unset"] = {f"fields.{encode_key(name)}": "" for name in removed}
     if document is None:
-        course, block_type = block_location(change.key)
+        course, block_type = block_location(key)
         update["$setOnInsert"] = {"course": course, "block_type": block_type}
     # ``version: None`` matches a block never written (and documents written
     # before versions existed); an upsert that matches nothing inserts, and
     # the unique identity index refuses it if the block exists after all.
-    identity = {"username": username, "scope": scope.value, "block": str(change.key)}
+    identity = {"username": username, "scope": scope.value, "block": str(key)}
     return UpdateOne({**identity, "version": version}, update, upsert=True)
 
 
@@ -172,25 +154,18 @@ class MongoUserStateClient(StoredUserStateClient):
                 name="state_by_course",
             )
 
-    def get_many(
+    def _get_many(
         self,
         username: str,
-        block_keys: Iterable[BlockKey],
-        scope: object = Scope.user_state,
-        fields: Iterable[str] | None = None,
+        scope: Scope,
+        blocks: Mapping[str, BlockKey],
+        fields: list[str] | None,
     ) -> Iterator[UserState]:
-        """Return the stored state of several blocks in one query (see ``UserStateClient``)."""
-        check_username(username)
-        scope = Scope.coerce(scope)
-        names = check_fields(fields)
-        wanted = distinct_keys(block_keys)
-        if not wanted:
-            return iter(())
         projection: dict[str, int] = {"_id": 0, "block": 1, "time_us": 1}
-        if names is None:
+        if fields is None:
             projection["fields"] = 1
         else:
-            projection.update({f"fields.{encode_key(name)}": 1 for name in names})
+            projection.update({f"fields.{encode_key(name)}": 1 for name in fields})
         with translate_errors():
             documents = {
                 document["block"]: document
@@ -198,7 +173,7 @@ class MongoUserStateClient(StoredUserStateClient):
                     {
                         "username": username,
                         "scope": scope.value,
-                        "block": {"$in": list(wanted)},
+                        "block": {"$in": list(blocks)},
                         "fields": _HAS_FIELDS,
                     },
                     projection,
@@ -212,63 +187,31 @@ class MongoUserStateClient(StoredUserStateClient):
                 from_us(documents[block]["time_us"]),
                 scope,
             )
-            for block, key in wanted.items()
+            for block, key in blocks.items()
             if block in documents
         )
 
-    def set_many(
+    def _apply(
         self,
         username: str,
-        block_keys_to_state: Mapping[BlockKey, Mapping[str, Any]],
-        scope: object = Scope.user_state,
-    ) -> None:
-        """Overlay new fields on several blocks in one bulk write (see ``UserStateClient``)."""
-        check_username(username)
-        scope = Scope.coerce(scope)
-        changes: dict[str, _Change] = {}
-        for key, state in block_keys_to_state.items():
-            block = str(key)
-            encoded = encode_fields(block, state)
-            if encoded:
-                earlier = changes.get(block)
-                if earlier is not None:  # two key objects with one id: as two writes
-                    key, encoded = earlier.key, {**earlier.overlay, **encoded}
-                changes[block] = _Change(key, encoded, frozenset())
-        self._write(username, scope, changes)
-
-    def delete_many(
-        self,
-        username: str,
-        block_keys: Iterable[BlockKey],
-        scope: object = Scope.user_state,
-        fields: Iterable[str] | None = None,
-    ) -> None:
-        """Delete fields, or whole blocks (see ``UserStateClient``)."""
-        check_username(username)
-        scope = Scope.coerce(scope)
-        names = check_fields(fields)
-        if names == []:
-            return
-        remove = None if names is None else frozenset(names)
-        self._write(
-            username,
-            scope,
-            {block: _Change(key, {}, remove) for block, key in distinct_keys(block_keys).items()},
-        )
-
-    def _write(self, username: str, scope: Scope, changes: dict[str, "_Change"]) -> None:
+        scope: Scope,
+        changes: Mapping[str, tuple[BlockKey, BlockChange]],
+        conditions: Conditions = UNCONDITIONAL,
+    ) -> dict[str, tuple[str | None, datetime]]:
         """Apply changes to blocks by compare-and-set, and record what each one left.
 
-        Each block's document is read with its version; the bulk write updates
-        it only if the version is still the one read (an upsert whose filter no
-        longer matches collides with the unique identity index and fails on its
-        own). So a write that lands knows exactly the state it left, which is
-        its history entry; the blocks another writer changed in between are
-        read again and retried.
+        Each block's document is read with its version; its conditions are
+        checked against the state read; the bulk write updates it only if the
+        version is still the one read (an upsert whose filter no longer matches
+        collides with the unique identity index and fails on its own). So a
+        write that lands knows exactly the state it left, which is its history
+        entry, and a condition held for exactly the state it replaced; the
+        blocks another writer changed in between are read and checked again.
         """
-        pending = changes
+        written: dict[str, tuple[str | None, datetime]] = {}
+        pending = dict(changes)
         if not pending:
-            return
+            return written
         for _ in attempts("the blocks"):
             with translate_errors():
                 found = {
@@ -288,24 +231,31 @@ class MongoUserStateClient(StoredUserStateClient):
                 [default_clock.now_us(), *(d.get("time_us", 0) + 1 for d in found.values())]
             )
             blocks, operations, entries = [], [], []
-            for block, change in pending.items():
+            for block, (key, change) in pending.items():
                 document = found.get(block)
                 old = {} if document is None else _stored_fields(document)
-                new = change.apply(old)
-                if not change.overlay and new == old:
+                if not conditions.unconditional:
+                    conditions.check(state_etag(decode_fields(old)) if old else None)
+                if not change.changes(old):
                     continue  # deleting what is not there changes nothing
+                new = change.apply(old)
                 blocks.append(block)
-                operations.append(_update(username, scope, change, document, old, time_us))
+                operations.append(
+                    _compare_and_set(username, scope, key, change, document, old, time_us)
+                )
                 state = join_fields(new) if new else None
                 entries.append(HistoryEntry(username, scope, block, state, time_us))
             if not operations:
-                return
+                break
             lost = self._bulk_write(operations)
+            landed = [entry for n, entry in enumerate(entries) if n not in lost]
             with translate_errors():
-                self.history.append([entry for n, entry in enumerate(entries) if n not in lost])
+                self.history.append(landed)
+            written.update({entry.block: (entry.state, from_us(time_us)) for entry in landed})
             pending = {blocks[n]: pending[blocks[n]] for n in sorted(lost)}
             if not pending:
-                return
+                break
+        return written
 
     def _bulk_write(self, operations: list[UpdateOne]) -> set[int]:
         """Run the compare-and-set updates; return the positions of those that lost a race."""
@@ -330,41 +280,30 @@ class MongoUserStateClient(StoredUserStateClient):
             return None
         return join_fields(_stored_fields(document)), from_us(document["time_us"])
 
-    def iter_all_for_block(
-        self,
-        block_key: BlockKey,
-        scope: object = Scope.user_state,
-        batch_size: int | None = None,
+    def _iter_all_for_block(
+        self, block_key: BlockKey, scope: Scope, batch_size: int
     ) -> Iterator[UserState]:
-        """Yield every learner's state in one block (see ``UserStateClient``)."""
-        scope = Scope.coerce(scope)
-        size = check_batch_size(batch_size)
         query: dict[str, Any] = {
             "scope": scope.value,
             "block": str(block_key),
             "fields": _HAS_FIELDS,
         }
-        return self._stream(query, [("username", ASCENDING)], size, scope, lambda _: block_key)
+        return self._stream(
+            query, [("username", ASCENDING)], batch_size, scope, lambda _: block_key
+        )
 
-    def iter_all_for_course(
-        self,
-        course_key: object,
-        block_type: str | None = None,
-        scope: object = Scope.user_state,
-        batch_size: int | None = None,
+    def _iter_all_for_course(
+        self, course: str, block_type: str | None, scope: Scope, batch_size: int
     ) -> Iterator[UserState]:
-        """Yield every state in a course (see ``UserStateClient``)."""
-        scope = Scope.coerce(scope)
-        size = check_batch_size(batch_size)
         query: dict[str, Any] = {
             "scope": scope.value,
-            "course": str(course_key),
+            "course": course,
             "fields": _HAS_FIELDS,
         }
         if block_type is not None:
             query["block_type"] = block_type
         order = [("block_type", ASCENDING), ("block", ASCENDING), ("username", ASCENDING)]
-        return self._stream(query, order, size, scope, self.key_parser)
+        return self._stream(query, order, batch_size, scope, self.key_parser)
 
     def _stream(
         self,

@@ -10,11 +10,14 @@ A whole state is one JSON object (memory backend, history); the MongoDB backend
 keeps one JSON text per field, so that it can update fields one by one.
 """
 
+import hashlib
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
+
+from lrs.exceptions import InvalidValue
 
 # Refuse datetimes and dataclasses instead of silently turning them into
 # strings or objects that would come back as a different type.
@@ -30,7 +33,7 @@ MAX_DEPTH = 254
 
 
 def _refuse(value: object) -> Any:
-    raise TypeError(f"{type(value).__name__} is not a JSON value")
+    raise InvalidValue(f"{type(value).__name__} is not a JSON value")
 
 
 def _check_finite(value: object) -> None:
@@ -38,7 +41,7 @@ def _check_finite(value: object) -> None:
     # accepting them would silently change the learner's data.
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise TypeError(f"{value!r} is not a JSON number")
+            raise InvalidValue(f"{value!r} is not a JSON number")
     elif isinstance(value, dict):
         for item in value.values():
             _check_finite(item)
@@ -52,8 +55,8 @@ def _dumps(value: object) -> bytes:
         data = orjson.dumps(value, default=_refuse, option=_DUMPS_OPTIONS)
     except orjson.JSONEncodeError as exc:
         if "Recursion" in str(exc):
-            raise TypeError(f"nested more than {MAX_DEPTH} levels deep") from None
-        raise TypeError(str(exc)) from None
+            raise InvalidValue(f"nested more than {MAX_DEPTH} levels deep") from None
+        raise InvalidValue(str(exc)) from None
     if b"null" in data:
         # Only values that produced a null can hide a NaN: skip the walk otherwise.
         _check_finite(value)
@@ -64,26 +67,26 @@ def to_json(value: object) -> bytes:
     """Encode a value as strict JSON: no datetimes, sets, NaN or nesting orjson cannot write.
 
     Raises:
-        TypeError: ``value`` is not JSON.
+        InvalidValue: ``value`` is not JSON (a ``TypeError``).
     """
     return _dumps(value)
 
 
 def _check_mapping(block_id: str, state: object) -> Mapping[Any, Any]:
     if not isinstance(state, Mapping):
-        raise TypeError(
+        raise InvalidValue(
             f"state of block {block_id!r} must be a mapping of field names to values, "
             f"not {type(state).__name__}"
         )
     return state
 
 
-def _field_error(block_id: str, field: object, exc: TypeError) -> TypeError:
+def _field_error(block_id: str, field: object, exc: TypeError) -> InvalidValue:
     if not isinstance(field, str):
-        return TypeError(
+        return InvalidValue(
             f"block {block_id!r}: field name {field!r} must be a string, not {type(field).__name__}"
         )
-    return TypeError(
+    return InvalidValue(
         f"block {block_id!r}: value of field {field!r} is not JSON-serialisable: {exc}"
     )
 
@@ -96,7 +99,7 @@ def encode_fields(block_id: str, state: object) -> EncodedFields:
         state: a mapping of field name to JSON value.
 
     Raises:
-        TypeError: ``state`` is not a mapping, a field name is not a string, or
+        InvalidValue: (a ``TypeError``) ``state`` is not a mapping, a field name is not a string, or
             a value is not JSON (dicts with string keys, lists, strings, finite
             numbers within 64 bits, booleans, None); the message names the
             block and the field.
@@ -105,7 +108,7 @@ def encode_fields(block_id: str, state: object) -> EncodedFields:
     for field, value in _check_mapping(block_id, state).items():
         try:
             if not isinstance(field, str):
-                raise TypeError("field names are strings")
+                raise InvalidValue("field names are strings")
             # Inside a list, the value is as deep as it is inside the state:
             # a field is accepted only if the whole state could be written.
             encoded[field] = _dumps([value])[1:-1].decode()
@@ -118,7 +121,7 @@ def encode_state(block_id: str, state: object) -> str:
     """Encode one block's whole state as one JSON object.
 
     Raises:
-        TypeError: as ``encode_fields`` does, naming the block and the field.
+        InvalidValue: as ``encode_fields`` does, naming the block and the field.
     """
     mapping = _check_mapping(block_id, state)
     try:
@@ -126,7 +129,7 @@ def encode_state(block_id: str, state: object) -> str:
         return _dumps(mapping if isinstance(mapping, dict) else dict(mapping)).decode()
     except TypeError as exc:
         encode_fields(block_id, mapping)  # raises, naming the culprit field
-        raise TypeError(f"block {block_id!r}: state is not JSON-serialisable: {exc}") from None
+        raise InvalidValue(f"block {block_id!r}: state is not JSON-serialisable: {exc}") from None
 
 
 def overlay(text: str, new_text: str) -> str:
@@ -156,3 +159,88 @@ def decode_fields(
     if fields is None:
         return {field: loads(text) for field, text in encoded.items()}
     return {field: loads(encoded[field]) for field in fields if field in encoded}
+
+
+def state_json(state: Mapping[str, Any]) -> bytes:
+    """A state as one JSON document, keys sorted: what the xAPI door serves, and what is hashed."""
+    return orjson.dumps(state, option=orjson.OPT_SORT_KEYS)
+
+
+def state_etag(state: Mapping[str, Any] | None) -> str | None:
+    """The ETag of a block's state (``None`` for none), the same through both doors.
+
+    The SHA-1 of ``state_json`` in lower-case hex: xAPI-Communication.md 3.1
+    asks for the SHA-1 of the document's content, and the State resource
+    serves a block as ``state_json``.
+    """
+    if state is None:
+        return None
+    return hashlib.sha1(state_json(state), usedforsecurity=False).hexdigest()
+
+
+class BlockChange(NamedTuple):
+    """What one write does to one block: remove fields (``None``: all), then lay fields over it.
+
+    Values are already JSON texts (``encode_fields``), so a change was
+    validated before it reaches a store. A change with fields to lay over is
+    always a write (its time becomes the block's ``updated``); one that only
+    removes is a write only if it removes something.
+    """
+
+    overlay: EncodedFields
+    remove: frozenset[str] | None = frozenset()
+
+    @classmethod
+    def setting(cls, block_id: str, state: object) -> "BlockChange":
+        """Lay the fields of ``state`` over the block's (``set``; an xAPI POST).
+
+        Raises:
+            InvalidValue: as ``encode_fields`` does.
+        """
+        return cls(encode_fields(block_id, state))
+
+    @classmethod
+    def replacing(cls, block_id: str, state: object) -> "BlockChange":
+        """Make ``state`` the block's whole state, in one write (an empty one deletes it).
+
+        Raises:
+            InvalidValue: as ``encode_fields`` does.
+        """
+        return cls(encode_fields(block_id, state), None)
+
+    @classmethod
+    def deleting(cls, fields: Iterable[str] | None = None) -> "BlockChange":
+        """Delete ``fields`` of the block, or all of them (the block)."""
+        return cls({}, None if fields is None else frozenset(fields))
+
+    def apply(self, fields: EncodedFields) -> EncodedFields:
+        """The fields a block has after this change."""
+        if self.remove is None:
+            return dict(self.overlay)
+        if self.remove:
+            fields = {name: text for name, text in fields.items() if name not in self.remove}
+        return {**fields, **self.overlay} if self.overlay else fields
+
+    def apply_to_text(self, text: str | None) -> str | None:
+        """The state a block has after this change, as one JSON text (``None``: no fields)."""
+        if self.remove is None or text is None:
+            kept: str | None = None
+        elif self.remove:
+            state = orjson.loads(text)
+            for name in self.remove:
+                state.pop(name, None)
+            kept = orjson.dumps(state).decode() if state else None
+        else:
+            kept = text
+        if not self.overlay:
+            return kept
+        added = join_fields(self.overlay)
+        return added if kept is None else overlay(kept, added)
+
+    def changes(self, fields: Mapping[str, Any] | None) -> bool:
+        """Whether applying this change to a block with ``fields`` is a write."""
+        if self.overlay:
+            return True
+        if not fields:
+            return False
+        return self.remove is None or not self.remove.isdisjoint(fields)

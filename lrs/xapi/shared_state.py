@@ -8,23 +8,27 @@ registration *is* that learner's state of the block named by ``activityId``:
 ``client.set(...)`` is visible at ``/xAPI/activities/state`` and a POST there
 through ``client.get(...)``, and both are in ``client.get_history(...)``.
 
-In that view a POST merge is ``client.set`` (an overlay of top-level fields,
-each written atomically), a PUT replaces the block's fields (the stale ones
-are deleted first, so the history shows two changes), and a DELETE deletes
-the block. Content that is not a JSON object under such a name, and every
-other state document, lives in the ordinary document store. The conditions
-of a request (If-Match, If-None-Match) are checked against the block just
-before it is written, not in one atomic step with the write.
+Every write to such a document is one ``client.update`` -- the operation the
+REST API's writes use too: a POST merge is ``BlockChange.setting``, a PUT
+``BlockChange.replacing`` (one write, one history entry), a DELETE
+``BlockChange.deleting``, each checked against the block's ETag (If-Match,
+If-None-Match) in one atomic step with the write. The block is served as
+``state_json`` (keys sorted), so its ETag, the SHA-1 of that content, is the
+one the REST API gives the block.
+
+Content that is not a JSON object under such a name (a binary suspend blob),
+and every other state document, lives in the ordinary document store. While
+such content is kept and the block has no state, the conditions of a write are
+checked against that content, just before the write rather than atomically
+with it (two stores are involved); the write then replaces it.
 """
 
-from typing import Any
-
-import orjson
-
-from lrs.clients.base import Scope, UserStateClient
+from lrs.clients.base import Scope, UserState, UserStateClient
+from lrs.clients.values import BlockChange, state_json
 from lrs.clock import to_us
 from lrs.conditions import UNCONDITIONAL, Conditions
-from lrs.exceptions import DoesNotExist
+from lrs.exceptions import DoesNotExist, InvalidInput
+from lrs.xapi.agents import AccountAgents
 from lrs.xapi.documents import (
     JSON,
     Context,
@@ -36,7 +40,6 @@ from lrs.xapi.documents import (
     json_object,
     merged,
 )
-from lrs.xapi.statements.base import agent_key
 
 _SCOPES = {scope.value: scope for scope in Scope}
 
@@ -45,33 +48,34 @@ class SharedStateDocuments(DocumentStore):
     """State documents: learners' blocks through the client, the rest in a document store."""
 
     def __init__(
-        self, documents: DocumentStore, client: UserStateClient, account_homepage: str
+        self, documents: DocumentStore, client: UserStateClient, accounts: AccountAgents
     ) -> None:
-        """Serve the client's blocks for account agents on ``account_homepage``."""
+        """Serve the client's blocks for the account agents of ``accounts``."""
         self.documents = documents
         self.client = client
-        # Every learner's account agent key begins with this.
-        self._prefix = agent_key({"account": {"homePage": account_homepage, "name": ""}}) or ""
+        self.accounts = accounts
 
     def _learner(self, context: Context) -> str | None:
         """The username whose blocks this context holds, if it is such a context."""
         if context.resource != Resource.state or context.registration:
             return None
-        if not context.agent.startswith(self._prefix):
-            return None
-        return context.agent[len(self._prefix) :] or None
+        return self.accounts.username(context.agent)
 
     def _block(self, context: Context, document_id: str) -> tuple[str, Scope] | None:
         username = self._learner(context)
         scope = _SCOPES.get(document_id)
         return None if username is None or scope is None else (username, scope)
 
+    @staticmethod
+    def _document(found: UserState) -> Document:
+        assert found.state is not None  # a block that exists has state
+        return Document(found.scope.value, state_json(found.state), JSON, to_us(found.updated))
+
     def _from_client(self, context: Context, username: str, scope: Scope) -> Document | None:
         try:
-            found = self.client.get(username, context.activity_id, scope)
+            return self._document(self.client.get(username, context.activity_id, scope))
         except DoesNotExist:
             return None
-        return Document(scope.value, orjson.dumps(found.state), JSON, to_us(found.updated))
 
     def get(self, context: Context, document_id: str) -> Document | None:
         """Return the document: the learner's block, else a stored document, else ``None``."""
@@ -106,8 +110,9 @@ class SharedStateDocuments(DocumentStore):
     ) -> Document | None:
         """Store or merge a document (see ``DocumentStore``).
 
-        A JSON object under a block's name goes to the learner's block; an
-        empty one leaves the block without state (``None``).
+        A JSON object under a block's name is the learner's block (an empty
+        one, PUT, leaves the block without state: ``None``); other content is
+        kept as an ordinary document, and the block, if any, is deleted.
         """
         block = self._block(context, document_id)
         if block is None:
@@ -123,42 +128,35 @@ class SharedStateDocuments(DocumentStore):
         username, scope = block
         # JSON here becomes the block's fields: what claims to be JSON must be.
         check_json(content, content_type)
-        current = self.get(context, document_id)
-        conditions.check(etag_of(current))
-        if merge:
-            # Refuses a merge where either side is not a JSON object.
-            merged(current, content, content_type)
         fields = json_object(content, content_type)
-        if fields:
-            if not merge and current is not None and current.content_type == JSON:
-                stale = [name for name in self._fields(current) if name not in fields]
-                if stale:
-                    self._write(self.client.delete, username, context.activity_id, scope, stale)
-            self._write(self.client.set, username, context.activity_id, fields, scope)
-            # Whatever non-JSON content was kept under this name is replaced
-            # (even when the block hid it: a later client.delete must not
-            # bring it back).
-            self.documents.delete(context, document_id)
-        elif fields == {}:
-            # An empty object leaves no fields: the block has no state.
-            if not merge:
-                self.client.delete(username, context.activity_id, scope)
-                self.documents.delete(context, document_id)
-        else:
+        kept = self.documents.get(context, document_id)
+        if fields is None:
+            # Not a JSON object: an ordinary document replaces the block.
+            current = self.get(context, document_id)
+            conditions.check(etag_of(current))
+            if merge:
+                merged(current, content, content_type)  # refuses: not JSON objects
             self.documents.put(context, document_id, content, content_type, updated_us=updated_us)
             self.client.delete(username, context.activity_id, scope)
-        return self.get(context, document_id)
-
-    @staticmethod
-    def _fields(document: Document) -> dict[str, Any]:
-        return json_object(document.content, document.content_type) or {}
-
-    @staticmethod
-    def _write(call: Any, *args: Any) -> None:
-        try:
-            call(*args)
-        except TypeError as exc:  # the client refuses what it cannot keep as JSON
-            raise ValueError(str(exc)) from None
+            return self.documents.get(context, document_id)
+        if kept is not None and self._from_client(context, username, scope) is None:
+            # Content kept under the name stands for the document until it is replaced.
+            conditions.check(kept.etag)
+            if merge:
+                raise InvalidInput(
+                    "the stored document is not a JSON object, so nothing can be merged into it "
+                    "(use PUT to replace it)"
+                )
+            conditions = UNCONDITIONAL
+        change = (
+            BlockChange.setting(context.activity_id, fields)
+            if merge
+            else BlockChange.replacing(context.activity_id, fields)
+        )
+        result = self.client.update(username, context.activity_id, change, scope, conditions)
+        if kept is not None:
+            self.documents.delete(context, document_id)
+        return None if result is None else self._document(result)
 
     def delete(
         self, context: Context, document_id: str, conditions: Conditions = UNCONDITIONAL
@@ -168,10 +166,14 @@ class SharedStateDocuments(DocumentStore):
         if block is None:
             self.documents.delete(context, document_id, conditions)
             return
-        conditions.check(etag_of(self.get(context, document_id)))
         username, scope = block
-        self.client.delete(username, context.activity_id, scope)
-        self.documents.delete(context, document_id)
+        kept = self.documents.get(context, document_id)
+        if kept is not None and self._from_client(context, username, scope) is None:
+            self.documents.delete(context, document_id, conditions)
+            return
+        self.client.update(username, context.activity_id, BlockChange.deleting(), scope, conditions)
+        if kept is not None:
+            self.documents.delete(context, document_id)
 
     def delete_all(self, context: Context) -> None:
         """Delete every document of the context, the learner's blocks of this activity too."""

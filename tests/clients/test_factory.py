@@ -4,11 +4,13 @@ import pytest
 
 import lrs.clients
 from lrs.clients import (
+    HttpUserStateClient,
     MemoryUserStateClient,
     MongoUserStateClient,
     UserStateClient,
     connect,
 )
+from lrs.clients.base import StoredUserStateClient
 from lrs.history import MemoryHistoryLog, MongoHistoryLog
 from lrs.testing import COURSE, block, user
 
@@ -85,26 +87,36 @@ def test_key_parser_rebuilds_keys_for_course_iteration(url):
     ]
 
 
-def test_a_backend_missing_a_method_cannot_be_created():
+def test_a_backend_missing_a_hook_cannot_be_created():
     class Incomplete(UserStateClient):
-        def get_many(self, username, block_keys, scope=None, fields=None):
+        def _get_many(self, username, scope, blocks, fields):
             return iter(())
 
     with pytest.raises(TypeError, match="abstract"):
         Incomplete()
 
 
-def test_every_abstract_method_is_implemented_by_each_backend():
-    abstract = UserStateClient.__abstractmethods__
-    assert abstract == {
-        "get_many",
-        "set_many",
-        "delete_many",
-        "get_history",
-        "iter_all_for_block",
-        "iter_all_for_course",
+def test_every_hook_is_implemented_by_each_backend():
+    # The public methods check their arguments in the base class, once; a
+    # backend implements only these hooks (the writes through one, _apply,
+    # when it keeps a store of its own).
+    assert UserStateClient.__abstractmethods__ == {
+        "_get_many",
+        "_set_many",
+        "_delete_many",
+        "_update",
+        "_get_history",
+        "_iter_all_for_block",
+        "_iter_all_for_course",
     }
-    for cls in (MemoryUserStateClient, MongoUserStateClient):
+    assert StoredUserStateClient.__abstractmethods__ == {
+        "_get_many",
+        "_apply",
+        "_current",
+        "_iter_all_for_block",
+        "_iter_all_for_course",
+    }
+    for cls in (MemoryUserStateClient, MongoUserStateClient, HttpUserStateClient):
         assert not cls.__abstractmethods__
 
 

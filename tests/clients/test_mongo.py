@@ -13,7 +13,10 @@ from tests.mongomock_support import Pausing, ThreadSafeMongoClient
 
 class TestMongoUserStateClient(UserStateClientContract):
     @pytest.fixture
-    def client(self):
+    def client(self, monkeypatch):
+        # mongomock scans its collection for every upsert: smaller chunks keep
+        # the large-call test (2.5 chunks) quick while still cutting it up.
+        monkeypatch.setattr("lrs.clients.base.MAX_BLOCKS", 100)
         return MongoUserStateClient(ThreadSafeMongoClient(), "lrs_test")
 
 

@@ -15,12 +15,19 @@ from flask_cors import CORS
 
 from lrs.api.errors import refuse
 from lrs.api.xapi.alternate import ALTERNATE, ERROR, AlternateSyntax
+from lrs.xapi.agents import AccountAgents
 from lrs.xapi.validation import Version
 
 blp = Blueprint("xapi", __name__, url_prefix="/xAPI")
 
 _V1 = re.compile(r"^1\.0(\.\d+)?$")
 _V2 = re.compile(r"^2\.0(\.\d+)?$")
+
+
+def accounts() -> AccountAgents:
+    """The account agents of this LRS's users (``LRS_ACCOUNT_HOMEPAGE``)."""
+    found: AccountAgents = current_app.extensions["lrs-accounts"]
+    return found
 
 
 def version() -> Version:
@@ -93,6 +100,7 @@ def install(app: Flask) -> None:
     # known from the request (the conformance suites of 1.0.3 and 2.0.0 differ
     # on it alone), so it is a setting.
     app.extensions["lrs-xapi-default-version"] = Version(default)
+    app.extensions["lrs-accounts"] = AccountAgents(str(app.config["ACCOUNT_HOMEPAGE"]))
     app.register_blueprint(blp)
     app.after_request(name_the_version)
     app.wsgi_app = AlternateSyntax(app.wsgi_app, int(app.config["MAX_BODY_BYTES"]))  # type: ignore[method-assign]

@@ -19,8 +19,8 @@ from werkzeug.http import parse_etags
 
 from lrs.api.auth import current_credential, require_user_access
 from lrs.api.errors import refuse
-from lrs.api.xapi import blp, version
-from lrs.api.xapi.statements import account_key, http_date, timestamp_parameter
+from lrs.api.xapi import accounts, blp, version
+from lrs.api.xapi.statements import http_date, timestamp_parameter
 from lrs.clock import default_clock
 from lrs.conditions import Conditions
 from lrs.credentials.base import Role
@@ -28,9 +28,9 @@ from lrs.exceptions import DoesNotExist, PermissionDenied
 from lrs.storage import Storage
 from lrs.xapi import formats
 from lrs.xapi.activities import activity_object
+from lrs.xapi.agents import agent_key
 from lrs.xapi.documents import Context, DocumentStore, Resource, check_json
 from lrs.xapi.shared_state import SharedStateDocuments
-from lrs.xapi.statements.base import agent_key
 from lrs.xapi.validation import IFIS, StatementError, Version, validate_actor
 
 # The parameters that name a document, per resource; GET (and HEAD) also take ``since``.
@@ -55,8 +55,7 @@ def _storage() -> Storage:
 def _store(resource: Resource) -> DocumentStore:
     storage = _storage()
     if resource == Resource.state:
-        homepage = current_app.config["ACCOUNT_HOMEPAGE"]
-        return SharedStateDocuments(storage.documents, storage.state, homepage)
+        return SharedStateDocuments(storage.documents, storage.state, accounts())
     return storage.documents
 
 
@@ -129,18 +128,18 @@ def _require_access(context: Context, *, write: bool) -> None:
     if credential.role in (Role.admin, Role.service):
         return
     if credential.role == Role.coach:
-        prefix = account_key("")
-        if write or context.resource != Resource.state or not context.agent.startswith(prefix):
+        learner = accounts().username(context.agent)
+        if write or context.resource != Resource.state or learner is None:
             raise PermissionDenied(
                 "coach credentials read only the state of their courses' learners"
             )
-        require_user_access(context.agent[len(prefix) :], [context.activity_id], write=False)
+        require_user_access(learner, [context.activity_id], write=False)
         return
     if context.resource == Resource.activity_profile:
         if write:
             raise PermissionDenied("learner credentials may read activity profiles, not write them")
         return
-    if context.agent != account_key(str(credential.username)):
+    if context.agent != accounts().key(str(credential.username)):
         raise PermissionDenied(
             "a learner credential may use only the documents of its own account agent "
             "(homePage LRS_ACCOUNT_HOMEPAGE, name its username)"
@@ -260,7 +259,7 @@ def agents() -> ResponseReturnValue:
     _parameters(("agent",))
     agent = _agent()
     credential = current_credential()
-    if credential.role == Role.learner and agent_key(agent) != account_key(
+    if credential.role == Role.learner and agent_key(agent) != accounts().key(
         str(credential.username)
     ):
         raise PermissionDenied("a learner credential may look up only its own agent")
@@ -280,12 +279,11 @@ def agents() -> ResponseReturnValue:
 
 def _add_user_record(person: dict[str, list[Any]], agent: dict[str, Any]) -> None:
     """What the LRS's user record adds to a learner's account agent: full name and email."""
-    prefix = account_key("")
-    key = agent_key(agent) or ""
-    if not key.startswith(prefix):
+    username = accounts().username(agent_key(agent))
+    if username is None:
         return
     try:
-        user = _storage().enrollments.get_user(key[len(prefix) :])
+        user = _storage().enrollments.get_user(username)
     except DoesNotExist:
         return
     if user.full_name and user.full_name not in person.get("name", []):

@@ -18,17 +18,18 @@ from flask.typing import ResponseReturnValue
 from lrs import strict_json
 from lrs.api.auth import coached_learners, current_credential
 from lrs.api.errors import refuse
-from lrs.api.xapi import blp, multipart, version
+from lrs.api.xapi import accounts, blp, multipart, version
 from lrs.clock import default_clock, from_us, to_us
 from lrs.credentials.base import Role
 from lrs.exceptions import PermissionDenied
 from lrs.xapi import formats
 from lrs.xapi.activities import definitions_in
+from lrs.xapi.agents import agent_key
 from lrs.xapi.attachments import AttachmentData, attachment_parts, check_statement_attachments
 from lrs.xapi.formatting import canonical, ids_only
 from lrs.xapi.prepare import iso, prepare
 from lrs.xapi.signature import check_signature
-from lrs.xapi.statements.base import Record, StatementQuery, StatementStore, agent_key
+from lrs.xapi.statements.base import Record, StatementQuery, StatementStore
 from lrs.xapi.validation import StatementError, Version, validate_actor
 
 MAX_LIMIT = 1000
@@ -74,7 +75,7 @@ def _writer() -> str | None:
     if credential.role in (Role.admin, Role.service):
         return None
     if credential.role == Role.learner:
-        return account_key(str(credential.username))
+        return accounts().key(str(credential.username))
     raise PermissionDenied("coach credentials read statements; they may not store them")
 
 
@@ -88,19 +89,9 @@ def _readable() -> frozenset[str] | None:
     if credential.role in (Role.admin, Role.service):
         return None
     if credential.role == Role.learner:
-        return frozenset({account_key(str(credential.username))})
+        return frozenset({accounts().key(str(credential.username))})
     learners = coached_learners(credential.username)
-    return frozenset(account_key(name) for name in learners)
-
-
-def account_agent(name: str) -> dict[str, Any]:
-    """The account agent of a username on this LRS (``LRS_ACCOUNT_HOMEPAGE``)."""
-    return {"account": {"homePage": current_app.config["ACCOUNT_HOMEPAGE"], "name": name}}
-
-
-def account_key(name: str) -> str:
-    """The agent key of a username's account agent (``account_key("")``: their common prefix)."""
-    return agent_key(account_agent(name)) or ""
+    return frozenset(accounts().key(name) for name in learners)
 
 
 def _require_own(statements: list[Any], own: str | None) -> None:
@@ -122,7 +113,7 @@ def _authority() -> dict[str, Any]:
     return {
         "objectType": "Agent",
         "name": credential.name or credential.key,
-        **account_agent(credential.username or credential.key),
+        **accounts().agent(credential.username or credential.key),
     }
 
 

@@ -13,23 +13,8 @@ from typing import Any, NamedTuple
 
 from lrs.closeable import Closeable
 from lrs.exceptions import Conflict
+from lrs.xapi.agents import agent_key
 from lrs.xapi.validation import VOIDED
-
-
-def agent_key(agent: Any) -> str | None:
-    """The inverse functional identifier of an agent or identified group, as one string."""
-    if not isinstance(agent, dict):
-        return None
-    if "mbox" in agent:
-        return f"mbox:{agent['mbox']}"
-    if "mbox_sha1sum" in agent:
-        return f"mbox_sha1sum:{agent['mbox_sha1sum'].lower()}"
-    if "openid" in agent:
-        return f"openid:{agent['openid']}"
-    if "account" in agent:
-        account = agent["account"]
-        return f"account:{account['homePage']}|{account['name']}"
-    return None
 
 
 def _agents_in(actor: Any) -> set[str]:

@@ -1,0 +1,55 @@
+"""Agents: the key that identifies one, and the account agents that stand for this LRS's users.
+
+An agent (or identified group) is identified by one inverse functional
+identifier (xAPI-Data.md 2.4.2.3); ``agent_key`` writes it as one string, which
+the stores index and compare. A user of this LRS is, in xAPI, the account agent
+``{"account": {"homePage": LRS_ACCOUNT_HOMEPAGE, "name": <username>}}``;
+``AccountAgents`` maps usernames to those agents and back, in one place.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+
+def agent_key(agent: Any) -> str | None:
+    """The inverse functional identifier of an agent or identified group, as one string."""
+    if not isinstance(agent, dict):
+        return None
+    if "mbox" in agent:
+        return f"mbox:{agent['mbox']}"
+    if "mbox_sha1sum" in agent:
+        return f"mbox_sha1sum:{agent['mbox_sha1sum'].lower()}"
+    if "openid" in agent:
+        return f"openid:{agent['openid']}"
+    if "account" in agent:
+        account = agent["account"]
+        return f"account:{account['homePage']}|{account['name']}"
+    return None
+
+
+@dataclass(frozen=True)
+class AccountAgents:
+    """The account agents of this LRS's users, on one home page (``LRS_ACCOUNT_HOMEPAGE``)."""
+
+    homepage: str
+
+    def agent(self, username: str) -> dict[str, Any]:
+        """The account agent of ``username``."""
+        return {"account": {"homePage": self.homepage, "name": username}}
+
+    def key(self, username: str) -> str:
+        """The agent key of ``username``'s account agent."""
+        return f"account:{self.homepage}|{username}"
+
+    def username(self, key: str | None) -> str | None:
+        """The user whose account agent has this key, or ``None`` for any other agent.
+
+        IRIs cannot hold ``|`` (RFC 3987), so the key splits at the first one.
+        """
+        if key is None:
+            return None
+        kind, _, rest = key.partition(":")
+        homepage, separator, name = rest.partition("|")
+        if kind != "account" or not separator or homepage != self.homepage or not name:
+            return None
+        return name
