@@ -4,9 +4,7 @@ Domains keep their own collections and queries; this module holds only the
 driver plumbing, so that a connection failure means the same thing everywhere.
 """
 
-import random
 import re
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -61,36 +59,6 @@ def describe_error(exc: PyMongoError) -> str:
 
 # MongoDB's error code for a write that a unique index refuses.
 DUPLICATE_KEY = 11000
-
-# A compare-and-set loop (read, check, write only if unchanged) gives up after
-# this many lost races: under such contention a client is better told to
-# retry (503) than kept waiting.
-CAS_ATTEMPTS = 100
-
-
-def back_off(attempt: int) -> None:
-    """Wait a little after a lost compare-and-set race.
-
-    Longer each time, and at random, so that the racers spread out.
-    """
-    if attempt:
-        time.sleep(random.uniform(0, 0.001 * min(attempt, 20)))
-
-
-def attempts(what: str) -> Iterator[int]:
-    """The rounds of a compare-and-set loop, with the one retry policy every store uses.
-
-    Read, check and write in each round; ``return`` (or ``break``) once a write
-    lands; ``continue`` after losing a race. Between rounds it backs off (see
-    ``back_off``); after ``CAS_ATTEMPTS`` lost races it raises.
-
-    Raises:
-        ServiceUnavailable: ``what`` kept changing under the writer (503: retry).
-    """
-    for attempt in range(CAS_ATTEMPTS):
-        back_off(attempt)
-        yield attempt
-    raise ServiceUnavailable(f"{what} changed too often while being written; retry")
 
 
 def durable_write_concern(configured: WriteConcern) -> WriteConcern:

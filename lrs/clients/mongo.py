@@ -45,14 +45,8 @@ from lrs.clock import default_clock, from_us
 from lrs.conditions import UNCONDITIONAL, Conditions
 from lrs.history.base import HistoryEntry, HistoryLog
 from lrs.history.mongo import MongoHistoryLog
-from lrs.mongo import (
-    DUPLICATE_KEY,
-    attempts,
-    collection,
-    decode_key,
-    encode_key,
-    translate_errors,
-)
+from lrs.mongo import DUPLICATE_KEY, collection, decode_key, encode_key, translate_errors
+from lrs.retries import attempts
 from lrs.urls import DEFAULT_DATABASE
 
 COLLECTION = "user_state"

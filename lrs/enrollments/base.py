@@ -13,6 +13,7 @@ Enrolling is idempotent (``enroll`` says what it did: ``created``,
 winner's record.
 """
 
+import copy
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
@@ -22,7 +23,10 @@ from enum import StrEnum
 from typing import Any
 
 from lrs.clients.values import to_json
+from lrs.clock import default_clock, from_us
 from lrs.closeable import Closeable
+from lrs.exceptions import DoesNotExist, InvalidInput
+from lrs.retries import attempts
 
 # edX's enrollment modes.
 MODES = frozenset(
@@ -117,10 +121,10 @@ def check_username(username: object) -> str:
     """Return ``username`` if it is one (letters, digits, ``_ . @ + -``; 1 to 150).
 
     Raises:
-        ValueError: it is not.
+        InvalidInput: it is not.
     """
     if not isinstance(username, str) or not _USERNAME.match(username):
-        raise ValueError(f"invalid username {username!r}: 1 to 150 letters, digits or _ . @ + -")
+        raise InvalidInput(f"invalid username {username!r}: 1 to 150 letters, digits or _ . @ + -")
     return username
 
 
@@ -128,10 +132,10 @@ def check_course_key(course_key: object) -> str:
     """Return ``course_key`` if it is one (``course-v1:Org+Course+Run`` or ``Org/Course/Run``).
 
     Raises:
-        ValueError: it is not.
+        InvalidInput: it is not.
     """
     if not isinstance(course_key, str) or not _COURSE_KEY.match(course_key):
-        raise ValueError(
+        raise InvalidInput(
             f"invalid course key {course_key!r}: expected course-v1:Org+Course+Run "
             "or Org/Course/Run"
         )
@@ -142,10 +146,10 @@ def check_mode(mode: object) -> str:
     """Return ``mode`` if it is a known enrollment mode.
 
     Raises:
-        ValueError: it is not.
+        InvalidInput: it is not.
     """
     if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; known: {', '.join(sorted(MODES))}")
+        raise InvalidInput(f"unknown mode {mode!r}; known: {', '.join(sorted(MODES))}")
     return str(mode)
 
 
@@ -153,43 +157,43 @@ def check_role(role: object) -> CourseRole:
     """Return the course role that ``role`` names.
 
     Raises:
-        ValueError: it names none.
+        InvalidInput: it names none.
     """
     if isinstance(role, str) and role in _ROLE_NAMES:
         return CourseRole(role)
     known = ", ".join(sorted(_ROLE_NAMES))
-    raise ValueError(f"unknown role {role!r}; known: {known}")
+    raise InvalidInput(f"unknown role {role!r}; known: {known}")
 
 
 def check_user_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     """Return the user fields given, checked.
 
     Raises:
-        ValueError: an unknown field, or a value of the wrong kind.
+        InvalidInput: an unknown field, or a value of the wrong kind.
     """
     unknown = set(fields) - set(USER_FIELDS)
     if unknown:
-        raise ValueError(f"unknown user fields: {', '.join(sorted(unknown))}")
+        raise InvalidInput(f"unknown user fields: {', '.join(sorted(unknown))}")
     checked = dict(fields)
     for name in ("email", "full_name", "language"):
         if name in checked and not isinstance(checked[name], str):
-            raise ValueError(f"{name} must be a string")
+            raise InvalidInput(f"{name} must be a string")
         if name in checked and len(checked[name]) > 254:
-            raise ValueError(f"{name} is longer than 254 characters")
+            raise InvalidInput(f"{name} is longer than 254 characters")
     if checked.get("email") and not _EMAIL.match(checked["email"]):
-        raise ValueError(f"invalid email {checked['email']!r}")
+        raise InvalidInput(f"invalid email {checked['email']!r}")
     if checked.get("language") and not _LANGUAGE.match(checked["language"]):
-        raise ValueError(f"invalid language {checked['language']!r}: a code such as en or pt-BR")
+        raise InvalidInput(f"invalid language {checked['language']!r}: a code such as en or pt-BR")
     for name in ("is_staff", "is_active"):
         if name in checked and not isinstance(checked[name], bool):
-            raise ValueError(f"{name} must be true or false")
+            raise InvalidInput(f"{name} must be true or false")
     if "profile" in checked:
         if not isinstance(checked["profile"], dict):
-            raise ValueError("profile must be an object")
+            raise InvalidInput("profile must be an object")
         try:
             to_json(checked["profile"])
         except TypeError as exc:
-            raise ValueError(f"profile must be JSON: {exc}") from None
+            raise InvalidInput(f"profile must be JSON: {exc}") from None
     return checked
 
 
@@ -252,7 +256,7 @@ def checked_changes(
     """The enrollment fields a change sets, checked (``None``: left as they are).
 
     Raises:
-        ValueError: the mode or role is invalid.
+        InvalidInput: the mode or role is invalid.
     """
     changes: dict[str, Any] = {}
     if mode is not None:
@@ -302,50 +306,74 @@ def apply_enroll(
     return replace(current, **changes), Outcome.reactivated
 
 
+def _now() -> datetime:
+    return from_us(default_clock.now_us())
+
+
 class EnrollmentStore(Closeable, ABC):
-    """Keeps users, enrollments and the history of their changes."""
+    """Keeps users, enrollments and the history of their changes.
+
+    The public methods hold the rules (checks, defaults, what a change is and
+    how it is recorded); a backend implements the small hooks below them: find,
+    insert and compare-and-set records, list them, and keep change records.
+    """
 
     # -- users ------------------------------------------------------------
 
-    @abstractmethod
     def create_user(
         self, username: str, fields: Mapping[str, Any], *, actor: str, reason: str = ""
     ) -> User:
         """Create a user.
 
         Raises:
-            ValueError: a field or the username is invalid.
+            InvalidInput: a field or the username is invalid (a ``ValueError``).
             Conflict: the username is taken.
         """
+        check_username(username)
+        checked = copy.deepcopy(check_user_fields(fields))
+        now = _now()
+        user = User(username, **checked, created=now, updated=now)
+        self._insert_user(user)
+        self._record(user_change(None, user, actor=actor, reason=reason))
+        return replace(user, profile=copy.deepcopy(user.profile))
 
-    @abstractmethod
     def get_user(self, username: str) -> User:
         """Return a user.
 
         Raises:
             DoesNotExist: no such user.
         """
+        found = self._find_user(username)
+        if found is None:
+            raise DoesNotExist(f"no user {username!r}")
+        return found
 
-    @abstractmethod
     def update_user(
         self, username: str, fields: Mapping[str, Any], *, actor: str, reason: str = ""
     ) -> User:
         """Change some fields of a user (``profile`` is replaced whole).
 
         Raises:
-            ValueError: a field is invalid.
+            InvalidInput: a field is invalid (a ``ValueError``).
             DoesNotExist: no such user.
         """
+        checked = copy.deepcopy(check_user_fields(fields))
+        now = _now()
+        before = self._update_user(username, checked, now)
+        if before is None:
+            raise DoesNotExist(f"no user {username!r}")
+        after = replace(before, **checked, updated=now)
+        self._record(user_change(before, after, actor=actor, reason=reason))
+        return after
 
-    @abstractmethod
     def list_users(
         self, *, is_active: bool | None = None, is_staff: bool | None = None
     ) -> Iterator[User]:
         """Users by username, optionally only active (or not) and staff (or not)."""
+        return self._list_users(is_active, is_staff)
 
     # -- enrollments --------------------------------------------------------
 
-    @abstractmethod
     def enroll(
         self,
         username: str,
@@ -359,22 +387,40 @@ class EnrollmentStore(Closeable, ABC):
         """Enroll a user, idempotently (see ``apply_enroll``).
 
         A new enrollment's mode is ``audit`` and its role ``staff`` for a
-        staff user, ``learner`` otherwise, unless given.
+        staff user, ``learner`` otherwise, unless given. Of simultaneous
+        enrollments of one pair, one creates the record and the others find it.
 
         Raises:
-            ValueError: the course key, mode or role is invalid.
+            InvalidInput: the course key, mode or role is invalid.
             DoesNotExist: no such user.
         """
+        check_course_key(course_key)
+        mode = None if mode is None else check_mode(mode)
+        role = None if role is None else check_role(role)
+        user = self.get_user(username)
+        for _ in attempts(f"the enrollment of {username!r} in {course_key!r}"):
+            current = self._find_enrollment(username, course_key)
+            new = new_enrollment(user, course_key, mode, role, _now())
+            enrollment, outcome = apply_enroll(current, new, mode, role)
+            if outcome == Outcome.unchanged:
+                return enrollment, outcome
+            if self._write_enrollment(current, enrollment):
+                break
+        change = enrollment_change(current, enrollment, outcome.value, actor=actor, reason=reason)
+        self._record(change)
+        return enrollment, outcome
 
-    @abstractmethod
     def get_enrollment(self, username: str, course_key: str) -> Enrollment:
         """Return an enrollment, active or not.
 
         Raises:
             DoesNotExist: the user was never enrolled in the course.
         """
+        found = self._find_enrollment(username, course_key)
+        if found is None:
+            raise DoesNotExist(f"user {username!r} was never enrolled in {course_key!r}")
+        return found
 
-    @abstractmethod
     def update_enrollment(
         self,
         username: str,
@@ -389,11 +435,21 @@ class EnrollmentStore(Closeable, ABC):
         """Change an enrollment's mode, role or activity (``is_active=False`` unenrolls).
 
         Raises:
-            ValueError: the mode or role is invalid.
+            InvalidInput: the mode or role is invalid.
             DoesNotExist: the user was never enrolled in the course.
         """
+        changes = checked_changes(mode, role, is_active)
+        for _ in attempts(f"the enrollment of {username!r} in {course_key!r}"):
+            before = self.get_enrollment(username, course_key)
+            if all(getattr(before, name) == value for name, value in changes.items()):
+                return before
+            after = replace(before, **changes, updated=_now())
+            if self._write_enrollment(before, after):
+                break
+        action = change_action(before, changes)
+        self._record(enrollment_change(before, after, action, actor=actor, reason=reason))
+        return after
 
-    @abstractmethod
     def list_enrollments(
         self,
         *,
@@ -404,6 +460,18 @@ class EnrollmentStore(Closeable, ABC):
         mode: str | None = None,
     ) -> Iterator[Enrollment]:
         """Enrollments matching every filter given, by course key then username."""
+        filters = {
+            name: value
+            for name, value in (
+                ("username", username),
+                ("course_key", course_key),
+                ("is_active", is_active),
+                ("role", role),
+                ("mode", mode),
+            )
+            if value is not None
+        }
+        return self._list_enrollments(filters)
 
     def course_counts(self, course_key: str) -> dict[str, Any]:
         """How many enrollments a course has: active, inactive, and active ones by mode and role."""
@@ -428,9 +496,55 @@ class EnrollmentStore(Closeable, ABC):
 
     # -- history ------------------------------------------------------------
 
-    @abstractmethod
     def history(self, username: str, course_key: str | None = None) -> list[Change]:
         """The changes of a user (``course_key`` None) or of one enrollment, newest first."""
+        kind = "user" if course_key is None else "enrollment"
+        return self._history(kind, username, course_key)
+
+    # -- the hooks a backend implements ---------------------------------------
+
+    @abstractmethod
+    def _insert_user(self, user: User) -> None:
+        """Store a new user; ``Conflict`` if the username is taken."""
+
+    @abstractmethod
+    def _find_user(self, username: str) -> User | None:
+        """Return a user (the caller's own copy), or ``None``."""
+
+    @abstractmethod
+    def _update_user(self, username: str, fields: Mapping[str, Any], now: datetime) -> User | None:
+        """Set fields of a user and its update time, atomically; return it as it was before.
+
+        Returns ``None`` (changing nothing) when there is no such user.
+        """
+
+    @abstractmethod
+    def _list_users(self, is_active: bool | None, is_staff: bool | None) -> Iterator[User]:
+        """Users by username, filtered."""
+
+    @abstractmethod
+    def _find_enrollment(self, username: str, course_key: str) -> Enrollment | None:
+        """Return an enrollment, or ``None``."""
+
+    @abstractmethod
+    def _write_enrollment(self, expected: Enrollment | None, new: Enrollment) -> bool:
+        """Store ``new`` if the stored record is still ``expected`` (``None``: there is none).
+
+        Compare-and-set, in one atomic step: ``False`` (nothing written) when
+        another writer created or changed the record meanwhile.
+        """
+
+    @abstractmethod
+    def _list_enrollments(self, filters: Mapping[str, Any]) -> Iterator[Enrollment]:
+        """Enrollments whose fields equal every filter, by course key then username."""
+
+    @abstractmethod
+    def _record(self, change: Change) -> None:
+        """Keep a change record."""
+
+    @abstractmethod
+    def _history(self, kind: str, username: str, course_key: str | None) -> list[Change]:
+        """The change records of one user or enrollment, newest first."""
 
 
 def as_dict(item: User | Enrollment | Change) -> dict[str, Any]:

@@ -9,7 +9,7 @@ between leaves the change missing (as for learner-state history).
 """
 
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -17,28 +17,16 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from lrs.clock import default_clock, from_us, to_us
+from lrs.clock import from_us, to_us
 from lrs.enrollments.base import (
     Change,
     CourseRole,
     Enrollment,
     EnrollmentStore,
-    Outcome,
     User,
-    apply_enroll,
-    change_action,
-    check_course_key,
-    check_mode,
-    check_role,
-    check_user_fields,
-    check_username,
-    checked_changes,
-    enrollment_change,
-    new_enrollment,
-    user_change,
 )
-from lrs.exceptions import Conflict, DoesNotExist
-from lrs.mongo import attempts, collection, translate_errors
+from lrs.exceptions import Conflict
+from lrs.mongo import collection, translate_errors
 
 
 def _user_document(user: User) -> dict[str, Any]:
@@ -159,39 +147,22 @@ class MongoEnrollmentStore(EnrollmentStore):
         with translate_errors():
             self._changes.insert_one(_change_document(change))
 
-    def create_user(
-        self, username: str, fields: Mapping[str, Any], *, actor: str, reason: str = ""
-    ) -> User:
-        """Create a user (see ``EnrollmentStore``)."""
-        check_username(username)
-        checked = check_user_fields(fields)
-        now = from_us(default_clock.now_us())
-        user = User(username, **checked, created=now, updated=now)
+    def _insert_user(self, user: User) -> None:
         with translate_errors():
             try:
                 self._users.insert_one(_user_document(user))
             except DuplicateKeyError:
-                raise Conflict(f"user {username!r} exists already") from None
-        self._record(user_change(None, user, actor=actor, reason=reason))
-        return user
+                raise Conflict(f"user {user.username!r} exists already") from None
 
-    def get_user(self, username: str) -> User:
-        """Return a user (see ``EnrollmentStore``)."""
+    def _find_user(self, username: str) -> User | None:
         with translate_errors():
             found = self._users.find_one({"_id": username})
-        if found is None:
-            raise DoesNotExist(f"no user {username!r}")
-        return _user(found)
+        return None if found is None else _user(found)
 
-    def update_user(
-        self, username: str, fields: Mapping[str, Any], *, actor: str, reason: str = ""
-    ) -> User:
-        """Change some fields of a user (see ``EnrollmentStore``)."""
-        checked = check_user_fields(fields)
-        now = from_us(default_clock.now_us())
+    def _update_user(self, username: str, fields: Mapping[str, Any], now: datetime) -> User | None:
         values = {
             name: orjson.dumps(value).decode() if name == "profile" else value
-            for name, value in checked.items()
+            for name, value in fields.items()
         }
         with translate_errors():
             # The document before the change, for the record: one atomic step.
@@ -200,17 +171,9 @@ class MongoEnrollmentStore(EnrollmentStore):
                 {"$set": {**values, "updated_us": to_us(now)}},
                 return_document=ReturnDocument.BEFORE,
             )
-        if previous is None:
-            raise DoesNotExist(f"no user {username!r}")
-        before = _user(previous)
-        after = replace(before, **checked, updated=now)
-        self._record(user_change(before, after, actor=actor, reason=reason))
-        return after
+        return None if previous is None else _user(previous)
 
-    def list_users(
-        self, *, is_active: bool | None = None, is_staff: bool | None = None
-    ) -> Iterator[User]:
-        """Users by username, filtered (see ``EnrollmentStore``)."""
+    def _list_users(self, is_active: bool | None, is_staff: bool | None) -> Iterator[User]:
         query: dict[str, Any] = {}
         if is_active is not None:
             query["is_active"] = is_active
@@ -220,110 +183,27 @@ class MongoEnrollmentStore(EnrollmentStore):
             for document in self._users.find(query, sort=[("_id", ASCENDING)]):
                 yield _user(document)
 
-    def enroll(
-        self,
-        username: str,
-        course_key: str,
-        *,
-        mode: str | None = None,
-        role: CourseRole | None = None,
-        actor: str,
-        reason: str = "",
-    ) -> tuple[Enrollment, Outcome]:
-        """Enroll a user, idempotently (see ``EnrollmentStore``)."""
-        check_course_key(course_key)
-        mode = None if mode is None else check_mode(mode)
-        role = None if role is None else check_role(role)
-        user = self.get_user(username)
-        name = {"username": username, "course_key": course_key}
-        for _ in attempts(f"the enrollment of {username!r} in {course_key!r}"):
-            with translate_errors():
-                stored = self._enrollments.find_one(name)
-            current = None if stored is None else _enrollment(stored)
-            now = from_us(default_clock.now_us())
-            new = new_enrollment(user, course_key, mode, role, now)
-            enrollment, outcome = apply_enroll(current, new, mode, role)
-            if outcome == Outcome.unchanged:
-                return enrollment, outcome
-            with translate_errors():
-                if current is None:
-                    try:
-                        self._enrollments.insert_one(_enrollment_document(enrollment))
-                    except DuplicateKeyError:
-                        continue  # enrolled meanwhile: enroll again, idempotently
-                else:
-                    # Reactivate only what is still inactive: a racing
-                    # reactivation leaves this one a no-op, then "unchanged".
-                    values = _enrollment_document(enrollment)
-                    del values["created_us"]
-                    if not self._enrollments.update_one(
-                        {**name, "is_active": False}, {"$set": values}
-                    ).matched_count:
-                        continue
-            break
-        self._record(
-            enrollment_change(current, enrollment, outcome.value, actor=actor, reason=reason)
-        )
-        return enrollment, outcome
-
-    def get_enrollment(self, username: str, course_key: str) -> Enrollment:
-        """Return an enrollment (see ``EnrollmentStore``)."""
+    def _find_enrollment(self, username: str, course_key: str) -> Enrollment | None:
         with translate_errors():
             found = self._enrollments.find_one({"username": username, "course_key": course_key})
-        if found is None:
-            raise DoesNotExist(f"user {username!r} was never enrolled in {course_key!r}")
-        return _enrollment(found)
+        return None if found is None else _enrollment(found)
 
-    def update_enrollment(
-        self,
-        username: str,
-        course_key: str,
-        *,
-        mode: str | None = None,
-        role: CourseRole | None = None,
-        is_active: bool | None = None,
-        actor: str,
-        reason: str = "",
-    ) -> Enrollment:
-        """Change an enrollment (see ``EnrollmentStore``)."""
-        changes = checked_changes(mode, role, is_active)
-        current = self.get_enrollment(username, course_key)
-        if all(getattr(current, name) == value for name, value in changes.items()):
-            return current
-        now = from_us(default_clock.now_us())
-        stored = {name: getattr(value, "value", value) for name, value in changes.items()}
+    def _write_enrollment(self, expected: Enrollment | None, new: Enrollment) -> bool:
+        document = _enrollment_document(new)
         with translate_errors():
-            previous = self._enrollments.find_one_and_update(
-                {"username": username, "course_key": course_key},
-                {"$set": {**stored, "updated_us": to_us(now)}},
-                return_document=ReturnDocument.BEFORE,
-            )
-        before = _enrollment(previous)
-        after = replace(before, **changes, updated=now)
-        action = change_action(before, changes)
-        self._record(enrollment_change(before, after, action, actor=actor, reason=reason))
-        return after
+            if expected is None:
+                try:
+                    self._enrollments.insert_one(document)
+                except DuplicateKeyError:
+                    return False  # enrolled meanwhile
+                return True
+            # Only the record as it was read: a racing writer's change wins.
+            unchanged = _enrollment_document(expected)
+            del document["created_us"]
+            return bool(self._enrollments.update_one(unchanged, {"$set": document}).matched_count)
 
-    def list_enrollments(
-        self,
-        *,
-        username: str | None = None,
-        course_key: str | None = None,
-        is_active: bool | None = None,
-        role: CourseRole | None = None,
-        mode: str | None = None,
-    ) -> Iterator[Enrollment]:
-        """Enrollments matching every filter given (see ``EnrollmentStore``)."""
-        query: dict[str, Any] = {}
-        for name, value in (
-            ("username", username),
-            ("course_key", course_key),
-            ("is_active", is_active),
-            ("role", None if role is None else role.value),
-            ("mode", mode),
-        ):
-            if value is not None:
-                query[name] = value
+    def _list_enrollments(self, filters: Mapping[str, Any]) -> Iterator[Enrollment]:
+        query = {name: getattr(value, "value", value) for name, value in filters.items()}
         with translate_errors():
             found = self._enrollments.find(
                 query, sort=[("course_key", ASCENDING), ("username", ASCENDING)]
@@ -331,9 +211,7 @@ class MongoEnrollmentStore(EnrollmentStore):
             for document in found:
                 yield _enrollment(document)
 
-    def history(self, username: str, course_key: str | None = None) -> list[Change]:
-        """The changes of a user or of one enrollment, newest first."""
-        kind = "user" if course_key is None else "enrollment"
+    def _history(self, kind: str, username: str, course_key: str | None) -> list[Change]:
         query = {"kind": kind, "username": username, "course_key": course_key}
         with translate_errors():
             found = self._changes.find(query, sort=[("time_us", DESCENDING)])

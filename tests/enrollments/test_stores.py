@@ -26,3 +26,19 @@ def test_mongo_keeps_one_enrollment_per_user_and_course():
     index = database.enrollments.index_information()["one_enrollment_per_user_and_course"]
     assert index["unique"]
     assert [name for name, _ in index["key"]] == ["username", "course_key"]
+
+
+def test_the_rules_are_in_the_base_and_backends_implement_hooks():
+    from lrs.enrollments import EnrollmentStore
+
+    assert EnrollmentStore.__abstractmethods__ == {
+        "_insert_user",
+        "_find_user",
+        "_update_user",
+        "_list_users",
+        "_find_enrollment",
+        "_write_enrollment",
+        "_list_enrollments",
+        "_record",
+        "_history",
+    }

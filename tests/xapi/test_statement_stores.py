@@ -99,7 +99,7 @@ class TestMongoPendingBatches:
         assert store.count() == 0
 
     def test_a_writer_waits_for_a_pending_batch_and_gives_up_with_503(self, monkeypatch):
-        monkeypatch.setattr("lrs.mongo.CAS_ATTEMPTS", 3)
+        monkeypatch.setattr("lrs.retries.CAS_ATTEMPTS", 3)
         database = mongomock.MongoClient(tz_aware=True).lrs_test
         store = MongoStatementStore(database)
         record = _mongo_record(statement(0))

@@ -6,7 +6,8 @@ import orjson
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from lrs.mongo import attempts, collection, translate_errors
+from lrs.mongo import collection, translate_errors
+from lrs.retries import attempts
 from lrs.xapi.activities.base import ActivityStore, merge_definitions
 
 

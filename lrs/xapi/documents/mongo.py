@@ -7,7 +7,8 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from lrs.conditions import UNCONDITIONAL, Conditions
-from lrs.mongo import attempts, collection, translate_errors
+from lrs.mongo import collection, translate_errors
+from lrs.retries import attempts
 from lrs.xapi.documents.base import Context, Document, DocumentStore, etag_of, merged
 
 

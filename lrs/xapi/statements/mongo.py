@@ -23,7 +23,8 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from lrs.clock import default_clock
-from lrs.mongo import DUPLICATE_KEY, attempts, collection, translate_errors
+from lrs.mongo import DUPLICATE_KEY, collection, translate_errors
+from lrs.retries import attempts
 from lrs.xapi.statements.base import (
     Record,
     StatementQuery,
