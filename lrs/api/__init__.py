@@ -10,6 +10,7 @@ from flask.json.provider import JSONProvider
 
 from lrs import __version__, strict_json
 from lrs.storage import Storage, open_storage
+from lrs.xapi.agents import AccountAgents
 
 DEFAULTS: dict[str, Any] = {
     "API_TITLE": "lrs",
@@ -101,6 +102,8 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     if storage is None:
         storage = open_storage(app.config["STORAGE_URL"], app.config["HISTORY_URL"])
     app.extensions["lrs"] = storage
+    # The account agents that stand for this LRS's users in xAPI.
+    app.extensions["lrs-accounts"] = AccountAgents(str(app.config["ACCOUNT_HOMEPAGE"]))
     if app.config["ADMIN_KEY"] and app.config["ADMIN_SECRET"]:
         storage.credentials.ensure(
             str(app.config["ADMIN_KEY"]), str(app.config["ADMIN_SECRET"]), name="LRS_ADMIN_KEY"

@@ -6,7 +6,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import abort
 
-from lrs.api.auth import current_credential, require_admin
+from lrs.api.auth import access, current_credential
 from lrs.api.blueprint import Blueprint
 from lrs.api.schemas.credentials import (
     CredentialCreateSchema,
@@ -37,7 +37,7 @@ class Credentials(MethodView):
     @blp.response(200, CredentialSchema(many=True))
     def get(self, args: dict[str, Any]) -> list[Credential]:
         """List credentials, oldest first (revoked ones only when asked)."""
-        require_admin()
+        access().require_admin()
         return _store().list(include_revoked=args["include_revoked"])
 
     @blp.arguments(CredentialCreateSchema(), location="json")
@@ -45,7 +45,7 @@ class Credentials(MethodView):
     @blp.response(201, NewCredentialSchema())
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a credential; its secret is in this response and nowhere else."""
-        require_admin()
+        access().require_admin()
         try:
             credential, secret = _store().create(
                 body["role"], username=body.get("username"), name=body["name"]
@@ -63,14 +63,14 @@ class CredentialItem(MethodView):
     @blp.response(200, CredentialSchema())
     def get(self, key: str) -> Credential:
         """Read one credential."""
-        require_admin()
+        access().require_admin()
         return _store().get(key)
 
     @blp.no_query_args()
     @blp.response(200, CredentialSchema())
     def delete(self, key: str) -> Credential:
         """Revoke a credential: it stays listed and no longer authenticates."""
-        require_admin()
+        access().require_admin()
         return _store().revoke(key)
 
 

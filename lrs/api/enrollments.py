@@ -15,7 +15,7 @@ import orjson
 from flask import current_app, request
 from flask.views import MethodView
 
-from lrs.api.auth import coached_courses, current_credential
+from lrs.api.auth import access, current_credential
 from lrs.api.blueprint import Blueprint
 from lrs.api.errors import refuse
 from lrs.api.pagination import paginate
@@ -39,10 +39,9 @@ from lrs.api.schemas.enrollments import (
     UserListQueryArgsSchema,
     UserSchema,
 )
-from lrs.credentials.base import Role
 from lrs.enrollments.base import Change, CourseRole, EnrollmentStore, Outcome, as_dict
 from lrs.enrollments.bulk import bulk_enroll, parse_csv
-from lrs.exceptions import DoesNotExist, PermissionDenied
+from lrs.exceptions import DoesNotExist
 
 blp = Blueprint(
     "enrollments",
@@ -68,7 +67,7 @@ def _as_seen(changes: Iterable[Change]) -> Iterator[Change]:
     see only its role, since a key is an identifier they have no use for
     (``cli`` for changes made from the command line).
     """
-    if current_credential().role in (Role.admin, Role.service):
+    if access().sees_credential_keys:
         yield from changes
         return
     credentials = current_app.extensions["lrs"].credentials
@@ -80,29 +79,6 @@ def _as_seen(changes: Iterable[Change]) -> Iterator[Change]:
             except DoesNotExist:
                 roles[change.actor] = "cli" if change.actor.startswith("cli:") else "unknown"
         yield replace(change, actor=roles[change.actor])
-
-
-def _require_manager() -> None:
-    """Refuse the request unless an admin or service credential made it."""
-    if current_credential().role not in (Role.admin, Role.service):
-        raise PermissionDenied("only admin or service credentials may manage users and enrollments")
-
-
-def _require_reader(username: str | None, course_key: str | None) -> None:
-    """Refuse to show enrollments unless they are the learner's own or the coach's courses'."""
-    credential = current_credential()
-    if credential.role in (Role.admin, Role.service):
-        return
-    if credential.role == Role.learner and username is not None:
-        if username == credential.username:
-            return
-    if credential.role == Role.coach and course_key is not None:
-        if course_key in coached_courses(credential.username):
-            return
-    raise PermissionDenied(
-        "learner credentials read their own enrollments (give username); coach credentials "
-        "those of the courses they coach (give course_key)"
-    )
 
 
 def _checked(call: Any, *args: Any, **kwargs: Any) -> Any:
@@ -121,7 +97,7 @@ class Users(MethodView):
     @blp.response(200, UserSchema(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """List users by username, a page at a time, optionally only active or staff ones."""
-        _require_manager()
+        access().require_manager()
         users = _store().list_users(is_active=args.get("is_active"), is_staff=args.get("is_staff"))
         return paginate(users, args["page"], args["page_size"])
 
@@ -131,7 +107,7 @@ class Users(MethodView):
     @blp.alt_response(409, description="The username is taken")
     def post(self, body: dict[str, Any]) -> Any:
         """Create a user."""
-        _require_manager()
+        access().require_manager()
         username, reason = body.pop("username"), body.pop("reason")
         return _checked(_store().create_user, username, body, actor=_actor(), reason=reason)
 
@@ -145,7 +121,7 @@ class UserItem(MethodView):
     @blp.alt_response(404, description="No such user")
     def get(self, username: str) -> Any:
         """Read a user (a learner credential: its own)."""
-        _require_reader(username, None)
+        access().require_enrollment_reader(username, None)
         return _store().get_user(username)
 
     @blp.arguments(UserFieldsSchema(), location="json")
@@ -154,7 +130,7 @@ class UserItem(MethodView):
     @blp.alt_response(404, description="No such user")
     def patch(self, body: dict[str, Any], username: str) -> Any:
         """Change some fields of a user (``profile`` is replaced whole)."""
-        _require_manager()
+        access().require_manager()
         reason = body.pop("reason")
         return _checked(_store().update_user, username, body, actor=_actor(), reason=reason)
 
@@ -167,7 +143,7 @@ class UserHistory(MethodView):
     @blp.response(200, ChangeSchema(many=True))
     def get(self, args: dict[str, Any], username: str) -> Any:
         """Read the changes of a user, newest first, a page at a time."""
-        _require_reader(username, None)
+        access().require_enrollment_reader(username, None)
         _store().get_user(username)  # 404 for an unknown user
         return paginate(_as_seen(_store().history(username)), args["page"], args["page_size"])
 
@@ -180,7 +156,7 @@ class Enrollments(MethodView):
     @blp.response(200, EnrollmentSchema(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """List enrollments by course, then username, filtered, a page at a time."""
-        _require_reader(args.get("username"), args.get("course_key"))
+        access().require_enrollment_reader(args.get("username"), args.get("course_key"))
         found = _store().list_enrollments(
             username=args.get("username"),
             course_key=args.get("course_key"),
@@ -201,7 +177,7 @@ class Enrollments(MethodView):
         A new enrollment is ``201``; enrolling an active one changes nothing
         and an inactive one is reactivated (``200``; ``outcome`` says which).
         """
-        _require_manager()
+        access().require_manager()
         enrollment, outcome = _checked(
             _store().enroll,
             body["username"],
@@ -224,7 +200,7 @@ class EnrollmentItem(MethodView):
     @blp.alt_response(404, description="Never enrolled")
     def get(self, args: dict[str, Any]) -> Any:
         """Read an enrollment, active or not."""
-        _require_reader(args["username"], args["course_key"])
+        access().require_enrollment_reader(args["username"], args["course_key"])
         return _store().get_enrollment(args["username"], args["course_key"])
 
     @blp.arguments(EnrollmentChangeSchema(), location="json")
@@ -233,7 +209,7 @@ class EnrollmentItem(MethodView):
     @blp.alt_response(404, description="Never enrolled")
     def patch(self, body: dict[str, Any], args: dict[str, Any]) -> Any:
         """Change an enrollment's mode, role or activity."""
-        _require_manager()
+        access().require_manager()
         return _checked(
             _store().update_enrollment,
             args["username"],
@@ -250,7 +226,7 @@ class EnrollmentItem(MethodView):
     @blp.alt_response(404, description="Never enrolled")
     def delete(self, args: dict[str, Any]) -> Any:
         """Unenroll: the enrollment stays, inactive (nothing is deleted)."""
-        _require_manager()
+        access().require_manager()
         return _store().update_enrollment(
             args["username"],
             args["course_key"],
@@ -269,7 +245,7 @@ class EnrollmentHistory(MethodView):
     @blp.alt_response(404, description="Never enrolled")
     def get(self, args: dict[str, Any]) -> Any:
         """Read the changes of an enrollment, newest first, a page at a time."""
-        _require_reader(args["username"], args["course_key"])
+        access().require_enrollment_reader(args["username"], args["course_key"])
         _store().get_enrollment(args["username"], args["course_key"])  # 404
         changes = _store().history(args["username"], args["course_key"])
         return paginate(_as_seen(changes), args["page"], args["page_size"])
@@ -283,7 +259,7 @@ class Counts(MethodView):
     @blp.response(200, CountsSchema())
     def get(self, args: dict[str, Any]) -> Any:
         """Count a course's enrollments: active, inactive, and active ones by mode and role."""
-        _require_reader(None, args["course_key"])
+        access().require_enrollment_reader(None, args["course_key"])
         return {"course_key": args["course_key"], **_store().course_counts(args["course_key"])}
 
 
@@ -320,7 +296,7 @@ class Bulk(MethodView):
         ``error`` with the reason); a bad row never stops the others. With
         ``dry_run=true`` nothing is written.
         """
-        _require_manager()
+        access().require_manager()
         rows = _checked(_rows)
         results = _checked(
             bulk_enroll,

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from lrs.api.auth import current_credential, require_course_access, require_user_access
+from lrs.api.auth import access
 from lrs.api.blueprint import Blueprint
 from lrs.api.pagination import paginate
 from lrs.api.preconditions import request_conditions
@@ -30,7 +30,6 @@ from lrs.api.schemas.state import (
 )
 from lrs.clients.base import LocatedKey, UserState, UserStateClient, block_location
 from lrs.clients.values import BlockChange
-from lrs.credentials.base import Role
 
 blp = Blueprint(
     "state",
@@ -76,7 +75,7 @@ class BlockState(MethodView):
         Returns the block's fields (only those named by ``fields``, when given),
         the time of the last write, and an ``ETag`` for conditional requests.
         """
-        require_user_access(args["username"], [args["block"]], write=False)
+        access().require_learner_state(args["username"], [args["block"]], write=False)
         result = _client().get(args["username"], args["block"], args["scope"])
         etag = str(result.etag)
         if request.if_none_match.contains(etag):
@@ -100,7 +99,7 @@ class BlockState(MethodView):
         fields stay. Honours ``If-Match`` and ``If-None-Match: *`` (create
         only), checked atomically with the write.
         """
-        require_user_access(args["username"], [args["block"]], write=True)
+        access().require_learner_state(args["username"], [args["block"]], write=True)
         change = BlockChange.setting(args["block"], state)
         return _respond_with(_update(args, change))
 
@@ -116,7 +115,7 @@ class BlockState(MethodView):
         entry. An empty object deletes the block. Honours ``If-Match`` and
         ``If-None-Match``, checked atomically with the write.
         """
-        require_user_access(args["username"], [args["block"]], write=True)
+        access().require_learner_state(args["username"], [args["block"]], write=True)
         change = BlockChange.replacing(args["block"], state)
         return _respond_with(_update(args, change))
 
@@ -129,7 +128,7 @@ class BlockState(MethodView):
         Deleting what is not stored is not an error. Honours ``If-Match``,
         checked atomically with the write.
         """
-        require_user_access(args["username"], [args["block"]], write=True)
+        access().require_learner_state(args["username"], [args["block"]], write=True)
         _update(args, BlockChange.deleting(args.get("fields_")))
 
 
@@ -152,7 +151,7 @@ class GetMany(MethodView):
 
         Results come in the order asked; blocks without state are left out.
         """
-        require_user_access(body["username"], body["blocks"], write=False)
+        access().require_learner_state(body["username"], body["blocks"], write=False)
         results = _client().get_many(
             body["username"], body["blocks"], body["scope"], body["fields_"]
         )
@@ -168,7 +167,7 @@ class SetMany(MethodView):
     @blp.response(204)
     def post(self, body: dict[str, Any]) -> None:
         """Overlay fields on several blocks of one learner, all or nothing."""
-        require_user_access(body["username"], body["states"], write=True)
+        access().require_learner_state(body["username"], body["states"], write=True)
         locations = body["locations"]
         states = {
             (
@@ -190,17 +189,16 @@ class DeleteMany(MethodView):
     @blp.response(204)
     def post(self, body: dict[str, Any]) -> None:
         """Delete several blocks of one learner, or only some of their fields."""
-        require_user_access(body["username"], body["blocks"], write=True)
+        access().require_learner_state(body["username"], body["blocks"], write=True)
         _client().delete_many(body["username"], body["blocks"], body["scope"], body["fields_"])
 
 
 def _enrolled_only(course: str | None, states: Iterable[UserState]) -> Iterable[UserState]:
-    """For a coach, only the states of the course's enrolled learners; for others, all."""
-    if current_credential().role != Role.coach:
+    """Only the states whose learner the credential sees (a coach: the course's enrolled)."""
+    visible = access().visible_learners(course)
+    if visible is None:
         return states
-    store = current_app.extensions["lrs"].enrollments
-    enrolled = {e.username for e in store.list_enrollments(course_key=course, is_active=True)}
-    return (state for state in states if state.username in enrolled)
+    return (state for state in states if state.username in visible)
 
 
 @blp.route("/history")
@@ -216,7 +214,7 @@ class History(MethodView):
         Each entry is the block's full state after one write (``null`` after a
         deletion). ``X-Pagination`` tells the page and the next one.
         """
-        require_user_access(args["username"], [args["block"]], write=False)
+        access().require_learner_state(args["username"], [args["block"]], write=False)
         history = _client().get_history(args["username"], args["block"], args["scope"])
         page, headers = paginate(history, args["page"], args["page_size"])
         return [_as_json(result) for result in page], headers
@@ -231,7 +229,7 @@ class ByBlock(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Read every learner's state in one block, by username, a page at a time."""
         course = block_location(args["block"])[0]
-        require_course_access(course)
+        access().require_course(course)
         states = _enrolled_only(course, _client().iter_all_for_block(args["block"], args["scope"]))
         page, headers = paginate(states, args["page"], args["page_size"])
         return [_as_json(result) for result in page], headers
@@ -245,7 +243,7 @@ class ByCourse(MethodView):
     @blp.response(200, BlockStateSchema(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """Read every state in a course, optionally of one block type, a page at a time."""
-        require_course_access(args["course"])
+        access().require_course(args["course"])
         states = _enrolled_only(
             args["course"],
             _client().iter_all_for_course(args["course"], args.get("block_type"), args["scope"]),

@@ -100,7 +100,6 @@ def install(app: Flask) -> None:
     # known from the request (the conformance suites of 1.0.3 and 2.0.0 differ
     # on it alone), so it is a setting.
     app.extensions["lrs-xapi-default-version"] = Version(default)
-    app.extensions["lrs-accounts"] = AccountAgents(str(app.config["ACCOUNT_HOMEPAGE"]))
     app.register_blueprint(blp)
     app.after_request(name_the_version)
     app.wsgi_app = AlternateSyntax(app.wsgi_app, int(app.config["MAX_BODY_BYTES"]))  # type: ignore[method-assign]

@@ -17,14 +17,13 @@ from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
 from werkzeug.http import parse_etags
 
-from lrs.api.auth import current_credential, require_user_access
+from lrs.api.auth import access
 from lrs.api.errors import refuse
 from lrs.api.xapi import accounts, blp, version
 from lrs.api.xapi.statements import http_date, timestamp_parameter
 from lrs.clock import default_clock
 from lrs.conditions import Conditions
-from lrs.credentials.base import Role
-from lrs.exceptions import DoesNotExist, PermissionDenied
+from lrs.exceptions import DoesNotExist
 from lrs.storage import Storage
 from lrs.xapi import formats
 from lrs.xapi.activities import activity_object
@@ -118,34 +117,6 @@ def _context(resource: Resource) -> tuple[Context, str | None]:
     return context, document_id
 
 
-def _require_access(context: Context, *, write: bool) -> None:
-    """Admin and service credentials use every document; learners their own agent's.
-
-    A coach reads the state documents that are blocks of its courses'
-    enrolled learners (the REST API's rule for learner state).
-    """
-    credential = current_credential()
-    if credential.role in (Role.admin, Role.service):
-        return
-    if credential.role == Role.coach:
-        learner = accounts().username(context.agent)
-        if write or context.resource != Resource.state or learner is None:
-            raise PermissionDenied(
-                "coach credentials read only the state of their courses' learners"
-            )
-        require_user_access(learner, [context.activity_id], write=False)
-        return
-    if context.resource == Resource.activity_profile:
-        if write:
-            raise PermissionDenied("learner credentials may read activity profiles, not write them")
-        return
-    if context.agent != accounts().key(str(credential.username)):
-        raise PermissionDenied(
-            "a learner credential may use only the documents of its own account agent "
-            "(homePage LRS_ACCOUNT_HOMEPAGE, name its username)"
-        )
-
-
 def _etags(header: str) -> frozenset[str] | None:
     if header not in request.headers:
         return None
@@ -169,7 +140,7 @@ def _serve(resource: Resource) -> ResponseReturnValue:
     store = _store(resource)
     name = _ID[resource]
     if request.method in ("GET", "HEAD"):
-        _require_access(context, write=False)
+        access().require_document(context, write=False)
         if document_id is None:
             found = store.ids(context, since_us)
             response = current_app.response_class(
@@ -185,7 +156,7 @@ def _serve(resource: Resource) -> ResponseReturnValue:
         response.set_etag(document.etag)
         response.headers["Last-Modified"] = http_date(document.updated_us)
         return response.make_conditional(request)
-    _require_access(context, write=True)
+    access().require_document(context, write=True)
     if document_id is None:
         if request.method == "DELETE" and resource == Resource.state:
             store.delete_all(context)  # Multiple Document DELETE (section 2.3)
@@ -258,19 +229,14 @@ def agents() -> ResponseReturnValue:
     """The Person object for ``agent``: what the LRS knows of it (section 2.4)."""
     _parameters(("agent",))
     agent = _agent()
-    credential = current_credential()
-    if credential.role == Role.learner and agent_key(agent) != accounts().key(
-        str(credential.username)
-    ):
-        raise PermissionDenied("a learner credential may look up only its own agent")
+    access().require_agent_lookup(agent_key(agent))
     person: dict[str, list[Any]] = {}
     if "name" in agent:
         person["name"] = [agent["name"]]
     for ifi in IFIS:
         if ifi in agent:
             person[ifi] = [agent[ifi]]
-    if credential.role != Role.coach:
-        # A learner sees only itself; admin and service credentials anyone.
+    if access().sees_user_records:
         _add_user_record(person, agent)
     return current_app.response_class(
         orjson.dumps({"objectType": "Person", **person}), mimetype="application/json"

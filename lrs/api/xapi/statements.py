@@ -16,11 +16,10 @@ from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
 
 from lrs import strict_json
-from lrs.api.auth import coached_learners, current_credential
+from lrs.api.auth import access, current_credential
 from lrs.api.errors import refuse
 from lrs.api.xapi import accounts, blp, multipart, version
 from lrs.clock import default_clock, from_us, to_us
-from lrs.credentials.base import Role
 from lrs.exceptions import PermissionDenied
 from lrs.xapi import formats
 from lrs.xapi.activities import definitions_in
@@ -61,37 +60,6 @@ STATEMENT_ENDPOINTS = frozenset(
 def _store() -> StatementStore:
     store: StatementStore = current_app.extensions["lrs"].statements
     return store
-
-
-def _writer() -> str | None:
-    """Refuse credentials that may not store statements; name a learner's own agent.
-
-    Returns:
-        ``None`` for admin and service credentials (any statement), or the
-        agent key of a learner credential's own account agent, the only actor
-        whose statements it may store.
-    """
-    credential = current_credential()
-    if credential.role in (Role.admin, Role.service):
-        return None
-    if credential.role == Role.learner:
-        return accounts().key(str(credential.username))
-    raise PermissionDenied("coach credentials read statements; they may not store them")
-
-
-def _readable() -> frozenset[str] | None:
-    """The agents whose statements the credential may read (``None``: every statement).
-
-    A learner reads its own account agent's; a coach those of the learners
-    enrolled in the courses it coaches.
-    """
-    credential = current_credential()
-    if credential.role in (Role.admin, Role.service):
-        return None
-    if credential.role == Role.learner:
-        return frozenset({accounts().key(str(credential.username))})
-    learners = coached_learners(credential.username)
-    return frozenset(accounts().key(name) for name in learners)
 
 
 def _require_own(statements: list[Any], own: str | None) -> None:
@@ -190,7 +158,7 @@ def consistent_through(response: Response) -> Response:
 @blp.route("/statements", methods=["PUT"], strict_slashes=False)
 def put_statement() -> ResponseReturnValue:
     """Store one statement with the id given as ``statementId`` (section 2.1.1)."""
-    own = _writer()
+    own = access().statement_actor()
     unknown = set(request.args) - {"statementId"}
     if unknown:
         refuse(400, f"unknown parameters: {', '.join(sorted(unknown))}")
@@ -212,7 +180,7 @@ def put_statement() -> ResponseReturnValue:
 @blp.route("/statements", methods=["POST"], strict_slashes=False)
 def post_statements() -> ResponseReturnValue:
     """Store one statement or a batch, all or nothing; answer their ids (section 2.1.2)."""
-    own = _writer()
+    own = access().statement_actor()
     if request.args:
         refuse(400, f"POST /statements takes no parameters, not {sorted(request.args)}")
     data, received = _body()
@@ -243,7 +211,7 @@ def post_statements() -> ResponseReturnValue:
 @blp.route("/statements", methods=["GET"], strict_slashes=False)
 def get_statements() -> ResponseReturnValue:
     """One statement by id, or a page of statements matching filters (section 2.1.3)."""
-    readable = _readable()
+    readable = access().statement_readers()
     args = request.args
     unknown = set(args) - QUERY_PARAMETERS
     if unknown:
