@@ -16,13 +16,15 @@ from typing import Any
 
 import orjson
 
+from lrs.exceptions import InvalidInput
+
 _LOWEST, _HIGHEST = -(2**63), 2**64 - 1
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_RUN = b"0" * 19
 
 
-class JSONError(ValueError):
-    """The text is not JSON, or holds a value that cannot be kept exactly."""
+class JSONError(InvalidInput):
+    """Not JSON, or JSON holding a value that cannot be kept exactly (also a ``ValueError``)."""
 
 
 class InexactNumber(JSONError):

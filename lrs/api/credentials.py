@@ -4,7 +4,6 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import abort
 
 from lrs.api.auth import access, current_credential
 from lrs.api.blueprint import Blueprint
@@ -46,12 +45,9 @@ class Credentials(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a credential; its secret is in this response and nowhere else."""
         access().require_admin()
-        try:
-            credential, secret = _store().create(
-                body["role"], username=body.get("username"), name=body["name"]
-            )
-        except ValueError as exc:
-            abort(400, message=str(exc))
+        credential, secret = _store().create(
+            body["role"], username=body.get("username"), name=body["name"]
+        )
         return {**vars(credential), "secret": secret}
 
 

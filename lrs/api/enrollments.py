@@ -17,7 +17,6 @@ from flask.views import MethodView
 
 from lrs.api.auth import access, current_credential
 from lrs.api.blueprint import Blueprint
-from lrs.api.errors import refuse
 from lrs.api.pagination import paginate
 from lrs.api.schemas.enrollments import (
     BulkQueryArgsSchema,
@@ -41,7 +40,7 @@ from lrs.api.schemas.enrollments import (
 )
 from lrs.enrollments.base import Change, CourseRole, EnrollmentStore, Outcome, as_dict
 from lrs.enrollments.bulk import bulk_enroll, parse_csv
-from lrs.exceptions import DoesNotExist
+from lrs.exceptions import DoesNotExist, InvalidInput
 
 blp = Blueprint(
     "enrollments",
@@ -81,14 +80,6 @@ def _as_seen(changes: Iterable[Change]) -> Iterator[Change]:
         yield replace(change, actor=roles[change.actor])
 
 
-def _checked(call: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run a store call, turning its refusals of the data into 400."""
-    try:
-        return call(*args, **kwargs)
-    except ValueError as exc:
-        refuse(400, str(exc))
-
-
 @blp.route("/users")
 class Users(MethodView):
     """All users."""
@@ -109,7 +100,7 @@ class Users(MethodView):
         """Create a user."""
         access().require_manager()
         username, reason = body.pop("username"), body.pop("reason")
-        return _checked(_store().create_user, username, body, actor=_actor(), reason=reason)
+        return _store().create_user(username, body, actor=_actor(), reason=reason)
 
 
 @blp.route("/users/<string:username>")
@@ -132,7 +123,7 @@ class UserItem(MethodView):
         """Change some fields of a user (``profile`` is replaced whole)."""
         access().require_manager()
         reason = body.pop("reason")
-        return _checked(_store().update_user, username, body, actor=_actor(), reason=reason)
+        return _store().update_user(username, body, actor=_actor(), reason=reason)
 
 
 @blp.route("/users/<string:username>/history")
@@ -178,8 +169,7 @@ class Enrollments(MethodView):
         and an inactive one is reactivated (``200``; ``outcome`` says which).
         """
         access().require_manager()
-        enrollment, outcome = _checked(
-            _store().enroll,
+        enrollment, outcome = _store().enroll(
             body["username"],
             body["course_key"],
             mode=body.get("mode"),
@@ -210,8 +200,7 @@ class EnrollmentItem(MethodView):
     def patch(self, body: dict[str, Any], args: dict[str, Any]) -> Any:
         """Change an enrollment's mode, role or activity."""
         access().require_manager()
-        return _checked(
-            _store().update_enrollment,
+        return _store().update_enrollment(
             args["username"],
             args["course_key"],
             mode=body.get("mode"),
@@ -297,9 +286,8 @@ class Bulk(MethodView):
         ``dry_run=true`` nothing is written.
         """
         access().require_manager()
-        rows = _checked(_rows)
-        results = _checked(
-            bulk_enroll,
+        rows = _rows()
+        results = bulk_enroll(
             _store(),
             rows,
             actor=_actor(),
@@ -320,14 +308,14 @@ def _rows() -> list[Any]:
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
-            raise ValueError("the form has no file field named 'file'")
+            raise InvalidInput("the form has no file field named 'file'")
         return parse_csv(upload.read())
     if request.mimetype != "application/json":
-        raise ValueError("send a JSON array, text/csv, or a multipart/form-data file upload")
+        raise InvalidInput("send a JSON array, text/csv, or a multipart/form-data file upload")
     try:
         rows = orjson.loads(request.get_data())
     except orjson.JSONDecodeError as exc:
-        raise ValueError(f"the request body is not valid JSON: {exc}") from None
+        raise InvalidInput(f"the request body is not valid JSON: {exc}") from None
     if not isinstance(rows, list):
-        raise ValueError("the JSON body must be an array of rows")
+        raise InvalidInput("the JSON body must be an array of rows")
     return rows

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from lrs.clock import default_clock, from_us
 from lrs.closeable import Closeable
-from lrs.exceptions import DoesNotExist
+from lrs.exceptions import DoesNotExist, InvalidInput
 
 
 class Role(StrEnum):
@@ -94,22 +94,22 @@ class CredentialStore(Closeable, ABC):
             secret: the secret to use (default: a new random one, 256 bits).
 
         Raises:
-            ValueError: the role is unknown, a user role lacks a username, the
+            InvalidInput: the role is unknown, a user role lacks a username, the
                 key or secret is malformed, or the key exists already.
         """
         role = _check_role(role)
         if role in USER_ROLES and not username:
-            raise ValueError(f"a {role} credential needs the username it acts for")
+            raise InvalidInput(f"a {role} credential needs the username it acts for")
         if username is not None and (not isinstance(username, str) or not username):
-            raise ValueError(f"username must be a non-empty string, not {username!r}")
+            raise InvalidInput(f"username must be a non-empty string, not {username!r}")
         if not isinstance(name, str) or len(name) > 200:
-            raise ValueError("name must be a string of at most 200 characters")
+            raise InvalidInput("name must be a string of at most 200 characters")
         key = secrets.token_urlsafe(12) if key is None else key
         if not isinstance(key, str) or not _KEY.match(key):
-            raise ValueError("key must be 8 to 128 letters, digits, '-' or '_'")
+            raise InvalidInput("key must be 8 to 128 letters, digits, '-' or '_'")
         secret = secrets.token_urlsafe(32) if secret is None else secret
         if not isinstance(secret, str) or len(secret) < 16:
-            raise ValueError("secret must be a string of at least 16 characters")
+            raise InvalidInput("secret must be a string of at least 16 characters")
         credential = Credential(key, role, username, name, _now())
         self._insert(credential, digest(secret))
         return credential, secret
@@ -124,11 +124,11 @@ class CredentialStore(Closeable, ABC):
         that key gets this secret and role.
 
         Raises:
-            ValueError: the secret is shorter than ``MIN_CHOSEN_SECRET_LENGTH``:
+            InvalidInput: the secret is shorter than ``MIN_CHOSEN_SECRET_LENGTH``:
                 a secret chosen by a person must still be hard to guess.
         """
         if not isinstance(secret, str) or len(secret) < MIN_CHOSEN_SECRET_LENGTH:
-            raise ValueError(
+            raise InvalidInput(
                 f"a chosen secret (LRS_ADMIN_SECRET) must have at least "
                 f"{MIN_CHOSEN_SECRET_LENGTH} characters; make one with: "
                 "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
@@ -214,4 +214,4 @@ def _check_role(role: object) -> Role:
         if member.value == role:
             return member
     known = ", ".join(Role)
-    raise ValueError(f"unknown role {role!r}; known roles: {known}")
+    raise InvalidInput(f"unknown role {role!r}; known roles: {known}")

@@ -3,6 +3,7 @@
 import threading
 
 from lrs.credentials.base import Credential, CredentialStore
+from lrs.exceptions import InvalidInput
 
 
 class MemoryCredentialStore(CredentialStore):
@@ -32,7 +33,7 @@ class MemoryCredentialStore(CredentialStore):
     def _insert(self, credential: Credential, secret_digest: str) -> None:
         with self._lock:
             if credential.key in self._credentials:
-                raise ValueError(f"a credential with key {credential.key!r} exists already")
+                raise InvalidInput(f"a credential with key {credential.key!r} exists already")
             self._credentials[credential.key] = (credential, secret_digest)
 
     def _find(self, key: str) -> tuple[Credential, str] | None:

@@ -8,6 +8,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from lrs.credentials.base import Credential, CredentialStore, Role
+from lrs.exceptions import InvalidInput
 from lrs.mongo import collection, translate_errors
 
 COLLECTION = "credentials"
@@ -69,7 +70,7 @@ class MongoCredentialStore(CredentialStore):
             try:
                 self._collection.insert_one(document)
             except DuplicateKeyError:
-                raise ValueError(
+                raise InvalidInput(
                     f"a credential with key {credential.key!r} exists already"
                 ) from None
 

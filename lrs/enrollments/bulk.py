@@ -21,7 +21,7 @@ from lrs.enrollments.base import (
     check_mode,
     check_role,
 )
-from lrs.exceptions import DoesNotExist
+from lrs.exceptions import DoesNotExist, InvalidInput
 
 MAX_ROWS = 10_000
 COLUMNS = ("username", "course_key", "mode", "role")
@@ -42,41 +42,41 @@ def parse_csv(data: bytes) -> list[dict[str, str]]:
     """The rows of a CSV file with a header line naming (some of) ``COLUMNS``.
 
     Raises:
-        ValueError: not UTF-8, no header, an unknown column, or too many rows.
+        InvalidInput: not UTF-8, no header, an unknown column, or too many rows.
     """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValueError("the CSV file is not UTF-8") from None
+        raise InvalidInput("the CSV file is not UTF-8") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if not reader.fieldnames:
-        raise ValueError("the CSV file has no header line (username,course_key,mode,role)")
+        raise InvalidInput("the CSV file has no header line (username,course_key,mode,role)")
     unknown = set(reader.fieldnames) - set(COLUMNS)
     if unknown:
-        raise ValueError(
+        raise InvalidInput(
             f"unknown CSV columns: {', '.join(sorted(unknown))} (known: {', '.join(COLUMNS)})"
         )
     rows: list[dict[str, str]] = []
     try:
         for row in reader:
             if len(rows) >= MAX_ROWS:
-                raise ValueError(f"more than {MAX_ROWS} rows: split the file")
+                raise InvalidInput(f"more than {MAX_ROWS} rows: split the file")
             # Empty cells are absent values.
             rows.append({name: value for name, value in row.items() if value})
     except csv.Error as exc:
-        raise ValueError(f"the CSV file is malformed: {exc}") from None
+        raise InvalidInput(f"the CSV file is malformed: {exc}") from None
     return rows
 
 
 def _check_row(row: Any) -> tuple[str, str, str | None, CourseRole | None]:
     if not isinstance(row, Mapping):
-        raise ValueError("a row must be an object")
+        raise InvalidInput("a row must be an object")
     unknown = set(row) - set(COLUMNS)
     if unknown:
-        raise ValueError(f"unknown fields: {', '.join(sorted(map(str, unknown)))}")
+        raise InvalidInput(f"unknown fields: {', '.join(sorted(map(str, unknown)))}")
     username = row.get("username")
     if not isinstance(username, str) or not username:
-        raise ValueError("username is required")
+        raise InvalidInput("username is required")
     course_key = check_course_key(row.get("course_key"))
     mode = None if row.get("mode") is None else check_mode(row["mode"])
     role = None if row.get("role") is None else check_role(row["role"])
@@ -103,11 +103,11 @@ def bulk_enroll(
     """Enroll every row it can; return one result per row, in order.
 
     Raises:
-        ValueError: more than ``MAX_ROWS`` rows (nothing is applied).
+        InvalidInput: more than ``MAX_ROWS`` rows (nothing is applied).
     """
     rows = list(rows)
     if len(rows) > MAX_ROWS:
-        raise ValueError(f"more than {MAX_ROWS} rows: split the upload")
+        raise InvalidInput(f"more than {MAX_ROWS} rows: split the upload")
     results = []
     seen: set[tuple[str, str]] = set()
     for number, row in enumerate(rows, start=1):

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from lrs.clock import default_clock, from_us, to_us
 from lrs.closeable import Closeable
+from lrs.exceptions import InvalidInput
 
 
 class HistoryEntry(NamedTuple):
@@ -55,11 +56,11 @@ class Retention:
             or not isinstance(self.keep_last, int)
             or self.keep_last < 1
         ):
-            raise ValueError(f"keep_last must be a positive integer, not {self.keep_last!r}")
+            raise InvalidInput(f"keep_last must be a positive integer, not {self.keep_last!r}")
         if self.max_age is not None and (
             not isinstance(self.max_age, timedelta) or self.max_age <= timedelta(0)
         ):
-            raise ValueError(f"max_age must be a positive timedelta, not {self.max_age!r}")
+            raise InvalidInput(f"max_age must be a positive timedelta, not {self.max_age!r}")
 
     def cutoff_us(self, now_us: int) -> int | None:
         """Entries stamped before this moment are too old, or ``None`` without ``max_age``."""

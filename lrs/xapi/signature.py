@@ -17,6 +17,7 @@ import orjson
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from lrs.exceptions import InvalidInput
 from lrs.xapi.attachments import AttachmentData
 from lrs.xapi.prepare import digest
 
@@ -41,7 +42,7 @@ def check_signature(statement: Any, received: dict[str, AttachmentData], path: s
         path: where the statement is in the request, for messages.
 
     Raises:
-        ValueError: the signature is malformed; the message says how.
+        InvalidInput: the signature is malformed; the message says how.
     """
     if not isinstance(statement, dict):
         return
@@ -50,10 +51,10 @@ def check_signature(statement: Any, received: dict[str, AttachmentData], path: s
             continue
         where = f"{path}.attachments[{index}]"
         if attachment.get("contentType") != "application/octet-stream":
-            raise ValueError(f"{where}: a signature's contentType is application/octet-stream")
+            raise InvalidInput(f"{where}: a signature's contentType is application/octet-stream")
         data = received.get(str(attachment.get("sha2", "")).lower())
         if data is None:
-            raise ValueError(f"{where}: the signature's JWS must be sent as a multipart part")
+            raise InvalidInput(f"{where}: the signature's JWS must be sent as a multipart part")
         _check_jws(data.data, statement, where)
 
 
@@ -62,33 +63,33 @@ def _check_jws(token_bytes: bytes, statement: dict[str, Any], where: str) -> Non
         token = token_bytes.decode("ascii").strip()
         header = jwt.get_unverified_header(token)
     except (UnicodeDecodeError, jwt.exceptions.DecodeError) as exc:
-        raise ValueError(
+        raise InvalidInput(
             f"{where}: the signature is not a JWS in compact serialization: {exc}"
         ) from None
     algorithm = header.get("alg")
     if algorithm not in ALGORITHMS:
-        raise ValueError(f"{where}: the JWS algorithm must be one of {', '.join(ALGORITHMS)}")
+        raise InvalidInput(f"{where}: the JWS algorithm must be one of {', '.join(ALGORITHMS)}")
     try:
         if "x5c" in header:
             certificate = x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0]))
             key = certificate.public_key()
             if not isinstance(key, rsa.RSAPublicKey):
-                raise ValueError("the x5c certificate does not hold an RSA key")
+                raise InvalidInput("the x5c certificate does not hold an RSA key")
             payload = jwt.api_jws.decode(token, key, algorithms=[algorithm])
         else:
             payload = jwt.api_jws.decode_complete(
                 token, options={"verify_signature": False}, algorithms=list(ALGORITHMS)
             )["payload"]
     except (jwt.exceptions.PyJWTError, ValueError, TypeError, IndexError, binascii.Error) as exc:
-        raise ValueError(f"{where}: the JWS signature does not verify: {exc}") from None
+        raise InvalidInput(f"{where}: the JWS signature does not verify: {exc}") from None
     try:
         signed = orjson.loads(payload)
     except orjson.JSONDecodeError:
-        raise ValueError(f"{where}: the JWS payload is not a JSON statement") from None
+        raise InvalidInput(f"{where}: the JWS payload is not a JSON statement") from None
     if not isinstance(signed, dict):
-        raise ValueError(f"{where}: the JWS payload is not a JSON statement")
+        raise InvalidInput(f"{where}: the JWS payload is not a JSON statement")
     # The equality digest leaves ids out (the LRS may assign one); a signed
     # statement that names an id must name the same one.
     ids = {str(item["id"]).lower() for item in (signed, statement) if "id" in item}
     if len(ids) > 1 or digest(_without_signature(signed)) != digest(_without_signature(statement)):
-        raise ValueError(f"{where}: the JWS payload is not the statement that was sent")
+        raise InvalidInput(f"{where}: the JWS payload is not the statement that was sent")

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Any, cast
 
+from lrs.exceptions import InvalidInput
 from lrs.xapi import formats
 
 
@@ -20,8 +21,8 @@ class Version(StrEnum):
     V2_0_0 = "2.0.0"
 
 
-class StatementError(ValueError):
-    """A statement breaks a rule of the specification."""
+class StatementError(InvalidInput):
+    """A statement breaks a rule of the specification (400 over HTTP; also a ``ValueError``)."""
 
     def __init__(self, path: str, message: str) -> None:
         """Name the property (by its path) and the rule."""

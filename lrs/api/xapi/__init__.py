@@ -15,6 +15,7 @@ from flask_cors import CORS
 
 from lrs.api.errors import refuse
 from lrs.api.xapi.alternate import ALTERNATE, ERROR, AlternateSyntax
+from lrs.exceptions import InvalidInput
 from lrs.xapi.agents import AccountAgents
 from lrs.xapi.validation import Version
 
@@ -89,11 +90,11 @@ def install(app: Flask) -> None:
     """Serve /xAPI: the blueprint, the alternate request syntax, and CORS.
 
     Raises:
-        ValueError: ``XAPI_DEFAULT_VERSION`` is not a version this LRS speaks.
+        InvalidInput: ``XAPI_DEFAULT_VERSION`` is not a version this LRS speaks.
     """
     default = str(app.config["XAPI_DEFAULT_VERSION"])
     if default not in set(Version):
-        raise ValueError(
+        raise InvalidInput(
             f"LRS_XAPI_DEFAULT_VERSION must be one of {', '.join(Version)}, not {default!r}"
         )
     # Which version a response names when the request names none cannot be

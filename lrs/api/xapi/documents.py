@@ -173,22 +173,19 @@ def _serve(resource: Resource) -> ResponseReturnValue:
     required = put and (resource != Resource.state or version() == Version.V2_0_0)
     required_for_new = put and resource != Resource.state and version() == Version.V1_0_3
     content, content_type = request.get_data(), request.content_type or "application/octet-stream"
-    try:
-        if request.method == "POST":
-            # A POST merges JSON (section 2.2): what claims to be JSON must be,
-            # also when there is nothing to merge with yet.
-            check_json(content, content_type)
-        store.put(
-            context,
-            document_id,
-            content,
-            content_type,
-            updated_us=default_clock.now_us(),
-            merge=request.method == "POST",
-            conditions=_conditions(required=required, required_for_new=required_for_new),
-        )
-    except ValueError as exc:
-        refuse(400, str(exc))
+    if request.method == "POST":
+        # A POST merges JSON (section 2.2): what claims to be JSON must be,
+        # also when there is nothing to merge with yet.
+        check_json(content, content_type)
+    store.put(
+        context,
+        document_id,
+        content,
+        content_type,
+        updated_us=default_clock.now_us(),
+        merge=request.method == "POST",
+        conditions=_conditions(required=required, required_for_new=required_for_new),
+    )
     return Response(status=204)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser
 
+from lrs.exceptions import InvalidInput
 from lrs.xapi.attachments import AttachmentData, Part
 
 
@@ -13,7 +14,7 @@ def parse(body: bytes, boundary: str) -> list[Part]:
     """Split a multipart body into its parts.
 
     Raises:
-        ValueError: the body is not multipart with this boundary, or has no part.
+        InvalidInput: the body is not multipart with this boundary, or has no part.
     """
     parts: list[Part] = []
     headers: dict[str, str] = {}
@@ -57,9 +58,9 @@ def parse(body: bytes, boundary: str) -> list[Part]:
         parser.write(body)
         parser.finalize()
     except MultipartParseError as exc:
-        raise ValueError(f"the multipart body cannot be read: {exc}") from None
+        raise InvalidInput(f"the multipart body cannot be read: {exc}") from None
     if not parts:
-        raise ValueError("the multipart body has no parts")
+        raise InvalidInput("the multipart body has no parts")
     return parts
 
 

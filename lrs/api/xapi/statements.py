@@ -91,11 +91,8 @@ def _body() -> tuple[Any, dict[str, AttachmentData]]:
         boundary = request.mimetype_params.get("boundary")
         if not boundary:
             refuse(400, "a multipart/mixed body needs a boundary parameter in Content-Type")
-        try:
-            first, *rest = multipart.parse(request.get_data(cache=True), boundary)
-            received = attachment_parts(rest)
-        except ValueError as exc:
-            refuse(400, str(exc))
+        first, *rest = multipart.parse(request.get_data(cache=True), boundary)
+        received = attachment_parts(rest)
         if first.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             refuse(400, "the first part of a multipart request must be application/json")
         return _json(first.data), received
@@ -117,31 +114,20 @@ def _json(data: bytes) -> Any:
 def _prepare(
     data: Any, path: str, authority: dict[str, Any], stored_us: int, xapi_version: Version
 ) -> Record:
-    try:
-        return prepare(
-            data, version=xapi_version, authority=authority, stored_us=stored_us, path=path
-        )
-    except StatementError as exc:
-        refuse(400, str(exc))
+    return prepare(data, version=xapi_version, authority=authority, stored_us=stored_us, path=path)
 
 
 def _save(
     records: list[Record], batch: list[Any], paths: list[str], received: dict[str, AttachmentData]
 ) -> None:
     """Store the attachment data the batch uses, then the batch itself."""
-    try:
-        used = check_statement_attachments(batch, received, paths)
-        for statement, path in zip(batch, paths, strict=True):
-            check_signature(statement, received, path)
-    except ValueError as exc:
-        refuse(400, str(exc))
+    used = check_statement_attachments(batch, received, paths)
+    for statement, path in zip(batch, paths, strict=True):
+        check_signature(statement, received, path)
     storage = current_app.extensions["lrs"]
     # Data first: kept by hash, it is harmless if the statements then fail.
     storage.attachments.put(received[sha2] for sha2 in sorted(used))
-    try:
-        storage.statements.save(records)
-    except ValueError as exc:
-        refuse(400, str(exc))
+    storage.statements.save(records)
     # The Activities resource answers with definitions merged from statements.
     storage.activities.merge(definitions_in(batch))
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lrs.closeable import Closeable
+from lrs.exceptions import InvalidInput
 
 _HASHES = {64: hashlib.sha256, 96: hashlib.sha384, 128: hashlib.sha512}
 
@@ -44,7 +45,7 @@ def attachment_parts(parts: Iterable[Part]) -> dict[str, AttachmentData]:
     """Check the attachment parts of a request and key them by hash.
 
     Raises:
-        ValueError: a part is not ``Content-Transfer-Encoding: binary``, has no
+        InvalidInput: a part is not ``Content-Transfer-Encoding: binary``, has no
             ``X-Experience-API-Hash`` header, or its data does not have the
             hash it declares.
     """
@@ -54,14 +55,14 @@ def attachment_parts(parts: Iterable[Part]) -> dict[str, AttachmentData]:
         encoding = part.headers.get("content-transfer-encoding", "").strip().lower()
         if encoding != "binary":
             # Communication 1.5.2: each attachment part is sent as binary.
-            raise ValueError(
+            raise InvalidInput(
                 f"multipart part {number} needs the header Content-Transfer-Encoding: binary"
             )
         declared = part.headers.get("x-experience-api-hash", "").strip().lower()
         if not declared:
-            raise ValueError(f"multipart part {number} has no X-Experience-API-Hash header")
+            raise InvalidInput(f"multipart part {number} has no X-Experience-API-Hash header")
         if not sha2_matches(declared, part.data):
-            raise ValueError(
+            raise InvalidInput(
                 f"multipart part {number}: its data does not have the SHA-2 {declared!r} "
                 "of its X-Experience-API-Hash header"
             )
@@ -76,7 +77,7 @@ def check_statement_attachments(
     """Match attachments and received parts one to one by SHA-2; return the hashes used.
 
     Raises:
-        ValueError: an attachment has neither a fileUrl nor a received part
+        InvalidInput: an attachment has neither a fileUrl nor a received part
             with its SHA-2, or a part has the SHA-2 of no attachment
             (Communication 1.5.2, LRS Requirements: excess parts are refused).
     """
@@ -91,13 +92,13 @@ def check_statement_attachments(
             if sha2 in received:
                 used.add(sha2)
             elif "fileUrl" not in attachment:
-                raise ValueError(
+                raise InvalidInput(
                     f"{path}.attachments[{index}]: no fileUrl, and no multipart part has its "
                     f"SHA-2 {sha2!r}"
                 )
     excess = sorted(received.keys() - used)
     if excess:
-        raise ValueError(
+        raise InvalidInput(
             f"a multipart part has the SHA-2 {excess[0]!r} of no attachment of the statements"
         )
     return used

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from lrs.closeable import Closeable
-from lrs.exceptions import Conflict
+from lrs.exceptions import Conflict, InvalidInput
 from lrs.xapi.agents import agent_key
 from lrs.xapi.validation import VOIDED
 
@@ -173,7 +173,7 @@ class StatementStore(Closeable, ABC):
 
         Raises:
             Conflict: an id is stored already with other content; nothing is stored.
-            ValueError: a voiding statement targets a voiding statement.
+            InvalidInput: a voiding statement targets a voiding statement.
         """
 
     @abstractmethod
@@ -213,7 +213,7 @@ def check_batch(records: Iterable[Record], stored: dict[str, Record]) -> list[Re
 
     Raises:
         Conflict: an id is stored with other content.
-        ValueError: a voiding statement targets a voiding statement.
+        InvalidInput: a voiding statement targets a voiding statement.
     """
     new = []
     known = dict(stored)
@@ -226,7 +226,7 @@ def check_batch(records: Iterable[Record], stored: dict[str, Record]) -> list[Re
         target = known.get(record.terms.target or "")
         if target is not None:
             if record.voids is not None and target.voids is not None:
-                raise ValueError(
+                raise InvalidInput(
                     f"statement {record.id} voids statement {target.id}, which is itself a "
                     "voiding statement; voiding statements cannot be voided"
                 )
