@@ -18,6 +18,7 @@ from lrs.closeable import Closeable
 from lrs.conditions import UNCONDITIONAL, Conditions
 from lrs.exceptions import InvalidInput, InvalidValue
 from lrs.history.base import HistoryLog
+from lrs.usernames import check_username
 
 
 class Scope(StrEnum):
@@ -117,17 +118,6 @@ def distinct_keys(block_keys: Iterable[BlockKey]) -> dict[str, BlockKey]:
     for key in block_keys:
         keys.setdefault(str(key), key)
     return keys
-
-
-def check_username(username: object) -> str:
-    """Return ``username`` if it is a non-empty string.
-
-    Raises:
-        InvalidInput: it is empty or not a string (a ``ValueError``).
-    """
-    if not isinstance(username, str) or not username:
-        raise InvalidInput(f"username must be a non-empty string, not {username!r}")
-    return username
 
 
 def check_fields(fields: Iterable[str] | None) -> list[str] | None:

@@ -18,6 +18,7 @@ from enum import StrEnum
 from lrs.clock import default_clock, from_us
 from lrs.closeable import Closeable
 from lrs.exceptions import DoesNotExist, InvalidInput
+from lrs.usernames import check_username
 
 
 class Role(StrEnum):
@@ -100,8 +101,8 @@ class CredentialStore(Closeable, ABC):
         role = _check_role(role)
         if role in USER_ROLES and not username:
             raise InvalidInput(f"a {role} credential needs the username it acts for")
-        if username is not None and (not isinstance(username, str) or not username):
-            raise InvalidInput(f"username must be a non-empty string, not {username!r}")
+        if username is not None:
+            check_username(username)
         if not isinstance(name, str) or len(name) > 200:
             raise InvalidInput("name must be a string of at most 200 characters")
         key = secrets.token_urlsafe(12) if key is None else key

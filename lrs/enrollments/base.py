@@ -27,6 +27,7 @@ from lrs.clock import default_clock, from_us
 from lrs.closeable import Closeable
 from lrs.exceptions import DoesNotExist, InvalidInput
 from lrs.retries import attempts
+from lrs.usernames import check_username
 
 # edX's enrollment modes.
 MODES = frozenset(
@@ -45,7 +46,6 @@ MODES = frozenset(
 )
 DEFAULT_MODE = "audit"
 
-_USERNAME = re.compile(r"^[\w.@+-]{1,150}$")
 # course-v1:Org+Course+Run, or the older Org/Course/Run.
 _COURSE_KEY = re.compile(r"^(course-v1:[\w.-]+\+[\w.-]+\+[\w.-]+|[\w.-]+/[\w.-]+/[\w.-]+)$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
@@ -115,17 +115,6 @@ class Change:
 
 
 USER_FIELDS = ("email", "full_name", "language", "is_staff", "is_active", "profile")
-
-
-def check_username(username: object) -> str:
-    """Return ``username`` if it is one (letters, digits, ``_ . @ + -``; 1 to 150).
-
-    Raises:
-        InvalidInput: it is not.
-    """
-    if not isinstance(username, str) or not _USERNAME.match(username):
-        raise InvalidInput(f"invalid username {username!r}: 1 to 150 letters, digits or _ . @ + -")
-    return username
 
 
 def check_course_key(course_key: object) -> str:

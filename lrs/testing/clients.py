@@ -234,14 +234,24 @@ class IdentityContract:
         with pytest.raises(ValueError, match="scope"):
             client.get(user(0), block(0), scope=scope)
 
-    @pytest.mark.parametrize("username", ["", None, 7, b"bytes"])
+    @pytest.mark.parametrize(
+        "username", ["", None, 7, b"bytes", "with space", "%FF", "a/b", "x" * 151]
+    )
     def test_username_must_be_a_non_empty_string(
         self, client: UserStateClient, username: Any
     ) -> None:
+        # One rule everywhere (lrs.usernames): letters, digits, _ . @ + -; 1 to 150.
         with pytest.raises(ValueError, match="username"):
             client.set(username, block(0), {"a": 1})
         with pytest.raises(ValueError, match="username"):
             list(client.get_many(username, [block(0)]))
+
+    @pytest.mark.parametrize("username", ["émile", "a.b@c+d-e_f", "x" * 150, "7"])
+    def test_usernames_of_any_script_and_edx_punctuation_work(
+        self, client: UserStateClient, username: str
+    ) -> None:
+        client.set(username, block(0), {"a": 1})
+        assert client.get(username, block(0)).state == {"a": 1}
 
     def test_results_hand_back_the_callers_key_object(self, client: UserStateClient) -> None:
         key = Key(block(0))

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from lrs.api.pagination import page_field, page_size_field
+from lrs.api.schemas import username_field
 from lrs.enrollments.base import MODES, CourseRole
 
 ROLES = [role.value for role in CourseRole]
@@ -69,7 +70,7 @@ class UserFieldsSchema(ma.Schema):
 class UserCreateSchema(UserFieldsSchema):
     """A new user."""
 
-    username = fields.String(required=True, validate=validate.Length(min=1, max=150))
+    username = username_field()
 
 
 class UserListQueryArgsSchema(ma.Schema):
@@ -128,7 +129,7 @@ class EnrollResultSchema(EnrollmentSchema):
 class EnrollSchema(ma.Schema):
     """Enroll a user in a course."""
 
-    username = fields.String(required=True, validate=validate.Length(min=1))
+    username = username_field()
     course_key = fields.String(required=True, validate=validate.Length(min=1))
     mode = _mode("audit when not given (new enrollments).")
     role = _role("staff for staff users, learner otherwise, when not given.")
@@ -138,7 +139,7 @@ class EnrollSchema(ma.Schema):
 class EnrollmentQueryArgsSchema(ma.Schema):
     """Names one enrollment."""
 
-    username = fields.String(required=True, validate=validate.Length(min=1))
+    username = username_field()
     course_key = fields.String(required=True, validate=validate.Length(min=1))
 
 
@@ -167,7 +168,7 @@ class EnrollmentChangeSchema(ma.Schema):
 class EnrollmentListQueryArgsSchema(ma.Schema):
     """Which enrollments to list."""
 
-    username = fields.String(validate=validate.Length(min=1))
+    username = username_field(required=False)
     course_key = fields.String(validate=validate.Length(min=1))
     is_active = fields.Boolean()
     role = _role()

@@ -6,10 +6,10 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from lrs.api.pagination import page_field, page_size_field
-from lrs.clients.base import Scope
+from lrs.api.schemas import username_field
+from lrs.clients.base import MAX_BLOCKS, Scope
 
 SCOPES = [scope.value for scope in Scope]
-MAX_BLOCKS = 1000
 
 
 class ScopeField(fields.String):
@@ -33,7 +33,7 @@ def _non_empty(description: str) -> fields.String:
 class BlockQueryArgsSchema(ma.Schema):
     """Names one block of one learner."""
 
-    username = _non_empty("The learner.")
+    username = username_field("The learner.")
     block = fields.String(
         required=True,
         metadata={"description": "The block key, any string (percent-encoded in the URL)."},
@@ -88,7 +88,7 @@ class BlockStateSchema(ma.Schema):
 class BlocksSchema(ma.Schema):
     """Several blocks of one learner (``get-many`` and ``delete-many``)."""
 
-    username = _non_empty("The learner.")
+    username = username_field("The learner.")
     scope = ScopeField()
     blocks = fields.List(fields.String(), required=True, validate=validate.Length(max=MAX_BLOCKS))
     fields_ = fields.List(
@@ -110,7 +110,7 @@ class LocationSchema(ma.Schema):
 class SetManySchema(ma.Schema):
     """New fields for several blocks of one learner."""
 
-    username = _non_empty("The learner.")
+    username = username_field("The learner.")
     scope = ScopeField()
     states = fields.Dict(
         keys=fields.String(),

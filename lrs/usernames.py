@@ -1,0 +1,29 @@
+"""What a username is, everywhere in the LRS: the learner-state client, users, credentials.
+
+edX's rule (Django's): 1 to 150 letters (of any script), digits, or ``_``, ``.``,
+``@``, ``+``, ``-``. One rule for every door: a username that one part of the
+LRS accepts, every other part accepts too, and a malformed one (``%FF``, an
+empty string, spaces) is refused before anything is stored.
+"""
+
+import re
+
+from lrs.exceptions import InvalidInput
+
+_USERNAME = re.compile(r"[\w.@+-]{1,150}")
+
+
+def is_username(value: object) -> bool:
+    """Whether ``value`` is a username."""
+    return isinstance(value, str) and _USERNAME.fullmatch(value) is not None
+
+
+def check_username(username: object) -> str:
+    """Return ``username`` if it is one.
+
+    Raises:
+        InvalidInput: it is not (a ``ValueError``); the message says the rule.
+    """
+    if not is_username(username):
+        raise InvalidInput(f"invalid username {username!r}: 1 to 150 letters, digits or _ . @ + -")
+    return str(username)
