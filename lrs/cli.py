@@ -19,14 +19,14 @@ from lrs.exceptions import DoesNotExist, InvalidInput, UserStateError
 from lrs.history.base import Retention
 from lrs.history.factory import open_history
 from lrs.serve import Limits
+from lrs.settings import load_settings
 from lrs.storage import Storage, open_storage
 from lrs.urls import Backend, parse_storage_url
 
 STORAGE_OPTION = click.option(
     "--storage",
-    envvar="LRS_STORAGE_URL",
-    default="memory://",
-    show_default=True,
+    default=lambda: load_settings()["STORAGE_URL"],
+    show_default="$LRS_STORAGE_URL, else memory://",
     help="Where everything is stored (env LRS_STORAGE_URL).",
 )
 
@@ -45,7 +45,7 @@ def history() -> None:
 @history.command()
 @click.option(
     "--history-url",
-    default=lambda: os.environ.get("LRS_HISTORY_URL") or os.environ.get("LRS_STORAGE_URL"),
+    default=lambda: load_settings()["HISTORY_URL"] or load_settings()["STORAGE_URL"],
     help="Where history is stored (default: $LRS_HISTORY_URL, else $LRS_STORAGE_URL).",
 )
 @click.option(
@@ -144,7 +144,7 @@ def serve(
     credential is created and printed once. With LRS_ADMIN_KEY and
     LRS_ADMIN_SECRET set, that credential exists instead, and nothing is printed.
     """
-    from lrs.api import DEFAULTS, create_app
+    from lrs.api import create_app
     from lrs.serve import serve as run_server
 
     try:
@@ -158,10 +158,11 @@ def serve(
         )
     url = f"http://{host}:{port}"
     config = {"STORAGE_URL": storage}
-    max_body = os.environ.get("LRS_MAX_BODY_BYTES", str(DEFAULTS["MAX_BODY_BYTES"]))
-    if not max_body.isdigit():
+    settings = load_settings(config)
+    max_body = settings["MAX_BODY_BYTES"]
+    if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 1:
         raise click.UsageError(f"LRS_MAX_BODY_BYTES must be a number of bytes, not {max_body!r}")
-    limits = Limits(header_timeout, body_timeout, idle_timeout, max_body_bytes=int(max_body))
+    limits = Limits(header_timeout, body_timeout, idle_timeout, max_body_bytes=max_body)
     in_memory = parsed.backend == Backend.memory
     try:
         if in_memory:
@@ -207,9 +208,10 @@ def _first_admin(stores: Storage, url: str) -> None:
     """Make sure an admin can get in: the one from the environment, or a new one, printed."""
     from lrs.serve import curl_example
 
-    key, secret = os.environ.get("LRS_ADMIN_KEY"), os.environ.get("LRS_ADMIN_SECRET")
+    settings = load_settings()
+    key, secret = settings["ADMIN_KEY"], settings["ADMIN_SECRET"]
     if key and secret:
-        stores.credentials.ensure(key, secret, name="LRS_ADMIN_KEY")
+        stores.credentials.ensure(str(key), str(secret), name="LRS_ADMIN_KEY")
         return
     if stores.credentials.count():
         return

@@ -8,40 +8,10 @@ import orjson
 from flask import Flask, request
 from flask.json.provider import JSONProvider
 
-from lrs import __version__, strict_json
+from lrs import strict_json
+from lrs.settings import load_settings
 from lrs.storage import Storage, open_storage
 from lrs.xapi.agents import AccountAgents
-
-DEFAULTS: dict[str, Any] = {
-    "API_TITLE": "lrs",
-    "API_VERSION": __version__,
-    "OPENAPI_VERSION": "3.0.3",
-    "OPENAPI_URL_PREFIX": "/",
-    "OPENAPI_JSON_PATH": "openapi.json",
-    "OPENAPI_SWAGGER_UI_PATH": "docs",
-    # Served by this server (lrs.api.security): nothing loads from another site.
-    "OPENAPI_SWAGGER_UI_URL": "/docs/static/",
-    # Swagger UI would ask validator.swagger.io about the document.
-    "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
-    # Where everything is stored (see lrs.clients.connect for the URLs).
-    "STORAGE_URL": "memory://",
-    # Where the history of learner state is stored (default: beside it).
-    "HISTORY_URL": None,
-    # The homePage of the xAPI account agents that stand for learners.
-    "ACCOUNT_HOMEPAGE": "http://localhost",
-    # Requests with a larger body are refused with 413.
-    "MAX_BODY_BYTES": 1_000_000,
-    # An admin credential with exactly this key and secret exists from start-up.
-    "ADMIN_KEY": None,
-    "ADMIN_SECRET": None,
-    # Failed authentications per key, and per client address, in a minute,
-    # before further failures are answered 429.
-    "AUTH_FAILURE_LIMIT": 30,
-    # The xAPI version a response names when its request names none.
-    "XAPI_DEFAULT_VERSION": "2.0.0",
-    # Origins whose browser-based content may call /xAPI: "*" or a list.
-    "CORS_ORIGINS": "*",
-}
 
 
 class OrjsonProvider(JSONProvider):
@@ -80,10 +50,9 @@ class LrsFlask(Flask):
 def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None = None) -> Flask:
     """Build the application.
 
-    Configuration comes, in order of precedence, from ``config``, then from
-    ``LRS_*`` environment variables (``LRS_STORAGE_URL``, ``LRS_HISTORY_URL``,
-    ``LRS_ACCOUNT_HOMEPAGE``, ``LRS_MAX_BODY_BYTES``, ``LRS_ADMIN_KEY``,
-    ``LRS_ADMIN_SECRET``, ``LRS_CORS_ORIGINS``), then from ``DEFAULTS``.
+    Settings come from ``lrs.settings.load_settings``: ``config``, then the
+    ``LRS_*`` environment variables, then the defaults; the command line reads
+    them the same way.
 
     Args:
         config: configuration that wins over the environment (tests use it).
@@ -91,10 +60,7 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     """
     app = LrsFlask(__name__)
     app.json = OrjsonProvider(app)
-    app.config.from_mapping(DEFAULTS)
-    app.config.from_prefixed_env("LRS")
-    if config:
-        app.config.from_mapping(config)
+    app.config.from_mapping(load_settings(config))
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_BODY_BYTES"])
     if not app.debug and not app.testing:
         app.logger.setLevel(logging.INFO)
