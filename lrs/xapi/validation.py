@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any, cast
 
 from lrs.exceptions import InvalidInput
-from lrs.xapi import formats
+from lrs.xapi import syntax
 
 
 class Version(StrEnum):
@@ -147,10 +147,10 @@ class _Validator:
         return text
 
     def iri(self, value: Any, path: str) -> str:
-        return self.formatted(value, path, formats.is_iri, "an absolute IRI (with a scheme)")
+        return self.formatted(value, path, syntax.is_iri, "an absolute IRI (with a scheme)")
 
     def uuid(self, value: Any, path: str) -> str:
-        return self.formatted(value, path, formats.is_uuid, "a UUID")
+        return self.formatted(value, path, syntax.is_uuid, "a UUID")
 
     def boolean(self, value: Any, path: str) -> bool:
         if not isinstance(value, bool):
@@ -175,7 +175,7 @@ class _Validator:
         # Section 2.2 and 4.2: keys are RFC 5646 tags, values strings.
         self.object(value, path, value.keys() if isinstance(value, dict) else ())
         for tag, text in value.items():
-            if not formats.is_language_tag(tag):
+            if not syntax.is_language_tag(tag):
                 raise self.fail(f"{path}.{tag}", "is not an RFC 5646 language tag")
             self.string(text, f"{path}.{tag}")
 
@@ -184,7 +184,7 @@ class _Validator:
         if not isinstance(value, dict):
             raise self.fail(path, f"must be an object, not {_type_name(value)}")
         for key in value:
-            if not formats.is_iri(key):
+            if not syntax.is_iri(key):
                 raise self.fail(f"{path}.{key}", "extension keys must be absolute IRIs")
 
     # -- agents and groups (section 2.4.2) --------------------------------
@@ -196,10 +196,10 @@ class _Validator:
         if required and not present:
             raise self.fail(path, f"needs one inverse functional identifier ({', '.join(IFIS)})")
         if "mbox" in value:
-            self.formatted(value["mbox"], f"{path}.mbox", formats.is_mailto, "a mailto: IRI")
+            self.formatted(value["mbox"], f"{path}.mbox", syntax.is_mailto, "a mailto: IRI")
         if "mbox_sha1sum" in value:
             self.formatted(
-                value["mbox_sha1sum"], f"{path}.mbox_sha1sum", formats.is_sha1, "a hex SHA-1"
+                value["mbox_sha1sum"], f"{path}.mbox_sha1sum", syntax.is_sha1, "a hex SHA-1"
             )
         if "openid" in value:
             self.iri(value["openid"], f"{path}.openid")
@@ -356,7 +356,7 @@ class _Validator:
             self.string(result["response"], f"{path}.response")
         if "duration" in result:
             self.formatted(
-                result["duration"], f"{path}.duration", formats.is_duration, "an ISO 8601 duration"
+                result["duration"], f"{path}.duration", syntax.is_duration, "an ISO 8601 duration"
             )
         if "extensions" in result:
             self.extensions(result["extensions"], f"{path}.extensions")
@@ -411,7 +411,7 @@ class _Validator:
                 self.string(context[key], f"{path}.{key}")
         if "language" in context:
             self.formatted(
-                context["language"], f"{path}.language", formats.is_language_tag, "an RFC 5646 tag"
+                context["language"], f"{path}.language", syntax.is_language_tag, "an RFC 5646 tag"
             )
         if "statement" in context:
             self.statement_ref(context["statement"], f"{path}.statement")
@@ -513,7 +513,7 @@ class _Validator:
         self.formatted(
             value,
             path,
-            lambda text: formats.is_timestamp(text, offset_required=self.v2),
+            lambda text: syntax.is_timestamp(text, offset_required=self.v2),
             "an ISO 8601 timestamp" + (" with a time zone offset" if self.v2 else ""),
         )
 

@@ -25,7 +25,7 @@ from lrs.clock import default_clock
 from lrs.conditions import Conditions
 from lrs.exceptions import DoesNotExist
 from lrs.storage import Storage
-from lrs.xapi import formats
+from lrs.xapi import syntax
 from lrs.xapi.activities import activity_object
 from lrs.xapi.agents import agent_key
 from lrs.xapi.documents import Context, DocumentStore, Resource, check_json
@@ -94,7 +94,7 @@ def _activity_id() -> str:
     activity_id = request.args.get("activityId")
     if activity_id is None:
         refuse(400, "activityId is required")
-    if not formats.is_iri(activity_id):
+    if not syntax.is_iri(activity_id):
         refuse(400, f"activityId must be an IRI, not {activity_id[:100]!r}")
     return activity_id
 
@@ -108,7 +108,7 @@ def _context(resource: Resource) -> tuple[Context, str | None]:
     activity_id = _activity_id() if "activityId" in allowed else ""
     agent = agent_key(_agent()) or "" if "agent" in allowed else ""
     registration = request.args.get("registration", "")
-    if registration and not formats.is_uuid(registration):
+    if registration and not syntax.is_uuid(registration):
         refuse(400, f"registration must be a UUID, not {registration[:100]!r}")
     context = Context(resource, activity_id, agent, registration.lower())
     document_id = request.args.get(_ID[resource])

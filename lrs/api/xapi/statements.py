@@ -21,12 +21,12 @@ from lrs.api.errors import refuse
 from lrs.api.xapi import accounts, blp, multipart, version
 from lrs.clock import default_clock, from_us, to_us
 from lrs.exceptions import PermissionDenied
-from lrs.xapi import formats
+from lrs.xapi import syntax
 from lrs.xapi.activities import definitions_in
 from lrs.xapi.agents import agent_key
 from lrs.xapi.attachments import AttachmentData, attachment_parts, check_statement_attachments
-from lrs.xapi.formatting import canonical, ids_only
 from lrs.xapi.prepare import iso, prepare
+from lrs.xapi.result_formats import canonical, ids_only
 from lrs.xapi.signature import check_signature
 from lrs.xapi.statements.base import Record, StatementQuery, StatementStore
 from lrs.xapi.validation import StatementError, Version, validate_actor
@@ -149,7 +149,7 @@ def put_statement() -> ResponseReturnValue:
     if unknown:
         refuse(400, f"unknown parameters: {', '.join(sorted(unknown))}")
     statement_id = request.args.get("statementId", "")
-    if not formats.is_uuid(statement_id):
+    if not syntax.is_uuid(statement_id):
         refuse(400, "statementId must be the UUID of the statement")
     data, received = _body()
     if not isinstance(data, dict):
@@ -279,7 +279,7 @@ def _single(statement_format: str, attachments: bool, readable: frozenset[str] |
         )
     voided = "voidedStatementId" in args
     statement_id = args["voidedStatementId" if voided else "statementId"]
-    if not formats.is_uuid(statement_id):
+    if not syntax.is_uuid(statement_id):
         refuse(400, "the statement id must be a UUID")
     record = _store().get(statement_id.lower())
     if record is not None and readable is not None and actor_key(record) not in readable:
@@ -348,9 +348,9 @@ def _query() -> tuple[StatementQuery, int]:
             refuse(400, "agent must have an inverse functional identifier")
         filters["agent"] = key
     for name, check, what in (
-        ("verb", formats.is_iri, "an IRI"),
-        ("activity", formats.is_iri, "an IRI"),
-        ("registration", formats.is_uuid, "a UUID"),
+        ("verb", syntax.is_iri, "an IRI"),
+        ("activity", syntax.is_iri, "an IRI"),
+        ("registration", syntax.is_uuid, "a UUID"),
     ):
         if name in args:
             if not check(args[name]):
@@ -375,9 +375,9 @@ def _query() -> tuple[StatementQuery, int]:
 def timestamp_parameter(name: str) -> int:
     """The timestamp a query parameter holds, in microseconds; 400 when it holds none."""
     value = request.args[name]
-    if not formats.is_timestamp(value, offset_required=False):
+    if not syntax.is_timestamp(value, offset_required=False):
         refuse(400, f"{name} must be an ISO 8601 timestamp")
-    return to_us(formats.parse_timestamp(value))
+    return to_us(syntax.parse_timestamp(value))
 
 
 _TOKEN_FIELDS = (

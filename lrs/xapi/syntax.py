@@ -1,4 +1,4 @@
-"""Value formats of xAPI: IRIs, UUIDs, language tags, timestamps, durations, mailto.
+"""The syntax of xAPI values: IRIs, UUIDs, language tags, timestamps, durations, mailto.
 
 Each check is fast enough for statement ingest (microseconds): IRIs are mapped
 to URIs (RFC 3987 section 3.1) and checked by a regular-expression validator,
