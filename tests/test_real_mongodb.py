@@ -7,15 +7,23 @@ import pymongo
 import pytest
 
 from lrs.clients import MongoUserStateClient
+from lrs.credentials import MongoCredentialStore
 from lrs.enrollments import MongoEnrollmentStore
 from lrs.history import MongoHistoryLog
 from lrs.testing import (
+    ActivityStoreContract,
+    AttachmentStoreContract,
+    CredentialStoreContract,
     DocumentStoreContract,
     EnrollmentStoreContract,
     HistoryLogContract,
+    StatementStoreContract,
     UserStateClientContract,
 )
+from lrs.xapi.activities import MongoActivityStore
+from lrs.xapi.attachments import MongoAttachmentStore
 from lrs.xapi.documents import MongoDocumentStore
+from lrs.xapi.statements import MongoStatementStore
 
 URI = os.environ.get("LRS_TEST_MONGODB_URI")
 if not URI:
@@ -70,3 +78,27 @@ class TestRealMongoEnrollmentStore(EnrollmentStoreContract):
     @pytest.fixture
     def enrollments(self, driver, database):
         return MongoEnrollmentStore(driver[database()])
+
+
+class TestRealMongoStatementStore(StatementStoreContract):
+    @pytest.fixture
+    def statements(self, driver, database):
+        return MongoStatementStore(driver[database()])
+
+
+class TestRealMongoCredentialStore(CredentialStoreContract):
+    @pytest.fixture
+    def store(self, driver, database):
+        return MongoCredentialStore(driver[database()])
+
+
+class TestRealMongoActivityStore(ActivityStoreContract):
+    @pytest.fixture
+    def activities(self, driver, database):
+        return MongoActivityStore(driver[database()])
+
+
+class TestRealMongoAttachmentStore(AttachmentStoreContract):
+    @pytest.fixture
+    def attachments(self, driver, database):
+        return MongoAttachmentStore(driver[database()])
