@@ -60,7 +60,12 @@ class Conditions:
     @property
     def unconditional(self) -> bool:
         """Whether these conditions hold whatever there is."""
-        return self == UNCONDITIONAL
+        return self is UNCONDITIONAL or (
+            self.if_match is None
+            and self.if_none_match is None
+            and not self.required
+            and not self.required_for_new
+        )
 
 
 #: A write with no preconditions.

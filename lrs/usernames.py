@@ -18,12 +18,25 @@ def is_username(value: object) -> bool:
     return isinstance(value, str) and _USERNAME.fullmatch(value) is not None
 
 
+# Usernames already checked: the client library checks one on every call, and
+# a server sees the same few again and again. Bounded, so that a stream of
+# distinct names cannot grow it without limit.
+_CHECKED: set[str] = set()
+_CHECKED_MAX = 65536
+
+
 def check_username(username: object) -> str:
     """Return ``username`` if it is one.
 
     Raises:
         InvalidInput: it is not (a ``ValueError``); the message says the rule.
     """
+    if type(username) is str and username in _CHECKED:
+        return username
     if not is_username(username):
         raise InvalidInput(f"invalid username {username!r}: 1 to 150 letters, digits or _ . @ + -")
-    return str(username)
+    name = str(username)
+    if len(_CHECKED) >= _CHECKED_MAX:
+        _CHECKED.clear()
+    _CHECKED.add(name)
+    return name

@@ -17,7 +17,7 @@ from lrs.clients.values import BlockChange, decode_state, state_etag
 from lrs.closeable import Closeable
 from lrs.conditions import UNCONDITIONAL, Conditions
 from lrs.exceptions import InvalidInput, InvalidValue
-from lrs.history.base import HistoryLog
+from lrs.history.base import HistoryEntry, HistoryLog
 from lrs.usernames import check_username
 
 
@@ -294,8 +294,8 @@ class UserStateClient(Closeable, ABC):
             change = BlockChange.setting(block, state)
             earlier = changes.get(block)
             if earlier is not None:  # two key objects with one id: their fields together
-                key, change = earlier[0], BlockChange({**earlier[1].overlay, **change.overlay})
-            if change.overlay:
+                key, change = earlier[0], earlier[1].merged_with(change)
+            if change.text:
                 changes[block] = (key, change)
         for chunk in _chunks(changes):
             self._set_many(username, coerced, chunk)
@@ -464,15 +464,12 @@ class UserStateClient(Closeable, ABC):
 _Chunked = TypeVar("_Chunked")
 
 
-def _chunks(items: Mapping[str, _Chunked]) -> Iterator[dict[str, _Chunked]]:
-    """The items in dicts of at most ``MAX_BLOCKS`` (one when there are few)."""
+def _chunks(items: dict[str, _Chunked]) -> list[dict[str, _Chunked]]:
+    """The items in dicts of at most ``MAX_BLOCKS`` (the dict itself when it is small)."""
     if len(items) <= MAX_BLOCKS:
-        if items:
-            yield dict(items)
-        return
+        return [items] if items else []
     pairs = list(items.items())
-    for start in range(0, len(pairs), MAX_BLOCKS):
-        yield dict(pairs[start : start + MAX_BLOCKS])
+    return [dict(pairs[start : start + MAX_BLOCKS]) for start in range(0, len(pairs), MAX_BLOCKS)]
 
 
 class StoredUserStateClient(UserStateClient):
@@ -500,15 +497,15 @@ class StoredUserStateClient(UserStateClient):
         scope: Scope,
         changes: Mapping[str, tuple[BlockKey, BlockChange]],
         conditions: Conditions = UNCONDITIONAL,
-    ) -> dict[str, tuple[str | None, datetime]]:
+    ) -> dict[str, HistoryEntry]:
         """Apply changes to blocks, each atomically with ``conditions``, and record them.
 
         A block whose change changes nothing is left alone. Each changed block
         gets a history entry with its state after the change.
 
         Returns:
-            For each changed block, its state after the change (JSON text, or
-            ``None`` for none) and the time of the write.
+            The history entry of each changed block: its state after the change
+            and the time of the write.
 
         Raises:
             PreconditionFailed, Conflict, InvalidInput: ``conditions`` do not
@@ -540,7 +537,8 @@ class StoredUserStateClient(UserStateClient):
         block = str(block_key)
         written = self._apply(username, scope, {block: (block_key, change)}, conditions)
         if block in written:
-            text, updated = written[block]
+            entry = written[block]
+            text, updated = entry.state, entry.updated
         else:  # nothing to change: the block as it is
             current = self._current(username, scope, block)
             if current is None:

@@ -25,7 +25,7 @@ from lrs.clients.base import (
     UserStateClient,
     block_location,
 )
-from lrs.clients.values import BlockChange, decode_fields
+from lrs.clients.values import BlockChange
 from lrs.conditions import Conditions
 from lrs.exceptions import (
     Conflict,
@@ -144,7 +144,9 @@ class HttpUserStateClient(UserStateClient):
     def _set_many(
         self, username: str, scope: Scope, changes: Mapping[str, tuple[BlockKey, BlockChange]]
     ) -> None:
-        states = {block: decode_fields(change.overlay) for block, (_, change) in changes.items()}
+        states = {
+            block: orjson.loads(change.text or "{}") for block, (_, change) in changes.items()
+        }
         body: dict[str, Any] = {"username": username, "scope": scope.value, "states": states}
         # Only a key object knows a location its string does not show.
         locations = {
@@ -183,9 +185,9 @@ class HttpUserStateClient(UserStateClient):
         }
         headers = _precondition_headers(conditions)
         if change.remove == frozenset():  # a merge
-            method, body = "PATCH", decode_fields(change.overlay)
-        elif change.remove is None and change.overlay:  # a replacement
-            method, body = "PUT", decode_fields(change.overlay)
+            method, body = "PATCH", orjson.loads(change.text or "{}")
+        elif change.remove is None and change.text:  # a replacement
+            method, body = "PUT", orjson.loads(change.text)
         else:  # a deletion
             method, body = "DELETE", None
             if change.remove is not None:

@@ -7,8 +7,8 @@ shares the text rather than copying it.
 
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from lrs.clients.base import (
     BlockKey,
@@ -25,8 +25,9 @@ from lrs.history.base import HistoryEntry, HistoryLog
 from lrs.history.memory import MemoryHistoryLog
 
 
-@dataclass(frozen=True, slots=True)
-class _Record:
+class _Record(NamedTuple):
+    # A tuple rather than a frozen dataclass: as immutable, and made twice as
+    # fast (one per block written).
     text: str
     updated: datetime
     course: str | None
@@ -70,15 +71,15 @@ class MemoryUserStateClient(StoredUserStateClient):
         # No lock: records are immutable and a dict lookup is atomic, so a
         # reader sees each block either before or after a write.
         records = self._records
-        found = [
-            (key, record)
-            for block, key in blocks.items()
-            if (record := records.get((username, scope, block))) is not None
-        ]
-        return (
-            UserState(username, key, decode_state(record.text, fields), record.updated, scope)
-            for key, record in found
-        )
+        # Decoded now rather than by a generator: the same work, less overhead
+        # on the many one-block reads.
+        found: list[UserState] = []
+        for block, key in blocks.items():
+            record = records.get((username, scope, block))
+            if record is not None:
+                state = decode_state(record.text, fields)
+                found.append(UserState(username, key, state, record.updated, scope))
+        return iter(found)
 
     def _apply(
         self,
@@ -86,53 +87,48 @@ class MemoryUserStateClient(StoredUserStateClient):
         scope: Scope,
         changes: Mapping[str, tuple[BlockKey, BlockChange]],
         conditions: Conditions = UNCONDITIONAL,
-    ) -> dict[str, tuple[str | None, datetime]]:
+    ) -> dict[str, HistoryEntry]:
         # One lock orders the writes: a condition is checked against the state
         # it is applied to, and each history entry is the state its write left.
         with self._lock:
             time_us = default_clock.now_us()
             updated = from_us(time_us)
             new: dict[_Identity, _Record | None] = {}
+            entries: dict[str, HistoryEntry] = {}
+            records = self._records
+            check = None if conditions.unconditional else conditions.check
             for block, (key, change) in changes.items():
                 identity = (username, scope, block)
-                old = self._records.get(identity)
-                if not conditions.unconditional:
-                    conditions.check(None if old is None else state_etag(decode_state(old.text)))
-                if not change.overlay and (old is None or not _removes(change, old.text)):
+                old = records.get(identity)
+                if check is not None:
+                    check(None if old is None else state_etag(decode_state(old.text)))
+                if not change.text and (old is None or not _removes(change, old.text)):
                     continue  # deleting what is not there changes nothing
                 text = change.apply_to_text(None if old is None else old.text)
+                entries[block] = HistoryEntry(username, scope, block, text, time_us)
                 if text is None:
                     new[identity] = None
-                    continue
-                course, block_type = (
-                    block_location(key) if old is None else (old.course, old.block_type)
-                )
-                new[identity] = _Record(text, updated, course, block_type)
+                elif old is None:
+                    new[identity] = _Record(text, updated, *block_location(key))
+                else:
+                    new[identity] = _Record(text, updated, old.course, old.block_type)
             if new:
-                self._commit(new, time_us)
-        return {
-            block: (None if record is None else record.text, updated)
-            for (_, _, block), record in new.items()
-        }
+                # History first: a failing log leaves the state untouched.
+                self.history.append(list(entries.values()))
+                self._store(new)
+        return entries
 
-    def _commit(self, new: Mapping[_Identity, _Record | None], time_us: int) -> None:
-        """Record history, then apply: a failing history log leaves the state untouched."""
-        self.history.append(
-            [
-                HistoryEntry(
-                    username, scope, block, None if record is None else record.text, time_us
-                )
-                for (username, scope, block), record in new.items()
-            ]
-        )
+    def _store(self, new: Mapping[_Identity, _Record | None]) -> None:
+        """Replace (or remove) records, and keep the indexes in step."""
+        records = self._records
         for identity, record in new.items():
             username, scope, block = identity
-            old = self._records.pop(identity, None)
+            old = records.pop(identity, None)
             if record is None:
                 if old is not None:
                     self._unindex(identity, old)
                 continue
-            self._records[identity] = record
+            records[identity] = record
             if old is None:
                 self._by_block.setdefault((scope, block), set()).add(username)
                 if record.course is not None:

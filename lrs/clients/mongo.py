@@ -191,7 +191,7 @@ class MongoUserStateClient(StoredUserStateClient):
         scope: Scope,
         changes: Mapping[str, tuple[BlockKey, BlockChange]],
         conditions: Conditions = UNCONDITIONAL,
-    ) -> dict[str, tuple[str | None, datetime]]:
+    ) -> dict[str, HistoryEntry]:
         """Apply changes to blocks by compare-and-set, and record what each one left.
 
         Each block's document is read with its version; its conditions are
@@ -202,10 +202,11 @@ class MongoUserStateClient(StoredUserStateClient):
         entry, and a condition held for exactly the state it replaced; the
         blocks another writer changed in between are read and checked again.
         """
-        written: dict[str, tuple[str | None, datetime]] = {}
+        written: dict[str, HistoryEntry] = {}
         pending = dict(changes)
         if not pending:
             return written
+        check = None if conditions.unconditional else conditions.check
         for _ in attempts("the blocks"):
             with translate_errors():
                 found = {
@@ -228,8 +229,8 @@ class MongoUserStateClient(StoredUserStateClient):
             for block, (key, change) in pending.items():
                 document = found.get(block)
                 old = {} if document is None else _stored_fields(document)
-                if not conditions.unconditional:
-                    conditions.check(state_etag(decode_fields(old)) if old else None)
+                if check is not None:
+                    check(state_etag(decode_fields(old)) if old else None)
                 if not change.changes(old):
                     continue  # deleting what is not there changes nothing
                 new = change.apply(old)
@@ -245,7 +246,7 @@ class MongoUserStateClient(StoredUserStateClient):
             landed = [entry for n, entry in enumerate(entries) if n not in lost]
             with translate_errors():
                 self.history.append(landed)
-            written.update({entry.block: (entry.state, from_us(time_us)) for entry in landed})
+            written.update({entry.block: entry for entry in landed})
             pending = {blocks[n]: pending[blocks[n]] for n in sorted(lost)}
             if not pending:
                 break

@@ -13,7 +13,7 @@ keeps one JSON text per field, so that it can update fields one by one.
 import hashlib
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 
@@ -73,6 +73,8 @@ def to_json(value: object) -> bytes:
 
 
 def _check_mapping(block_id: str, state: object) -> Mapping[Any, Any]:
+    if type(state) is dict:  # the usual case, without the slower ABC check
+        return state
     if not isinstance(state, Mapping):
         raise InvalidValue(
             f"state of block {block_id!r} must be a mapping of field names to values, "
@@ -178,40 +180,62 @@ def state_etag(state: Mapping[str, Any] | None) -> str | None:
     return hashlib.sha1(state_json(state), usedforsecurity=False).hexdigest()
 
 
-class BlockChange(NamedTuple):
+class BlockChange:
     """What one write does to one block: remove fields (``None``: all), then lay fields over it.
 
-    Values are already JSON texts (``encode_fields``), so a change was
-    validated before it reaches a store. A change with fields to lay over is
-    always a write (its time becomes the block's ``updated``); one that only
-    removes is a write only if it removes something.
+    The fields to lay over are one JSON object text, validated when the change
+    is made (``encode_state``): a change reaches a store already checked. A
+    change with fields to lay over is always a write (its time becomes the
+    block's ``updated``); one that only removes is a write only if it removes
+    something.
     """
 
-    overlay: EncodedFields
-    remove: frozenset[str] | None = frozenset()
+    __slots__ = ("_fields", "remove", "text")
+
+    def __init__(self, text: str | None, remove: frozenset[str] | None = frozenset()) -> None:
+        """Lay the fields of the JSON object ``text`` over the block, after removing ``remove``."""
+        self.text = text or None  # no fields: None
+        self.remove = remove
+        self._fields: EncodedFields | None = None
 
     @classmethod
     def setting(cls, block_id: str, state: object) -> "BlockChange":
         """Lay the fields of ``state`` over the block's (``set``; an xAPI POST).
 
         Raises:
-            InvalidValue: as ``encode_fields`` does.
+            InvalidValue: as ``encode_state`` does.
         """
-        return cls(encode_fields(block_id, state))
+        text = encode_state(block_id, state)
+        return cls(text if state else None)
 
     @classmethod
     def replacing(cls, block_id: str, state: object) -> "BlockChange":
         """Make ``state`` the block's whole state, in one write (an empty one deletes it).
 
         Raises:
-            InvalidValue: as ``encode_fields`` does.
+            InvalidValue: as ``encode_state`` does.
         """
-        return cls(encode_fields(block_id, state), None)
+        text = encode_state(block_id, state)
+        return cls(text if state else None, None)
 
     @classmethod
     def deleting(cls, fields: Iterable[str] | None = None) -> "BlockChange":
         """Delete ``fields`` of the block, or all of them (the block)."""
-        return cls({}, None if fields is None else frozenset(fields))
+        return cls(None, None if fields is None else frozenset(fields))
+
+    def merged_with(self, later: "BlockChange") -> "BlockChange":
+        """The overlay of this change, then ``later``'s (two key objects of one block)."""
+        if not self.text or not later.text:
+            return BlockChange(self.text or later.text)
+        return BlockChange(overlay(self.text, later.text))
+
+    @property
+    def overlay(self) -> EncodedFields:
+        """The fields to lay over, one JSON text each (for a store that keeps them so)."""
+        if self._fields is None:
+            values = orjson.loads(self.text) if self.text else {}
+            self._fields = {name: orjson.dumps(value).decode() for name, value in values.items()}
+        return self._fields
 
     def apply(self, fields: EncodedFields) -> EncodedFields:
         """The fields a block has after this change."""
@@ -219,27 +243,25 @@ class BlockChange(NamedTuple):
             return dict(self.overlay)
         if self.remove:
             fields = {name: text for name, text in fields.items() if name not in self.remove}
-        return {**fields, **self.overlay} if self.overlay else fields
+        return {**fields, **self.overlay} if self.text else fields
 
     def apply_to_text(self, text: str | None) -> str | None:
         """The state a block has after this change, as one JSON text (``None``: no fields)."""
-        if self.remove is None or text is None:
-            kept: str | None = None
-        elif self.remove:
+        remove = self.remove
+        if remove is None or text is None:
+            return self.text
+        if remove:
             state = orjson.loads(text)
-            for name in self.remove:
+            for name in remove:
                 state.pop(name, None)
-            kept = orjson.dumps(state).decode() if state else None
-        else:
-            kept = text
-        if not self.overlay:
-            return kept
-        added = join_fields(self.overlay)
-        return added if kept is None else overlay(kept, added)
+            text = orjson.dumps(state).decode() if state else None
+        if self.text is None:
+            return text
+        return self.text if text is None else overlay(text, self.text)
 
     def changes(self, fields: Mapping[str, Any] | None) -> bool:
         """Whether applying this change to a block with ``fields`` is a write."""
-        if self.overlay:
+        if self.text:
             return True
         if not fields:
             return False
