@@ -8,7 +8,7 @@ shares the text rather than copying it.
 import threading
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import NamedTuple
+from typing import Final
 
 from lrs.clients.base import (
     BlockKey,
@@ -24,14 +24,15 @@ from lrs.conditions import UNCONDITIONAL, Conditions
 from lrs.history.base import HistoryEntry, HistoryLog
 from lrs.history.memory import MemoryHistoryLog
 
-
-class _Record(NamedTuple):
-    # A tuple rather than a frozen dataclass: as immutable, and made twice as
-    # fast (one per block written).
-    text: str
-    updated: datetime
-    course: str | None
-    block_type: str | None
+# A block's record: (state text, updated, course id, block type). A plain tuple,
+# not a NamedTuple or dataclass: immutable, quick to make, and, holding only
+# strings and a datetime, untracked by the garbage collector, so that a full
+# collection does not walk every stored block.
+_Record = tuple[str, datetime, str | None, str | None]
+_TEXT: Final = 0
+_UPDATED: Final = 1
+_COURSE: Final = 2
+_TYPE: Final = 3
 
 
 # (username, scope, block id)
@@ -77,8 +78,8 @@ class MemoryUserStateClient(StoredUserStateClient):
         for block, key in blocks.items():
             record = records.get((username, scope, block))
             if record is not None:
-                state = decode_state(record.text, fields)
-                found.append(UserState(username, key, state, record.updated, scope))
+                state = decode_state(record[_TEXT], fields)
+                found.append(UserState(username, key, state, record[_UPDATED], scope))
         return iter(found)
 
     def _apply(
@@ -101,17 +102,17 @@ class MemoryUserStateClient(StoredUserStateClient):
                 identity = (username, scope, block)
                 old = records.get(identity)
                 if check is not None:
-                    check(None if old is None else state_etag(decode_state(old.text)))
-                if not change.text and (old is None or not _removes(change, old.text)):
+                    check(None if old is None else state_etag(decode_state(old[_TEXT])))
+                if not change.text and (old is None or not _removes(change, old[_TEXT])):
                     continue  # deleting what is not there changes nothing
-                text = change.apply_to_text(None if old is None else old.text)
+                text = change.apply_to_text(None if old is None else old[_TEXT])
                 entries[block] = HistoryEntry(username, scope, block, text, time_us)
                 if text is None:
                     new[identity] = None
                 elif old is None:
-                    new[identity] = _Record(text, updated, *block_location(key))
+                    new[identity] = (text, updated, *block_location(key))
                 else:
-                    new[identity] = _Record(text, updated, old.course, old.block_type)
+                    new[identity] = (text, updated, old[_COURSE], old[_TYPE])
             if new:
                 # History first: a failing log leaves the state untouched.
                 self.history.append(list(entries.values()))
@@ -131,8 +132,10 @@ class MemoryUserStateClient(StoredUserStateClient):
             records[identity] = record
             if old is None:
                 self._by_block.setdefault((scope, block), set()).add(username)
-                if record.course is not None:
-                    self._by_course.setdefault((scope, record.course), set()).add((block, username))
+                if record[_COURSE] is not None:
+                    self._by_course.setdefault((scope, record[_COURSE]), set()).add(
+                        (block, username)
+                    )
 
     def _unindex(self, identity: _Identity, record: _Record) -> None:
         username, scope, block = identity
@@ -140,15 +143,15 @@ class MemoryUserStateClient(StoredUserStateClient):
         users.discard(username)
         if not users:
             del self._by_block[(scope, block)]
-        if record.course is not None:
-            members = self._by_course[(scope, record.course)]
+        if record[_COURSE] is not None:
+            members = self._by_course[(scope, record[_COURSE])]
             members.discard((block, username))
             if not members:
-                del self._by_course[(scope, record.course)]
+                del self._by_course[(scope, record[_COURSE])]
 
     def _current(self, username: str, scope: Scope, block: str) -> tuple[str, datetime] | None:
         record = self._records.get((username, scope, block))
-        return None if record is None else (record.text, record.updated)
+        return None if record is None else (record[_TEXT], record[_UPDATED])
 
     def _iter_all_for_block(
         self, block_key: BlockKey, scope: Scope, batch_size: int
@@ -164,7 +167,7 @@ class MemoryUserStateClient(StoredUserStateClient):
     ) -> Iterator[UserState]:
         with self._lock:
             members = [
-                (self._records[(username, scope, block)].block_type or "", block, username)
+                (self._records[(username, scope, block)][_TYPE] or "", block, username)
                 for block, username in self._by_course.get((scope, course), ())
             ]
         members.sort()
@@ -191,4 +194,6 @@ class MemoryUserStateClient(StoredUserStateClient):
                 ]
             for username, key, record in batch:
                 if record is not None:
-                    yield UserState(username, key, decode_state(record.text), record.updated, scope)
+                    yield UserState(
+                        username, key, decode_state(record[_TEXT]), record[_UPDATED], scope
+                    )

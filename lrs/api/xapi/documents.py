@@ -15,14 +15,13 @@ from typing import Any
 import orjson
 from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
-from werkzeug.http import parse_etags
 
 from lrs.api.auth import access
 from lrs.api.errors import refuse
+from lrs.api.preconditions import request_conditions
 from lrs.api.xapi import accounts, blp, version
 from lrs.api.xapi.statements import http_date, timestamp_parameter
 from lrs.clock import default_clock
-from lrs.conditions import Conditions
 from lrs.exceptions import DoesNotExist
 from lrs.storage import Storage
 from lrs.xapi import syntax
@@ -117,19 +116,6 @@ def _context(resource: Resource) -> tuple[Context, str | None]:
     return context, document_id
 
 
-def _etags(header: str) -> frozenset[str] | None:
-    if header not in request.headers:
-        return None
-    value = request.headers[header]
-    if value.strip() == "*":
-        return frozenset({"*"})
-    return frozenset(parse_etags(value).as_set())
-
-
-def _conditions(*, required: bool = False, required_for_new: bool = False) -> Conditions:
-    return Conditions(_etags("If-Match"), _etags("If-None-Match"), required, required_for_new)
-
-
 def _since() -> int | None:
     return None if "since" not in request.args else timestamp_parameter("since")
 
@@ -163,7 +149,7 @@ def _serve(resource: Resource) -> ResponseReturnValue:
             return Response(status=204)
         refuse(400, f"{name} is required")
     if request.method == "DELETE":
-        store.delete(context, document_id, _conditions())
+        store.delete(context, document_id, request_conditions())
         return Response(status=204)
     # Section 3.1: a PUT without If-Match or If-None-Match must not replace a
     # profile that exists; 2.0.0 holds state documents to the same rule.
@@ -184,7 +170,7 @@ def _serve(resource: Resource) -> ResponseReturnValue:
         content_type,
         updated_us=default_clock.now_us(),
         merge=request.method == "POST",
-        conditions=_conditions(required=required, required_for_new=required_for_new),
+        conditions=request_conditions(required=required, required_for_new=required_for_new),
     )
     return Response(status=204)
 
