@@ -39,11 +39,6 @@ _TYPE: Final = 3
 _Identity = tuple[str, Scope, str]
 
 
-def _removes(change: BlockChange, text: str) -> bool:
-    """Whether ``change`` removes a field of the state ``text``."""
-    return change.remove is None or not change.remove.isdisjoint(decode_state(text))
-
-
 class MemoryUserStateClient(StoredUserStateClient):
     """A learner-state client whose store is a dict; thread-safe, one process only."""
 
@@ -101,11 +96,16 @@ class MemoryUserStateClient(StoredUserStateClient):
             for block, (key, change) in changes.items():
                 identity = (username, scope, block)
                 old = records.get(identity)
+                stored = None if old is None else old[_TEXT]
                 if check is not None:
-                    check(None if old is None else state_etag(decode_state(old[_TEXT])))
-                if not change.text and (old is None or not _removes(change, old[_TEXT])):
+                    check(None if stored is None else state_etag(decode_state(stored)))
+                # A change with fields always writes: the stored state is decoded
+                # only to see whether a deletion removes anything.
+                if not change.text and not change.changes(
+                    None if stored is None else decode_state(stored)
+                ):
                     continue  # deleting what is not there changes nothing
-                text = change.apply_to_text(None if old is None else old[_TEXT])
+                text = change.apply_to_text(stored)
                 entries[block] = HistoryEntry(username, scope, block, text, time_us)
                 if text is None:
                     new[identity] = None
