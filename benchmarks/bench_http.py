@@ -1,15 +1,21 @@
 """Requests per second of the server against a bare Flask app, on 127.0.0.1.
 
 Run:  .venv/bin/python benchmarks/bench_http.py [--requests 3000] [--concurrency 8]
-      [--stored 100000]
+      [--stored 100000] [--only realistic]
 
-Both run under the same gunicorn settings (1 worker, 4 threads, and the worker
-class `lrs serve` uses, lrs.serve.BufferingWorker; `--worker gthread` measures
-gunicorn's threaded worker instead): the server with memory:// storage, and
-benchmarks/bare_app.py, which only parses the JSON body and answers. This
-process drives each with keep-alive connections from CONCURRENCY threads, a
-bounded number of requests per scenario, and reports requests/s, p50 and p99
-latency, and the ratio to the bare app.
+Both run under the same gunicorn settings (1 worker, the threads `lrs serve`
+starts by default, and the worker class it uses, lrs.serve.BufferingWorker;
+`--worker gthread` measures gunicorn's threaded worker instead): the server
+with memory:// storage, and benchmarks/bare_app.py, which only parses the JSON
+body and answers. This process drives each with keep-alive connections from
+CONCURRENCY threads, a bounded number of requests per scenario, and reports
+requests/s, p50 and p99 latency, and the ratio to the bare app.
+
+Statements come in two kinds: small ones (actor, verb, object, a short result)
+and realistic ones (benchmarks/realistic.py: cmi5-like, about 1.2 KB, every
+field present, objects among 30,000 activities with definitions). POSTs cycle
+through distinct bodies, so the activity definitions they carry vary as they
+would.
 Both servers and this client share the machine's cores, so compare ratios.
 """
 
@@ -29,6 +35,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
+import realistic
+
+from lrs.serve import MEMORY_THREADS
+
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 KEY, SECRET = "bench-admin-key", "bench-admin-secret-0123456789abcdefghij"
@@ -47,7 +57,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start(app, env, chdir, worker):
+def start(app, env, chdir, worker, threads):
     port = free_port()
     process = subprocess.Popen(
         [
@@ -59,7 +69,7 @@ def start(app, env, chdir, worker):
             "-k",
             worker,
             "--threads",
-            "4",
+            str(threads),
             "--chdir",
             str(chdir),
             "--log-level",
@@ -83,12 +93,20 @@ def start(app, env, chdir, worker):
 
 
 def statement(n):
+    """A small statement: actor, verb, object and a short result."""
     return {
         "actor": {"mbox": f"mailto:learner{n % 50}@example.org"},
         "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
         "object": {"id": f"http://example.org/activities/a{n % 20}"},
         "result": {"score": {"scaled": 0.5}, "duration": "PT1M"},
     }
+
+
+def batches(make, count, size, first=0):
+    """``count`` distinct JSON bodies of ``size`` statements each (one statement when 0)."""
+    if size == 0:
+        return [json.dumps(make(first + n)) for n in range(count)]
+    return [json.dumps([make(first + n * size + k) for k in range(size)]) for n in range(count)]
 
 
 def _post(port, body, headers):
@@ -105,17 +123,21 @@ def call(port, method, path, body=None, headers=None):
     assert response.status < 300, (method, path, response.status)
 
 
-def load(port, method, path, body, headers, requests, concurrency):
-    """Send `requests` requests from `concurrency` threads; return (req/s, p50 ms, p99 ms)."""
+def load(port, method, path, bodies, headers, requests, concurrency):
+    """Send `requests` requests from `concurrency` threads; return (req/s, p50 ms, p99 ms).
+
+    The threads take turns through ``bodies``, a list of request bodies.
+    """
     latencies = []
     lock = threading.Lock()
     errors = []
 
-    def worker(count):
+    def worker(first, count):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         mine = []
         try:
-            for _ in range(count):
+            for n in range(first, first + count):
+                body = bodies[n % len(bodies)]
                 started = time.perf_counter()
                 connection.request(method, path, body=body, headers=headers)
                 response = connection.getresponse()
@@ -129,7 +151,7 @@ def load(port, method, path, body, headers, requests, concurrency):
             latencies.extend(mine)
 
     share = requests // concurrency
-    threads = [threading.Thread(target=worker, args=(share,)) for _ in range(concurrency)]
+    threads = [threading.Thread(target=worker, args=(n * share, share)) for n in range(concurrency)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -155,72 +177,104 @@ def main():
         default="lrs.serve.BufferingWorker",
         help="gunicorn worker class for both servers (gthread: gunicorn's threaded worker)",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=MEMORY_THREADS,
+        help="threads of both servers (default: those of lrs serve with memory://)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["state", "small", "realistic"],
+        action="append",
+        help="run only these groups of scenarios (repeatable)",
+    )
     args = parser.parse_args()
+    groups = set(args.only or ["state", "small", "realistic"])
 
     env = {"LRS_STORAGE_URL": "memory://", "LRS_ADMIN_KEY": KEY, "LRS_ADMIN_SECRET": SECRET}
-    lrs, lrs_port = start("wsgi:app", env, ROOT, args.worker)
-    bare, bare_port = start("bare_app:app", {}, ROOT / "benchmarks", args.worker)
+    lrs, lrs_port = start("wsgi:app", env, ROOT, args.worker, args.threads)
+    bare, bare_port = start("bare_app:app", {}, ROOT / "benchmarks", args.worker, args.threads)
     try:
-        one = "/api/v1/state?" + urlencode({"username": "ada", "block": block(0)})
-        call(lrs_port, "PATCH", one, json.dumps(STATE), {**AUTH, **JSON})
-        states = {block(n): STATE for n in range(100)}
-        call(
-            lrs_port,
-            "POST",
-            "/api/v1/state/set-many",
-            json.dumps({"username": "ada", "states": states}),
-            {**AUTH, **JSON},
-        )
-        many = json.dumps({"username": "ada", "blocks": list(states)})
-        write = json.dumps({"attempts": 3})
+        scenarios = []
+        if "state" in groups:
+            scenarios += state_scenarios(lrs_port)
         xapi = {**AUTH, **JSON, "X-Experience-API-Version": "1.0.3"}
         # Statements without ids: each POST stores new ones.
-        one_statement = json.dumps(statement(0))
-        batch = json.dumps([statement(n) for n in range(100)])
-        print(f"storing {args.stored:,} statements for the GET scenarios...", file=sys.stderr)
-        for _ in range(args.stored // 100):
-            call(lrs_port, "POST", "/xAPI/statements", batch, xapi)
-        stored_id = json.loads(_post(lrs_port, one_statement, xapi))[0]
-        by_id = "/xAPI/statements?" + urlencode({"statementId": stored_id})
-        scenarios = [
-            ("single-block read", "GET", one, None, AUTH),
-            ("single-block write", "PATCH", one, write, {**AUTH, **JSON}),
-            ("get_many of 100 blocks", "POST", "/api/v1/state/get-many", many, {**AUTH, **JSON}),
-            # Reads before writes, so that they see exactly --stored statements.
-            ("GET statement by id", "GET", by_id, None, xapi),
-            (f"GET ?limit=100 of {args.stored:,}", "GET", "/xAPI/statements?limit=100", None, xapi),
-            ("POST 1 statement", "POST", "/xAPI/statements", one_statement, xapi),
-            ("POST 100 statements", "POST", "/xAPI/statements", batch, xapi),
-        ]
+        kinds = [("small", statement, ""), ("realistic", realistic.statement, "realistic ")]
+        for kind, make, label in kinds:
+            if kind not in groups:
+                continue
+            print(f"storing {args.stored:,} {kind} statements...", file=sys.stderr)
+            for body in batches(make, args.stored // 100, 100, first=10**7):
+                call(lrs_port, "POST", "/xAPI/statements", body, xapi)
+            stored_id = json.loads(_post(lrs_port, json.dumps(make(0)), xapi))[0]
+            by_id = "/xAPI/statements?" + urlencode({"statementId": stored_id})
+            # Distinct bodies, so that POSTs carry definitions of many activities.
+            singles = batches(make, 1000, 0)
+            hundreds = batches(make, 300 if kind == "realistic" else 10, 100)
+            scenarios += [
+                # Reads before writes, so that they see exactly --stored statements.
+                (f"GET {label}statement by id", "GET", by_id, [None], xapi),
+                (f"POST 1 {label}statement", "POST", "/xAPI/statements", singles, xapi),
+                (f"POST 100 {label}statements", "POST", "/xAPI/statements", hundreds, xapi),
+            ]
+            if kind == "small":
+                page = f"GET ?limit=100 of {args.stored:,}"
+                scenarios.insert(-2, (page, "GET", "/xAPI/statements?limit=100", [None], xapi))
         print(f"### Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n")
         print(
             f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores  "
         )
         print(
             f"command: `python benchmarks/bench_http.py --requests {args.requests} "
-            f"--concurrency {args.concurrency} --stored {args.stored} --worker {args.worker}`\n"
+            f"--concurrency {args.concurrency} --stored {args.stored} --worker {args.worker} "
+            f"--threads {args.threads}`" + "".join(f" --only {group}" for group in args.only or ())
         )
+        print()
         columns = ["scenario", "bare req/s", "lrs req/s", "ratio"]
         columns += ["lrs p50 ms", "lrs p99 ms", "bare p50 ms", "bare p99 ms"]
         print(f"| {' | '.join(columns)} |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
-        for name, method, path, body, headers in scenarios:
-            # The bare app gets the same method and body; it only parses and answers.
-            load(bare_port, method, "/", body, headers, 200, args.concurrency)  # warm-up
-            load(lrs_port, method, path, body, headers, 200, args.concurrency)
-            base = load(bare_port, method, "/", body, headers, args.requests, args.concurrency)
-            ours = load(lrs_port, method, path, body, headers, args.requests, args.concurrency)
+        for name, method, path, bodies, headers in scenarios:
+            # The bare app gets the same method and bodies; it only parses and answers.
+            load(bare_port, method, "/", bodies, headers, 200, args.concurrency)  # warm-up
+            load(lrs_port, method, path, bodies, headers, 200, args.concurrency)
+            base = load(bare_port, method, "/", bodies, headers, args.requests, args.concurrency)
+            ours = load(lrs_port, method, path, bodies, headers, args.requests, args.concurrency)
             print(
                 f"| {name} | {base[0]:,.0f} | {ours[0]:,.0f} | {ours[0] / base[0]:.0%} | "
-                f"{ours[1]:.1f} | {ours[2]:.1f} | {base[1]:.1f} | {base[2]:.1f} |"
+                f"{ours[1]:.1f} | {ours[2]:.1f} | {base[1]:.1f} | {base[2]:.1f} |",
+                flush=True,
             )
-            if name == "POST 100 statements":
-                rate = f"{ours[0] * 100:,.0f}"
-                print(f"| (statements/s in 100-statement batches) | | {rate} | | | | | |")
+            if name.startswith("POST 100"):
+                rates = f"{base[0] * 100:,.0f} | {ours[0] * 100:,.0f}"
+                print(f"| (statements/s in those batches) | {rates} | | | | | |", flush=True)
     finally:
         for process in (lrs, bare):
             process.terminate()
             process.wait(timeout=20)
+
+
+def state_scenarios(port):
+    """The learner-state scenarios, after storing the blocks they read."""
+    one = "/api/v1/state?" + urlencode({"username": "ada", "block": block(0)})
+    call(port, "PATCH", one, json.dumps(STATE), {**AUTH, **JSON})
+    states = {block(n): STATE for n in range(100)}
+    call(
+        port,
+        "POST",
+        "/api/v1/state/set-many",
+        json.dumps({"username": "ada", "states": states}),
+        {**AUTH, **JSON},
+    )
+    many = json.dumps({"username": "ada", "blocks": list(states)})
+    write = json.dumps({"attempts": 3})
+    return [
+        ("single-block read", "GET", one, [None], AUTH),
+        ("single-block write", "PATCH", one, [write], {**AUTH, **JSON}),
+        ("get_many of 100 blocks", "POST", "/api/v1/state/get-many", [many], {**AUTH, **JSON}),
+    ]
 
 
 if __name__ == "__main__":

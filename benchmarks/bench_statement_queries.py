@@ -37,11 +37,8 @@ def statement(n):
 def fill(store, start, stop):
     batch = []
     for n in range(start, stop):
-        record = prepare(
-            statement(n),
-            version=Version.V1_0_3,
-            authority=AUTHORITY,
-            stored_us=default_clock.now_us(),
+        record = prepare(statement(n), version=Version.V1_0_3, authority=AUTHORITY).stamped(
+            default_clock.now_us()
         )
         batch.append(record)
         if len(batch) == 1000:

@@ -18,7 +18,7 @@ from lrs.enrollments.bulk import bulk_enroll, parse_csv
 from lrs.exceptions import DoesNotExist, InvalidInput, UserStateError
 from lrs.history.base import Retention
 from lrs.history.factory import open_history
-from lrs.serve import Limits
+from lrs.serve import DEFAULT_THREADS, MEMORY_THREADS, Limits
 from lrs.settings import load_settings
 from lrs.storage import Storage, open_storage
 from lrs.urls import Backend, parse_storage_url
@@ -93,10 +93,12 @@ def prune(history_url: str | None, keep_last: int | None, max_age_days: int | No
 )
 @click.option(
     "--threads",
-    default=4,
-    show_default=True,
     type=click.IntRange(min=1),
-    help="Application threads per worker.",
+    help=f"Application threads per worker (default: {MEMORY_THREADS} with memory://, "
+    f"{DEFAULT_THREADS} otherwise). A memory:// server never waits on a database, so more "
+    "threads only take turns at Python's interpreter lock: 1 and 2 serve the most, and 2 "
+    "keeps one long request from holding up the rest. With a database, threads overlap the "
+    "waits on it.",
 )
 @click.option(
     "--header-timeout",
@@ -130,7 +132,7 @@ def serve(
     port: int,
     storage: str,
     workers: int | None,
-    threads: int,
+    threads: int | None,
     header_timeout: float,
     body_timeout: float,
     idle_timeout: int,
@@ -182,7 +184,7 @@ def serve(
                 lambda: app,
                 bind=f"{host}:{port}",
                 workers=1,
-                threads=threads,
+                threads=threads or MEMORY_THREADS,
                 limits=limits,
                 preload=True,
                 trusted_proxy=trusted_proxy,
@@ -196,7 +198,7 @@ def serve(
                 lambda: create_app(config),
                 bind=f"{host}:{port}",
                 workers=workers or 2 * (os.cpu_count() or 1),
-                threads=threads,
+                threads=threads or DEFAULT_THREADS,
                 limits=limits,
                 trusted_proxy=trusted_proxy,
             )

@@ -132,3 +132,18 @@ def test_enrollment_commands_refuse_bad_input(tmp_path):
     assert result.exit_code == 1 and "unknown CSV columns" in result.output
     result = run("users", "list", "--storage", "memory://")
     assert result.exit_code == 2 and "memory://" in result.output
+
+
+def _served(monkeypatch, *args):
+    """What ``lrs serve`` hands the server, without starting one."""
+    calls = []
+    monkeypatch.setattr("lrs.serve.serve", lambda load_app, **options: calls.append(options))
+    result = run("serve", *args, env={"LRS_ADMIN_KEY": "", "LRS_ADMIN_SECRET": ""})
+    assert result.exit_code == 0, result.output
+    (options,) = calls
+    return options
+
+
+def test_a_memory_server_runs_two_threads_unless_told(monkeypatch):
+    assert _served(monkeypatch, "--storage", "memory://")["threads"] == 2
+    assert _served(monkeypatch, "--storage", "memory://", "--threads", "6")["threads"] == 6

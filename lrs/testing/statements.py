@@ -25,11 +25,8 @@ class StatementHelpers:
 
     @staticmethod
     def record(data: dict[str, Any], stored_us: int | None = None) -> Record:
-        return prepare(
-            data,
-            version=Version.V1_0_3,
-            authority=AUTHORITY,
-            stored_us=stored_us if stored_us is not None else default_clock.now_us(),
+        return prepare(data, version=Version.V1_0_3, authority=AUTHORITY).stamped(
+            stored_us if stored_us is not None else default_clock.now_us()
         )
 
     def save(self, statements: StatementStore, *data: dict[str, Any]) -> list[str]:

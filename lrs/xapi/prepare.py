@@ -10,17 +10,17 @@ import hashlib
 import os
 import re
 import threading
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from lrs.clock import from_us
-from lrs.xapi.statements.base import Record, terms_of
-from lrs.xapi.validation import StatementError, Version, validate_statement
+from lrs.xapi.statements.base import Record, Terms, terms_of
+from lrs.xapi.validation import KnownValid, StatementError, Version, validate_statement
 
 # Set by the LRS, so left out when two statements with one id are compared
 # (section 2.3.1).
-_SET_BY_LRS = ("id", "stored", "authority", "version")
+_SET_BY_LRS = frozenset({"id", "stored", "authority", "version"})
 
 
 _KEEP = ~((0xF000 << 64) | (0xC000 << 48))
@@ -81,13 +81,29 @@ def digest(statement: dict[str, Any]) -> str:
     Data 2.3.1: the properties the LRS sets are left out, and durations are
     compared to 0.01 s (2.0.0 requires it; applied under 1.0.3 too).
     """
-    compared = {key: value for key, value in statement.items() if key not in _SET_BY_LRS}
-    _with_centiseconds(compared)
+    return _digest_and_text(statement)[0]
+
+
+def _digest_and_text(statement: dict[str, Any]) -> tuple[str, bytes]:
+    """The digest of ``statement``, and the text it is taken of.
+
+    The text is the statement's JSON without the properties the LRS sets, keys
+    sorted (so that key order does not count). When no duration needs cutting
+    to hundredths, the usual case, that text is also the client's part of the
+    stored statement: one serialization serves both.
+    """
+    compared = statement
+    if not statement.keys().isdisjoint(_SET_BY_LRS):
+        compared = {key: value for key, value in statement.items() if key not in _SET_BY_LRS}
+    text = orjson.dumps(compared, option=orjson.OPT_SORT_KEYS)
+    cut = _with_centiseconds(compared)
     obj = compared.get("object")
     if isinstance(obj, dict) and obj.get("objectType") == "SubStatement":
-        compared["object"] = dict(obj)
-        _with_centiseconds(compared["object"])
-    return hashlib.sha256(orjson.dumps(compared, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        cut_object = _with_centiseconds(obj)
+        if cut_object is not obj:
+            cut = {**cut, "object": cut_object}
+    compared_text = text if cut is compared else orjson.dumps(cut, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(compared_text).hexdigest(), text
 
 
 # The seconds of an ISO 8601 duration, with a fraction.
@@ -104,10 +120,25 @@ def centiseconds(duration: str) -> str:
     return _SECONDS.sub(cut, duration)
 
 
-def _with_centiseconds(statement: dict[str, Any]) -> None:
+def _with_centiseconds(statement: dict[str, Any]) -> dict[str, Any]:
+    """``statement`` itself, or a copy with its result's duration cut to hundredths."""
     result = statement.get("result")
-    if isinstance(result, dict) and isinstance(result.get("duration"), str):
-        statement["result"] = {**result, "duration": centiseconds(result["duration"])}
+    if not isinstance(result, dict):
+        return statement
+    duration = result.get("duration")
+    if not isinstance(duration, str):
+        return statement
+    cut = centiseconds(duration)
+    if cut == duration:
+        return statement
+    return {**statement, "result": {**result, "duration": cut}}
+
+
+def _needs_arrays(context: Any) -> bool:
+    if not isinstance(context, dict):
+        return False
+    activities = context.get("contextActivities") or {}
+    return not all(isinstance(value, list) for value in activities.values())
 
 
 def _arrays(context: Any) -> None:
@@ -118,38 +149,89 @@ def _arrays(context: Any) -> None:
                 activities[key] = [value]
 
 
+def _with_arrays(statement: dict[str, Any]) -> dict[str, Any]:
+    """``statement``, or a copy whose context activities are all arrays (Data 2.4.6.2)."""
+    obj = statement["object"]
+    sub_context = obj.get("context") if obj.get("objectType") == "SubStatement" else None
+    if not (_needs_arrays(statement.get("context")) or _needs_arrays(sub_context)):
+        return statement
+    copied: dict[str, Any] = orjson.loads(orjson.dumps(statement))
+    _arrays(copied.get("context"))
+    if sub_context is not None:
+        _arrays(copied["object"].get("context"))
+    return copied
+
+
+class Prepared(NamedTuple):
+    """A valid statement ready to store, but for its stored time (see ``stamped``)."""
+
+    id: str
+    # The stored JSON from the authority on: ',"authority":…,"version":…,' and the
+    # client's properties, keys sorted, then "}".
+    rest: str
+    # Whether the client sent a timestamp; when not, it is the stored time.
+    timestamped: bool
+    digest: str
+    terms: Terms
+
+    def stamped(self, stored_us: int) -> Record:
+        """The record to store, stored at ``stored_us``.
+
+        Stamping is kept apart so that a batch is stamped just before it is
+        saved: a store then receives batches in the order of their stamps.
+        """
+        stored = iso(stored_us)
+        head = f'{{"id":"{self.id}","stored":"{stored}"'
+        if not self.timestamped:
+            head += f',"timestamp":"{stored}"'
+        return Record(self.id, head + self.rest, stored_us, self.digest, self.terms)
+
+
+#: The actors, verbs and activities of statements prepared in this process
+#: found valid so far (see ``KnownValid``).
+known_valid = KnownValid()
+
+
 def prepare(
     statement: Any,
     *,
     version: Version,
     authority: dict[str, Any],
-    stored_us: int,
     path: str = "statement",
-) -> Record:
-    """Validate a statement and build the record to store.
+) -> Prepared:
+    """Validate a statement parsed from JSON and build what will be stored of it.
+
+    The stored statement is the one sent, with ``id`` (when absent),
+    ``stored``, ``timestamp`` (when absent), ``authority`` and ``version``
+    (when absent) set by the LRS and every ``contextActivities`` value an
+    array.
 
     Raises:
         StatementError: the statement breaks a rule of ``version``.
     """
-    validate_statement(statement, version, path)
-    prepared = dict(statement)
-    prepared["id"] = str(statement.get("id") or new_statement_id()).lower()
-    stored = iso(stored_us)
-    prepared["stored"] = stored
-    prepared.setdefault("timestamp", stored)
-    prepared["authority"] = authority
-    prepared.setdefault("version", "2.0.0" if version == Version.V2_0_0 else "1.0.0")
-    if "context" in prepared:
-        prepared["context"] = orjson.loads(orjson.dumps(prepared["context"]))
-        _arrays(prepared["context"])
-    if prepared["object"].get("objectType") == "SubStatement" and "context" in prepared["object"]:
-        prepared["object"] = orjson.loads(orjson.dumps(prepared["object"]))
-        _arrays(prepared["object"]["context"])
+    validate_statement(statement, version, path, known_valid)
+    statement_id = str(statement.get("id") or new_statement_id()).lower()
+    stored_version = statement.get("version") or ("2.0.0" if version == Version.V2_0_0 else "1.0.0")
     try:
-        text = orjson.dumps(prepared).decode()
-        statement_digest = digest(statement)
+        statement_digest, text = _digest_and_text(statement)
+        normalized = _with_arrays(statement)
+        if normalized is not statement:
+            text = orjson.dumps(
+                {key: value for key, value in normalized.items() if key not in _SET_BY_LRS},
+                option=orjson.OPT_SORT_KEYS,
+            )
+        authority_text = orjson.dumps(authority).decode()
     except orjson.JSONEncodeError:
         # orjson writes at most 254 levels of nesting: deeper extensions are
         # refused here rather than stored in a form that cannot be read back.
         raise StatementError(path, "is nested too deeply to store (at most 250 levels)") from None
-    return Record(prepared["id"], text, stored_us, statement_digest, terms_of(prepared))
+    # The properties after "authority" and "version" are the client's: never empty
+    # (actor, verb and object are required), so the text goes on with a comma.
+    rest = f',"authority":{authority_text},"version":"{stored_version}",{text[1:].decode()}'
+    return Prepared(
+        statement_id,
+        rest,
+        "timestamp" in statement,
+        statement_digest,
+        terms_of(normalized, authority),
+    )

@@ -2,13 +2,15 @@
 
 Each check is fast enough for statement ingest (microseconds): IRIs are mapped
 to URIs (RFC 3987 section 3.1) and checked by a regular-expression validator,
-and IRIs, language tags and durations, which repeat from statement to statement
-(verbs, activities, homepages), are checked once each and cached.
+and IRIs and language tags, which repeat from statement to statement (verbs,
+activities, homepages), are checked once each and cached. Durations, which
+differ from one statement to the next, are checked by a pattern alone.
 """
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import wraps
 from urllib.parse import quote
 
 import isodate
@@ -28,6 +30,7 @@ _TIMESTAMP = re.compile(
     r"|\d{8}T\d{4}(?:\d{2}(?:[.,]\d+)?)?)"
     r"(?P<offset>[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
 )
+_LONG_NUMBER = re.compile(r"\d{7}")
 # ISO 8601:2004 4.4.3.2: weeks stand alone; otherwise years to seconds, and
 # only the last component may have a fraction (not enforced: isodate parses it).
 _DURATION = re.compile(
@@ -37,7 +40,34 @@ _DURATION = re.compile(
 )
 
 
-@lru_cache(maxsize=65536)
+def _remembered(size: int) -> Callable[[Callable[[str], bool]], Callable[[str], bool]]:
+    """Remember a check's answers for up to ``size`` strings, forgetting them all when full.
+
+    A plain dict of strings and booleans, rather than ``functools.lru_cache``,
+    whose linked entries are containers the garbage collector walks on every
+    full collection: a server's caches, filled with tens of thousands of IRIs,
+    then cost each collection milliseconds.
+    """
+
+    def decorate(check: Callable[[str], bool]) -> Callable[[str], bool]:
+        answers: dict[str, bool] = {}
+
+        @wraps(check)
+        def remembered(value: str) -> bool:
+            answer = answers.get(value)
+            if answer is None:
+                answer = check(value)
+                if len(answers) >= size:
+                    answers.clear()
+                answers[value] = answer
+            return answer
+
+        return remembered
+
+    return decorate
+
+
+@_remembered(65536)
 def is_iri(value: str) -> bool:
     """Whether ``value`` is an absolute IRI (it has a scheme)."""
     # Percent-encode what is not ASCII, and only that (RFC 3987 section 3.1):
@@ -58,13 +88,13 @@ def is_sha1(value: str) -> bool:
     return bool(_SHA1.match(value))
 
 
-@lru_cache(maxsize=65536)
+@_remembered(65536)
 def is_mailto(value: str) -> bool:
     """Whether ``value`` is a ``mailto:`` IRI of one address."""
     return value.startswith("mailto:") and bool(_EMAIL.match(value[7:]))
 
 
-@lru_cache(maxsize=4096)
+@_remembered(4096)
 def is_language_tag(value: str) -> bool:
     """Whether ``value`` is a well-formed RFC 5646 language tag."""
     # langcodes also accepts forms such as "en_US"; RFC 5646 does not.
@@ -102,13 +132,17 @@ def parse_timestamp(value: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-@lru_cache(maxsize=4096)
 def is_duration(value: str) -> bool:
     """Whether ``value`` is an ISO 8601 duration with at least one component."""
     if not _DURATION.match(value):
         return False
+    if not _LONG_NUMBER.search(value):
+        # No component reaches a million (weeks, days, hours...): isodate
+        # accepts every such duration the pattern accepts, and durations
+        # differ from statement to statement, so the shortcut counts.
+        return True
     try:
         isodate.parse_duration(value)
-    except (ValueError, isodate.ISO8601Error):
-        return False
+    except (ValueError, OverflowError, isodate.ISO8601Error):
+        return False  # beyond what a duration can hold (isodate overflows)
     return True

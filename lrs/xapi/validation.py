@@ -6,9 +6,12 @@ raises ``StatementError`` naming the first offending property by its path
 """
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from enum import StrEnum
 from typing import Any, cast
+
+import orjson
 
 from lrs.exceptions import InvalidInput
 from lrs.xapi import syntax
@@ -57,12 +60,44 @@ IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
 CONTEXT_ACTIVITY_KEYS = frozenset({"parent", "grouping", "category", "other"})
 AGENT_PROPERTIES = frozenset({"objectType", "name", *IFIS})
 GROUP_PROPERTIES = AGENT_PROPERTIES | {"member"}
+ACCOUNT_PROPERTIES = frozenset({"homePage", "name"})
 VERB_PROPERTIES = frozenset({"id", "display"})
 ACTIVITY_PROPERTIES = frozenset({"objectType", "id", "definition"})
+DEFINITION_PROPERTIES = frozenset(
+    {
+        "name",
+        "description",
+        "type",
+        "moreInfo",
+        "extensions",
+        "interactionType",
+        "correctResponsesPattern",
+        *ALL_COMPONENT_LISTS,
+    }
+)
+COMPONENT_PROPERTIES = frozenset({"id", "description"})
+STATEMENT_REF_PROPERTIES = frozenset({"objectType", "id"})
 RESULT_PROPERTIES = frozenset(
     {"score", "success", "completion", "response", "duration", "extensions"}
 )
 SCORE_PROPERTIES = frozenset({"scaled", "raw", "min", "max"})
+CONTEXT_PROPERTIES = frozenset(
+    {
+        "registration",
+        "instructor",
+        "team",
+        "contextActivities",
+        "revision",
+        "platform",
+        "language",
+        "statement",
+        "extensions",
+    }
+)
+CONTEXT_PROPERTIES_V2 = CONTEXT_PROPERTIES | {"contextAgents", "contextGroups"}
+ATTACHMENT_PROPERTIES = frozenset(
+    {"usageType", "display", "description", "contentType", "length", "sha2", "fileUrl"}
+)
 SUBSTATEMENT_PROPERTIES = frozenset(
     {"objectType", "actor", "verb", "object", "result", "context", "timestamp", "attachments"}
 )
@@ -76,6 +111,7 @@ STATEMENT_PROPERTIES = (SUBSTATEMENT_PROPERTIES - {"objectType"}) | {
 
 
 _NUMBER_TYPES = frozenset({int, float})
+_IFI_SET = frozenset(IFIS)
 _VERSIONS_V1 = re.compile(r"1\.0(\.[0-9]+)?")
 _VERSIONS_V2 = re.compile(r"[12]\.0(\.[0-9]+)?")
 # Data 2.3.2: the verb of a voiding statement.
@@ -96,12 +132,92 @@ def _type_name(value: object) -> str:
     return "an object"
 
 
-class _Validator:
-    """Walks one statement; each method checks the value at ``path``."""
+# What KnownValid remembers: agents and groups in the actor's place, verbs, activities.
+_ACTOR, _VERB, _ACTIVITY = range(3)
+# orjson writes str and int subclasses, datetimes and dataclasses as JSON; with
+# these options it refuses them, and such values are checked every time.
+_EXACT_TYPES = (
+    orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
 
-    def __init__(self, version: Version) -> None:
+
+class KnownValid:
+    """Actors, verbs and activities already found valid, by their JSON text.
+
+    Checking a statement is most of what storing one costs, and most of a
+    statement repeats from one to the next: the learner, the verb, the
+    activity with its definition, the course and module around it. A value
+    whose JSON text was found valid before is valid again (validity depends
+    on the value alone, and the text says what the value is), so each
+    distinct one is checked once; what differs (results, registrations,
+    timestamps) is checked every time, and an invalid value is never
+    remembered. Each kind and version has its own texts: ``{"id": …,
+    "display": …}`` is a valid verb and an invalid activity.
+
+    For values parsed from JSON: a tuple would pass for the list it is written
+    as. Memory is bounded: past ``budget`` bytes of text, everything is
+    forgotten and learned again; texts longer than ``longest`` are not kept.
+    Safe to share between threads (a dict's operations are atomic).
+    """
+
+    def __init__(self, budget: int = 16 * 2**20, longest: int = 1024) -> None:
+        """Remember up to ``budget`` bytes of texts, each at most ``longest`` long."""
+        self.budget = budget
+        self.longest = longest
+        self._seen: dict[tuple[Version, int], dict[bytes, None]] = {
+            (version, kind): {} for version in Version for kind in (_ACTOR, _VERB, _ACTIVITY)
+        }
+        self._size = 0
+
+    def check(
+        self,
+        kind: int,
+        version: Version,
+        value: Any,
+        path: str,
+        check: Callable[[Any, str], None],
+    ) -> None:
+        """``check(value, path)``, unless a value with the same text passed it before."""
+        try:
+            text = orjson.dumps(value, option=_EXACT_TYPES)
+        except TypeError:  # orjson.JSONEncodeError too: not plain JSON, or too deep
+            check(value, path)
+            return
+        seen = self._seen[version, kind]
+        if text in seen:
+            return
+        check(value, path)
+        if len(text) <= self.longest:
+            if self._size + len(text) > self.budget:
+                for texts in self._seen.values():
+                    texts.clear()
+                self._size = 0
+            seen[text] = None
+            self._size += len(text)
+
+
+class _Validator:
+    """Walks one statement; each method checks the value at ``path``.
+
+    A statement is checked at ingest, so this is written for speed: set
+    operations in C where they decide, and the check of a leaf (a string, an
+    IRI, a boolean) inline, with the method that words its message called only
+    when the check fails. Paths of leaves are built only for messages.
+    """
+
+    def __init__(self, version: Version, known: KnownValid | None = None) -> None:
         self.version = version
         self.v2 = version == Version.V2_0_0
+        self.known = known
+
+    def once(self, kind: int, value: Any, path: str, check: Callable[[Any, str], None]) -> None:
+        """``check(value, path)``, or nothing if ``known`` holds the value already."""
+        if self.known is None:
+            check(value, path)
+        else:
+            self.known.check(kind, self.version, value, path, check)
 
     # -- building blocks ------------------------------------------------
 
@@ -112,8 +228,8 @@ class _Validator:
         self,
         value: Any,
         path: str,
-        allowed: Iterable[str],
-        required: Iterable[str] = (),
+        allowed: AbstractSet[str],
+        required: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         # Section 2.2: nulls are refused (except inside extensions), and so
         # are properties the specification does not define.
@@ -121,7 +237,7 @@ class _Validator:
             raise self.fail(path, f"must be an object, not {_type_name(value)}")
         # Set operations and "in" run in C: the loops below run only to name
         # the offending property.
-        if value.keys() - allowed:
+        if not value.keys() <= allowed:
             known = ", ".join(sorted(allowed))
             unknown = next(key for key in value if key not in allowed)
             raise self.fail(
@@ -173,11 +289,13 @@ class _Validator:
 
     def language_map(self, value: Any, path: str) -> None:
         # Section 2.2 and 4.2: keys are RFC 5646 tags, values strings.
-        self.object(value, path, value.keys() if isinstance(value, dict) else ())
+        # Any key is allowed (the loop checks it is a tag); no value may be null.
+        self.object(value, path, value.keys() if isinstance(value, dict) else frozenset())
         for tag, text in value.items():
             if not syntax.is_language_tag(tag):
                 raise self.fail(f"{path}.{tag}", "is not an RFC 5646 language tag")
-            self.string(text, f"{path}.{tag}")
+            if not isinstance(text, str):
+                self.string(text, f"{path}.{tag}")
 
     def extensions(self, value: Any, path: str) -> None:
         # Section 2.4.4.1 Extensions: keys are IRIs; values are anything, even null.
@@ -190,31 +308,38 @@ class _Validator:
     # -- agents and groups (section 2.4.2) --------------------------------
 
     def ifi(self, value: dict[str, Any], path: str, *, required: bool) -> None:
-        present = [key for key in IFIS if key in value]
-        if len(present) > 1:
-            raise self.fail(path, f"must have one inverse functional identifier, not {present}")
-        if required and not present:
-            raise self.fail(path, f"needs one inverse functional identifier ({', '.join(IFIS)})")
-        if "mbox" in value:
-            self.formatted(value["mbox"], f"{path}.mbox", syntax.is_mailto, "a mailto: IRI")
-        if "mbox_sha1sum" in value:
-            self.formatted(
-                value["mbox_sha1sum"], f"{path}.mbox_sha1sum", syntax.is_sha1, "a hex SHA-1"
-            )
-        if "openid" in value:
-            self.iri(value["openid"], f"{path}.openid")
-        if "account" in value:
-            account = self.object(
-                value["account"], f"{path}.account", ("homePage", "name"), ("homePage", "name")
-            )
-            self.iri(account["homePage"], f"{path}.account.homePage")
-            self.string(account["name"], f"{path}.account.name")
+        present = value.keys() & _IFI_SET
+        if len(present) != 1:
+            if present:
+                named = [key for key in IFIS if key in present]
+                raise self.fail(path, f"must have one inverse functional identifier, not {named}")
+            if required:
+                raise self.fail(
+                    path, f"needs one inverse functional identifier ({', '.join(IFIS)})"
+                )
+            return
+        (kind,) = present
+        item = value[kind]
+        if kind == "mbox":
+            if not (isinstance(item, str) and syntax.is_mailto(item)):
+                self.formatted(item, f"{path}.mbox", syntax.is_mailto, "a mailto: IRI")
+        elif kind == "account":
+            account = self.object(item, f"{path}.account", ACCOUNT_PROPERTIES, ("homePage", "name"))
+            homepage = account["homePage"]
+            if not (isinstance(homepage, str) and syntax.is_iri(homepage)):
+                self.iri(homepage, f"{path}.account.homePage")
+            if not isinstance(account["name"], str):
+                self.string(account["name"], f"{path}.account.name")
+        elif kind == "mbox_sha1sum":
+            self.formatted(item, f"{path}.mbox_sha1sum", syntax.is_sha1, "a hex SHA-1")
+        else:
+            self.iri(item, f"{path}.openid")
 
     def agent(self, value: Any, path: str) -> None:
         if isinstance(value, dict) and value.get("objectType", "Agent") != "Agent":
             raise self.fail(f"{path}.objectType", "must be 'Agent'")
         agent = self.object(value, path, AGENT_PROPERTIES)
-        if "name" in agent:
+        if "name" in agent and not isinstance(agent["name"], str):
             self.string(agent["name"], f"{path}.name")
         self.ifi(agent, path, required=True)
 
@@ -225,7 +350,7 @@ class _Validator:
         if "name" in group:
             self.string(group["name"], f"{path}.name")
         self.ifi(group, path, required=False)
-        identified = any(key in group for key in IFIS)
+        identified = not group.keys().isdisjoint(_IFI_SET)
         if not identified and "member" not in group:
             raise self.fail(f"{path}.member", "is required in an anonymous group")
         if "member" in group:
@@ -244,7 +369,9 @@ class _Validator:
 
     def verb(self, value: Any, path: str) -> None:
         verb = self.object(value, path, VERB_PROPERTIES, ("id",))
-        self.iri(verb["id"], f"{path}.id")
+        identifier = verb["id"]
+        if not (isinstance(identifier, str) and syntax.is_iri(identifier)):
+            self.iri(identifier, f"{path}.id")
         if "display" in verb:
             self.language_map(verb["display"], f"{path}.display")
 
@@ -254,30 +381,31 @@ class _Validator:
         activity = self.object(value, path, ACTIVITY_PROPERTIES, ("id",))
         if activity.get("objectType", "Activity") != "Activity":
             raise self.fail(f"{path}.objectType", "must be 'Activity'")
-        self.iri(activity["id"], f"{path}.id")
+        identifier = activity["id"]
+        if not (isinstance(identifier, str) and syntax.is_iri(identifier)):
+            self.iri(identifier, f"{path}.id")
         if "definition" in activity:
             self.definition(activity["definition"], f"{path}.definition")
 
     def definition(self, value: Any, path: str) -> None:
-        allowed = (
-            "name",
-            "description",
-            "type",
-            "moreInfo",
-            "extensions",
-            "interactionType",
-            "correctResponsesPattern",
-            *ALL_COMPONENT_LISTS,
-        )
-        definition = self.object(value, path, allowed)
+        definition = self.object(value, path, DEFINITION_PROPERTIES)
         for key in ("name", "description"):
             if key in definition:
                 self.language_map(definition[key], f"{path}.{key}")
         for key in ("type", "moreInfo"):
             if key in definition:
-                self.iri(definition[key], f"{path}.{key}")
+                iri = definition[key]
+                if not (isinstance(iri, str) and syntax.is_iri(iri)):
+                    self.iri(iri, f"{path}.{key}")
         if "extensions" in definition:
             self.extensions(definition["extensions"], f"{path}.extensions")
+        if "interactionType" in definition or "correctResponsesPattern" in definition:
+            self.interaction(definition, path)
+        elif not definition.keys().isdisjoint(ALL_COMPONENT_LISTS):
+            key = next(key for key in definition if key in ALL_COMPONENT_LISTS)
+            raise self.fail(f"{path}.{key}", "is not allowed with interactionType None")
+
+    def interaction(self, definition: dict[str, Any], path: str) -> None:
         interaction = definition.get("interactionType")
         if interaction is not None:
             self.string(interaction, f"{path}.interactionType")
@@ -304,7 +432,7 @@ class _Validator:
         seen = set()
         for index, component in enumerate(self.array(value, path)):
             where = f"{path}[{index}]"
-            item = self.object(component, where, ("id", "description"), ("id",))
+            item = self.object(component, where, COMPONENT_PROPERTIES, ("id",))
             identifier = self.string(item["id"], f"{where}.id")
             if identifier in seen:
                 raise self.fail(f"{where}.id", f"repeats the id {identifier!r}")
@@ -313,7 +441,7 @@ class _Validator:
                 self.language_map(item["description"], f"{where}.description")
 
     def statement_ref(self, value: Any, path: str) -> None:
-        ref = self.object(value, path, ("objectType", "id"), ("objectType", "id"))
+        ref = self.object(value, path, STATEMENT_REF_PROPERTIES, ("objectType", "id"))
         if ref["objectType"] != "StatementRef":
             raise self.fail(f"{path}.objectType", "must be 'StatementRef'")
         self.uuid(ref["id"], f"{path}.id")
@@ -323,7 +451,7 @@ class _Validator:
             raise self.fail(path, f"must be an object, not {_type_name(value)}")
         object_type = value.get("objectType", "Activity")
         if object_type == "Activity":
-            self.activity(value, path)
+            self.once(_ACTIVITY, value, path, self.activity)
         elif object_type == "Agent":
             self.agent(value, path)
         elif object_type == "Group":
@@ -350,47 +478,43 @@ class _Validator:
         if "score" in result:
             self.score(result["score"], f"{path}.score")
         for key in ("success", "completion"):
-            if key in result:
+            if key in result and not isinstance(result[key], bool):
                 self.boolean(result[key], f"{path}.{key}")
-        if "response" in result:
+        if "response" in result and not isinstance(result["response"], str):
             self.string(result["response"], f"{path}.response")
         if "duration" in result:
-            self.formatted(
-                result["duration"], f"{path}.duration", syntax.is_duration, "an ISO 8601 duration"
-            )
+            duration = result["duration"]
+            if not (isinstance(duration, str) and syntax.is_duration(duration)):
+                self.formatted(
+                    duration, f"{path}.duration", syntax.is_duration, "an ISO 8601 duration"
+                )
         if "extensions" in result:
             self.extensions(result["extensions"], f"{path}.extensions")
 
     def score(self, value: Any, path: str) -> None:
         score = self.object(value, path, SCORE_PROPERTIES)
-        numbers = {key: self.number(item, f"{path}.{key}") for key, item in score.items()}
-        if "scaled" in numbers and not -1 <= numbers["scaled"] <= 1:
+        for key, item in score.items():
+            if type(item) not in _NUMBER_TYPES:
+                self.number(item, f"{path}.{key}")
+        scaled, low, high = score.get("scaled"), score.get("min"), score.get("max")
+        if scaled is not None and not -1 <= scaled <= 1:
             raise self.fail(f"{path}.scaled", "must be between -1 and 1")
-        if "min" in numbers and "max" in numbers and not numbers["min"] < numbers["max"]:
+        if low is not None and high is not None and not low < high:
             raise self.fail(f"{path}.min", "must be less than max")
-        if "raw" in numbers:
-            if "min" in numbers and numbers["raw"] < numbers["min"]:
+        raw = score.get("raw")
+        if raw is not None:
+            if low is not None and raw < low:
                 raise self.fail(f"{path}.raw", "must not be less than min")
-            if "max" in numbers and numbers["raw"] > numbers["max"]:
+            if high is not None and raw > high:
                 raise self.fail(f"{path}.raw", "must not be more than max")
 
     def context(self, value: Any, path: str, object_type: str) -> None:
-        allowed = [
-            "registration",
-            "instructor",
-            "team",
-            "contextActivities",
-            "revision",
-            "platform",
-            "language",
-            "statement",
-            "extensions",
-        ]
-        if self.v2:
-            allowed += ["contextAgents", "contextGroups"]
+        allowed = CONTEXT_PROPERTIES_V2 if self.v2 else CONTEXT_PROPERTIES
         context = self.object(value, path, allowed)
         if "registration" in context:
-            self.uuid(context["registration"], f"{path}.registration")
+            registration = context["registration"]
+            if not (isinstance(registration, str) and syntax.is_uuid(registration)):
+                self.uuid(registration, f"{path}.registration")
         if "instructor" in context:
             self.actor(context["instructor"], f"{path}.instructor")
         if "team" in context:
@@ -401,18 +525,21 @@ class _Validator:
             for key, item in activities.items():
                 items = item if isinstance(item, list) else [item]
                 for index, activity in enumerate(items):
-                    self.activity(activity, f"{where}.{key}[{index}]")
+                    self.once(_ACTIVITY, activity, f"{where}.{key}[{index}]", self.activity)
         for key in ("revision", "platform"):
             if key in context:
                 if object_type != "Activity":
                     raise self.fail(
                         f"{path}.{key}", "is allowed only when the object is an Activity"
                     )
-                self.string(context[key], f"{path}.{key}")
+                if not isinstance(context[key], str):
+                    self.string(context[key], f"{path}.{key}")
         if "language" in context:
-            self.formatted(
-                context["language"], f"{path}.language", syntax.is_language_tag, "an RFC 5646 tag"
-            )
+            language = context["language"]
+            if not (isinstance(language, str) and syntax.is_language_tag(language)):
+                self.formatted(
+                    language, f"{path}.language", syntax.is_language_tag, "an RFC 5646 tag"
+                )
         if "statement" in context:
             self.statement_ref(context["statement"], f"{path}.statement")
         if "extensions" in context:
@@ -425,11 +552,10 @@ class _Validator:
     def context_members(self, value: Any, path: str, kind: str) -> None:
         # 2.0.0: contextAgents / contextGroups, each with optional relevantTypes.
         object_type = "contextAgent" if kind == "agent" else "contextGroup"
+        allowed = frozenset({"objectType", kind, "relevantTypes"})
         for index, item in enumerate(self.array(value, path)):
             where = f"{path}[{index}]"
-            member = self.object(
-                item, where, ("objectType", kind, "relevantTypes"), ("objectType", kind)
-            )
+            member = self.object(item, where, allowed, ("objectType", kind))
             if member["objectType"] != object_type:
                 raise self.fail(f"{where}.objectType", f"must be {object_type!r}")
             if kind == "agent":
@@ -446,19 +572,10 @@ class _Validator:
     # -- attachments (section 2.4.11) --------------------------------------
 
     def attachments(self, value: Any, path: str) -> None:
-        allowed = (
-            "usageType",
-            "display",
-            "description",
-            "contentType",
-            "length",
-            "sha2",
-            "fileUrl",
-        )
         required = ("usageType", "display", "contentType", "length", "sha2")
         for index, item in enumerate(self.array(value, path)):
             where = f"{path}[{index}]"
-            attachment = self.object(item, where, allowed, required)
+            attachment = self.object(item, where, ATTACHMENT_PROPERTIES, required)
             self.iri(attachment["usageType"], f"{where}.usageType")
             self.language_map(attachment["display"], f"{where}.display")
             if "description" in attachment:
@@ -488,8 +605,8 @@ class _Validator:
                 self.timestamp(statement["stored"], f"{path}.stored")
             if "authority" in statement:
                 self.authority(statement["authority"], f"{path}.authority")
-        self.actor(statement["actor"], f"{path}.actor")
-        self.verb(statement["verb"], f"{path}.verb")
+        self.once(_ACTOR, statement["actor"], f"{path}.actor", self.actor)
+        self.once(_VERB, statement["verb"], f"{path}.verb", self.verb)
         object_type = self.statement_object(
             statement["object"], f"{path}.object", in_substatement=substatement
         )
@@ -510,12 +627,11 @@ class _Validator:
 
     def timestamp(self, value: Any, path: str) -> None:
         # 2.0.0 requires the offset; 1.0.3 only recommends it.
-        self.formatted(
-            value,
-            path,
-            lambda text: syntax.is_timestamp(text, offset_required=self.v2),
-            "an ISO 8601 timestamp" + (" with a time zone offset" if self.v2 else ""),
-        )
+        if isinstance(value, str) and syntax.is_timestamp(value, offset_required=self.v2):
+            return
+        self.string(value, path)
+        what = "an ISO 8601 timestamp" + (" with a time zone offset" if self.v2 else "")
+        raise self.fail(path, f"must be {what}, not {value!r}")
 
     def authority(self, value: Any, path: str) -> None:
         # Data 2.4.9: an Agent, or the anonymous Group of two Agents that an
@@ -542,13 +658,21 @@ class _Validator:
             raise self.fail(path, f"must be a version {accepted}, not {text!r}")
 
 
-def validate_statement(data: Any, version: Version, path: str = "statement") -> None:
+def validate_statement(
+    data: Any, version: Version, path: str = "statement", known: KnownValid | None = None
+) -> None:
     """Check one statement against the rules of ``version``.
+
+    Args:
+        data: the statement, as parsed from JSON.
+        version: the version whose rules apply.
+        path: the statement's name in messages.
+        known: parts found valid before, not checked again (see ``KnownValid``).
 
     Raises:
         StatementError: the first rule broken, naming the property's path.
     """
-    _Validator(version).statement(data, path)
+    _Validator(version, known).statement(data, path)
 
 
 def validate_actor(data: Any, version: Version, path: str = "agent") -> None:

@@ -45,8 +45,8 @@ def test_mongo_indexes_every_filter_with_the_stored_time():
 
 def test_statements_survive_a_restart_of_the_mongo_client():
     def record(data):
-        return prepare(
-            data, version=Version.V1_0_3, authority=AUTHORITY, stored_us=default_clock.now_us()
+        return prepare(data, version=Version.V1_0_3, authority=AUTHORITY).stamped(
+            default_clock.now_us()
         )
 
     url = "mongomock://localhost/restart_test"
@@ -77,11 +77,8 @@ class TestMongoStatementStoreUnderContention(StatementStoreContract):
 
 
 def _mongo_record(data, stored_us=None):
-    return prepare(
-        data,
-        version=Version.V1_0_3,
-        authority=AUTHORITY,
-        stored_us=stored_us or default_clock.now_us(),
+    return prepare(data, version=Version.V1_0_3, authority=AUTHORITY).stamped(
+        stored_us or default_clock.now_us()
     )
 
 

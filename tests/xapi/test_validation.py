@@ -1,8 +1,13 @@
 import copy
+from datetime import UTC, datetime
 
+import isodate
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from lrs.xapi.validation import StatementError, Version, validate_statement
+from lrs.xapi import syntax
+from lrs.xapi.validation import KnownValid, StatementError, Version, validate_statement
 
 V1, V2 = Version.V1_0_3, Version.V2_0_0
 BASE = {
@@ -130,151 +135,226 @@ def test_valid_variations(path, value):
     validate_statement(statement, V1)
 
 
-@pytest.mark.parametrize(
-    ("path", "value", "where"),
-    [
-        pytest.param("actor", REMOVE, "statement.actor", id="no-actor"),
-        pytest.param("verb", REMOVE, "statement.verb", id="no-verb"),
-        pytest.param("object", REMOVE, "statement.object", id="no-object"),
-        pytest.param("extra", 1, "statement.extra", id="unknown-property"),
-        pytest.param("Actor", {}, "statement.Actor", id="wrong-case-key"),
-        pytest.param("result.success", None, "statement.result.success", id="null-value"),
-        pytest.param("id", "not-a-uuid", "statement.id", id="bad-uuid"),
-        pytest.param("actor", {"name": "no ifi"}, "statement.actor", id="agent-without-ifi"),
-        pytest.param(
-            "actor",
-            {"mbox": "mailto:a@b.c", "openid": "http://x.org/o"},
-            "statement.actor",
-            id="two-ifis",
-        ),
-        pytest.param(
-            "actor.mbox", "ada@example.org", "statement.actor.mbox", id="mbox-without-mailto"
-        ),
-        pytest.param(
-            "actor", {"mbox_sha1sum": "xyz"}, "statement.actor.mbox_sha1sum", id="bad-sha1"
-        ),
-        pytest.param(
-            "actor",
-            {"account": {"name": "x"}},
-            "statement.actor.account.homePage",
-            id="account-without-homepage",
-        ),
-        pytest.param(
-            "actor.objectType", "agent", "statement.actor.objectType", id="objecttype-case"
-        ),
-        pytest.param(
-            "actor",
-            {"objectType": "Group", "name": "anonymous"},
-            "statement.actor.member",
-            id="anonymous-group-without-members",
-        ),
-        pytest.param(
-            "context.team",
-            {"objectType": "Group", "member": [{"objectType": "Group", "member": []}]},
-            "statement.context.team.member[0].objectType",
-            id="group-in-group",
-        ),
-        pytest.param("verb.id", "completed", "statement.verb.id", id="iri-without-scheme"),
-        pytest.param("verb.id", "", "statement.verb.id", id="empty-iri"),
-        pytest.param("verb.id", "http://x.org/a b", "statement.verb.id", id="iri-with-space"),
-        pytest.param(
-            "verb.display", {"en_US": "x"}, "statement.verb.display.en_US", id="bad-language-tag"
-        ),
-        pytest.param(
-            "verb.display", {"en-US": 5}, "statement.verb.display.en-US", id="language-map-value"
-        ),
-        pytest.param(
-            "object.objectType", "activity", "statement.object.objectType", id="unknown-object-type"
-        ),
-        pytest.param(
-            "object.definition.interactionType",
-            "multiple-choice",
-            "statement.object.definition.interactionType",
-            id="unknown-interaction",
-        ),
-        pytest.param(
-            "object.definition.scale",
-            [{"id": "x"}],
-            "statement.object.definition.scale",
-            id="component-list-not-for-this-type",
-        ),
-        pytest.param(
-            "object.definition.choices",
-            [{"id": "a"}, {"id": "a"}],
-            "statement.object.definition.choices[1].id",
-            id="repeated-component-id",
-        ),
-        pytest.param(
-            "object.definition.extensions",
-            {"not-an-iri": 1},
-            "statement.object.definition.extensions.not-an-iri",
-            id="extension-key",
-        ),
-        pytest.param(
-            "result.score.scaled", 1.5, "statement.result.score.scaled", id="scaled-too-big"
-        ),
-        pytest.param("result.score.raw", 11, "statement.result.score.raw", id="raw-above-max"),
-        pytest.param("result.score.min", 10, "statement.result.score.min", id="min-not-below-max"),
-        pytest.param("result.score.raw", "5", "statement.result.score.raw", id="number-as-string"),
-        pytest.param("result.success", "true", "statement.result.success", id="boolean-as-string"),
-        pytest.param("result.duration", "PT", "statement.result.duration", id="empty-duration"),
-        pytest.param("result.duration", "1 minute", "statement.result.duration", id="bad-duration"),
-        pytest.param("timestamp", "01/011/2015", "statement.timestamp", id="timestamp-us-date"),
-        pytest.param("result.duration", "P4W1D", "statement.result.duration", id="weeks-with-days"),
-        pytest.param(
-            "result.duration", "PA1H0M0S", "statement.result.duration", id="duration-letter"
-        ),
-        pytest.param(
-            "timestamp", "2026-13-01T00:00:00Z", "statement.timestamp", id="timestamp-month-13"
-        ),
-        pytest.param(
-            "timestamp",
-            "2026-11-23T05:12:25-00:00",
-            "statement.timestamp",
-            id="timestamp-minus-zero",
-        ),
-        pytest.param(
-            "context.registration", "x", "statement.context.registration", id="bad-registration"
-        ),
-        pytest.param(
-            "context.contextActivities",
-            {"parents": []},
-            "statement.context.contextActivities.parents",
-            id="context-activity-key",
-        ),
-        pytest.param(
-            "context.language", "english", "statement.context.language", id="bad-language"
-        ),
-        pytest.param(
-            "context.contextAgents",
-            [],
-            "statement.context.contextAgents",
-            id="context-agents-in-1.0.3",
-        ),
-        pytest.param(
-            "attachments.0.length", -1, "statement.attachments[0].length", id="attachment-length"
-        ),
-        pytest.param(
-            "attachments.0.sha2",
-            REMOVE,
-            "statement.attachments[0].sha2",
-            id="attachment-without-sha2",
-        ),
-        pytest.param("version", "2.0.0", "statement.version", id="2.0-version-in-1.0.3"),
-        pytest.param("version", "1", "statement.version", id="short-version"),
-        pytest.param("version", "1.0.", "statement.version", id="version-ending-in-a-dot"),
-        pytest.param("version", "1.0.0.1", "statement.version", id="four-part-version"),
-        pytest.param("version", "1.0\n", "statement.version", id="version-with-a-newline"),
-        pytest.param(
-            "objectType", "SubStatement", "statement.objectType", id="objecttype-on-statement"
-        ),
-    ],
-)
+INVALID = [
+    pytest.param("actor", REMOVE, "statement.actor", id="no-actor"),
+    pytest.param("verb", REMOVE, "statement.verb", id="no-verb"),
+    pytest.param("object", REMOVE, "statement.object", id="no-object"),
+    pytest.param("extra", 1, "statement.extra", id="unknown-property"),
+    pytest.param("Actor", {}, "statement.Actor", id="wrong-case-key"),
+    pytest.param("result.success", None, "statement.result.success", id="null-value"),
+    pytest.param("id", "not-a-uuid", "statement.id", id="bad-uuid"),
+    pytest.param("actor", {"name": "no ifi"}, "statement.actor", id="agent-without-ifi"),
+    pytest.param(
+        "actor",
+        {"mbox": "mailto:a@b.c", "openid": "http://x.org/o"},
+        "statement.actor",
+        id="two-ifis",
+    ),
+    pytest.param("actor.mbox", "ada@example.org", "statement.actor.mbox", id="mbox-without-mailto"),
+    pytest.param("actor", {"mbox_sha1sum": "xyz"}, "statement.actor.mbox_sha1sum", id="bad-sha1"),
+    pytest.param(
+        "actor",
+        {"account": {"name": "x"}},
+        "statement.actor.account.homePage",
+        id="account-without-homepage",
+    ),
+    pytest.param("actor.objectType", "agent", "statement.actor.objectType", id="objecttype-case"),
+    pytest.param(
+        "actor",
+        {"objectType": "Group", "name": "anonymous"},
+        "statement.actor.member",
+        id="anonymous-group-without-members",
+    ),
+    pytest.param(
+        "context.team",
+        {"objectType": "Group", "member": [{"objectType": "Group", "member": []}]},
+        "statement.context.team.member[0].objectType",
+        id="group-in-group",
+    ),
+    pytest.param("verb.id", "completed", "statement.verb.id", id="iri-without-scheme"),
+    pytest.param("verb.id", "", "statement.verb.id", id="empty-iri"),
+    pytest.param("verb.id", "http://x.org/a b", "statement.verb.id", id="iri-with-space"),
+    pytest.param(
+        "verb.display", {"en_US": "x"}, "statement.verb.display.en_US", id="bad-language-tag"
+    ),
+    pytest.param(
+        "verb.display", {"en-US": 5}, "statement.verb.display.en-US", id="language-map-value"
+    ),
+    pytest.param(
+        "object.objectType", "activity", "statement.object.objectType", id="unknown-object-type"
+    ),
+    pytest.param(
+        "object.definition.interactionType",
+        "multiple-choice",
+        "statement.object.definition.interactionType",
+        id="unknown-interaction",
+    ),
+    pytest.param(
+        "object.definition.scale",
+        [{"id": "x"}],
+        "statement.object.definition.scale",
+        id="component-list-not-for-this-type",
+    ),
+    pytest.param(
+        "object.definition.choices",
+        [{"id": "a"}, {"id": "a"}],
+        "statement.object.definition.choices[1].id",
+        id="repeated-component-id",
+    ),
+    pytest.param(
+        "object.definition.extensions",
+        {"not-an-iri": 1},
+        "statement.object.definition.extensions.not-an-iri",
+        id="extension-key",
+    ),
+    pytest.param("result.score.scaled", 1.5, "statement.result.score.scaled", id="scaled-too-big"),
+    pytest.param("result.score.raw", 11, "statement.result.score.raw", id="raw-above-max"),
+    pytest.param("result.score.min", 10, "statement.result.score.min", id="min-not-below-max"),
+    pytest.param("result.score.raw", "5", "statement.result.score.raw", id="number-as-string"),
+    pytest.param("result.success", "true", "statement.result.success", id="boolean-as-string"),
+    pytest.param("result.duration", "PT", "statement.result.duration", id="empty-duration"),
+    pytest.param("result.duration", "1 minute", "statement.result.duration", id="bad-duration"),
+    pytest.param("timestamp", "01/011/2015", "statement.timestamp", id="timestamp-us-date"),
+    pytest.param("result.duration", "P4W1D", "statement.result.duration", id="weeks-with-days"),
+    pytest.param("result.duration", "PA1H0M0S", "statement.result.duration", id="duration-letter"),
+    pytest.param(
+        "timestamp", "2026-13-01T00:00:00Z", "statement.timestamp", id="timestamp-month-13"
+    ),
+    pytest.param(
+        "timestamp",
+        "2026-11-23T05:12:25-00:00",
+        "statement.timestamp",
+        id="timestamp-minus-zero",
+    ),
+    pytest.param(
+        "context.registration", "x", "statement.context.registration", id="bad-registration"
+    ),
+    pytest.param(
+        "context.contextActivities",
+        {"parents": []},
+        "statement.context.contextActivities.parents",
+        id="context-activity-key",
+    ),
+    pytest.param("context.language", "english", "statement.context.language", id="bad-language"),
+    pytest.param(
+        "context.contextAgents",
+        [],
+        "statement.context.contextAgents",
+        id="context-agents-in-1.0.3",
+    ),
+    pytest.param(
+        "attachments.0.length", -1, "statement.attachments[0].length", id="attachment-length"
+    ),
+    pytest.param(
+        "attachments.0.sha2",
+        REMOVE,
+        "statement.attachments[0].sha2",
+        id="attachment-without-sha2",
+    ),
+    pytest.param("version", "2.0.0", "statement.version", id="2.0-version-in-1.0.3"),
+    pytest.param("version", "1", "statement.version", id="short-version"),
+    pytest.param("version", "1.0.", "statement.version", id="version-ending-in-a-dot"),
+    pytest.param("version", "1.0.0.1", "statement.version", id="four-part-version"),
+    pytest.param("version", "1.0\n", "statement.version", id="version-with-a-newline"),
+    pytest.param(
+        "objectType", "SubStatement", "statement.objectType", id="objecttype-on-statement"
+    ),
+    pytest.param(
+        "result.duration", "P99999999999999W", "statement.result.duration", id="huge-duration"
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "where"), INVALID)
 def test_invalid_statements_name_the_property(path, value, where):
     with pytest.raises(StatementError) as raised:
         validate_statement(changed(path, value), V1)
     assert raised.value.path == where
     assert str(raised.value).startswith(where)
+
+
+@pytest.mark.parametrize(("path", "value", "where"), INVALID)
+def test_parts_known_valid_do_not_let_an_invalid_statement_through(path, value, where):
+    # The valid statement first, so that its actor, verb and activities are known.
+    known = KnownValid()
+    validate_statement(copy.deepcopy(BASE), V1, known=known)
+    with pytest.raises(StatementError) as raised:
+        validate_statement(changed(path, value), V1, known=known)
+    assert raised.value.path == where
+
+
+class TestKnownValid:
+    def test_a_known_part_is_not_checked_again(self):
+        known = KnownValid()
+        checked = []
+
+        def check(value, path):
+            checked.append(path)
+
+        verb = {"id": "http://x.org/verb"}
+        for _ in range(3):
+            known.check(1, V1, dict(verb), "statement.verb", check)
+        assert checked == ["statement.verb"]
+        known.check(1, V1, {"id": "http://x.org/other"}, "statement.verb", check)
+        assert len(checked) == 2
+
+    def test_a_valid_verb_is_not_a_valid_activity(self):
+        known = KnownValid()
+        verb = {"id": "http://x.org/a", "display": {"en-US": "did"}}
+        validate_statement(changed("verb", verb), V1, known=known)
+        with pytest.raises(StatementError) as raised:
+            validate_statement(changed("object", verb), V1, known=known)
+        assert raised.value.path == "statement.object.display"
+
+    def test_memory_is_bounded(self):
+        known = KnownValid(budget=2000, longest=200)
+        for n in range(200):
+            statement = changed("actor", {"mbox": f"mailto:learner{n}@example.org"})
+            validate_statement(statement, V1, known=known)
+        assert 0 < known._size <= 2000
+        assert sum(len(texts) for texts in known._seen.values()) < 200
+
+    def test_values_json_cannot_hold_are_checked_every_time(self):
+        # orjson would write the datetime as the string it is not.
+        known = KnownValid()
+        moment = datetime(2026, 1, 1, tzinfo=UTC)
+        activity = {"id": "http://x.org/q", "definition": {"name": {"en-US": moment.isoformat()}}}
+        validate_statement(changed("object", activity), V1, known=known)
+        activity["definition"]["name"]["en-US"] = moment
+        with pytest.raises(StatementError) as raised:
+            validate_statement(changed("object", activity), V1, known=known)
+        assert raised.value.path == "statement.object.definition.name.en-US"
+
+
+# Durations the pattern accepts, with numbers below a million: isodate must agree.
+_NUMBER = st.integers(0, 999_999).map(str)
+_FRACTION = st.one_of(st.just(""), st.integers(0, 999).map(lambda n: f".{n}"))
+
+
+@st.composite
+def _durations(draw):
+    if draw(st.booleans()):
+        return f"P{draw(_NUMBER)}W"
+    parts = [(unit, draw(_NUMBER)) for unit in "YMDHmS" if draw(st.booleans())] or [
+        ("S", draw(_NUMBER))
+    ]
+    text = "P"
+    for index, (unit, number) in enumerate(parts):
+        if unit in "HmS" and "T" not in text:
+            text += "T"
+        last = index == len(parts) - 1
+        text += number + (draw(_FRACTION) if last else "") + unit.upper()
+    return text
+
+
+@given(_durations())
+def test_durations_agree_with_isodate(duration):
+    try:
+        isodate.parse_duration(duration)
+        accepted = True
+    except (ValueError, OverflowError, isodate.ISO8601Error):
+        accepted = False
+    assert syntax.is_duration(duration) == accepted
 
 
 @pytest.mark.parametrize(

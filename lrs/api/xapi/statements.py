@@ -25,11 +25,11 @@ from lrs.xapi import syntax
 from lrs.xapi.activities import definitions_in
 from lrs.xapi.agents import agent_key
 from lrs.xapi.attachments import AttachmentData, attachment_parts, check_statement_attachments
-from lrs.xapi.prepare import iso, prepare
+from lrs.xapi.prepare import Prepared, iso, prepare
 from lrs.xapi.result_formats import canonical, ids_only
 from lrs.xapi.signature import check_signature
 from lrs.xapi.statements.base import Record, StatementQuery, StatementStore
-from lrs.xapi.validation import StatementError, Version, validate_actor
+from lrs.xapi.validation import StatementError, validate_actor
 
 MAX_LIMIT = 1000
 QUERY_PARAMETERS = frozenset(
@@ -111,14 +111,11 @@ def _json(data: bytes) -> Any:
         refuse(400, f"the statements are not valid JSON: {exc}")
 
 
-def _prepare(
-    data: Any, path: str, authority: dict[str, Any], stored_us: int, xapi_version: Version
-) -> Record:
-    return prepare(data, version=xapi_version, authority=authority, stored_us=stored_us, path=path)
-
-
 def _save(
-    records: list[Record], batch: list[Any], paths: list[str], received: dict[str, AttachmentData]
+    prepared: list[Prepared],
+    batch: list[Any],
+    paths: list[str],
+    received: dict[str, AttachmentData],
 ) -> None:
     """Store the attachment data the batch uses, then the batch itself."""
     used = check_statement_attachments(batch, received, paths)
@@ -127,7 +124,11 @@ def _save(
     storage = current_app.extensions["lrs"]
     # Data first: kept by hash, it is harmless if the statements then fail.
     storage.attachments.put(received[sha2] for sha2 in sorted(used))
-    storage.statements.save(records)
+    # Stamped last, just before saving, so that concurrent batches reach the
+    # store in the order of their stamps (one clock reading for the batch,
+    # one stamp per statement: stored order is the batch's order).
+    first_us = default_clock.now_us(len(prepared))
+    storage.statements.save([item.stamped(first_us + index) for index, item in enumerate(prepared)])
     # The Activities resource answers with definitions merged from statements.
     storage.activities.merge(definitions_in(batch))
 
@@ -157,9 +158,8 @@ def put_statement() -> ResponseReturnValue:
     if "id" in data and str(data["id"]).lower() != statement_id.lower():
         refuse(400, "the statement's id does not match statementId")
     _require_own([data], own)
-    stored_us = default_clock.now_us()
-    record = _prepare({**data, "id": statement_id}, "statement", _authority(), stored_us, version())
-    _save([record], [data], ["statement"], received)
+    prepared = prepare({**data, "id": statement_id}, version=version(), authority=_authority())
+    _save([prepared], [data], ["statement"], received)
     return Response(status=204)
 
 
@@ -179,18 +179,15 @@ def post_statements() -> ResponseReturnValue:
         f"statements[{index}]" if isinstance(data, list) else "statement"
         for index in range(len(batch))
     ]
-    # One clock reading for the batch, one stamp per statement: stored order
-    # is the batch's order.
-    first_us = default_clock.now_us(len(batch))
     xapi_version = version()
-    records = [
-        _prepare(item, path, authority, first_us + index, xapi_version)
-        for index, (item, path) in enumerate(zip(batch, paths, strict=True))
+    prepared = [
+        prepare(item, version=xapi_version, authority=authority, path=path)
+        for item, path in zip(batch, paths, strict=True)
     ]
-    ids = [record.id for record in records]
+    ids = [item.id for item in prepared]
     if len(set(ids)) != len(ids):
         refuse(400, "the batch holds two statements with one id")
-    _save(records, batch, paths, received)
+    _save(prepared, batch, paths, received)
     return current_app.response_class(orjson.dumps(ids), mimetype="application/json")
 
 

@@ -10,7 +10,7 @@ describe an activity in two languages give both (xAPI-Data.md 2.4.4.1).
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from lrs.closeable import Closeable
@@ -18,14 +18,18 @@ from lrs.closeable import Closeable
 _MERGED_BY_KEY = ("name", "description", "extensions")
 
 
-def _activities(statement: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _activities(statement: dict[str, Any]) -> list[dict[str, Any]]:
     obj = statement.get("object", {})
-    if obj.get("objectType", "Activity") == "Activity":
-        yield obj
+    object_type = obj.get("objectType", "Activity")
+    found = [obj] if object_type == "Activity" else []
     for items in statement.get("context", {}).get("contextActivities", {}).values():
-        yield from items if isinstance(items, list) else [items]
-    if obj.get("objectType") == "SubStatement":
-        yield from _activities(obj)
+        if isinstance(items, list):
+            found += items
+        else:
+            found.append(items)
+    if object_type == "SubStatement":
+        found += _activities(obj)
+    return found
 
 
 def definitions_in(statements: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -36,7 +40,10 @@ def definitions_in(statements: Iterable[dict[str, Any]]) -> dict[str, dict[str, 
             definition = activity.get("definition")
             if definition:
                 identifier = activity["id"]
-                found[identifier] = merge_definitions(found.get(identifier), definition)
+                before = found.get(identifier)
+                # Most repeats of an activity in a batch repeat its definition too.
+                if before != definition:
+                    found[identifier] = merge_definitions(before, definition)
     return found
 
 

@@ -25,7 +25,11 @@ class MemoryActivityStore(ActivityStore):
         """Merge definitions into the canonical ones."""
         with self._lock:
             for activity_id, definition in definitions.items():
-                old = self.get(activity_id)
+                text = self._definitions.get(activity_id)
+                if text is not None and orjson.dumps(definition) == text:
+                    # The definition the LRS holds already, word for word: the usual case.
+                    continue
+                old = None if text is None else orjson.loads(text)
                 new = merge_definitions(old, definition)
                 if new != old:
                     self._definitions[activity_id] = orjson.dumps(new)

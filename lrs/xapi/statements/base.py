@@ -17,21 +17,29 @@ from lrs.xapi.agents import agent_key
 from lrs.xapi.validation import VOIDED
 
 
-def _agents_in(actor: Any) -> set[str]:
+def _agents_in(actor: Any) -> list[str]:
     """An agent's key, or a group's key and its members' keys (section 2.1.3, agent)."""
-    keys = {agent_key(actor)}
-    if isinstance(actor, dict):
-        keys |= {agent_key(member) for member in actor.get("member", ())}
-    keys.discard(None)
-    return keys  # type: ignore[return-value]
+    key = agent_key(actor)
+    keys = [] if key is None else [key]
+    members = actor.get("member") if isinstance(actor, dict) else None
+    if members:
+        keys += [key for key in map(agent_key, members) if key is not None]
+    return keys
 
 
-def _activities_in(context: dict[str, Any]) -> set[str]:
-    found = set()
+def _activities_in(context: dict[str, Any]) -> list[str]:
+    found = []
     for items in context.get("contextActivities", {}).values():
-        for activity in items if isinstance(items, list) else [items]:
-            found.add(activity["id"])
+        if isinstance(items, list):
+            found += [activity["id"] for activity in items]
+        else:
+            found.append(items["id"])
     return found
+
+
+def _terms(values: list[str]) -> tuple[str, ...]:
+    """Distinct values, sorted (one value, the usual case, needs no set)."""
+    return (values[0],) if len(values) == 1 else tuple(sorted(set(values)))
 
 
 class Terms(NamedTuple):
@@ -52,42 +60,48 @@ class Terms(NamedTuple):
     target: str | None
 
 
-def terms_of(statement: dict[str, Any]) -> Terms:
-    """Extract the query terms of a (valid) statement."""
+def terms_of(statement: dict[str, Any], authority: Any = None) -> Terms:
+    """Extract the query terms of a (valid) statement.
+
+    ``authority`` is the authority the LRS gives the statement, when it is
+    not in ``statement`` (the one a client sends there is replaced).
+    """
     actor, obj = statement["actor"], statement["object"]
     object_type = obj.get("objectType", "Activity")
     agents = _agents_in(actor)
-    related = set(agents)
-    activities: set[str] = set()
+    related = agents[:]
+    activities: list[str] = []
     activity = None
-    if object_type in ("Agent", "Group"):
-        agents |= _agents_in(obj)
-        related |= _agents_in(obj)
-    elif object_type == "Activity":
+    if object_type == "Activity":
         activity = obj["id"]
-        activities.add(activity)
+        activities.append(activity)
+    elif object_type in ("Agent", "Group"):
+        agents += _agents_in(obj)
+        related += _agents_in(obj)
     context = statement.get("context", {})
-    for part in ("instructor", "team"):
-        related |= _agents_in(context.get(part))
-    related |= _agents_in(statement.get("authority"))
-    activities |= _activities_in(context)
+    if context:
+        for part in ("instructor", "team"):
+            if part in context:
+                related += _agents_in(context[part])
+        activities += _activities_in(context)
+    related += _agents_in(statement.get("authority") if authority is None else authority)
     if object_type == "SubStatement":
-        related |= _agents_in(obj["actor"])
+        related += _agents_in(obj["actor"])
         inner = obj["object"]
         if inner.get("objectType") in ("Agent", "Group"):
-            related |= _agents_in(inner)
+            related += _agents_in(inner)
         elif inner.get("objectType", "Activity") == "Activity":
-            activities.add(inner["id"])
+            activities.append(inner["id"])
         sub_context = obj.get("context", {})
         for part in ("instructor", "team"):
-            related |= _agents_in(sub_context.get(part))
-        activities |= _activities_in(sub_context)
+            related += _agents_in(sub_context.get(part))
+        activities += _activities_in(sub_context)
     return Terms(
         verb=statement["verb"]["id"],
-        agents=tuple(sorted(agents)),
-        related_agents=tuple(sorted(related)),
+        agents=_terms(agents),
+        related_agents=_terms(related),
         activity=activity,
-        related_activities=tuple(sorted(activities)),
+        related_activities=_terms(activities) if activities else (),
         registration=context.get("registration"),
         target=obj["id"] if object_type == "StatementRef" else None,
     )

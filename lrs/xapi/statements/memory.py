@@ -64,46 +64,41 @@ class _Rows:
         return len(self) - 1
 
 
-def _row(record: Record) -> _Row:
-    inherited = tuple(tuple(terms) for terms in record.inherited)
-    return (*record[:4], tuple(record.terms), record.voided, inherited)
-
-
 def _record(row: _Row) -> Record:
     # tuple.__new__ skips the NamedTuples' argument handling: queries build
     # one Record per statement they return.
     inherited = tuple(_new_tuple(Terms, terms) for terms in row[6]) if row[6] else ()
-    return _new_tuple(Record, (*row[:4], _new_tuple(Terms, row[4]), row[5], inherited))
+    statement_id, text, stored_us, digest = row[:4]
+    terms = _new_tuple(Terms, row[4])
+    return _new_tuple(
+        Record, (statement_id, text, stored_us, digest.hex(), terms, row[5], inherited)
+    )
 
 
 _new_tuple = tuple.__new__
 
 
-def _index_keys(terms: Terms) -> Iterator[str]:
-    yield f"verb {terms.verb}"
-    for agent in terms.agents:
-        yield f"agent {agent}"
-    for agent in terms.related_agents:
-        yield f"related-agent {agent}"
-    if terms.activity is not None:
-        yield f"activity {terms.activity}"
-    for activity in terms.related_activities:
-        yield f"related-activity {activity}"
-    if terms.registration is not None:
-        yield f"registration {terms.registration}"
+def _new_list(index: dict[str, array[int]], value: str) -> array[int]:
+    numbers = index[value] = array("q")
+    return numbers
 
 
-def _query_keys(query: StatementQuery) -> list[str]:
+# The kinds of index, one dict each (value -> statement numbers): a term is
+# looked up by its value alone, with no key string to build per statement.
+_VERB, _AGENT, _RELATED_AGENT, _ACTIVITY, _RELATED_ACTIVITY, _REGISTRATION = range(6)
+
+
+def _query_keys(query: StatementQuery) -> list[tuple[int, str]]:
     keys = []
     if query.verb is not None:
-        keys.append(f"verb {query.verb}")
+        keys.append((_VERB, query.verb))
     if query.agent is not None:
-        keys.append(f"{'related-agent' if query.related_agents else 'agent'} {query.agent}")
+        keys.append((_RELATED_AGENT if query.related_agents else _AGENT, query.agent))
     if query.activity is not None:
-        kind = "related-activity" if query.related_activities else "activity"
-        keys.append(f"{kind} {query.activity}")
+        kind = _RELATED_ACTIVITY if query.related_activities else _ACTIVITY
+        keys.append((kind, query.activity))
     if query.registration is not None:
-        keys.append(f"registration {query.registration}")
+        keys.append((_REGISTRATION, query.registration))
     return keys
 
 
@@ -122,7 +117,13 @@ class MemoryStatementStore(StatementStore):
         self._rows = _Rows()
         self._numbers: dict[str, int] = {}  # statement id -> its number in _rows
         self._order = array("q")
-        self._index: dict[str, array[int]] = {}
+        self._index: tuple[dict[str, array[int]], ...] = tuple({} for _ in range(6))
+        # One string object for each term value, however many statements
+        # carry it (verbs, agents, activities repeat): records share them.
+        # (Targets of StatementRefs are kept as they come: few statements
+        # share one.)
+        self._strings: dict[str, str] = {}
+        self._share = self._strings.setdefault
         self._newest: tuple[int, str] = (-1, "")  # the greatest position stored
 
     def _position(self, number: int) -> tuple[int, str]:
@@ -140,15 +141,19 @@ class MemoryStatementStore(StatementStore):
             }
             new = check_batch(records, stored)
             for record in new:
-                number = self._rows.append(_row(record))
+                terms = self._shared(record.terms)
+                inherited = tuple(map(self._shared, record.inherited)) if record.inherited else ()
+                # The digest as its 32 bytes, not 64 hex digits: 48 bytes less a statement.
+                digest = bytes.fromhex(record.digest)
+                row = (*record[:3], digest, terms, record.voided, inherited)
+                number = self._rows.append(row)
                 self._numbers[record.id] = number
-                keys = {key for terms in record.term_sets for key in _index_keys(terms)}
-                lists = [self._order]
-                for key in keys:
-                    numbers = self._index.get(key)
-                    if numbers is None:
-                        numbers = self._index[key] = array("q")
-                    lists.append(numbers)
+                lists = self._lists(terms)
+                lists.append(self._order)
+                if inherited:
+                    for more in inherited:
+                        lists += self._lists(more)
+                    lists = list({id(numbers): numbers for numbers in lists}.values())
                 position = (record.stored_us, record.id)
                 if position > self._newest:
                     # The usual case: newer than everything stored, so last in every list.
@@ -165,6 +170,39 @@ class MemoryStatementStore(StatementStore):
                     self._rows[target] = (*row[:5], True, row[6])
         return [record.id for record in new]
 
+    def _shared(self, terms: Terms) -> tuple[Any, ...]:
+        """The terms as a plain tuple, made of the store's shared strings."""
+        share = self._share
+        verb, agents, related_agents, activity, related_activities, registration = terms[:6]
+        return (
+            share(verb, verb),
+            tuple([share(agent, agent) for agent in agents]),
+            tuple([share(agent, agent) for agent in related_agents]),
+            None if activity is None else share(activity, activity),
+            tuple([share(item, item) for item in related_activities]),
+            None if registration is None else share(registration, registration),
+            terms.target,
+        )
+
+    def _lists(self, terms: tuple[Any, ...]) -> list[array[int]]:
+        """The index lists a statement with these terms belongs in, created as needed.
+
+        An index list is never empty, so ``get(…) or`` finds it or makes it.
+        """
+        verbs, agents, related_agents, activities, related_activities, registrations = self._index
+        new = _new_list
+        lists = [verbs.get(terms[0]) or new(verbs, terms[0])]
+        lists += [agents.get(agent) or new(agents, agent) for agent in terms[1]]
+        lists += [related_agents.get(agent) or new(related_agents, agent) for agent in terms[2]]
+        if terms[3] is not None:
+            lists.append(activities.get(terms[3]) or new(activities, terms[3]))
+        lists += [
+            related_activities.get(item) or new(related_activities, item) for item in terms[4]
+        ]
+        if terms[5] is not None:
+            lists.append(registrations.get(terms[5]) or new(registrations, terms[5]))
+        return lists
+
     def get(self, statement_id: str) -> Record | None:
         """Return the record with this id, or ``None``."""
         number = self._numbers.get(statement_id)
@@ -174,7 +212,9 @@ class MemoryStatementStore(StatementStore):
         """Return the matching unvoided records, a page at a time (see ``StatementStore``)."""
         with self._lock:
             keys = _query_keys(query)
-            candidates = [self._index.get(key, array("q")) for key in keys] or [self._order]
+            candidates = [self._index[kind].get(value, array("q")) for kind, value in keys] or [
+                self._order
+            ]
             numbers = min(candidates, key=len)
             # A statement in one term's list carries that term in one of its
             # term sets: only a second filter needs the full test.

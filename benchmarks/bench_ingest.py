@@ -1,0 +1,168 @@
+"""What storing a statement costs in-process, stage by stage, and the memory it then holds.
+
+Run:  .venv/bin/python benchmarks/bench_ingest.py [--statements 20000] [--memory 1000000]
+
+Each stage runs over the same 100-statement JSON bodies of realistic statements
+(benchmarks/realistic.py) as the server runs it for a POST, without HTTP: the
+bare parse (``json.loads``, what benchmarks/bare_app.py does), the LRS's parse,
+validation, preparation of the records (validation included), the memory
+store's save, the merge of activity definitions, and all of them together.
+The figures are microseconds per statement, best of five, and each stage's
+ratio to the bare parse measured in the same run. The garbage collector is
+set up as the server sets it up (lrs.serve.tune_garbage_collector).
+
+With ``--memory N``, it then stores N realistic statements in a memory://
+store (statements and activities, as the server does) and reports the resident
+memory the process gained, per statement.
+"""
+
+import argparse
+import gc
+import json
+import os
+import platform
+import time
+from datetime import UTC, datetime
+
+import orjson
+import realistic
+
+from lrs import strict_json
+from lrs.clock import default_clock
+from lrs.serve import tune_garbage_collector
+from lrs.xapi.activities import MemoryActivityStore, definitions_in
+from lrs.xapi.prepare import prepare
+from lrs.xapi.statements.memory import MemoryStatementStore
+from lrs.xapi.validation import Version, validate_statement
+
+AUTHORITY = {
+    "objectType": "Agent",
+    "name": "bench",
+    "account": {"homePage": "http://lrs.example.org", "name": "bench"},
+}
+V1 = Version.V1_0_3
+
+
+def bodies_of(count: int, first: int = 0) -> list[bytes]:
+    """JSON bodies of 100 realistic statements each, ``count`` statements in all."""
+    return [
+        orjson.dumps([realistic.statement(first + start + n) for n in range(100)])
+        for start in range(0, count, 100)
+    ]
+
+
+def ingest(bodies, statements, activities):
+    """What the server does with each body of a POST: parse, prepare, save, merge."""
+    for body in bodies:
+        batch = strict_json.loads(body, "statements")
+        first_us = default_clock.now_us(len(batch))
+        records = [
+            prepare(item, version=V1, authority=AUTHORITY).stamped(first_us + index)
+            for index, item in enumerate(batch)
+        ]
+        statements.save(records)
+        activities.merge(definitions_in(batch))
+
+
+def statements_of(parsed):
+    return [item for batch in parsed for item in batch]
+
+
+def best_us(stage, count, repeat=5):
+    """The best of ``repeat`` runs of ``stage()``, in microseconds per statement."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        stage()
+        best = min(best, time.perf_counter() - started)
+    return best / count * 1e6
+
+
+def resident_bytes():
+    with open(f"/proc/{os.getpid()}/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--statements", type=int, default=20_000, help="per timed stage")
+    parser.add_argument("--memory", type=int, default=0, help="statements for the memory figure")
+    args = parser.parse_args()
+    tune_garbage_collector()  # as the server does
+    count = args.statements - args.statements % 100
+    bodies = bodies_of(count)
+    parsed = [orjson.loads(body) for body in bodies]
+
+    def prepared():
+        for batch in parsed:
+            for item in batch:
+                prepare(item, version=V1, authority=AUTHORITY)
+
+    def saved():
+        store = MemoryStatementStore()
+        for records in all_records:
+            store.save(records)
+
+    def merged():
+        store = MemoryActivityStore()
+        for batch in parsed:
+            store.merge(definitions_in(batch))
+
+    def everything():
+        ingest(bodies, MemoryStatementStore(), MemoryActivityStore())
+
+    all_records = []
+    for batch in parsed:
+        first_us = default_clock.now_us(len(batch))
+        all_records.append(
+            [
+                prepare(item, version=V1, authority=AUTHORITY).stamped(first_us + index)
+                for index, item in enumerate(batch)
+            ]
+        )
+
+    def each(function, items):
+        # Results are dropped, as a request drops its parsed body.
+        for item in items:
+            function(item)
+
+    stages = [
+        ("bare parse (json.loads)", lambda: each(json.loads, bodies)),
+        ("parse (strict_json.loads)", lambda: each(strict_json.loads, bodies)),
+        ("validate", lambda: each(lambda s: validate_statement(s, V1), statements_of(parsed))),
+        ("prepare (validation included)", prepared),
+        ("memory store save", saved),
+        ("activity definitions merge", merged),
+        ("all of it, as for a POST", everything),
+    ]
+    print(f"### Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n")
+    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores  ")
+    print(
+        f"command: `python benchmarks/bench_ingest.py --statements {count} --memory {args.memory}`"
+    )
+    print()
+    print("| stage | µs per statement | ratio to the bare parse |")
+    print("|---|---:|---:|")
+    bare = None
+    for name, stage in stages:
+        took = best_us(stage, count)
+        bare = bare or took
+        print(f"| {name} | {took:.1f} | {took / bare:.2f} |", flush=True)
+    if args.memory:
+        del all_records, parsed, bodies
+        gc.collect()
+        statements, activities = MemoryStatementStore(), MemoryActivityStore()
+        before = resident_bytes()
+        for start in range(0, args.memory, 10_000):
+            ingest(bodies_of(min(10_000, args.memory - start), start), statements, activities)
+        gc.collect()
+        grown = resident_bytes() - before
+        print()
+        print(
+            f"resident memory for {statements.count():,} realistic statements: "
+            f"{grown / 2**20:,.0f} MiB, {grown / statements.count():,.0f} bytes per statement"
+        )
+
+
+if __name__ == "__main__":
+    main()
