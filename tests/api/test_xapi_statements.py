@@ -754,3 +754,10 @@ def test_consistent_through_is_on_every_statement_response(http, xapi):
     for response in responses:
         assert "X-Experience-API-Consistent-Through" in response.headers, response.status_code
     assert "X-Experience-API-Consistent-Through" not in http.get("/xAPI/about").headers
+
+
+def test_requests_without_an_origin_get_no_cors_headers(http, xapi):
+    # Not a browser's cross-origin fetch (which always sends Origin): nothing to allow.
+    response = http.get(URL, headers=xapi)
+    assert response.status_code == 200
+    assert not [name for name in response.headers.keys() if name.startswith("Access-Control")]

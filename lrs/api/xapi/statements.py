@@ -7,6 +7,7 @@ keeps merged, canonical ones.
 
 import base64
 import binascii
+import functools
 from dataclasses import replace
 from email.utils import format_datetime
 from typing import Any
@@ -314,7 +315,13 @@ def _response(body: bytes, with_attachments: list[Record] | None) -> Response:
 
 def http_date(us: int) -> str:
     """A time in microseconds as an HTTP date (``Last-Modified``), to the second."""
-    return format_datetime(from_us(us).replace(microsecond=0), usegmt=True)
+    return _http_date(us // 1_000_000)
+
+
+@functools.lru_cache(maxsize=256)
+def _http_date(seconds: int) -> str:
+    # email.utils formats slowly (5 µs), and responses close in time share a second.
+    return format_datetime(from_us(seconds * 1_000_000), usegmt=True)
 
 
 def _boolean(name: str) -> bool:
