@@ -9,7 +9,8 @@ message, listing the known ones.
 from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 from lrs.exceptions import InvalidInput
 
@@ -23,6 +24,7 @@ class Backend(StrEnum):
     mongodb = "mongodb"
     mongomock = "mongomock"
     http = "http"
+    sqlite = "sqlite"
 
 
 _SCHEMES = {
@@ -32,6 +34,7 @@ _SCHEMES = {
     "mongomock": Backend.mongomock,
     "http": Backend.http,
     "https": Backend.http,
+    "sqlite": Backend.sqlite,
 }
 
 #: Every scheme a storage URL may have.
@@ -52,6 +55,19 @@ class StorageURL:
         return urlsplit(self.url).path.strip("/") or DEFAULT_DATABASE
 
     @property
+    def path(self) -> str:
+        """The file a ``sqlite:`` URL names: ``sqlite:///relative.db``, ``sqlite:////absolute.db``.
+
+        The SQLAlchemy spelling: what follows the third slash is the path.
+        """
+        return urlsplit(self.url).path[1:]
+
+    @property
+    def options(self) -> dict[str, str]:
+        """The URL's query parameters (``?synchronous=full``)."""
+        return dict(parse_qsl(urlsplit(self.url).query, keep_blank_values=True))
+
+    @property
     def test_only(self) -> bool:
         """Whether the store is a fake for tests, on which no server may keep data."""
         return self.backend == Backend.mongomock
@@ -67,6 +83,8 @@ class StorageURL:
             return f"MongoDB database {self.database!r} at {where} (survives restarts)"
         if self.backend == Backend.mongomock:
             return "mongomock:// (an in-process fake for tests: nothing survives)"
+        if self.backend == Backend.sqlite:
+            return f"SQLite file {Path(self.path).resolve()} (survives restarts)"
         return f"the lrs server at {parts.scheme}://{parts.hostname}"
 
 
@@ -77,7 +95,8 @@ def parse_storage_url(
 
     Args:
         url: ``memory://``, ``mongodb://host:27017/dbname``, ``mongodb+srv://...``,
-            ``mongomock://[host/dbname]``, ``http(s)://host:port``.
+            ``mongomock://[host/dbname]``, ``http(s)://host:port``,
+            ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db[?synchronous=full]``.
         allowed: the kinds of store the caller can open.
         name: what the URL is for, in messages ("storage", "history").
 
@@ -91,4 +110,21 @@ def parse_storage_url(
         known = ", ".join(f"{name}://" for name, kind in _SCHEMES.items() if kind in allowed)
         what = "unknown" if backend is None else "unusable"
         raise InvalidInput(f"{what} {name} URL scheme {scheme!r} in {url!r}; known: {known}")
-    return StorageURL(url, scheme, backend)
+    parsed = StorageURL(url, scheme, backend)
+    if backend == Backend.sqlite:
+        _check_sqlite(parsed)
+    return parsed
+
+
+def _check_sqlite(url: StorageURL) -> None:
+    parts = urlsplit(url.url)
+    if parts.netloc or not url.path or url.path.endswith("/"):
+        raise InvalidInput(
+            f"a SQLite URL names a file: sqlite:///relative/path.db or "
+            f"sqlite:////absolute/path.db, not {url.url!r}"
+        )
+    unknown = set(url.options) - {"synchronous"}
+    if unknown:
+        raise InvalidInput(f"unknown SQLite URL options {sorted(unknown)}; known: synchronous")
+    if url.options.get("synchronous", "normal") not in ("normal", "full"):
+        raise InvalidInput("synchronous must be normal or full")

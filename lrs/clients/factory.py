@@ -40,12 +40,29 @@ def _open_mongo(
         raise
 
 
+def _open_sqlite(
+    url: StorageURL, history: HistoryLog | None, retention: Retention | None, key_parser: KeyParser
+) -> UserStateClient:
+    from lrs.clients.sqlite import SqliteUserStateClient
+    from lrs.history.sqlite import SqliteHistoryLog
+    from lrs.sqlite import open_sqlite
+
+    database = open_sqlite(url.url)
+    return SqliteUserStateClient(
+        database,
+        history or SqliteHistoryLog(database, retention),
+        key_parser=key_parser,
+        owns=True,
+    )
+
+
 _Opener = Callable[[StorageURL, HistoryLog | None, Retention | None, KeyParser], UserStateClient]
 
 _OPENERS: dict[Backend, _Opener] = {
     Backend.memory: _open_memory,
     Backend.mongodb: _open_mongo,
     Backend.mongomock: _open_mongo,
+    Backend.sqlite: _open_sqlite,
 }
 
 
@@ -69,6 +86,9 @@ def connect(
         caller in the process.
         ``http://host:port`` (or ``https://``): an ``lrs`` server, through its
         REST API, with the credential ``auth=(key, secret)``.
+        ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``: a
+        SQLite file, created with its folder; ``?synchronous=full`` syncs every
+        commit to disk (see ``lrs.sqlite``).
 
     Args:
         url: where learner state is stored.

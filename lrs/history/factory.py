@@ -13,10 +13,15 @@ def open_history(url: str, retention: Retention | None = None) -> HistoryLog:
         ServiceUnavailable: the store cannot be reached.
     """
     parsed = parse_storage_url(
-        url, (Backend.memory, Backend.mongodb, Backend.mongomock), name="history"
+        url, (Backend.memory, Backend.mongodb, Backend.mongomock, Backend.sqlite), name="history"
     )
     if parsed.backend == Backend.memory:
         return MemoryHistoryLog(retention)
+    if parsed.backend == Backend.sqlite:
+        from lrs.history.sqlite import SqliteHistoryLog
+        from lrs.sqlite import open_sqlite
+
+        return SqliteHistoryLog(open_sqlite(url), retention, owns=True)
     # Imported here: a memory:// history needs no MongoDB driver.
     from lrs.history.mongo import MongoHistoryLog
     from lrs.mongo import open_database

@@ -5,6 +5,9 @@ from pymongo.errors import AutoReconnect
 from lrs.clients import ServiceUnavailable, connect
 from lrs.history import MemoryHistoryLog, MongoHistoryLog, Retention
 from lrs.history.factory import open_history
+from lrs.history.sqlite import SqliteHistoryLog
+from lrs.sqlite import SqliteDatabase
+from lrs.sqlite_schema import MIGRATIONS
 from lrs.testing import HistoryLogContract, block, entry, user
 
 
@@ -20,6 +23,20 @@ class TestMongoHistoryLog(HistoryLogContract):
         return lambda retention: MongoHistoryLog(
             mongomock.MongoClient(tz_aware=True).lrs_test, retention
         )
+
+
+class TestSqliteHistoryLog(HistoryLogContract):
+    @pytest.fixture
+    def make_log(self, tmp_path):
+        databases = []
+
+        def make(retention):
+            databases.append(SqliteDatabase(tmp_path / f"{len(databases)}.db", MIGRATIONS))
+            return SqliteHistoryLog(databases[-1], retention)
+
+        yield make
+        for database in databases:
+            database.close()
 
 
 def test_failed_append_raises_service_unavailable(monkeypatch):

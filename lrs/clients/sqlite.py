@@ -1,0 +1,224 @@
+"""Learner state in a SQLite file: the ``state`` table (see ``lrs.sqlite_schema``).
+
+A write is one ``BEGIN IMMEDIATE`` transaction: the blocks' current states are
+read, the conditions checked against them, the new states written, and, when
+the history log is on the same file, the history entries appended, all
+committed together. So of several writers holding one ETag exactly one wins,
+and no write is ever without its history entry.
+"""
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+
+from lrs.clients.base import (
+    BlockKey,
+    KeyParser,
+    Scope,
+    StoredUserStateClient,
+    UserState,
+    block_location,
+)
+from lrs.clients.values import BlockChange, decode_state, state_etag
+from lrs.clock import default_clock, from_us
+from lrs.conditions import UNCONDITIONAL, Conditions
+from lrs.history.base import HistoryEntry, HistoryLog
+from lrs.history.sqlite import SqliteHistoryLog
+from lrs.sqlite import SqliteDatabase, translate_errors
+
+# Blocks per query: well under SQLite's limit of bound parameters.
+_CHUNK = 500
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+class SqliteUserStateClient(StoredUserStateClient):
+    """A learner-state client on a SQLite file; safe across threads and processes."""
+
+    def __init__(
+        self,
+        database: SqliteDatabase,
+        history: HistoryLog | None = None,
+        key_parser: KeyParser = str,
+        *,
+        owns: bool = False,
+    ) -> None:
+        """Keep learner state in ``database``.
+
+        Args:
+            database: the file.
+            history: where changes are recorded (default: the same file).
+            key_parser: rebuilds key objects for ``iter_all_for_course``.
+            owns: close the database (and the history) with this client.
+        """
+        super().__init__(history if history is not None else SqliteHistoryLog(database), key_parser)
+        self._database = database
+        self._owns = owns
+        # History on the same file is written in the state's own transaction
+        # (through another connection it would wait for this one's lock).
+        self._history_in_transaction = isinstance(self.history, SqliteHistoryLog) and (
+            self.history.database.path.resolve() == database.path.resolve()
+        )
+
+    def _get_many(
+        self,
+        username: str,
+        scope: Scope,
+        blocks: Mapping[str, BlockKey],
+        fields: list[str] | None,
+    ) -> Iterator[UserState]:
+        names = list(blocks)
+        found: dict[str, tuple[str, int]] = {}
+        with translate_errors():
+            connection = self._database.connection()
+            for start in range(0, len(names), _CHUNK):
+                chunk = names[start : start + _CHUNK]
+                rows = connection.execute(
+                    "SELECT block, state, updated_us FROM state WHERE username = ? AND "
+                    f"scope = ? AND block IN ({_marks(len(chunk))})",
+                    (username, scope.value, *chunk),
+                )
+                found.update((block, (text, updated)) for block, text, updated in rows)
+        return iter(
+            [
+                UserState(
+                    username,
+                    key,
+                    decode_state(found[block][0], fields),
+                    from_us(found[block][1]),
+                    scope,
+                )
+                for block, key in blocks.items()
+                if block in found
+            ]
+        )
+
+    def _apply(
+        self,
+        username: str,
+        scope: Scope,
+        changes: Mapping[str, tuple[BlockKey, BlockChange]],
+        conditions: Conditions = UNCONDITIONAL,
+    ) -> dict[str, HistoryEntry]:
+        entries: dict[str, HistoryEntry] = {}
+        with self._database.transaction() as connection:
+            time_us = default_clock.now_us()
+            stored: dict[str, str] = {}
+            names = list(changes)
+            for start in range(0, len(names), _CHUNK):
+                chunk = names[start : start + _CHUNK]
+                stored.update(
+                    connection.execute(
+                        "SELECT block, state FROM state WHERE username = ? AND scope = ? "
+                        f"AND block IN ({_marks(len(chunk))})",
+                        (username, scope.value, *chunk),
+                    )
+                )
+            check = None if conditions.unconditional else conditions.check
+            writes, deletes = [], []
+            for block, (key, change) in changes.items():
+                old = stored.get(block)
+                if check is not None:
+                    check(None if old is None else state_etag(decode_state(old)))
+                if not change.text and not change.changes(
+                    None if old is None else decode_state(old)
+                ):
+                    continue  # deleting what is not there changes nothing
+                text = change.apply_to_text(old)
+                entries[block] = HistoryEntry(username, scope, block, text, time_us)
+                if text is None:
+                    deletes.append((username, scope.value, block))
+                else:
+                    course, block_type = block_location(key)
+                    writes.append(
+                        (username, scope.value, block, text, time_us, course, block_type or "")
+                    )
+            if not entries:
+                return entries
+            if not self._history_in_transaction:
+                # History first, as on the other backends: a failing log leaves
+                # the state untouched (the transaction rolls back).
+                self.history.append(list(entries.values()))
+            connection.executemany(
+                "INSERT INTO state (username, scope, block, state, updated_us, course, "
+                "block_type) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username, scope, block) "
+                "DO UPDATE SET state = excluded.state, updated_us = excluded.updated_us",
+                writes,
+            )
+            connection.executemany(
+                "DELETE FROM state WHERE username = ? AND scope = ? AND block = ?", deletes
+            )
+            if self._history_in_transaction:
+                SqliteHistoryLog.append_in(connection, list(entries.values()))
+        return entries
+
+    def _current(self, username: str, scope: Scope, block: str) -> tuple[str, datetime] | None:
+        with translate_errors():
+            row = (
+                self._database.connection()
+                .execute(
+                    "SELECT state, updated_us FROM state WHERE username = ? AND scope = ? "
+                    "AND block = ?",
+                    (username, scope.value, block),
+                )
+                .fetchone()
+            )
+        return None if row is None else (row[0], from_us(row[1]))
+
+    def _iter_all_for_block(
+        self, block_key: BlockKey, scope: Scope, batch_size: int
+    ) -> Iterator[UserState]:
+        block = str(block_key)
+        after = ""
+        while True:
+            with translate_errors():
+                rows = (
+                    self._database.connection()
+                    .execute(
+                        "SELECT username, state, updated_us FROM state WHERE scope = ? AND "
+                        "block = ? AND username > ? ORDER BY username LIMIT ?",
+                        (scope.value, block, after, batch_size),
+                    )
+                    .fetchall()
+                )
+            for username, text, updated in rows:
+                yield UserState(username, block_key, decode_state(text), from_us(updated), scope)
+            if len(rows) < batch_size:
+                return
+            after = rows[-1][0]
+
+    def _iter_all_for_course(
+        self, course: str, block_type: str | None, scope: Scope, batch_size: int
+    ) -> Iterator[UserState]:
+        typed = "" if block_type is None else " AND block_type = ?"
+        fixed: tuple[str, ...] = (scope.value, course) + (
+            () if block_type is None else (block_type,)
+        )
+        after: tuple[str, str, str] | None = None
+        while True:
+            since = "" if after is None else " AND (block_type, block, username) > (?, ?, ?)"
+            with translate_errors():
+                rows = (
+                    self._database.connection()
+                    .execute(
+                        "SELECT block_type, block, username, state, updated_us FROM state "
+                        f"WHERE scope = ? AND course = ?{typed}{since} "
+                        "ORDER BY block_type, block, username LIMIT ?",
+                        (*fixed, *(after or ()), batch_size),
+                    )
+                    .fetchall()
+                )
+            for _, block, username, text, updated in rows:
+                yield UserState(
+                    username, self.key_parser(block), decode_state(text), from_us(updated), scope
+                )
+            if len(rows) < batch_size:
+                return
+            after = rows[-1][:3]
+
+    def close(self) -> None:
+        """Close the history, and the database if this client owns it."""
+        if self._owns:
+            self.history.close()
+            self._database.close()

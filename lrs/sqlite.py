@@ -1,0 +1,193 @@
+"""What every SQLite store shares: the file, its connections, transactions, schema and errors.
+
+One file holds every store (``sqlite:///lrs-data/lrs.db``), through Python's own
+``sqlite3``: no server, no ORM. Each thread gets its own connection, in
+autocommit mode, so that a store opens a transaction only where it means one
+(``transaction()``: ``BEGIN IMMEDIATE``, which takes the write lock at once, so
+a check and the write it allows cannot be split by another writer).
+
+The file is in WAL mode: readers never wait for the writer, and one writer at
+a time commits, across threads and processes. A writer that finds the lock
+taken waits up to the busy timeout; past it, or on a full disk, the operation
+fails with ``ServiceUnavailable`` (a 503 with ``Retry-After``) and nothing of
+it is written.
+
+``synchronous=NORMAL`` (the default) makes a commit durable against a crash
+of the process, and against power loss once the write-ahead log is
+checkpointed: a power cut may lose the last transactions, never corrupt the
+file. ``?synchronous=full`` in the URL syncs every commit to disk.
+
+The schema carries a version (``PRAGMA user_version``). Opening a file made
+by an older release upgrades it in place, one step at a time, in one
+transaction; a file from a newer release is refused.
+"""
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from lrs.closeable import Closeable
+from lrs.exceptions import InvalidInput, ServiceUnavailable, UserStateError
+
+#: How long a writer waits for another's lock before giving up (milliseconds).
+BUSY_TIMEOUT_MS = 5000
+SYNCHRONOUS = ("normal", "full")
+
+#: One upgrade step: from version ``n`` (its index) to ``n + 1``.
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def open_sqlite(url: str) -> "SqliteDatabase":
+    """Open the SQLite file a ``sqlite:`` URL names, with the schema of this release.
+
+    Raises:
+        InvalidInput: the URL is not a SQLite URL this release can open.
+        DatabaseFileError: the file cannot be used (see ``SqliteDatabase``).
+    """
+    from lrs.sqlite_schema import MIGRATIONS
+    from lrs.urls import Backend, parse_storage_url
+
+    parsed = parse_storage_url(url, (Backend.sqlite,))
+    return SqliteDatabase(
+        parsed.path, MIGRATIONS, synchronous=parsed.options.get("synchronous", "normal")
+    )
+
+
+class DatabaseFileError(InvalidInput):
+    """The file cannot be a database here: not SQLite, from a newer release, or not writable."""
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn ``sqlite3`` errors into the store's own errors, in one place.
+
+    A lock held past the busy timeout, a full disk or an I/O error become
+    ``ServiceUnavailable`` (retrying later may work); any other database error
+    becomes ``UserStateError`` naming its class, not the data involved.
+    """
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        raise ServiceUnavailable(f"the SQLite database is unavailable: {exc}") from exc
+    except sqlite3.DatabaseError as exc:
+        raise UserStateError(f"SQLite refused the operation: {type(exc).__name__}") from exc
+
+
+class SqliteDatabase(Closeable):
+    """One SQLite file and the connections of the threads that use it."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        migrations: Sequence[Migration],
+        *,
+        synchronous: str = "normal",
+    ) -> None:
+        """Open (or create) the database file, and bring its schema up to date.
+
+        Args:
+            path: the file; its folder is created if missing.
+            migrations: the schema's upgrade steps, the first from an empty file.
+            synchronous: ``normal`` or ``full`` (see the module's text).
+
+        Raises:
+            DatabaseFileError: the folder cannot be written, the file is not
+                a SQLite database, or it comes from a newer release; the
+                message names the path and the cause.
+        """
+        if synchronous not in SYNCHRONOUS:
+            raise InvalidInput(f"synchronous must be one of {', '.join(SYNCHRONOUS)}")
+        self.path = Path(path)
+        self.synchronous = synchronous
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseFileError(
+                f"cannot create the folder of {self.path}: {exc.strerror}"
+            ) from None
+        try:
+            self._upgrade(migrations)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise DatabaseFileError(f"cannot use {self.path} as a database: {exc}") from None
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,  # autocommit: transactions are explicit
+                check_same_thread=False,  # closed by close(), from another thread
+            )
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            connection.execute(f"PRAGMA synchronous = {self.synchronous.upper()}")
+            connection.execute("PRAGMA foreign_keys = ON")
+            with self._lock:
+                self._connections.append(connection)
+            self._local.connection = connection
+        return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (``BEGIN IMMEDIATE``), committed or rolled back.
+
+        Raises:
+            ServiceUnavailable: the lock stayed taken past the busy timeout, or
+                the disk is full; nothing was written.
+        """
+        connection = self.connection()
+        with translate_errors():
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+
+    def _upgrade(self, migrations: Sequence[Migration]) -> None:
+        connection = self.connection()
+        # A file that is not SQLite fails here, on its first read.
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(migrations):
+            raise DatabaseFileError(
+                f"{self.path} has schema version {version}, made by a newer release of "
+                f"lrs (this one knows versions up to {len(migrations)}); upgrade lrs to open it"
+            )
+        if version == len(migrations):
+            return
+        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal":
+            raise DatabaseFileError(f"{self.path} cannot be put in WAL mode (it is {mode})")
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            # Read again under the lock: another process may have upgraded it.
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            for step in migrations[version:]:
+                step(connection)
+            connection.execute(f"PRAGMA user_version = {len(migrations)}")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        """The file's schema version."""
+        return int(self.connection().execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        """Close every thread's connection."""
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+        self._local = threading.local()

@@ -1,0 +1,58 @@
+"""The tables every SQLite store keeps, and the steps from each schema version to the next.
+
+``MIGRATIONS[n]`` upgrades a file from version ``n`` to ``n + 1``; the first
+creates the tables in an empty file. A release that changes the schema adds a
+step and never edits one that a release has shipped. Steps run statement by
+statement inside the upgrade's transaction (``executescript`` would commit it).
+"""
+
+import sqlite3
+
+from lrs.sqlite import Migration
+
+_VERSION_1 = (
+    # lrs.credentials.sqlite: the secret is kept as its SHA-256 digest only.
+    """CREATE TABLE credentials (
+        key TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        username TEXT,
+        name TEXT NOT NULL,
+        created_us INTEGER NOT NULL,
+        revoked_us INTEGER,
+        digest TEXT NOT NULL
+    )""",
+    # Oldest first; credentials made in one millisecond in the order made.
+    "CREATE INDEX credentials_by_age ON credentials (created_us)",
+    # lrs.history.sqlite: one row per change of a block; a block's rows newest first.
+    """CREATE TABLE history (
+        username TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        block TEXT NOT NULL,
+        time_us INTEGER NOT NULL,
+        state TEXT
+    )""",
+    "CREATE INDEX history_by_block ON history (username, scope, block, time_us)",
+    "CREATE INDEX history_by_age ON history (time_us)",
+    # lrs.clients.sqlite: a learner's block, its state as one JSON object. The
+    # course and block type come from the block key (block_type '' if none).
+    """CREATE TABLE state (
+        username TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        block TEXT NOT NULL,
+        state TEXT NOT NULL,
+        updated_us INTEGER NOT NULL,
+        course TEXT,
+        block_type TEXT NOT NULL,
+        PRIMARY KEY (username, scope, block)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX state_by_block ON state (scope, block, username)",
+    "CREATE INDEX state_by_course ON state (scope, course, block_type, block, username)",
+)
+
+
+def _version_1(connection: sqlite3.Connection) -> None:
+    for statement in _VERSION_1:
+        connection.execute(statement)
+
+
+MIGRATIONS: tuple[Migration, ...] = (_version_1,)

@@ -1,0 +1,116 @@
+import sqlite3
+
+import pytest
+
+from lrs.clients import ServiceUnavailable, connect
+from lrs.clients.sqlite import SqliteUserStateClient
+from lrs.exceptions import InvalidInput
+from lrs.history import MemoryHistoryLog
+from lrs.history.factory import open_history
+from lrs.history.sqlite import SqliteHistoryLog
+from lrs.sqlite import SqliteDatabase
+from lrs.sqlite_schema import MIGRATIONS
+from lrs.storage import open_storage
+from lrs.testing import UserStateClientContract, block, user
+
+
+@pytest.fixture
+def database(tmp_path):
+    database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
+    yield database
+    database.close()
+
+
+class TestSqliteUserStateClient(UserStateClientContract):
+    @pytest.fixture
+    def client(self, database):
+        return SqliteUserStateClient(database)
+
+
+class TestSqliteWithHistoryElsewhere(UserStateClientContract):
+    @pytest.fixture
+    def client(self, database):
+        return SqliteUserStateClient(database, MemoryHistoryLog())
+
+
+def test_a_write_and_its_history_entry_commit_together(database, monkeypatch):
+    client = SqliteUserStateClient(database)
+    client.set(user(0), block(0), {"a": 1})
+
+    # The history insert fails inside the write's transaction: nothing of the
+    # write may remain.
+    def failing(connection, entries):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr("lrs.clients.sqlite.SqliteHistoryLog.append_in", failing)
+    with pytest.raises(ServiceUnavailable):
+        client.set(user(0), block(0), {"a": 2})
+    monkeypatch.undo()
+    assert client.get(user(0), block(0)).state == {"a": 1}
+    assert [entry.state for entry in client.get_history(user(0), block(0))] == [{"a": 1}]
+
+
+def test_state_survives_reopening_the_file(tmp_path):
+    first = SqliteUserStateClient(SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS), owns=True)
+    first.set(user(0), block(0), {"a": 1})
+    first.close()
+    second = SqliteUserStateClient(SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS), owns=True)
+    assert second.get(user(0), block(0)).state == {"a": 1}
+    assert len(list(second.get_history(user(0), block(0)))) == 1
+    second.close()
+
+
+class TestOpeningByUrl:
+    def test_relative_and_absolute_paths(self, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        relative = connect("sqlite:///data/relative.db")
+        relative.set(user(0), block(0), {"a": 1})
+        relative.close()
+        assert (tmp_path / "data" / "relative.db").exists()
+        absolute = connect(f"sqlite:///{tmp_path}/absolute.db")
+        absolute.set(user(0), block(0), {"a": 2})
+        absolute.close()
+        assert connect(f"sqlite:///{tmp_path}/absolute.db").get(user(0), block(0)).state == {"a": 2}
+
+    def test_history_on_the_same_file_is_written_in_the_same_transaction(self, tmp_path):
+        url = f"sqlite:///{tmp_path}/lrs.db"
+        client = connect(url, history_url=url)
+        client.set(user(0), block(0), {"a": 1})
+        client.set(user(0), block(0), {"a": 2})
+        assert [e.state for e in client.get_history(user(0), block(0))] == [{"a": 2}, {"a": 1}]
+        assert client._history_in_transaction
+        client.close()
+
+    def test_history_can_live_elsewhere(self, tmp_path):
+        client = connect(f"sqlite:///{tmp_path}/state.db", history_url="memory://")
+        client.set(user(0), block(0), {"a": 1})
+        assert len(list(client.get_history(user(0), block(0)))) == 1
+        assert isinstance(open_history(f"sqlite:///{tmp_path}/h.db"), SqliteHistoryLog)
+        client.close()
+
+    def test_synchronous_full_from_the_url(self, tmp_path):
+        client = connect(f"sqlite:///{tmp_path}/lrs.db?synchronous=full")
+        assert client._database.synchronous == "full"
+        client.close()
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "sqlite://",
+            "sqlite:///",
+            "sqlite://host/lrs.db",
+            "sqlite:///folder/",
+            "sqlite:///lrs.db?synchronous=off",
+            "sqlite:///lrs.db?journal=delete",
+        ],
+    )
+    def test_bad_urls_are_refused_with_a_message(self, url, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(InvalidInput) as raised:
+            connect(url)
+        assert "sqlite" in str(raised.value).lower() or "synchronous" in str(raised.value)
+        assert list(tmp_path.iterdir()) == []
+
+    def test_the_server_is_not_offered_sqlite_before_every_store_has_it(self):
+        with pytest.raises(InvalidInput, match="unusable storage URL scheme 'sqlite'"):
+            open_storage("sqlite:///lrs.db")

@@ -1,0 +1,152 @@
+"""The SQLite plumbing every store shares: the file, transactions, schema versions, errors."""
+
+import sqlite3
+import threading
+
+import pytest
+
+from lrs.exceptions import ServiceUnavailable
+from lrs.sqlite import DatabaseFileError, SqliteDatabase, translate_errors
+from lrs.sqlite_schema import MIGRATIONS
+
+
+def _create_notes(connection):
+    connection.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+
+
+def _add_author(connection):
+    connection.execute("ALTER TABLE notes ADD COLUMN author TEXT NOT NULL DEFAULT 'unknown'")
+
+
+def test_a_new_file_gets_the_schema_in_wal_mode(tmp_path):
+    path = tmp_path / "data" / "lrs.db"  # the folder is created
+    database = SqliteDatabase(path, MIGRATIONS)
+    assert database.schema_version() == len(MIGRATIONS)
+    connection = database.connection()
+    assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert connection.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert "credentials" in tables
+    database.close()
+
+
+def test_synchronous_full_can_be_asked_for(tmp_path):
+    database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS, synchronous="full")
+    assert database.connection().execute("PRAGMA synchronous").fetchone()[0] == 2
+    database.close()
+
+
+def test_an_older_file_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "lrs.db"
+    # A file made by the "previous" release: version 1, one note.
+    old = SqliteDatabase(path, [_create_notes])
+    with old.transaction() as connection:
+        connection.execute("INSERT INTO notes (text) VALUES ('kept')")
+    old.close()
+
+    new = SqliteDatabase(path, [_create_notes, _add_author])
+    assert new.schema_version() == 2
+    rows = new.connection().execute("SELECT text, author FROM notes").fetchall()
+    assert rows == [("kept", "unknown")]
+    new.close()
+
+
+def test_a_failed_upgrade_leaves_the_file_as_it_was(tmp_path):
+    path = tmp_path / "lrs.db"
+    SqliteDatabase(path, [_create_notes]).close()
+
+    def broken(connection):
+        connection.execute("ALTER TABLE notes ADD COLUMN half TEXT")
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with pytest.raises(DatabaseFileError, match=str(path)):
+        SqliteDatabase(path, [_create_notes, broken])
+    again = SqliteDatabase(path, [_create_notes])
+    assert again.schema_version() == 1
+    columns = [row[1] for row in again.connection().execute("PRAGMA table_info(notes)")]
+    assert columns == ["id", "text"]
+    again.close()
+
+
+def test_a_file_from_a_newer_release_is_refused(tmp_path):
+    path = tmp_path / "lrs.db"
+    SqliteDatabase(path, [_create_notes, _add_author]).close()
+    with pytest.raises(DatabaseFileError, match="newer release") as raised:
+        SqliteDatabase(path, [_create_notes])
+    assert str(path) in str(raised.value)
+
+
+def test_a_file_that_is_not_sqlite_is_refused_with_its_path(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"these are my notes, not a database\n" * 100)
+    with pytest.raises(DatabaseFileError) as raised:
+        SqliteDatabase(path, MIGRATIONS)
+    assert str(path) in str(raised.value)
+    assert path.read_bytes().startswith(b"these are my notes")
+
+
+def test_a_folder_that_cannot_be_made_is_refused_with_its_path(tmp_path):
+    # A file where a folder should be: refused for root too (a read-only
+    # folder is not, and the tests may run as root).
+    (tmp_path / "data").write_text("a file")
+    with pytest.raises(DatabaseFileError) as raised:
+        SqliteDatabase(tmp_path / "data" / "sub" / "lrs.db", MIGRATIONS)
+    assert str(tmp_path / "data" / "sub") in str(raised.value)
+
+
+def test_a_folder_in_place_of_the_file_is_refused(tmp_path):
+    (tmp_path / "lrs.db").mkdir()
+    with pytest.raises(DatabaseFileError, match="lrs.db"):
+        SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
+
+
+def test_a_transaction_commits_whole_or_not_at_all(tmp_path):
+    database = SqliteDatabase(tmp_path / "lrs.db", [_create_notes])
+    with database.transaction() as connection:
+        connection.execute("INSERT INTO notes (text) VALUES ('one')")
+    with pytest.raises(RuntimeError), database.transaction() as connection:
+        connection.execute("INSERT INTO notes (text) VALUES ('two')")
+        raise RuntimeError("half-way")
+    texts = [row[0] for row in database.connection().execute("SELECT text FROM notes")]
+    assert texts == ["one"]
+    database.close()
+
+
+def test_each_thread_has_its_own_connection(tmp_path):
+    database = SqliteDatabase(tmp_path / "lrs.db", [_create_notes])
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(database.connection()))
+    thread.start()
+    thread.join()
+    assert seen[0] is not database.connection()
+    database.close()
+
+
+def test_a_lock_held_past_the_timeout_is_service_unavailable(tmp_path, monkeypatch):
+    monkeypatch.setattr("lrs.sqlite.BUSY_TIMEOUT_MS", 50)
+    database = SqliteDatabase(tmp_path / "lrs.db", [_create_notes])
+    other = sqlite3.connect(tmp_path / "lrs.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        with pytest.raises(ServiceUnavailable), database.transaction() as connection:
+            connection.execute("INSERT INTO notes (text) VALUES ('late')")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert database.connection().execute("SELECT count(*) FROM notes").fetchone()[0] == 0
+    database.close()
+
+
+def test_a_full_disk_is_service_unavailable_and_writes_nothing(tmp_path):
+    database = SqliteDatabase(tmp_path / "lrs.db", [_create_notes])
+    with pytest.raises(ServiceUnavailable), database.transaction() as connection:
+        connection.execute("INSERT INTO notes (text) VALUES ('lost')")
+        raise sqlite3.OperationalError("database or disk is full")
+    assert database.connection().execute("SELECT count(*) FROM notes").fetchone()[0] == 0
+    database.close()
+
+
+def test_other_database_errors_name_no_data():
+    with pytest.raises(Exception) as raised, translate_errors():
+        raise sqlite3.IntegrityError("UNIQUE constraint failed: credentials.key 'ada@x.org'")
+    assert "ada@x.org" not in str(raised.value)
