@@ -47,6 +47,32 @@ _VERSION_1 = (
     ) WITHOUT ROWID""",
     "CREATE INDEX state_by_block ON state (scope, block, username)",
     "CREATE INDEX state_by_course ON state (scope, course, block_type, block, username)",
+    # lrs.xapi.attachments.sqlite: attachment data by its SHA-2, kept once.
+    """CREATE TABLE attachments (
+        sha2 TEXT PRIMARY KEY,
+        content_type TEXT NOT NULL,
+        data BLOB NOT NULL
+    )""",
+    # lrs.xapi.activities.sqlite: the canonical definition of each activity, as JSON.
+    """CREATE TABLE activities (
+        id TEXT PRIMARY KEY,
+        definition TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    # lrs.xapi.documents.sqlite: state, activity profile and agent profile
+    # documents; unused context fields are empty strings.
+    """CREATE TABLE documents (
+        resource TEXT NOT NULL,
+        activity_id TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        registration TEXT NOT NULL,
+        id TEXT NOT NULL,
+        content BLOB NOT NULL,
+        content_type TEXT NOT NULL,
+        updated_us INTEGER NOT NULL,
+        PRIMARY KEY (resource, activity_id, agent, registration, id)
+    )""",
+    """CREATE INDEX documents_by_update
+        ON documents (resource, activity_id, agent, registration, updated_us)""",
 )
 
 

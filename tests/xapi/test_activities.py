@@ -1,5 +1,7 @@
 import pytest
 
+from lrs.sqlite import SqliteDatabase
+from lrs.sqlite_schema import MIGRATIONS
 from lrs.testing import ActivityStoreContract, statement
 from lrs.xapi.activities import (
     MemoryActivityStore,
@@ -8,6 +10,7 @@ from lrs.xapi.activities import (
     definitions_in,
     merge_definitions,
 )
+from lrs.xapi.activities.sqlite import SqliteActivityStore
 from tests.mongomock_support import Pausing, ThreadSafeMongoClient
 
 MEETING = {
@@ -60,6 +63,14 @@ class TestMemoryActivityStore(ActivityStoreContract):
     @pytest.fixture
     def activities(self):
         return MemoryActivityStore()
+
+
+class TestSqliteActivityStore(ActivityStoreContract):
+    @pytest.fixture
+    def activities(self, tmp_path):
+        database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
+        yield SqliteActivityStore(database)
+        database.close()
 
 
 class TestMongoActivityStore(ActivityStoreContract):

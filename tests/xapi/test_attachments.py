@@ -3,6 +3,8 @@ import hashlib
 import mongomock
 import pytest
 
+from lrs.sqlite import SqliteDatabase
+from lrs.sqlite_schema import MIGRATIONS
 from lrs.testing import AttachmentStoreContract
 from lrs.xapi.attachments import (
     MemoryAttachmentStore,
@@ -11,6 +13,7 @@ from lrs.xapi.attachments import (
     attachment_parts,
     sha2_matches,
 )
+from lrs.xapi.attachments.sqlite import SqliteAttachmentStore
 
 DATA = b"\x00binary\xff"
 SHA = hashlib.sha256(DATA).hexdigest()
@@ -20,6 +23,14 @@ class TestMemoryAttachmentStore(AttachmentStoreContract):
     @pytest.fixture
     def attachments(self):
         return MemoryAttachmentStore()
+
+
+class TestSqliteAttachmentStore(AttachmentStoreContract):
+    @pytest.fixture
+    def attachments(self, tmp_path):
+        database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
+        yield SqliteAttachmentStore(database)
+        database.close()
 
 
 class TestMongoAttachmentStore(AttachmentStoreContract):

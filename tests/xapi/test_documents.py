@@ -3,9 +3,13 @@ import orjson
 import pytest
 
 from lrs.clients import MemoryUserStateClient, MongoUserStateClient
+from lrs.clients.sqlite import SqliteUserStateClient
+from lrs.sqlite import SqliteDatabase
+from lrs.sqlite_schema import MIGRATIONS
 from lrs.testing import DocumentStoreContract, block
 from lrs.xapi.agents import AccountAgents
 from lrs.xapi.documents import JSON, Context, MemoryDocumentStore, MongoDocumentStore, Resource
+from lrs.xapi.documents.sqlite import SqliteDocumentStore
 from lrs.xapi.shared_state import SharedStateDocuments
 from tests.mongomock_support import Pausing, SlowReads, ThreadSafeMongoClient
 
@@ -22,6 +26,19 @@ class TestMongoDocumentStore(DocumentStoreContract):
         store = MongoDocumentStore(ThreadSafeMongoClient()["lrs_test"])
         store._collection = SlowReads(store._collection)
         return store
+
+
+@pytest.fixture
+def sqlite_database(tmp_path):
+    database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
+    yield database
+    database.close()
+
+
+class TestSqliteDocumentStore(DocumentStoreContract):
+    @pytest.fixture
+    def documents(self, sqlite_database):
+        return SqliteDocumentStore(sqlite_database)
 
 
 def test_mongo_names_each_document_once_and_lists_by_update_time():
@@ -53,6 +70,14 @@ class TestSharedStateDocumentsInMemory(SharedStateContract):
     @pytest.fixture
     def documents(self):
         return SharedStateDocuments(MemoryDocumentStore(), MemoryUserStateClient(), ACCOUNTS)
+
+
+class TestSharedStateDocumentsOnSqlite(SharedStateContract):
+    @pytest.fixture
+    def documents(self, sqlite_database):
+        return SharedStateDocuments(
+            SqliteDocumentStore(sqlite_database), SqliteUserStateClient(sqlite_database), ACCOUNTS
+        )
 
 
 class TestSharedStateDocumentsOnMongo(SharedStateContract):

@@ -1,0 +1,91 @@
+"""Documents in a SQLite file: the ``documents`` table (see ``lrs.sqlite_schema``).
+
+A conditional write reads the current document, checks the conditions and
+writes inside one ``BEGIN IMMEDIATE`` transaction: of writers holding one
+ETag, exactly one succeeds.
+"""
+
+import sqlite3
+
+from lrs.conditions import UNCONDITIONAL, Conditions
+from lrs.sqlite import SqliteDatabase, translate_errors
+from lrs.xapi.documents.base import Context, Document, DocumentStore, etag_of, merged
+
+_WHERE = "resource = ? AND activity_id = ? AND agent = ? AND registration = ?"
+
+
+def _where(context: Context) -> tuple[str, str, str, str]:
+    return (context.resource.value, context.activity_id, context.agent, context.registration)
+
+
+class SqliteDocumentStore(DocumentStore):
+    """Documents of the three document resources, by context and id."""
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        """Keep documents in ``database``."""
+        self._database = database
+
+    def get(self, context: Context, document_id: str) -> Document | None:
+        """Return the document, or ``None``."""
+        with translate_errors():
+            return self._get(self._database.connection(), context, document_id)
+
+    @staticmethod
+    def _get(connection: sqlite3.Connection, context: Context, document_id: str) -> Document | None:
+        row = connection.execute(
+            f"SELECT content, content_type, updated_us FROM documents WHERE {_WHERE} AND id = ?",
+            (*_where(context), document_id),
+        ).fetchone()
+        return None if row is None else Document(document_id, bytes(row[0]), row[1], row[2])
+
+    def ids(self, context: Context, since_us: int | None = None) -> list[tuple[str, int]]:
+        """Return the (id, updated_us) of the context's documents, updated after ``since_us``."""
+        since = "" if since_us is None else " AND updated_us > ?"
+        with translate_errors():
+            rows = self._database.connection().execute(
+                f"SELECT id, updated_us FROM documents WHERE {_WHERE}{since}",
+                (*_where(context), *(() if since_us is None else (since_us,))),
+            )
+            return [(document_id, updated_us) for document_id, updated_us in rows]
+
+    def put(
+        self,
+        context: Context,
+        document_id: str,
+        content: bytes,
+        content_type: str,
+        *,
+        updated_us: int,
+        merge: bool = False,
+        conditions: Conditions = UNCONDITIONAL,
+    ) -> Document:
+        """Store or merge a document if ``conditions`` hold (see ``DocumentStore``)."""
+        with self._database.transaction() as connection:
+            current = self._get(connection, context, document_id)
+            conditions.check(etag_of(current))
+            if merge:
+                content, content_type = merged(current, content, content_type)
+            connection.execute(
+                "INSERT INTO documents (resource, activity_id, agent, registration, id, content, "
+                "content_type, updated_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+                "(resource, activity_id, agent, registration, id) DO UPDATE SET "
+                "content = excluded.content, content_type = excluded.content_type, "
+                "updated_us = excluded.updated_us",
+                (*_where(context), document_id, content, content_type, updated_us),
+            )
+        return Document(document_id, content, content_type, updated_us)
+
+    def delete(
+        self, context: Context, document_id: str, conditions: Conditions = UNCONDITIONAL
+    ) -> None:
+        """Delete a document if ``conditions`` hold (see ``DocumentStore``)."""
+        with self._database.transaction() as connection:
+            conditions.check(etag_of(self._get(connection, context, document_id)))
+            connection.execute(
+                f"DELETE FROM documents WHERE {_WHERE} AND id = ?", (*_where(context), document_id)
+            )
+
+    def delete_all(self, context: Context) -> None:
+        """Delete every document of the context."""
+        with self._database.transaction() as connection:
+            connection.execute(f"DELETE FROM documents WHERE {_WHERE}", _where(context))
