@@ -73,6 +73,41 @@ _VERSION_1 = (
     )""",
     """CREATE INDEX documents_by_update
         ON documents (resource, activity_id, agent, registration, updated_us)""",
+    # lrs.enrollments.sqlite: users, enrollments, and the record of every change.
+    """CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        full_name TEXT NOT NULL,
+        language TEXT NOT NULL,
+        is_staff INTEGER NOT NULL,
+        is_active INTEGER NOT NULL,
+        profile TEXT NOT NULL,
+        created_us INTEGER NOT NULL,
+        updated_us INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE enrollments (
+        username TEXT NOT NULL,
+        course_key TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        role TEXT NOT NULL,
+        is_active INTEGER NOT NULL,
+        created_us INTEGER NOT NULL,
+        updated_us INTEGER NOT NULL,
+        PRIMARY KEY (username, course_key)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX enrollments_by_course ON enrollments (course_key, username)",
+    """CREATE TABLE enrollment_changes (
+        kind TEXT NOT NULL,
+        username TEXT NOT NULL,
+        course_key TEXT,
+        action TEXT NOT NULL,
+        time_us INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        before TEXT,
+        after TEXT NOT NULL
+    )""",
+    "CREATE INDEX enrollment_changes_by_record ON enrollment_changes (kind, username, course_key)",
 )
 
 

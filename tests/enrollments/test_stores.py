@@ -2,6 +2,9 @@ import mongomock
 import pytest
 
 from lrs.enrollments import MemoryEnrollmentStore, MongoEnrollmentStore
+from lrs.enrollments.sqlite import SqliteEnrollmentStore
+from lrs.sqlite import SqliteDatabase
+from lrs.sqlite_schema import MIGRATIONS
 from lrs.testing import EnrollmentStoreContract
 from tests.mongomock_support import SlowReads, ThreadSafeMongoClient
 
@@ -10,6 +13,14 @@ class TestMemoryEnrollmentStore(EnrollmentStoreContract):
     @pytest.fixture
     def enrollments(self):
         return MemoryEnrollmentStore()
+
+
+class TestSqliteEnrollmentStore(EnrollmentStoreContract):
+    @pytest.fixture
+    def enrollments(self, tmp_path):
+        database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
+        yield SqliteEnrollmentStore(database)
+        database.close()
 
 
 class TestMongoEnrollmentStore(EnrollmentStoreContract):
