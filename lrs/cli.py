@@ -26,8 +26,9 @@ from lrs.urls import Backend, parse_storage_url
 STORAGE_OPTION = click.option(
     "--storage",
     default=lambda: load_settings()["STORAGE_URL"],
-    show_default="$LRS_STORAGE_URL, else memory://",
-    help="Where everything is stored (env LRS_STORAGE_URL).",
+    show_default="$LRS_STORAGE_URL, else sqlite:///$LRS_DATA_DIR/lrs.db (lrs-data/lrs.db)",
+    help="Where everything is stored (env LRS_STORAGE_URL): a SQLite file by default, "
+    "memory:// for nothing kept, mongodb://host/db for MongoDB.",
 )
 
 
@@ -89,7 +90,8 @@ def prune(history_url: str | None, keep_last: int | None, max_age_days: int | No
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    help="Worker processes (default: 1 with memory://, else 2 per core).",
+    help="Worker processes (default: 1 with memory://, else 2 per core; SQLite workers "
+    "share one file: they read at once and take turns to write).",
 )
 @click.option(
     "--threads",
@@ -156,7 +158,7 @@ def serve(
     if parsed.test_only:
         raise click.UsageError(
             f"{parsed.scheme}:// is for tests, not for a server: each worker would have its "
-            "own data, and none of it would survive; use memory:// or mongodb://"
+            "own data, and none of it would survive; use sqlite:///, memory:// or mongodb://"
         )
     url = f"http://{host}:{port}"
     config = {"STORAGE_URL": storage}

@@ -27,8 +27,11 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_SWAGGER_UI_URL": "/docs/static/",
     # Swagger UI would ask validator.swagger.io about the document.
     "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
-    # Where everything is stored (see lrs.clients.connect for the URLs).
-    "STORAGE_URL": "memory://",
+    # Where everything is stored (see lrs.clients.connect for the URLs); when
+    # not set, a SQLite file in DATA_DIR.
+    "STORAGE_URL": None,
+    # The folder of the default SQLite file (lrs.db), created when needed.
+    "DATA_DIR": "lrs-data",
     # Where the history of learner state is stored (default: beside it).
     "HISTORY_URL": None,
     # The homePage of the xAPI account agents that stand for learners.
@@ -65,4 +68,12 @@ def load_settings(
             except ValueError:
                 settings[name[len(PREFIX) :]] = text
     settings.update(overrides or {})
+    if not settings["STORAGE_URL"]:
+        settings["STORAGE_URL"] = default_storage_url(str(settings["DATA_DIR"]))
     return settings
+
+
+def default_storage_url(data_dir: str) -> str:
+    """The URL of the SQLite file ``lrs.db`` in ``data_dir`` (relative or absolute)."""
+    folder = data_dir.rstrip("/")
+    return f"sqlite:///{folder}/lrs.db" if folder else "sqlite:////lrs.db"

@@ -108,6 +108,25 @@ _VERSION_1 = (
         after TEXT NOT NULL
     )""",
     "CREATE INDEX enrollment_changes_by_record ON enrollment_changes (kind, username, course_key)",
+    # lrs.xapi.statements.sqlite: the statement as JSON text, its query terms
+    # (its own, then those inherited from its targets) as JSON, and one row
+    # per (kind of term, value) in statement_terms, in stored order.
+    """CREATE TABLE statements (
+        id TEXT PRIMARY KEY,
+        text TEXT NOT NULL,
+        stored_us INTEGER NOT NULL,
+        digest TEXT NOT NULL,
+        voided INTEGER NOT NULL,
+        termsets TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX statements_by_time ON statements (stored_us, id)",
+    """CREATE TABLE statement_terms (
+        kind INTEGER NOT NULL,
+        value TEXT NOT NULL,
+        stored_us INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        PRIMARY KEY (kind, value, stored_us, id)
+    ) WITHOUT ROWID""",
 )
 
 

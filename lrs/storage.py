@@ -8,26 +8,34 @@ from urllib.parse import urlsplit
 from lrs.clients.base import UserStateClient
 from lrs.clients.factory import connect
 from lrs.clients.mongo import MongoUserStateClient
+from lrs.clients.sqlite import SqliteUserStateClient
 from lrs.closeable import Closeable
 from lrs.credentials.base import CredentialStore
 from lrs.credentials.memory import MemoryCredentialStore
 from lrs.credentials.mongo import MongoCredentialStore
+from lrs.credentials.sqlite import SqliteCredentialStore
 from lrs.enrollments.base import EnrollmentStore
 from lrs.enrollments.memory import MemoryEnrollmentStore
 from lrs.enrollments.mongo import MongoEnrollmentStore
+from lrs.enrollments.sqlite import SqliteEnrollmentStore
 from lrs.history.base import HistoryLog
 from lrs.history.factory import open_history
 from lrs.mongo import open_database
+from lrs.sqlite import SqliteDatabase, open_sqlite
 from lrs.urls import Backend, parse_storage_url
 from lrs.xapi.activities import ActivityStore, MemoryActivityStore
 from lrs.xapi.activities.mongo import MongoActivityStore
+from lrs.xapi.activities.sqlite import SqliteActivityStore
 from lrs.xapi.attachments import AttachmentStore, MemoryAttachmentStore
 from lrs.xapi.attachments.mongo import MongoAttachmentStore
+from lrs.xapi.attachments.sqlite import SqliteAttachmentStore
 from lrs.xapi.documents import DocumentStore, MemoryDocumentStore
 from lrs.xapi.documents.mongo import MongoDocumentStore
+from lrs.xapi.documents.sqlite import SqliteDocumentStore
 from lrs.xapi.statements.base import StatementStore
 from lrs.xapi.statements.memory import MemoryStatementStore
 from lrs.xapi.statements.mongo import MongoStatementStore
+from lrs.xapi.statements.sqlite import SqliteStatementStore
 
 
 @dataclass
@@ -68,9 +76,15 @@ def open_storage(url: str = "memory://", history_url: str | None = None) -> Stor
             ``ValueError``).
         ServiceUnavailable: the store cannot be reached.
     """
-    parsed = parse_storage_url(url, (Backend.memory, Backend.mongodb, Backend.mongomock))
+    parsed = parse_storage_url(
+        url, (Backend.memory, Backend.mongodb, Backend.mongomock, Backend.sqlite)
+    )
     if parsed.backend == Backend.memory:
         return Storage(connect(url, history_url=history_url), MemoryCredentialStore())
+    if parsed.backend == Backend.sqlite:
+        return sqlite_storage(
+            open_sqlite(url), history=None if history_url is None else open_history(history_url)
+        )
     if parsed.backend == Backend.mongomock and not urlsplit(url).path.strip("/"):
         url = f"mongomock://local/{uuid.uuid4().hex}"
     client, database = open_database(url)
@@ -80,6 +94,24 @@ def open_storage(url: str = "memory://", history_url: str | None = None) -> Stor
     except BaseException:
         client.close()
         raise
+
+
+def sqlite_storage(database: SqliteDatabase, *, history: HistoryLog | None = None) -> Storage:
+    """Every store in one SQLite file; closing the storage closes the file.
+
+    Args:
+        database: the file.
+        history: where learner-state history goes, if not in the same file.
+    """
+    return Storage(
+        SqliteUserStateClient(database, history, owns=True),
+        SqliteCredentialStore(database),
+        SqliteStatementStore(database),
+        SqliteAttachmentStore(database),
+        SqliteDocumentStore(database),
+        SqliteActivityStore(database),
+        SqliteEnrollmentStore(database),
+    )
 
 
 def mongo_storage(

@@ -19,6 +19,23 @@ def basic(key: str, secret: str) -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
+#: The backends the HTTP tests run on.
+BACKENDS = ["memory", "mongomock", "sqlite"]
+
+
+def storage_for(backend, directory):
+    """Fresh server stores on ``backend``; a SQLite file goes in ``directory``."""
+    if backend == "memory":
+        return None  # make_app's default
+    if backend == "sqlite":
+        from lrs.storage import open_storage
+
+        return open_storage(f"sqlite:///{directory}/lrs.db")
+    from tests.mongomock_support import mongomock_storage
+
+    return mongomock_storage()
+
+
 def make_app(storage=None, **config):
     """An app on fresh memory stores (or ``storage``) with the ADMIN credential."""
     storage = storage or Storage(MemoryUserStateClient(), MemoryCredentialStore())

@@ -134,16 +134,37 @@ def test_enrollment_commands_refuse_bad_input(tmp_path):
     assert result.exit_code == 2 and "memory://" in result.output
 
 
-def _served(monkeypatch, *args):
+def _served(monkeypatch, *args, env=None):
     """What ``lrs serve`` hands the server, without starting one."""
     calls = []
     monkeypatch.setattr("lrs.serve.serve", lambda load_app, **options: calls.append(options))
-    result = run("serve", *args, env={"LRS_ADMIN_KEY": "", "LRS_ADMIN_SECRET": ""})
+    environment = {"LRS_ADMIN_KEY": "", "LRS_ADMIN_SECRET": "", **(env or {})}
+    result = run("serve", *args, env=environment)
     assert result.exit_code == 0, result.output
     (options,) = calls
-    return options
+    return {**options, "output": result.output}
 
 
 def test_a_memory_server_runs_two_threads_unless_told(monkeypatch):
     assert _served(monkeypatch, "--storage", "memory://")["threads"] == 2
     assert _served(monkeypatch, "--storage", "memory://", "--threads", "6")["threads"] == 6
+
+
+def test_by_default_the_server_keeps_everything_in_a_sqlite_file(monkeypatch, tmp_path):
+    data = tmp_path / "data"
+    options = _served(monkeypatch, env={"LRS_DATA_DIR": str(data), "LRS_STORAGE_URL": ""})
+    assert f"Storage: SQLite file {data / 'lrs.db'} (survives restarts)" in options["output"]
+    assert (data / "lrs.db").exists()
+    assert options["threads"] == 4
+    assert options["workers"] >= 2
+    # The admin credential it printed is in the file.
+    with open_storage(f"sqlite:///{data}/lrs.db") as stores:
+        assert stores.credentials.count() == 1
+
+
+def test_a_file_that_is_not_a_database_stops_start_up_with_its_path(tmp_path):
+    (tmp_path / "lrs.db").write_text("not a database")
+    result = run("serve", "--storage", f"sqlite:///{tmp_path}/lrs.db")
+    assert result.exit_code == 1
+    assert str(tmp_path / "lrs.db") in result.output
+    assert (tmp_path / "lrs.db").read_text() == "not a database"

@@ -60,10 +60,12 @@ class Served:
 
 
 @pytest.fixture
-def serve():
+def serve(tmp_path):
     started = []
 
     def start(*args, env=None):
+        # The default SQLite file goes in this test's own folder.
+        env = {"LRS_DATA_DIR": str(tmp_path / "data"), **(env or {})}
         started.append(Served(*args, env=env))
         return started[-1]
 
@@ -74,14 +76,14 @@ def serve():
 
 
 def test_first_start_prints_a_working_admin_credential(serve):
-    server = serve("--workers", "3")
+    server = serve("--workers", "3", "--storage", "memory://")
     output = server.stop()
     key = re.search(r"key: +(\S+)", output).group(1)
     secret = re.search(r"secret: +(\S+)", output).group(1)
     assert "curl -u" in output
     assert "running 1 worker" in output
     # The credential lived in that process's memory: start again to use one.
-    server = serve(env={"LRS_ADMIN_KEY": key, "LRS_ADMIN_SECRET": secret})
+    server = serve("--storage", "memory://", env={"LRS_ADMIN_KEY": key, "LRS_ADMIN_SECRET": secret})
     me = httpx.get(f"{server.url}/api/v1/me", auth=(key, secret))
     assert me.status_code == 200
     assert me.json()["role"] == "admin"
@@ -118,10 +120,47 @@ def test_unknown_storage_is_a_clear_error():
     assert "unknown storage URL scheme" in result.stderr
 
 
-def test_start_up_says_where_data_is_stored_and_whether_it_survives(serve):
+def test_start_up_says_where_data_is_stored_and_whether_it_survives(serve, tmp_path):
     output = serve().stop()
+    assert f"Storage: SQLite file {tmp_path / 'data' / 'lrs.db'} (survives restarts)" in output
+    output = serve("--storage", "memory://").stop()
     assert "Storage: memory://" in output
     assert "lost when the server stops" in output
+
+
+def test_by_default_everything_survives_a_restart(serve, tmp_path):
+    server = serve()
+    output = ""
+    while "secret:" not in output:
+        line = server.process.stdout.readline()
+        assert line, output
+        output += line
+    key = re.search(r"key: +(\S+)", output).group(1)
+    secret = re.search(r"secret: +(\S+)", output).group(1)
+    statement = {
+        "actor": {"mbox": "mailto:ada@example.org"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+        "object": {"id": "http://example.org/a"},
+    }
+    xapi = {"X-Experience-API-Version": "1.0.3"}
+    posted = httpx.post(
+        f"{server.url}/xAPI/statements", json=statement, headers=xapi, auth=(key, secret)
+    )
+    assert posted.status_code == 200
+    assert server.stop()
+    assert (tmp_path / "data" / "lrs.db").exists()
+
+    again = serve()
+    found = httpx.get(
+        f"{again.url}/xAPI/statements",
+        params={"statementId": posted.json()[0]},
+        headers=xapi,
+        auth=(key, secret),
+    )
+    assert found.status_code == 200
+    assert found.json()["verb"] == statement["verb"]
+    # The admin credential printed at the first start is not printed again.
+    assert "secret:" not in again.stop()
 
 
 def test_test_only_storage_is_refused():
@@ -133,8 +172,13 @@ def test_test_only_storage_is_refused():
     assert "Traceback" not in result.stderr
 
 
-def test_a_short_admin_secret_is_refused_at_start_up():
-    env = {**os.environ, "LRS_ADMIN_KEY": "automation-key", "LRS_ADMIN_SECRET": "short-secret"}
+def test_a_short_admin_secret_is_refused_at_start_up(tmp_path):
+    env = {
+        **os.environ,
+        "LRS_ADMIN_KEY": "automation-key",
+        "LRS_ADMIN_SECRET": "short-secret",
+        "LRS_DATA_DIR": str(tmp_path),
+    }
     result = subprocess.run(
         [LRS, "serve", "--port", str(free_port())],
         capture_output=True,
@@ -154,7 +198,7 @@ def _children(pid):
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
 def test_a_dead_worker_stops_a_memory_server_instead_of_serving_it_empty(serve):
-    server = serve(env=AUTOMATION)
+    server = serve("--storage", "memory://", env=AUTOMATION)
     me = httpx.patch(
         f"{server.url}/api/v1/state",
         params={"username": "ada", "block": "b1"},

@@ -4,7 +4,7 @@ import pytest
 
 from lrs.clients import ServiceUnavailable
 from lrs.testing import block, user
-from tests.support import ADMIN, basic, make_app
+from tests.support import ADMIN, BACKENDS, basic, make_app, storage_for
 
 URL = "/api/v1/state"
 ONE = {"username": user(0), "block": block(0)}
@@ -188,12 +188,13 @@ def test_health_is_503_when_the_store_is_down(app):
     assert "Retry-After" in response.headers
 
 
-@pytest.mark.parametrize("storage", ["memory", "mongomock"])
-def test_a_state_nested_past_the_limit_is_400_on_every_backend_and_poisons_nothing(storage):
+@pytest.mark.parametrize("storage", BACKENDS)
+def test_a_state_nested_past_the_limit_is_400_on_every_backend_and_poisons_nothing(
+    storage, tmp_path
+):
     from lrs.clients.values import MAX_DEPTH
-    from tests.mongomock_support import mongomock_storage
 
-    app = make_app(mongomock_storage() if storage == "mongomock" else None)
+    app = make_app(storage_for(storage, tmp_path))
     http, admin = app.test_client(), basic(*ADMIN)
     state = app.extensions["lrs"].state
     state.set(user(0), block(0), {"keep": 1})

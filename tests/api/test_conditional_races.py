@@ -14,7 +14,7 @@ import pytest
 
 from lrs.testing import block
 from tests.mongomock_support import Pausing, mongomock_storage
-from tests.support import ADMIN, basic, make_app
+from tests.support import ADMIN, BACKENDS, basic, make_app, storage_for
 
 WRITERS, ROUNDS = 8, 12
 REST = "/api/v1/state?" + urlencode({"username": "ada", "block": block(0)})
@@ -28,9 +28,9 @@ XAPI = "/xAPI/activities/state?" + urlencode(
 HEADERS = {**basic(*ADMIN), "X-Experience-API-Version": "2.0.0"}
 
 
-def build(storage):
-    if storage == "memory":
-        return make_app()
+def build(storage, directory):
+    if storage != "mongomock":
+        return make_app(storage_for(storage, directory))
     stores = mongomock_storage()
     # Reads return a little late, so that writers interleave between read and write.
     stores.state._collection = Pausing(stores.state._collection, ("find",), delay=0.001)
@@ -52,13 +52,13 @@ def write(http, door, method, count, etag):
     return http.open(path, method=method, json={"count": count}, headers=headers).status_code
 
 
-@pytest.mark.parametrize("storage", ["memory", "mongomock"])
+@pytest.mark.parametrize("storage", BACKENDS)
 @pytest.mark.parametrize(
     "doors, method",
     [("rest", "PATCH"), ("rest", "PUT"), ("xapi", "PUT"), ("mixed", "PUT"), ("mixed", "PATCH")],
 )
-def test_no_acknowledged_conditional_write_is_lost(storage, doors, method):
-    app = build(storage)
+def test_no_acknowledged_conditional_write_is_lost(storage, doors, method, tmp_path):
+    app = build(storage, tmp_path)
     app.extensions["lrs"].state.set("ada", block(0), {"count": 0})
     acknowledged = []
     errors = []
@@ -91,9 +91,9 @@ def test_no_acknowledged_conditional_write_is_lost(storage, doors, method):
     assert all(set(entry.state) == {"count"} for entry in history)
 
 
-@pytest.mark.parametrize("storage", ["memory", "mongomock"])
-def test_of_racing_create_only_writes_exactly_one_creates(storage):
-    app = build(storage)
+@pytest.mark.parametrize("storage", BACKENDS)
+def test_of_racing_create_only_writes_exactly_one_creates(storage, tmp_path):
+    app = build(storage, tmp_path)
     statuses = []
 
     def creator(number):
@@ -111,9 +111,9 @@ def test_of_racing_create_only_writes_exactly_one_creates(storage):
     assert statuses.count(412) == WRITERS - 1
 
 
-@pytest.mark.parametrize("storage", ["memory", "mongomock"])
-def test_one_etag_for_a_block_through_both_doors(storage):
-    app = build(storage)
+@pytest.mark.parametrize("storage", BACKENDS)
+def test_one_etag_for_a_block_through_both_doors(storage, tmp_path):
+    app = build(storage, tmp_path)
     http = app.test_client()
     rest = http.patch(REST, json={"b": 1, "a": 2}, headers=HEADERS)
     xapi = http.get(XAPI, headers=HEADERS)

@@ -7,17 +7,16 @@ import threading
 import pytest
 
 from lrs.testing import COURSE, OTHER_COURSE
-from tests.mongomock_support import mongomock_storage
-from tests.support import ADMIN, basic, make_app
+from tests.support import ADMIN, BACKENDS, basic, make_app, storage_for
 
 USERS = "/api/v1/users"
 ENROLLMENTS = "/api/v1/enrollments"
 ONE = "/api/v1/enrollment"
 
 
-@pytest.fixture(params=["memory", "mongomock"])
-def app(request):
-    return make_app(mongomock_storage() if request.param == "mongomock" else None)
+@pytest.fixture(params=BACKENDS)
+def app(request, tmp_path):
+    return make_app(storage_for(request.param, tmp_path))
 
 
 @pytest.fixture

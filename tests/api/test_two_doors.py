@@ -15,17 +15,16 @@ from lrs.credentials import Role
 from lrs.enrollments import CourseRole
 from lrs.storage import open_storage
 from lrs.testing import COURSE, OTHER_COURSE, block
-from tests.mongomock_support import mongomock_storage
-from tests.support import ADMIN, basic, make_app
+from tests.support import ADMIN, BACKENDS, basic, make_app, storage_for
 
 STATE = "/xAPI/activities/state"
 HOMEPAGE = "https://lms.example.org"
 BLOCK = block(1)
 
 
-@pytest.fixture(params=["memory", "mongomock"])
-def app(request):
-    storage = open_storage("memory://") if request.param == "memory" else mongomock_storage()
+@pytest.fixture(params=BACKENDS)
+def app(request, tmp_path):
+    storage = storage_for(request.param, tmp_path) or open_storage("memory://")
     return make_app(storage, ACCOUNT_HOMEPAGE=HOMEPAGE)
 
 

@@ -9,8 +9,7 @@ import pytest
 
 from lrs.credentials import Role
 from lrs.testing import statement
-from tests.mongomock_support import mongomock_storage
-from tests.support import ADMIN, basic, make_app
+from tests.support import ADMIN, BACKENDS, basic, make_app, storage_for
 
 STATE = "/xAPI/activities/state"
 ACTIVITY_PROFILE = "/xAPI/activities/profile"
@@ -370,9 +369,9 @@ class TestBadRequests:
 
 
 class TestConcurrency:
-    @pytest.fixture(params=["memory", "mongomock"])
-    def app(self, request):
-        return make_app(mongomock_storage() if request.param == "mongomock" else None)
+    @pytest.fixture(params=BACKENDS)
+    def app(self, request, tmp_path):
+        return make_app(storage_for(request.param, tmp_path))
 
     def test_concurrent_merges_of_different_keys_lose_none(self, http, xapi, resource):
         path, query, _ = resource

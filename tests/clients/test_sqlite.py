@@ -111,6 +111,10 @@ class TestOpeningByUrl:
         assert "sqlite" in str(raised.value).lower() or "synchronous" in str(raised.value)
         assert list(tmp_path.iterdir()) == []
 
-    def test_the_server_is_not_offered_sqlite_before_every_store_has_it(self):
-        with pytest.raises(InvalidInput, match="unusable storage URL scheme 'sqlite'"):
-            open_storage("sqlite:///lrs.db")
+    def test_the_server_keeps_every_store_in_the_one_file(self, tmp_path):
+        with open_storage(f"sqlite:///{tmp_path}/lrs.db") as stores:
+            for name in ("state", "credentials", "statements", "attachments", "documents"):
+                assert type(getattr(stores, name)).__name__.startswith("Sqlite"), name
+            assert type(stores.activities).__name__.startswith("Sqlite")
+            assert type(stores.enrollments).__name__.startswith("Sqlite")
+            assert stores.state.history.database.path == tmp_path / "lrs.db"

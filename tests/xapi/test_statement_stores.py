@@ -3,11 +3,14 @@ import pytest
 
 from lrs.clock import default_clock
 from lrs.exceptions import Conflict, ServiceUnavailable
+from lrs.sqlite import SqliteDatabase
+from lrs.sqlite_schema import MIGRATIONS
 from lrs.storage import open_storage
 from lrs.testing import AUTHORITY, StatementStoreContract, statement
 from lrs.xapi.prepare import prepare
 from lrs.xapi.statements import MemoryStatementStore, MongoStatementStore
 from lrs.xapi.statements.base import StatementQuery
+from lrs.xapi.statements.sqlite import SqliteStatementStore
 from lrs.xapi.validation import VOIDED, Version
 from tests.mongomock_support import Pausing, ThreadSafeMongoClient
 
@@ -22,6 +25,14 @@ class TestMongoStatementStore(StatementStoreContract):
     @pytest.fixture
     def statements(self):
         return MongoStatementStore(mongomock.MongoClient(tz_aware=True).lrs_test)
+
+
+class TestSqliteStatementStore(StatementStoreContract):
+    @pytest.fixture
+    def statements(self, tmp_path):
+        database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
+        yield SqliteStatementStore(database)
+        database.close()
 
 
 def test_mongo_indexes_every_filter_with_the_stored_time():
