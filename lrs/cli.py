@@ -20,6 +20,7 @@ from lrs.history.base import Retention
 from lrs.history.factory import open_history
 from lrs.serve import DEFAULT_THREADS, MEMORY_THREADS, Limits
 from lrs.settings import load_settings
+from lrs.sqlite import SqliteDatabase
 from lrs.storage import Storage, open_storage
 from lrs.urls import Backend, parse_storage_url
 
@@ -206,6 +207,71 @@ def serve(
             )
     except (ValueError, UserStateError) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _sqlite(storage: str, command: str) -> SqliteDatabase:
+    """The SQLite file of a storage URL, for commands that work on the file itself."""
+    from lrs.sqlite import open_sqlite
+
+    try:
+        parsed = parse_storage_url(storage)
+    except InvalidInput as exc:
+        raise click.ClickException(str(exc)) from exc
+    if parsed.backend != Backend.sqlite:
+        raise click.ClickException(
+            f"lrs {command} works on a SQLite file, not {parsed.scheme}://; for MongoDB, "
+            "use mongodump and MongoDB's own tools"
+        )
+    try:
+        return open_sqlite(storage)
+    except (ValueError, UserStateError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@STORAGE_OPTION
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The new file to write the copy to.",
+)
+def backup(storage: str, target: str) -> None:
+    """Copy the SQLite store to a new file, consistently, while the server runs.
+
+    Uses SQLite's online backup: the copy is the whole database as of one
+    moment, whatever is being written meanwhile. Restore by stopping the
+    server and putting the copy in place of the file.
+    """
+    with _sqlite(storage, "backup") as database:
+        try:
+            database.backup(target)
+        except (ValueError, UserStateError) as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"backed up {database.path} to {target}")
+
+
+@main.command()
+@STORAGE_OPTION
+def check(storage: str) -> None:
+    """Check the SQLite store's integrity and count what each table holds.
+
+    Exits with status 1 if SQLite finds the file damaged.
+    """
+    with _sqlite(storage, "check") as database:
+        problems = database.check()
+        counts = database.counts()
+        version = database.schema_version()
+    click.echo(f"{database.path}: schema version {version}")
+    for table, count in counts.items():
+        click.echo(f"  {table}: {count:,}")
+    if problems:
+        click.echo("integrity check failed:", err=True)
+        for problem in problems[:20]:
+            click.echo(f"  {problem}", err=True)
+        raise SystemExit(1)
+    click.echo("integrity check: ok")
 
 
 def _first_admin(stores: Storage, url: str) -> None:

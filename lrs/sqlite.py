@@ -180,6 +180,50 @@ class SqliteDatabase(Closeable):
             raise
         connection.execute("COMMIT")
 
+    def backup(self, target: str | os.PathLike[str]) -> None:
+        """Write a consistent copy of the whole file to ``target``, while others keep writing.
+
+        SQLite's online backup: the copy is the database as of one moment.
+
+        Raises:
+            DatabaseFileError: ``target`` exists already, or cannot be written.
+        """
+        path = Path(target)
+        if path.exists():
+            raise DatabaseFileError(f"{path} exists already; give a new file to back up to")
+        try:
+            copy = sqlite3.connect(path)
+        except sqlite3.Error as exc:
+            raise DatabaseFileError(f"cannot write a backup to {path}: {exc}") from None
+        try:
+            with translate_errors():
+                self.connection().backup(copy)
+        finally:
+            copy.close()
+
+    def check(self) -> list[str]:
+        """Problems SQLite's integrity check finds in the file (none when it is sound)."""
+        with translate_errors():
+            rows = self.connection().execute("PRAGMA integrity_check").fetchall()
+        found = [row[0] for row in rows]
+        return [] if found == ["ok"] else found
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table."""
+        with translate_errors():
+            connection = self.connection()
+            tables = [
+                row[0]
+                for row in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
+            ]
+            return {
+                table: int(connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+                for table in tables
+            }
+
     def schema_version(self) -> int:
         """The file's schema version."""
         return int(self.connection().execute("PRAGMA user_version").fetchone()[0])

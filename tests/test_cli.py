@@ -168,3 +168,50 @@ def test_a_file_that_is_not_a_database_stops_start_up_with_its_path(tmp_path):
     assert result.exit_code == 1
     assert str(tmp_path / "lrs.db") in result.output
     assert (tmp_path / "lrs.db").read_text() == "not a database"
+
+
+def test_backup_copies_the_sqlite_file_and_check_counts_it(tmp_path):
+    url = f"sqlite:///{tmp_path}/lrs.db"
+    with open_storage(url) as stores:
+        stores.credentials.create("service", name="moodle")
+        stores.state.set(user(0), block(0), {"a": 1})
+    copy = tmp_path / "copy.db"
+    result = run("backup", "--storage", url, "--to", str(copy))
+    assert result.exit_code == 0, result.output
+    with open_storage(f"sqlite:///{copy}") as stores:
+        assert stores.credentials.count() == 1
+        assert stores.state.get(user(0), block(0)).state == {"a": 1}
+    # A second backup over the first is refused: nothing is overwritten.
+    again = run("backup", "--storage", url, "--to", str(copy))
+    assert again.exit_code == 1
+    assert "exists already" in again.output
+
+    result = run("check", "--storage", f"sqlite:///{copy}")
+    assert result.exit_code == 0, result.output
+    assert "credentials: 1" in result.output
+    assert "state: 1" in result.output
+    assert "history: 1" in result.output
+    assert "integrity check: ok" in result.output
+
+
+def test_check_finds_a_damaged_file(tmp_path):
+    url = f"sqlite:///{tmp_path}/lrs.db"
+    with open_storage(url) as stores:
+        for n in range(200):
+            stores.state.set(user(n), block(n), {"n": "x" * 200})
+    path = tmp_path / "lrs.db"
+    data = bytearray(path.read_bytes())
+    page = 4096
+    # Scribble over the start of every page after the first (the schema's).
+    for start in range(page, len(data), page):
+        data[start : start + 16] = b"\xff" * 16
+    path.write_bytes(bytes(data))
+    result = run("check", "--storage", url)
+    assert result.exit_code == 1
+    assert "integrity check failed" in result.output or "malformed" in result.output
+
+
+def test_backup_and_check_need_a_sqlite_store():
+    result = run("check", "--storage", "memory://")
+    assert result.exit_code == 1
+    assert "SQLite file" in result.output

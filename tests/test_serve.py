@@ -6,11 +6,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
+
+from lrs.storage import open_storage
 
 # Each test starts real server processes.
 pytestmark = pytest.mark.slow
@@ -292,3 +296,62 @@ def test_a_chunked_body_over_the_limit_is_413_from_the_real_server(serve):
     )
     assert response.status_code == 413
     assert response.json()["code"] == 413
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_a_killed_server_keeps_every_acknowledged_batch_and_no_half_batch(serve, tmp_path):
+    server = serve("--workers", "2", env=AUTOMATION)
+    xapi = {"X-Experience-API-Version": "1.0.3"}
+    attempted, acknowledged = [], []
+    stop = threading.Event()
+
+    def post_batches(client):
+        with httpx.Client(auth=AUTOMATION_AUTH, timeout=5, headers=xapi) as http:
+            while not stop.is_set():
+                ids = [str(uuid.uuid4()) for _ in range(20)]
+                batch = [
+                    {
+                        "id": statement_id,
+                        "actor": {"mbox": f"mailto:client{client}@example.org"},
+                        "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                        "object": {"id": f"http://example.org/activities/{client}"},
+                    }
+                    for statement_id in ids
+                ]
+                attempted.append(ids)
+                try:
+                    response = http.post(f"{server.url}/xAPI/statements", json=batch)
+                except httpx.TransportError:
+                    return
+                if response.status_code == 200:
+                    acknowledged.append(ids)
+
+    clients = [threading.Thread(target=post_batches, args=(n,)) for n in range(8)]
+    for client in clients:
+        client.start()
+    time.sleep(2)
+    # The master and its workers, all at once, as a power cut to the process would.
+    processes = [server.process.pid, *_children(server.process.pid)]
+    for pid in processes:
+        os.kill(pid, signal.SIGKILL)
+    stop.set()
+    for client in clients:
+        client.join(timeout=20)
+    server.process.communicate(timeout=20)
+    assert len(acknowledged) > 10, "too few batches to say anything"
+
+    with open_storage(f"sqlite:///{tmp_path / 'data' / 'lrs.db'}") as stores:
+        for ids in attempted:
+            found = sum(stores.statements.get(statement_id) is not None for statement_id in ids)
+            assert found in (0, len(ids)), "a batch was stored in part"
+        for ids in acknowledged:
+            assert stores.statements.get(ids[0]) is not None, "an acknowledged batch is lost"
+    # And the restarted server serves them.
+    again = serve(env=AUTOMATION)
+    found = httpx.get(
+        f"{again.url}/xAPI/statements",
+        params={"statementId": acknowledged[-1][-1]},
+        headers=xapi,
+        auth=AUTOMATION_AUTH,
+    )
+    assert found.status_code == 200

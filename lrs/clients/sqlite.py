@@ -191,31 +191,36 @@ class SqliteUserStateClient(StoredUserStateClient):
     def _iter_all_for_course(
         self, course: str, block_type: str | None, scope: Scope, batch_size: int
     ) -> Iterator[UserState]:
-        typed = "" if block_type is None else " AND block_type = ?"
-        fixed: tuple[str, ...] = (scope.value, course) + (
-            () if block_type is None else (block_type,)
-        )
-        after: tuple[str, str, str] | None = None
+        # By block type, block and username; with the type fixed, the walk of
+        # the index (and the page cursor) is on block and username alone.
+        order = ("block_type", "block", "username") if block_type is None else ("block", "username")
+        fixed: tuple[str, ...] = (scope.value, course)
+        where = "scope = ? AND course = ?"
+        if block_type is not None:
+            fixed += (block_type,)
+            where += " AND block_type = ?"
+        columns = ", ".join(order)
+        after: tuple[str, ...] | None = None
         while True:
-            since = "" if after is None else " AND (block_type, block, username) > (?, ?, ?)"
+            since = "" if after is None else f" AND ({columns}) > ({', '.join('?' * len(order))})"
             with translate_errors():
                 rows = (
                     self._database.connection()
                     .execute(
-                        "SELECT block_type, block, username, state, updated_us FROM state "
-                        f"WHERE scope = ? AND course = ?{typed}{since} "
-                        "ORDER BY block_type, block, username LIMIT ?",
+                        f"SELECT {columns}, state, updated_us FROM state WHERE {where}{since} "
+                        f"ORDER BY {columns} LIMIT ?",
                         (*fixed, *(after or ()), batch_size),
                     )
                     .fetchall()
                 )
-            for _, block, username, text, updated in rows:
+            for *keys, text, updated in rows:
+                block, username = keys[-2:]
                 yield UserState(
                     username, self.key_parser(block), decode_state(text), from_us(updated), scope
                 )
             if len(rows) < batch_size:
                 return
-            after = rows[-1][:3]
+            after = tuple(rows[-1][: len(order)])
 
     def close(self) -> None:
         """Close the history, and the database if this client owns it."""
