@@ -184,6 +184,11 @@ def main():
         help="threads of both servers (default: those of lrs serve with memory://)",
     )
     parser.add_argument(
+        "--storage",
+        default="memory://",
+        help="the server's storage URL (a sqlite:/// file is removed first)",
+    )
+    parser.add_argument(
         "--only",
         choices=["state", "small", "realistic"],
         action="append",
@@ -192,7 +197,12 @@ def main():
     args = parser.parse_args()
     groups = set(args.only or ["state", "small", "realistic"])
 
-    env = {"LRS_STORAGE_URL": "memory://", "LRS_ADMIN_KEY": KEY, "LRS_ADMIN_SECRET": SECRET}
+    if args.storage.startswith("sqlite:"):
+        # A fresh file each run.
+        path = Path(args.storage.split("://", 1)[1][1:].split("?")[0])
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+    env = {"LRS_STORAGE_URL": args.storage, "LRS_ADMIN_KEY": KEY, "LRS_ADMIN_SECRET": SECRET}
     lrs, lrs_port = start("wsgi:app", env, ROOT, args.worker, args.threads)
     bare, bare_port = start("bare_app:app", {}, ROOT / "benchmarks", args.worker, args.threads)
     try:
@@ -229,7 +239,8 @@ def main():
         print(
             f"command: `python benchmarks/bench_http.py --requests {args.requests} "
             f"--concurrency {args.concurrency} --stored {args.stored} --worker {args.worker} "
-            f"--threads {args.threads}`" + "".join(f" --only {group}" for group in args.only or ())
+            f"--threads {args.threads} --storage {args.storage}`"
+            + "".join(f" --only {group}" for group in args.only or ())
         )
         print()
         columns = ["scenario", "bare req/s", "lrs req/s", "ratio"]

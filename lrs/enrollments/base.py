@@ -16,7 +16,7 @@ winner's record.
 import copy
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -322,8 +322,7 @@ class EnrollmentStore(Closeable, ABC):
         checked = copy.deepcopy(check_user_fields(fields))
         now = _now()
         user = User(username, **checked, created=now, updated=now)
-        self._insert_user(user)
-        self._record(user_change(None, user, actor=actor, reason=reason))
+        self._insert_user(user, user_change(None, user, actor=actor, reason=reason))
         return replace(user, profile=copy.deepcopy(user.profile))
 
     def get_user(self, username: str) -> User:
@@ -348,12 +347,15 @@ class EnrollmentStore(Closeable, ABC):
         """
         checked = copy.deepcopy(check_user_fields(fields))
         now = _now()
-        before = self._update_user(username, checked, now)
+
+        def change_from(before: User) -> Change:
+            after = replace(before, **checked, updated=now)
+            return user_change(before, after, actor=actor, reason=reason)
+
+        before = self._update_user(username, checked, now, change_from)
         if before is None:
             raise DoesNotExist(f"no user {username!r}")
-        after = replace(before, **checked, updated=now)
-        self._record(user_change(before, after, actor=actor, reason=reason))
-        return after
+        return replace(before, **checked, updated=now)
 
     def list_users(
         self, *, is_active: bool | None = None, is_staff: bool | None = None
@@ -393,10 +395,11 @@ class EnrollmentStore(Closeable, ABC):
             enrollment, outcome = apply_enroll(current, new, mode, role)
             if outcome == Outcome.unchanged:
                 return enrollment, outcome
-            if self._write_enrollment(current, enrollment):
+            change = enrollment_change(
+                current, enrollment, outcome.value, actor=actor, reason=reason
+            )
+            if self._write_enrollment(current, enrollment, change):
                 break
-        change = enrollment_change(current, enrollment, outcome.value, actor=actor, reason=reason)
-        self._record(change)
         return enrollment, outcome
 
     def get_enrollment(self, username: str, course_key: str) -> Enrollment:
@@ -433,10 +436,10 @@ class EnrollmentStore(Closeable, ABC):
             if all(getattr(before, name) == value for name, value in changes.items()):
                 return before
             after = replace(before, **changes, updated=_now())
-            if self._write_enrollment(before, after):
+            action = change_action(before, changes)
+            change = enrollment_change(before, after, action, actor=actor, reason=reason)
+            if self._write_enrollment(before, after, change):
                 break
-        action = change_action(before, changes)
-        self._record(enrollment_change(before, after, action, actor=actor, reason=reason))
         return after
 
     def list_enrollments(
@@ -493,18 +496,29 @@ class EnrollmentStore(Closeable, ABC):
     # -- the hooks a backend implements ---------------------------------------
 
     @abstractmethod
-    def _insert_user(self, user: User) -> None:
-        """Store a new user; ``Conflict`` if the username is taken."""
+    def _insert_user(self, user: User, change: Change) -> None:
+        """Store a new user and the record of its creation (together, where the store can).
+
+        ``Conflict`` (nothing stored) if the username is taken.
+        """
 
     @abstractmethod
     def _find_user(self, username: str) -> User | None:
         """Return a user (the caller's own copy), or ``None``."""
 
     @abstractmethod
-    def _update_user(self, username: str, fields: Mapping[str, Any], now: datetime) -> User | None:
+    def _update_user(
+        self,
+        username: str,
+        fields: Mapping[str, Any],
+        now: datetime,
+        change_from: Callable[[User], Change],
+    ) -> User | None:
         """Set fields of a user and its update time, atomically; return it as it was before.
 
-        Returns ``None`` (changing nothing) when there is no such user.
+        Also keep ``change_from(before)``, the record of the change (together
+        with it, where the store can). Returns ``None`` (changing nothing)
+        when there is no such user.
         """
 
     @abstractmethod
@@ -516,20 +530,19 @@ class EnrollmentStore(Closeable, ABC):
         """Return an enrollment, or ``None``."""
 
     @abstractmethod
-    def _write_enrollment(self, expected: Enrollment | None, new: Enrollment) -> bool:
+    def _write_enrollment(
+        self, expected: Enrollment | None, new: Enrollment, change: Change
+    ) -> bool:
         """Store ``new`` if the stored record is still ``expected`` (``None``: there is none).
 
         Compare-and-set, in one atomic step: ``False`` (nothing written) when
-        another writer created or changed the record meanwhile.
+        another writer created or changed the record meanwhile. On success,
+        also keep ``change``, its record (together with it, where the store can).
         """
 
     @abstractmethod
     def _list_enrollments(self, filters: Mapping[str, Any]) -> Iterator[Enrollment]:
         """Enrollments whose fields equal every filter, by course key then username."""
-
-    @abstractmethod
-    def _record(self, change: Change) -> None:
-        """Keep a change record."""
 
     @abstractmethod
     def _history(self, kind: str, username: str, course_key: str | None) -> list[Change]:

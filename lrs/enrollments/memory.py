@@ -2,7 +2,7 @@
 
 import copy
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -26,22 +26,30 @@ class MemoryEnrollmentStore(EnrollmentStore):
         # The profile is a mutable dict: callers get their own.
         return replace(user, profile=copy.deepcopy(user.profile))
 
-    def _insert_user(self, user: User) -> None:
+    def _insert_user(self, user: User, change: Change) -> None:
         with self._lock:
             if user.username in self._users:
                 raise Conflict(f"user {user.username!r} exists already")
             self._users[user.username] = self._copy(user)
+            self._changes.append(copy.deepcopy(change))
 
     def _find_user(self, username: str) -> User | None:
         found = self._users.get(username)
         return None if found is None else self._copy(found)
 
-    def _update_user(self, username: str, fields: Mapping[str, Any], now: datetime) -> User | None:
+    def _update_user(
+        self,
+        username: str,
+        fields: Mapping[str, Any],
+        now: datetime,
+        change_from: Callable[[User], Change],
+    ) -> User | None:
         with self._lock:
             before = self._users.get(username)
             if before is None:
                 return None
             self._users[username] = replace(before, **copy.deepcopy(dict(fields)), updated=now)
+            self._changes.append(copy.deepcopy(change_from(self._copy(before))))
         return self._copy(before)
 
     def _list_users(self, is_active: bool | None, is_staff: bool | None) -> Iterator[User]:
@@ -57,12 +65,15 @@ class MemoryEnrollmentStore(EnrollmentStore):
     def _find_enrollment(self, username: str, course_key: str) -> Enrollment | None:
         return self._enrollments.get((username, course_key))
 
-    def _write_enrollment(self, expected: Enrollment | None, new: Enrollment) -> bool:
+    def _write_enrollment(
+        self, expected: Enrollment | None, new: Enrollment, change: Change
+    ) -> bool:
         identity = (new.username, new.course_key)
         with self._lock:
             if self._enrollments.get(identity) != expected:
                 return False
             self._enrollments[identity] = new
+            self._changes.append(copy.deepcopy(change))
             return True
 
     def _list_enrollments(self, filters: Mapping[str, Any]) -> Iterator[Enrollment]:
@@ -73,10 +84,6 @@ class MemoryEnrollmentStore(EnrollmentStore):
         for enrollment in found:
             if all(getattr(enrollment, name) == value for name, value in filters.items()):
                 yield enrollment
-
-    def _record(self, change: Change) -> None:
-        with self._lock:
-            self._changes.append(copy.deepcopy(change))
 
     def _history(self, kind: str, username: str, course_key: str | None) -> list[Change]:
         with self._lock:

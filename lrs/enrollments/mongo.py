@@ -8,7 +8,7 @@ written after the record they describe, without a transaction; a failure in
 between leaves the change missing (as for learner-state history).
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -144,22 +144,31 @@ class MongoEnrollmentStore(EnrollmentStore):
             )
 
     def _record(self, change: Change) -> None:
+        # After the write it records, without a transaction: a failure in
+        # between loses the record (docs/mongodb.md).
         with translate_errors():
             self._changes.insert_one(_change_document(change))
 
-    def _insert_user(self, user: User) -> None:
+    def _insert_user(self, user: User, change: Change) -> None:
         with translate_errors():
             try:
                 self._users.insert_one(_user_document(user))
             except DuplicateKeyError:
                 raise Conflict(f"user {user.username!r} exists already") from None
+        self._record(change)
 
     def _find_user(self, username: str) -> User | None:
         with translate_errors():
             found = self._users.find_one({"_id": username})
         return None if found is None else _user(found)
 
-    def _update_user(self, username: str, fields: Mapping[str, Any], now: datetime) -> User | None:
+    def _update_user(
+        self,
+        username: str,
+        fields: Mapping[str, Any],
+        now: datetime,
+        change_from: Callable[[User], Change],
+    ) -> User | None:
         values = {
             name: orjson.dumps(value).decode() if name == "profile" else value
             for name, value in fields.items()
@@ -171,7 +180,11 @@ class MongoEnrollmentStore(EnrollmentStore):
                 {"$set": {**values, "updated_us": to_us(now)}},
                 return_document=ReturnDocument.BEFORE,
             )
-        return None if previous is None else _user(previous)
+        if previous is None:
+            return None
+        before = _user(previous)
+        self._record(change_from(before))
+        return before
 
     def _list_users(self, is_active: bool | None, is_staff: bool | None) -> Iterator[User]:
         query: dict[str, Any] = {}
@@ -188,7 +201,9 @@ class MongoEnrollmentStore(EnrollmentStore):
             found = self._enrollments.find_one({"username": username, "course_key": course_key})
         return None if found is None else _enrollment(found)
 
-    def _write_enrollment(self, expected: Enrollment | None, new: Enrollment) -> bool:
+    def _write_enrollment(
+        self, expected: Enrollment | None, new: Enrollment, change: Change
+    ) -> bool:
         document = _enrollment_document(new)
         with translate_errors():
             if expected is None:
@@ -196,11 +211,14 @@ class MongoEnrollmentStore(EnrollmentStore):
                     self._enrollments.insert_one(document)
                 except DuplicateKeyError:
                     return False  # enrolled meanwhile
-                return True
-            # Only the record as it was read: a racing writer's change wins.
-            unchanged = _enrollment_document(expected)
-            del document["created_us"]
-            return bool(self._enrollments.update_one(unchanged, {"$set": document}).matched_count)
+            else:
+                # Only the record as it was read: a racing writer's change wins.
+                unchanged = _enrollment_document(expected)
+                del document["created_us"]
+                if not self._enrollments.update_one(unchanged, {"$set": document}).matched_count:
+                    return False
+        self._record(change)
+        return True
 
     def _list_enrollments(self, filters: Mapping[str, Any]) -> Iterator[Enrollment]:
         query = {name: getattr(value, "value", value) for name, value in filters.items()}

@@ -1,12 +1,12 @@
 """Users, enrollments and their changes in a SQLite file (see ``lrs.sqlite_schema``).
 
-A compare-and-set of an enrollment reads and writes inside one ``BEGIN
-IMMEDIATE`` transaction, so of simultaneous enrollments of one pair exactly
-one creates the record.
+Each write and the record of its change commit in one ``BEGIN IMMEDIATE``
+transaction; a compare-and-set of an enrollment reads and writes inside it,
+so of simultaneous enrollments of one pair exactly one creates the record.
 """
 
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -80,7 +80,7 @@ class SqliteEnrollmentStore(EnrollmentStore):
         """Keep users and enrollments in ``database``."""
         self._database = database
 
-    def _insert_user(self, user: User) -> None:
+    def _insert_user(self, user: User, change: Change) -> None:
         with self._database.transaction() as connection:
             try:
                 connection.execute(
@@ -99,6 +99,7 @@ class SqliteEnrollmentStore(EnrollmentStore):
                 )
             except sqlite3.IntegrityError:
                 raise Conflict(f"user {user.username!r} exists already") from None
+            self._record_in(connection, change)
 
     def _find_user(self, username: str) -> User | None:
         with translate_errors():
@@ -111,7 +112,13 @@ class SqliteEnrollmentStore(EnrollmentStore):
         ).fetchone()
         return None if row is None else _user(row)
 
-    def _update_user(self, username: str, fields: Mapping[str, Any], now: datetime) -> User | None:
+    def _update_user(
+        self,
+        username: str,
+        fields: Mapping[str, Any],
+        now: datetime,
+        change_from: Callable[[User], Change],
+    ) -> User | None:
         values = {
             name: orjson.dumps(value).decode() if name == "profile" else value
             for name, value in fields.items()
@@ -126,6 +133,7 @@ class SqliteEnrollmentStore(EnrollmentStore):
                 "WHERE username = ?",
                 (*values.values(), to_us(now), username),
             )
+            self._record_in(connection, change_from(before))
         return before
 
     def _list_users(self, is_active: bool | None, is_staff: bool | None) -> Iterator[User]:
@@ -157,7 +165,9 @@ class SqliteEnrollmentStore(EnrollmentStore):
         ).fetchone()
         return None if row is None else _enrollment(row)
 
-    def _write_enrollment(self, expected: Enrollment | None, new: Enrollment) -> bool:
+    def _write_enrollment(
+        self, expected: Enrollment | None, new: Enrollment, change: Change
+    ) -> bool:
         with self._database.transaction() as connection:
             if self._get_enrollment(connection, new.username, new.course_key) != expected:
                 return False
@@ -166,6 +176,7 @@ class SqliteEnrollmentStore(EnrollmentStore):
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 _enrollment_row(new),
             )
+            self._record_in(connection, change)
         return True
 
     def _list_enrollments(self, filters: Mapping[str, Any]) -> Iterator[Enrollment]:
@@ -190,23 +201,24 @@ class SqliteEnrollmentStore(EnrollmentStore):
             )
         return (_enrollment(row) for row in rows)
 
-    def _record(self, change: Change) -> None:
-        with self._database.transaction() as connection:
-            connection.execute(
-                f"INSERT INTO enrollment_changes ({_CHANGE_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    change.kind,
-                    change.username,
-                    change.course_key,
-                    change.action,
-                    to_us(change.time),
-                    change.actor,
-                    change.reason,
-                    _json(change.before),
-                    _json(change.after),
-                ),
-            )
+    @staticmethod
+    def _record_in(connection: sqlite3.Connection, change: Change) -> None:
+        """Keep a change record, in the transaction of the write it records."""
+        connection.execute(
+            f"INSERT INTO enrollment_changes ({_CHANGE_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                change.kind,
+                change.username,
+                change.course_key,
+                change.action,
+                to_us(change.time),
+                change.actor,
+                change.reason,
+                _json(change.before),
+                _json(change.after),
+            ),
+        )
 
     def _history(self, kind: str, username: str, course_key: str | None) -> list[Change]:
         with translate_errors():

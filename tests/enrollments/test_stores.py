@@ -50,6 +50,30 @@ def test_the_rules_are_in_the_base_and_backends_implement_hooks():
         "_find_enrollment",
         "_write_enrollment",
         "_list_enrollments",
-        "_record",
         "_history",
     }
+
+
+def test_sqlite_writes_a_change_and_its_record_together(tmp_path, monkeypatch):
+    import sqlite3
+
+    from lrs.exceptions import ServiceUnavailable
+
+    database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
+    store = SqliteEnrollmentStore(database)
+    store.create_user("ada", {}, actor="test")
+
+    def full_disk(connection, change):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(SqliteEnrollmentStore, "_record_in", staticmethod(full_disk))
+    with pytest.raises(ServiceUnavailable):
+        store.enroll("ada", "course-v1:Org+C+R", actor="test")
+    with pytest.raises(ServiceUnavailable):
+        store.update_user("ada", {"full_name": "Ada L."}, actor="test")
+    monkeypatch.undo()
+    # Neither write happened without its record.
+    assert list(store.list_enrollments(username="ada")) == []
+    assert store.get_user("ada").full_name == ""
+    assert len(store.history("ada")) == 1  # the creation only
+    database.close()
