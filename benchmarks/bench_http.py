@@ -236,12 +236,13 @@ def main():
         print(
             f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores  "
         )
-        print(
-            f"command: `python benchmarks/bench_http.py --requests {args.requests} "
+        command = (
+            f"python benchmarks/bench_http.py --requests {args.requests} "
             f"--concurrency {args.concurrency} --stored {args.stored} --worker {args.worker} "
-            f"--threads {args.threads} --storage {args.storage}`"
+            f"--threads {args.threads} --storage {args.storage}"
             + "".join(f" --only {group}" for group in args.only or ())
         )
+        print(f"command: `{command}`")
         print()
         columns = ["scenario", "bare req/s", "lrs req/s", "ratio"]
         columns += ["lrs p50 ms", "lrs p99 ms", "bare p50 ms", "bare p99 ms"]
