@@ -118,3 +118,78 @@ class TestOpeningByUrl:
             assert type(stores.activities).__name__.startswith("Sqlite")
             assert type(stores.enrollments).__name__.startswith("Sqlite")
             assert stores.state.history.database.path == tmp_path / "lrs.db"
+
+
+def _write_fields(url, writer, count):
+    client = connect(url)
+    for n in range(count):
+        client.set(user(0), block(0), {f"w{writer}-{n}": n})
+    client.close()
+
+
+def test_writers_in_several_processes_lose_no_field(tmp_path):
+    import multiprocessing
+
+    url = f"sqlite:///{tmp_path}/lrs.db"
+    connect(url).close()  # the schema, before the writers race to make it
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_write_fields, args=(url, n, 25)) for n in range(8)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=120)
+        assert writer.exitcode == 0
+    client = connect(url)
+    state = client.get(user(0), block(0)).state
+    assert state == {f"w{w}-{n}": n for w in range(8) for n in range(25)}
+    assert len(list(client.get_history(user(0), block(0)))) == 200
+    client.close()
+
+
+def test_a_locked_or_full_database_is_503_with_retry_after_and_nothing_half_written(
+    tmp_path, monkeypatch
+):
+    from tests.support import ADMIN, basic, make_app
+
+    storage = open_storage(f"sqlite:///{tmp_path}/lrs.db")
+    app = make_app(storage)
+    http = app.test_client()
+    xapi = {**basic(*ADMIN), "X-Experience-API-Version": "1.0.3"}
+    batch = [
+        {
+            "actor": {"mbox": "mailto:ada@example.org"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+            "object": {"id": f"http://example.org/a{n}"},
+        }
+        for n in range(3)
+    ]
+
+    def failing(connection, sql, rows):
+        # The statements are in; their index rows meet a full disk.
+        if "statement_terms" in sql:
+            raise sqlite3.OperationalError("database or disk is full")
+        return connection.executemany(sql, rows)
+
+    database = storage.statements._database
+    connection = database.connection()
+    monkeypatch.setattr(database, "connection", lambda: _Failing(connection, failing))
+    response = http.post("/xAPI/statements", json=batch, headers=xapi)
+    assert response.status_code == 503
+    assert "Retry-After" in response.headers
+    monkeypatch.undo()
+    assert storage.statements.count() == 0
+    storage.close()
+
+
+class _Failing:
+    """A connection whose executemany is replaced."""
+
+    def __init__(self, connection, executemany):
+        self._connection = connection
+        self._executemany = executemany
+
+    def executemany(self, sql, rows):
+        return self._executemany(self._connection, sql, rows)
+
+    def __getattr__(self, name):
+        return getattr(self._connection, name)
