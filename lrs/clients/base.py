@@ -512,6 +512,47 @@ class StoredUserStateClient(UserStateClient):
                 hold for a block; nothing changed.
         """
 
+    @staticmethod
+    def _entries(
+        username: str,
+        scope: Scope,
+        changes: Mapping[str, tuple[BlockKey, BlockChange]],
+        stored: Mapping[str, str],
+        conditions: Conditions,
+        time_us: int,
+    ) -> dict[str, HistoryEntry]:
+        """What ``changes`` do to the blocks whose states are ``stored``, for ``_apply``.
+
+        Checks ``conditions`` against each block's current state and returns the
+        history entry of each block a change changes (its state after it, or
+        ``None`` when the block is left empty). A backend calls it where it holds
+        the blocks still (a lock, a transaction) and writes what it returns.
+
+        Args:
+            username: whose blocks.
+            scope: the blocks' scope.
+            changes: each block's key and change.
+            stored: the state (JSON text) of each changed block that has one.
+            conditions: what must hold of each block's current state.
+            time_us: the time of the write.
+
+        Raises:
+            PreconditionFailed, Conflict, InvalidInput: ``conditions`` do not hold.
+        """
+        check = None if conditions.unconditional else conditions.check
+        entries: dict[str, HistoryEntry] = {}
+        for block, (_, change) in changes.items():
+            old = stored.get(block)
+            if check is not None:
+                check(None if old is None else state_etag(decode_state(old)))
+            # A change with fields always writes: the stored state is decoded
+            # only to see whether a deletion removes anything.
+            if not change.text and not change.changes(None if old is None else decode_state(old)):
+                continue  # deleting what is not there changes nothing
+            text = change.apply_to_text(old)
+            entries[block] = HistoryEntry(username, scope, block, text, time_us)
+        return entries
+
     @abstractmethod
     def _current(self, username: str, scope: Scope, block: str) -> tuple[str, datetime] | None:
         """Return a block's stored state (JSON text) and time, or ``None``."""

@@ -18,7 +18,7 @@ from lrs.clients.base import (
     UserState,
     block_location,
 )
-from lrs.clients.values import BlockChange, decode_state, state_etag
+from lrs.clients.values import BlockChange, decode_state
 from lrs.clock import default_clock, from_us
 from lrs.conditions import UNCONDITIONAL, Conditions
 from lrs.history.base import HistoryEntry, HistoryLog
@@ -89,24 +89,19 @@ class MemoryUserStateClient(StoredUserStateClient):
         with self._lock:
             time_us = default_clock.now_us()
             updated = from_us(time_us)
-            new: dict[_Identity, _Record | None] = {}
-            entries: dict[str, HistoryEntry] = {}
             records = self._records
-            check = None if conditions.unconditional else conditions.check
-            for block, (key, change) in changes.items():
+            old_records: dict[str, _Record] = {}
+            stored: dict[str, str] = {}
+            for block in changes:
+                old = records.get((username, scope, block))
+                if old is not None:
+                    old_records[block] = old
+                    stored[block] = old[_TEXT]
+            entries = self._entries(username, scope, changes, stored, conditions, time_us)
+            new: dict[_Identity, _Record | None] = {}
+            for block, entry in entries.items():
                 identity = (username, scope, block)
-                old = records.get(identity)
-                stored = None if old is None else old[_TEXT]
-                if check is not None:
-                    check(None if stored is None else state_etag(decode_state(stored)))
-                # A change with fields always writes: the stored state is decoded
-                # only to see whether a deletion removes anything.
-                if not change.text and not change.changes(
-                    None if stored is None else decode_state(stored)
-                ):
-                    continue  # deleting what is not there changes nothing
-                text = change.apply_to_text(stored)
-                entries[block] = HistoryEntry(username, scope, block, text, time_us)
+                old, text, key = old_records.get(block), entry.state, changes[block][0]
                 if text is None:
                     new[identity] = None
                 elif old is None:

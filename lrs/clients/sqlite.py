@@ -18,7 +18,7 @@ from lrs.clients.base import (
     UserState,
     block_location,
 )
-from lrs.clients.values import BlockChange, decode_state, state_etag
+from lrs.clients.values import BlockChange, decode_state
 from lrs.clock import default_clock, from_us
 from lrs.conditions import UNCONDITIONAL, Conditions
 from lrs.history.base import HistoryEntry, HistoryLog
@@ -101,7 +101,6 @@ class SqliteUserStateClient(StoredUserStateClient):
         changes: Mapping[str, tuple[BlockKey, BlockChange]],
         conditions: Conditions = UNCONDITIONAL,
     ) -> dict[str, HistoryEntry]:
-        entries: dict[str, HistoryEntry] = {}
         with self._database.transaction() as connection:
             time_us = default_clock.now_us()
             stored: dict[str, str] = {}
@@ -115,22 +114,14 @@ class SqliteUserStateClient(StoredUserStateClient):
                         (username, scope.value, *chunk),
                     )
                 )
-            check = None if conditions.unconditional else conditions.check
+            entries = self._entries(username, scope, changes, stored, conditions, time_us)
             writes, deletes = [], []
-            for block, (key, change) in changes.items():
-                old = stored.get(block)
-                if check is not None:
-                    check(None if old is None else state_etag(decode_state(old)))
-                if not change.text and not change.changes(
-                    None if old is None else decode_state(old)
-                ):
-                    continue  # deleting what is not there changes nothing
-                text = change.apply_to_text(old)
-                entries[block] = HistoryEntry(username, scope, block, text, time_us)
+            for block, entry in entries.items():
+                text = entry.state
                 if text is None:
                     deletes.append((username, scope.value, block))
                 else:
-                    course, block_type = block_location(key)
+                    course, block_type = block_location(changes[block][0])
                     writes.append(
                         (username, scope.value, block, text, time_us, course, block_type or "")
                     )
