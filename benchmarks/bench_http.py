@@ -57,7 +57,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start(app, env, chdir, worker, threads):
+def start(app, env, chdir, worker, threads, workers=1):
     port = free_port()
     process = subprocess.Popen(
         [
@@ -65,7 +65,7 @@ def start(app, env, chdir, worker, threads):
             "-b",
             f"127.0.0.1:{port}",
             "-w",
-            "1",
+            str(workers),
             "-k",
             worker,
             "--threads",
@@ -184,6 +184,12 @@ def main():
         help="threads of both servers (default: those of lrs serve with memory://)",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes of the server (memory:// needs 1; the bare app keeps 1)",
+    )
+    parser.add_argument(
         "--storage",
         default="memory://",
         help="the server's storage URL (a sqlite:/// file is removed first)",
@@ -203,7 +209,7 @@ def main():
         for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             leftover.unlink(missing_ok=True)
     env = {"LRS_STORAGE_URL": args.storage, "LRS_ADMIN_KEY": KEY, "LRS_ADMIN_SECRET": SECRET}
-    lrs, lrs_port = start("wsgi:app", env, ROOT, args.worker, args.threads)
+    lrs, lrs_port = start("wsgi:app", env, ROOT, args.worker, args.threads, args.workers)
     bare, bare_port = start("bare_app:app", {}, ROOT / "benchmarks", args.worker, args.threads)
     try:
         scenarios = []
@@ -239,7 +245,7 @@ def main():
         command = (
             f"python benchmarks/bench_http.py --requests {args.requests} "
             f"--concurrency {args.concurrency} --stored {args.stored} --worker {args.worker} "
-            f"--threads {args.threads} --storage {args.storage}"
+            f"--threads {args.threads} --workers {args.workers} --storage {args.storage}"
             + "".join(f" --only {group}" for group in args.only or ())
         )
         print(f"command: `{command}`")

@@ -108,6 +108,7 @@ class SqliteDatabase(Closeable):
         self.synchronous = synchronous
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._writer = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -155,7 +156,9 @@ class SqliteDatabase(Closeable):
                 the disk is full; nothing was written.
         """
         connection = self.connection()
-        with translate_errors():
+        # Writers of this process queue here, woken in turn, rather than at
+        # SQLite's lock, whose busy handler polls with sleeps of up to 100 ms.
+        with self._writer, translate_errors():
             connection.execute("BEGIN IMMEDIATE")
             try:
                 yield connection
