@@ -107,6 +107,28 @@ def terms_of(statement: dict[str, Any], authority: Any = None) -> Terms:
     )
 
 
+# The kinds of term a store indexes, one per filter of section 2.1.3 (and the
+# related_* forms of two of them).
+VERB, AGENT, RELATED_AGENT, ACTIVITY, RELATED_ACTIVITY, REGISTRATION = range(6)
+
+
+def index_keys(terms: Sequence[Any]) -> list[tuple[int, str]]:
+    """The (kind, value) keys a statement with these terms is indexed under.
+
+    ``terms`` is a ``Terms``, or a plain tuple of the same fields.
+    """
+    verb, agents, related_agents, activity, related_activities, registration = terms[:6]
+    keys = [(VERB, verb)]
+    keys += [(AGENT, agent) for agent in agents]
+    keys += [(RELATED_AGENT, agent) for agent in related_agents]
+    if activity is not None:
+        keys.append((ACTIVITY, activity))
+    keys += [(RELATED_ACTIVITY, item) for item in related_activities]
+    if registration is not None:
+        keys.append((REGISTRATION, registration))
+    return keys
+
+
 class Record(NamedTuple):
     """One stored statement (a tuple, for the reason given on ``Terms``)."""
 
@@ -148,6 +170,23 @@ class StatementQuery:
     limit: int = 100
     # Where the previous page ended: (stored_us, id) of its last statement.
     after: tuple[int, str] | None = None
+
+    def index_keys(self) -> list[tuple[int, str]]:
+        """The (kind, value) keys the filters ask for, the usually most selective first.
+
+        Registration, activity, agent, verb: a store that walks one key's
+        statements and tests the rest walks the first.
+        """
+        keys = []
+        if self.registration is not None:
+            keys.append((REGISTRATION, self.registration))
+        if self.activity is not None:
+            keys.append((RELATED_ACTIVITY if self.related_activities else ACTIVITY, self.activity))
+        if self.agent is not None:
+            keys.append((RELATED_AGENT if self.related_agents else AGENT, self.agent))
+        if self.verb is not None:
+            keys.append((VERB, self.verb))
+        return keys
 
     def matches(self, record: Record) -> bool:
         """Whether a record passes every filter but time, itself or through its targets."""

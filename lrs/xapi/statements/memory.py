@@ -14,6 +14,7 @@ from lrs.xapi.statements.base import (
     StatementStore,
     Terms,
     check_batch,
+    index_keys,
     wanted_ids,
 )
 
@@ -76,30 +77,6 @@ def _record(row: _Row) -> Record:
 
 
 _new_tuple = tuple.__new__
-
-
-def _new_list(index: dict[str, array[int]], value: str) -> array[int]:
-    numbers = index[value] = array("q")
-    return numbers
-
-
-# The kinds of index, one dict each (value -> statement numbers): a term is
-# looked up by its value alone, with no key string to build per statement.
-_VERB, _AGENT, _RELATED_AGENT, _ACTIVITY, _RELATED_ACTIVITY, _REGISTRATION = range(6)
-
-
-def _query_keys(query: StatementQuery) -> list[tuple[int, str]]:
-    keys = []
-    if query.verb is not None:
-        keys.append((_VERB, query.verb))
-    if query.agent is not None:
-        keys.append((_RELATED_AGENT if query.related_agents else _AGENT, query.agent))
-    if query.activity is not None:
-        kind = _RELATED_ACTIVITY if query.related_activities else _ACTIVITY
-        keys.append((kind, query.activity))
-    if query.registration is not None:
-        keys.append((_REGISTRATION, query.registration))
-    return keys
 
 
 class MemoryStatementStore(StatementStore):
@@ -185,22 +162,14 @@ class MemoryStatementStore(StatementStore):
         )
 
     def _lists(self, terms: tuple[Any, ...]) -> list[array[int]]:
-        """The index lists a statement with these terms belongs in, created as needed.
-
-        An index list is never empty, so ``get(…) or`` finds it or makes it.
-        """
-        verbs, agents, related_agents, activities, related_activities, registrations = self._index
-        new = _new_list
-        lists = [verbs.get(terms[0]) or new(verbs, terms[0])]
-        lists += [agents.get(agent) or new(agents, agent) for agent in terms[1]]
-        lists += [related_agents.get(agent) or new(related_agents, agent) for agent in terms[2]]
-        if terms[3] is not None:
-            lists.append(activities.get(terms[3]) or new(activities, terms[3]))
-        lists += [
-            related_activities.get(item) or new(related_activities, item) for item in terms[4]
-        ]
-        if terms[5] is not None:
-            lists.append(registrations.get(terms[5]) or new(registrations, terms[5]))
+        """The index lists a statement with these terms belongs in, created as needed."""
+        index = self._index
+        lists = []
+        for kind, value in index_keys(terms):
+            numbers = index[kind].get(value)
+            if numbers is None:
+                numbers = index[kind][value] = array("q")
+            lists.append(numbers)
         return lists
 
     def get(self, statement_id: str) -> Record | None:
@@ -211,7 +180,7 @@ class MemoryStatementStore(StatementStore):
     def query(self, query: StatementQuery) -> list[Record]:
         """Return the matching unvoided records, a page at a time (see ``StatementStore``)."""
         with self._lock:
-            keys = _query_keys(query)
+            keys = query.index_keys()
             candidates = [self._index[kind].get(value, array("q")) for kind, value in keys] or [
                 self._order
             ]

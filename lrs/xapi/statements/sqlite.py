@@ -23,10 +23,10 @@ from lrs.xapi.statements.base import (
     StatementStore,
     Terms,
     check_batch,
+    index_keys,
     wanted_ids,
 )
 
-_VERB, _AGENT, _RELATED_AGENT, _ACTIVITY, _RELATED_ACTIVITY, _REGISTRATION = range(6)
 _COLUMNS = "s.id, s.text, s.stored_us, s.digest, s.voided, s.termsets"
 # Candidates read at a time when a query has more than one filter.
 _BATCH = 500
@@ -49,32 +49,6 @@ def _terms(values: list[Any]) -> Terms:
         registration,
         target,
     )
-
-
-def _keys(terms: Terms) -> list[tuple[int, str]]:
-    keys = [(_VERB, terms.verb)]
-    keys += [(_AGENT, agent) for agent in terms.agents]
-    keys += [(_RELATED_AGENT, agent) for agent in terms.related_agents]
-    if terms.activity is not None:
-        keys.append((_ACTIVITY, terms.activity))
-    keys += [(_RELATED_ACTIVITY, activity) for activity in terms.related_activities]
-    if terms.registration is not None:
-        keys.append((_REGISTRATION, terms.registration))
-    return keys
-
-
-def _query_keys(query: StatementQuery) -> list[tuple[int, str]]:
-    """The query's filters as index keys, the most selective kind first."""
-    keys = []
-    if query.registration is not None:
-        keys.append((_REGISTRATION, query.registration))
-    if query.activity is not None:
-        keys.append((_RELATED_ACTIVITY if query.related_activities else _ACTIVITY, query.activity))
-    if query.agent is not None:
-        keys.append((_RELATED_AGENT if query.related_agents else _AGENT, query.agent))
-    if query.verb is not None:
-        keys.append((_VERB, query.verb))
-    return keys
 
 
 class SqliteStatementStore(StatementStore):
@@ -119,7 +93,7 @@ class SqliteStatementStore(StatementStore):
                     (kind, value, record.stored_us, record.id)
                     for record in new
                     for terms in record.term_sets
-                    for kind, value in _keys(terms)
+                    for kind, value in index_keys(terms)
                 ],
             )
             targets = [(record.voids,) for record in new if record.voids is not None]
@@ -138,7 +112,7 @@ class SqliteStatementStore(StatementStore):
 
     def query(self, query: StatementQuery) -> list[Record]:
         """Return up to ``query.limit`` unvoided records that match (see ``StatementStore``)."""
-        keys = _query_keys(query)
+        keys = query.index_keys()
         check = len(keys) > 1
         found: list[Record] = []
         after = query.after
