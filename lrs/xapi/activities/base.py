@@ -13,6 +13,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
+
 from lrs.closeable import Closeable
 
 _MERGED_BY_KEY = ("name", "description", "extensions")
@@ -56,6 +58,21 @@ def merge_definitions(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[s
         if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
             result[key] = {**old[key], **new[key]}
     return result
+
+
+def merged_text(stored: str | bytes | None, definition: dict[str, Any]) -> bytes | None:
+    """The JSON text of ``definition`` merged into a stored one; ``None`` if it changes nothing.
+
+    Args:
+        stored: the JSON text of the definition a store holds, if any.
+        definition: the incoming definition.
+    """
+    text = orjson.dumps(definition)
+    if stored is not None and text == (stored.encode() if isinstance(stored, str) else stored):
+        return None  # the definition held already, word for word: the usual case
+    old = None if stored is None else orjson.loads(stored)
+    new = merge_definitions(old, definition)
+    return None if new == old else orjson.dumps(new)
 
 
 def activity_object(activity_id: str, definition: dict[str, Any] | None) -> dict[str, Any]:

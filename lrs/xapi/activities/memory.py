@@ -5,7 +5,7 @@ from typing import Any
 
 import orjson
 
-from lrs.xapi.activities.base import ActivityStore, merge_definitions
+from lrs.xapi.activities.base import ActivityStore, merged_text
 
 
 class MemoryActivityStore(ActivityStore):
@@ -25,11 +25,6 @@ class MemoryActivityStore(ActivityStore):
         """Merge definitions into the canonical ones."""
         with self._lock:
             for activity_id, definition in definitions.items():
-                text = self._definitions.get(activity_id)
-                if text is not None and orjson.dumps(definition) == text:
-                    # The definition the LRS holds already, word for word: the usual case.
-                    continue
-                old = None if text is None else orjson.loads(text)
-                new = merge_definitions(old, definition)
-                if new != old:
-                    self._definitions[activity_id] = orjson.dumps(new)
+                new = merged_text(self._definitions.get(activity_id), definition)
+                if new is not None:
+                    self._definitions[activity_id] = new

@@ -8,7 +8,7 @@ from pymongo.errors import DuplicateKeyError
 
 from lrs.mongo import collection, translate_errors
 from lrs.retries import attempts
-from lrs.xapi.activities.base import ActivityStore, merge_definitions
+from lrs.xapi.activities.base import ActivityStore, merged_text
 
 
 class MongoActivityStore(ActivityStore):
@@ -38,11 +38,10 @@ class MongoActivityStore(ActivityStore):
         for _ in attempts(f"activity {activity_id}"):
             with translate_errors():
                 stored = self._collection.find_one({"_id": activity_id})
-                old = None if stored is None else orjson.loads(stored["definition"])
-                new = merge_definitions(old, definition)
-                if new == old:
+                new = merged_text(None if stored is None else stored["definition"], definition)
+                if new is None:
                     return
-                text = orjson.dumps(new).decode()
+                text = new.decode()
                 if stored is None:
                     try:
                         self._collection.insert_one(

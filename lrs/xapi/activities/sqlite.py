@@ -5,7 +5,7 @@ from typing import Any
 import orjson
 
 from lrs.sqlite import SqliteDatabase, translate_errors
-from lrs.xapi.activities.base import ActivityStore, merge_definitions
+from lrs.xapi.activities.base import ActivityStore, merged_text
 
 
 class SqliteActivityStore(ActivityStore):
@@ -34,14 +34,10 @@ class SqliteActivityStore(ActivityStore):
                 row = connection.execute(
                     "SELECT definition FROM activities WHERE id = ?", (activity_id,)
                 ).fetchone()
-                text = orjson.dumps(definition).decode()
-                if row is not None and row[0] == text:
-                    continue  # the definition held already, word for word
-                old = None if row is None else orjson.loads(row[0])
-                new = merge_definitions(old, definition)
-                if new != old:
+                new = merged_text(None if row is None else row[0], definition)
+                if new is not None:
                     connection.execute(
                         "INSERT INTO activities (id, definition) VALUES (?, ?) "
                         "ON CONFLICT (id) DO UPDATE SET definition = excluded.definition",
-                        (activity_id, orjson.dumps(new).decode()),
+                        (activity_id, new.decode()),
                     )
