@@ -7,6 +7,7 @@ committed together. So of several writers holding one ETag exactly one wins,
 and no write is ever without its history entry.
 """
 
+import sqlite3
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 
@@ -29,8 +30,21 @@ from lrs.sqlite import SqliteDatabase, translate_errors
 _CHUNK = 500
 
 
-def _marks(count: int) -> str:
-    return ", ".join("?" * count)
+def _stored(
+    connection: sqlite3.Connection, username: str, scope: Scope, blocks: list[str]
+) -> dict[str, tuple[str, int]]:
+    """The stored state (JSON text) and update time of those of ``blocks`` that have one."""
+    found: dict[str, tuple[str, int]] = {}
+    for start in range(0, len(blocks), _CHUNK):
+        chunk = blocks[start : start + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        rows = connection.execute(
+            "SELECT block, state, updated_us FROM state WHERE username = ? AND scope = ? "
+            f"AND block IN ({marks})",
+            (username, scope.value, *chunk),
+        )
+        found.update((block, (text, updated)) for block, text, updated in rows)
+    return found
 
 
 class SqliteUserStateClient(StoredUserStateClient):
@@ -68,18 +82,8 @@ class SqliteUserStateClient(StoredUserStateClient):
         blocks: Mapping[str, BlockKey],
         fields: list[str] | None,
     ) -> Iterator[UserState]:
-        names = list(blocks)
-        found: dict[str, tuple[str, int]] = {}
         with translate_errors():
-            connection = self._database.connection()
-            for start in range(0, len(names), _CHUNK):
-                chunk = names[start : start + _CHUNK]
-                rows = connection.execute(
-                    "SELECT block, state, updated_us FROM state WHERE username = ? AND "
-                    f"scope = ? AND block IN ({_marks(len(chunk))})",
-                    (username, scope.value, *chunk),
-                )
-                found.update((block, (text, updated)) for block, text, updated in rows)
+            found = _stored(self._database.connection(), username, scope, list(blocks))
         return iter(
             [
                 UserState(
@@ -103,17 +107,8 @@ class SqliteUserStateClient(StoredUserStateClient):
     ) -> dict[str, HistoryEntry]:
         with self._database.transaction() as connection:
             time_us = default_clock.now_us()
-            stored: dict[str, str] = {}
-            names = list(changes)
-            for start in range(0, len(names), _CHUNK):
-                chunk = names[start : start + _CHUNK]
-                stored.update(
-                    connection.execute(
-                        "SELECT block, state FROM state WHERE username = ? AND scope = ? "
-                        f"AND block IN ({_marks(len(chunk))})",
-                        (username, scope.value, *chunk),
-                    )
-                )
+            found = _stored(connection, username, scope, list(changes))
+            stored = {block: text for block, (text, _) in found.items()}
             entries = self._entries(username, scope, changes, stored, conditions, time_us)
             writes, deletes = [], []
             for block, entry in entries.items():

@@ -22,6 +22,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 from lrs.clients.values import to_json
 from lrs.clock import default_clock, from_us
 from lrs.closeable import Closeable
@@ -184,6 +186,14 @@ def check_user_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
         except TypeError as exc:
             raise InvalidInput(f"profile must be JSON: {exc}") from None
     return checked
+
+
+def stored_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """User fields as the database stores keep them: the profile (any JSON) as its text."""
+    return {
+        name: orjson.dumps(value).decode() if name == "profile" else value
+        for name, value in fields.items()
+    }
 
 
 def user_values(user: User) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from lrs.enrollments.base import (
     Enrollment,
     EnrollmentStore,
     User,
+    stored_fields,
 )
 from lrs.exceptions import Conflict
 from lrs.mongo import collection, translate_errors
@@ -169,10 +170,7 @@ class MongoEnrollmentStore(EnrollmentStore):
         now: datetime,
         change_from: Callable[[User], Change],
     ) -> User | None:
-        values = {
-            name: orjson.dumps(value).decode() if name == "profile" else value
-            for name, value in fields.items()
-        }
+        values = stored_fields(fields)
         with translate_errors():
             # The document before the change, for the record: one atomic step.
             previous = self._users.find_one_and_update(

@@ -13,7 +13,14 @@ from typing import Any
 import orjson
 
 from lrs.clock import from_us, to_us
-from lrs.enrollments.base import Change, CourseRole, Enrollment, EnrollmentStore, User
+from lrs.enrollments.base import (
+    Change,
+    CourseRole,
+    Enrollment,
+    EnrollmentStore,
+    User,
+    stored_fields,
+)
 from lrs.exceptions import Conflict
 from lrs.sqlite import SqliteDatabase, translate_errors
 
@@ -119,10 +126,7 @@ class SqliteEnrollmentStore(EnrollmentStore):
         now: datetime,
         change_from: Callable[[User], Change],
     ) -> User | None:
-        values = {
-            name: orjson.dumps(value).decode() if name == "profile" else value
-            for name, value in fields.items()
-        }
+        values = stored_fields(fields)
         with self._database.transaction() as connection:
             before = self._get_user(connection, username)
             if before is None:
