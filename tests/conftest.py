@@ -1,6 +1,16 @@
 import pytest
 
+from lrs.sqlite import SqliteDatabase
+from lrs.sqlite_schema import MIGRATIONS
 from tests.support import LiveServer
+
+
+@pytest.fixture
+def sqlite_database(tmp_path):
+    """A SQLite file with this release's schema, closed after the test."""
+    database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
+    yield database
+    database.close()
 
 
 @pytest.fixture(scope="session")

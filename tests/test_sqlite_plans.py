@@ -3,8 +3,6 @@
 import pytest
 
 from lrs.clients.sqlite import SqliteUserStateClient
-from lrs.sqlite import SqliteDatabase
-from lrs.sqlite_schema import MIGRATIONS
 from lrs.testing import COURSE, block, user
 from lrs.xapi.documents.base import Context, Resource
 from lrs.xapi.documents.sqlite import SqliteDocumentStore
@@ -30,12 +28,10 @@ class PlanSpy:
 
 
 @pytest.fixture
-def spy(tmp_path):
-    database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
-    recorder = PlanSpy(database.connection())
-    database._local.connection = recorder  # this thread's connection
-    yield database, recorder
-    database.close()
+def spy(sqlite_database):
+    recorder = PlanSpy(sqlite_database.connection())
+    sqlite_database._local.connection = recorder  # this thread's connection
+    return sqlite_database, recorder
 
 
 def assert_indexed(plans):

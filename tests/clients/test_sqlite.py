@@ -14,27 +14,20 @@ from lrs.storage import open_storage
 from lrs.testing import UserStateClientContract, block, user
 
 
-@pytest.fixture
-def database(tmp_path):
-    database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
-    yield database
-    database.close()
-
-
 class TestSqliteUserStateClient(UserStateClientContract):
     @pytest.fixture
-    def client(self, database):
-        return SqliteUserStateClient(database)
+    def client(self, sqlite_database):
+        return SqliteUserStateClient(sqlite_database)
 
 
 class TestSqliteWithHistoryElsewhere(UserStateClientContract):
     @pytest.fixture
-    def client(self, database):
-        return SqliteUserStateClient(database, MemoryHistoryLog())
+    def client(self, sqlite_database):
+        return SqliteUserStateClient(sqlite_database, MemoryHistoryLog())
 
 
-def test_a_write_and_its_history_entry_commit_together(database, monkeypatch):
-    client = SqliteUserStateClient(database)
+def test_a_write_and_its_history_entry_commit_together(sqlite_database, monkeypatch):
+    client = SqliteUserStateClient(sqlite_database)
     client.set(user(0), block(0), {"a": 1})
 
     # The history insert fails inside the write's transaction: nothing of the

@@ -3,8 +3,6 @@ import pytest
 
 from lrs.enrollments import MemoryEnrollmentStore, MongoEnrollmentStore
 from lrs.enrollments.sqlite import SqliteEnrollmentStore
-from lrs.sqlite import SqliteDatabase
-from lrs.sqlite_schema import MIGRATIONS
 from lrs.testing import EnrollmentStoreContract
 from tests.mongomock_support import SlowReads, ThreadSafeMongoClient
 
@@ -17,10 +15,8 @@ class TestMemoryEnrollmentStore(EnrollmentStoreContract):
 
 class TestSqliteEnrollmentStore(EnrollmentStoreContract):
     @pytest.fixture
-    def enrollments(self, tmp_path):
-        database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
-        yield SqliteEnrollmentStore(database)
-        database.close()
+    def enrollments(self, sqlite_database):
+        return SqliteEnrollmentStore(sqlite_database)
 
 
 class TestMongoEnrollmentStore(EnrollmentStoreContract):
@@ -54,13 +50,12 @@ def test_the_rules_are_in_the_base_and_backends_implement_hooks():
     }
 
 
-def test_sqlite_writes_a_change_and_its_record_together(tmp_path, monkeypatch):
+def test_sqlite_writes_a_change_and_its_record_together(sqlite_database, monkeypatch):
     import sqlite3
 
     from lrs.exceptions import ServiceUnavailable
 
-    database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
-    store = SqliteEnrollmentStore(database)
+    store = SqliteEnrollmentStore(sqlite_database)
     store.create_user("ada", {}, actor="test")
 
     def full_disk(connection, change):
@@ -76,4 +71,3 @@ def test_sqlite_writes_a_change_and_its_record_together(tmp_path, monkeypatch):
     assert list(store.list_enrollments(username="ada")) == []
     assert store.get_user("ada").full_name == ""
     assert len(store.history("ada")) == 1  # the creation only
-    database.close()

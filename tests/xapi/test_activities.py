@@ -1,7 +1,5 @@
 import pytest
 
-from lrs.sqlite import SqliteDatabase
-from lrs.sqlite_schema import MIGRATIONS
 from lrs.testing import ActivityStoreContract, statement
 from lrs.xapi.activities import (
     MemoryActivityStore,
@@ -67,10 +65,8 @@ class TestMemoryActivityStore(ActivityStoreContract):
 
 class TestSqliteActivityStore(ActivityStoreContract):
     @pytest.fixture
-    def activities(self, tmp_path):
-        database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
-        yield SqliteActivityStore(database)
-        database.close()
+    def activities(self, sqlite_database):
+        return SqliteActivityStore(sqlite_database)
 
 
 class TestMongoActivityStore(ActivityStoreContract):

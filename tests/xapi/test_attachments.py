@@ -3,8 +3,6 @@ import hashlib
 import mongomock
 import pytest
 
-from lrs.sqlite import SqliteDatabase
-from lrs.sqlite_schema import MIGRATIONS
 from lrs.testing import AttachmentStoreContract
 from lrs.xapi.attachments import (
     MemoryAttachmentStore,
@@ -27,10 +25,8 @@ class TestMemoryAttachmentStore(AttachmentStoreContract):
 
 class TestSqliteAttachmentStore(AttachmentStoreContract):
     @pytest.fixture
-    def attachments(self, tmp_path):
-        database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
-        yield SqliteAttachmentStore(database)
-        database.close()
+    def attachments(self, sqlite_database):
+        return SqliteAttachmentStore(sqlite_database)
 
 
 class TestMongoAttachmentStore(AttachmentStoreContract):

@@ -4,8 +4,6 @@ import pytest
 
 from lrs.clients import MemoryUserStateClient, MongoUserStateClient
 from lrs.clients.sqlite import SqliteUserStateClient
-from lrs.sqlite import SqliteDatabase
-from lrs.sqlite_schema import MIGRATIONS
 from lrs.testing import DocumentStoreContract, block
 from lrs.xapi.agents import AccountAgents
 from lrs.xapi.documents import JSON, Context, MemoryDocumentStore, MongoDocumentStore, Resource
@@ -26,13 +24,6 @@ class TestMongoDocumentStore(DocumentStoreContract):
         store = MongoDocumentStore(ThreadSafeMongoClient()["lrs_test"])
         store._collection = SlowReads(store._collection)
         return store
-
-
-@pytest.fixture
-def sqlite_database(tmp_path):
-    database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
-    yield database
-    database.close()
 
 
 class TestSqliteDocumentStore(DocumentStoreContract):

@@ -3,8 +3,6 @@ import pytest
 
 from lrs.clock import default_clock
 from lrs.exceptions import Conflict, ServiceUnavailable
-from lrs.sqlite import SqliteDatabase
-from lrs.sqlite_schema import MIGRATIONS
 from lrs.storage import open_storage
 from lrs.testing import AUTHORITY, StatementStoreContract, statement
 from lrs.xapi.prepare import prepare
@@ -29,10 +27,8 @@ class TestMongoStatementStore(StatementStoreContract):
 
 class TestSqliteStatementStore(StatementStoreContract):
     @pytest.fixture
-    def statements(self, tmp_path):
-        database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
-        yield SqliteStatementStore(database)
-        database.close()
+    def statements(self, sqlite_database):
+        return SqliteStatementStore(sqlite_database)
 
 
 def test_mongo_indexes_every_filter_with_the_stored_time():
