@@ -223,7 +223,7 @@ def _sqlite(storage: str, command: str) -> SqliteDatabase:
             "use mongodump and MongoDB's own tools"
         )
     try:
-        return open_sqlite(storage)
+        return open_sqlite(parsed)
     except (ValueError, UserStateError) as exc:
         raise click.ClickException(str(exc)) from exc
 

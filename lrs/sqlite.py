@@ -31,6 +31,7 @@ from pathlib import Path
 
 from lrs.closeable import Closeable
 from lrs.exceptions import InvalidInput, ServiceUnavailable, UserStateError
+from lrs.urls import StorageURL
 
 #: How long a writer waits for another's lock before giving up (milliseconds).
 BUSY_TIMEOUT_MS = 5000
@@ -44,19 +45,16 @@ CHECKPOINT_PAGES = 10000
 Migration = Callable[[sqlite3.Connection], None]
 
 
-def open_sqlite(url: str) -> "SqliteDatabase":
-    """Open the SQLite file a ``sqlite:`` URL names, with the schema of this release.
+def open_sqlite(url: StorageURL) -> "SqliteDatabase":
+    """Open the SQLite file a parsed ``sqlite:`` URL names, with the schema of this release.
 
     Raises:
-        InvalidInput: the URL is not a SQLite URL this release can open.
         DatabaseFileError: the file cannot be used (see ``SqliteDatabase``).
     """
     from lrs.sqlite_schema import MIGRATIONS
-    from lrs.urls import Backend, parse_storage_url
 
-    parsed = parse_storage_url(url, (Backend.sqlite,))
     return SqliteDatabase(
-        parsed.path, MIGRATIONS, synchronous=parsed.options.get("synchronous", "normal")
+        url.path, MIGRATIONS, synchronous=url.options.get("synchronous", "normal")
     )
 
 

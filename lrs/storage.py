@@ -83,7 +83,7 @@ def open_storage(url: str = "memory://", history_url: str | None = None) -> Stor
         return Storage(connect(url, history_url=history_url), MemoryCredentialStore())
     if parsed.backend == Backend.sqlite:
         return sqlite_storage(
-            open_sqlite(url), history=None if history_url is None else open_history(history_url)
+            open_sqlite(parsed), history=None if history_url is None else open_history(history_url)
         )
     if parsed.backend == Backend.mongomock and not urlsplit(url).path.strip("/"):
         url = f"mongomock://local/{uuid.uuid4().hex}"

@@ -47,7 +47,7 @@ def _open_sqlite(
     from lrs.history.sqlite import SqliteHistoryLog
     from lrs.sqlite import open_sqlite
 
-    database = open_sqlite(url.url)
+    database = open_sqlite(url)
     return SqliteUserStateClient(
         database,
         history or SqliteHistoryLog(database, retention),

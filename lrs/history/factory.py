@@ -21,7 +21,7 @@ def open_history(url: str, retention: Retention | None = None) -> HistoryLog:
         from lrs.history.sqlite import SqliteHistoryLog
         from lrs.sqlite import open_sqlite
 
-        return SqliteHistoryLog(open_sqlite(url), retention, owns=True)
+        return SqliteHistoryLog(open_sqlite(parsed), retention, owns=True)
     # Imported here: a memory:// history needs no MongoDB driver.
     from lrs.history.mongo import MongoHistoryLog
     from lrs.mongo import open_database
