@@ -68,9 +68,11 @@ def merged_text(stored: str | bytes | None, definition: dict[str, Any]) -> bytes
         definition: the incoming definition.
     """
     text = orjson.dumps(definition)
-    if stored is not None and text == (stored.encode() if isinstance(stored, str) else stored):
+    if stored is None:
+        return text  # a new activity: its definition as it came
+    if text == (stored.encode() if isinstance(stored, str) else stored):
         return None  # the definition held already, word for word: the usual case
-    old = None if stored is None else orjson.loads(stored)
+    old = orjson.loads(stored)
     new = merge_definitions(old, definition)
     return None if new == old else orjson.dumps(new)
 
