@@ -17,6 +17,10 @@ field present, objects among 30,000 activities with definitions). POSTs cycle
 through distinct bodies, so the activity definitions they carry vary as they
 would.
 Both servers and this client share the machine's cores, so compare ratios.
+
+With ``--against STORAGE`` (say ``--storage sqlite:////tmp/b.db --against
+memory://``), a second server with that storage runs the same scenarios in
+the same run, and a last column gives the ratio of the first to it.
 """
 
 import argparse
@@ -30,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from base64 import b64encode
 from datetime import UTC, datetime
 from pathlib import Path
@@ -200,17 +205,31 @@ def main():
         action="append",
         help="run only these groups of scenarios (repeatable)",
     )
+    parser.add_argument(
+        "--against",
+        help="the storage URL of a second server to compare with, in the same run (memory://)",
+    )
     args = parser.parse_args()
     groups = set(args.only or ["state", "small", "realistic"])
 
-    if args.storage.startswith("sqlite:"):
-        # A fresh file each run.
-        path = Path(args.storage.split("://", 1)[1][1:].split("?")[0])
-        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-            leftover.unlink(missing_ok=True)
-    env = {"LRS_STORAGE_URL": args.storage, "LRS_ADMIN_KEY": KEY, "LRS_ADMIN_SECRET": SECRET}
-    lrs, lrs_port = start("wsgi:app", env, ROOT, args.worker, args.threads, args.workers)
+    def lrs_server(storage, workers):
+        if storage.startswith("sqlite:"):
+            # A fresh file each run.
+            path = Path(storage.split("://", 1)[1][1:].split("?")[0])
+            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                leftover.unlink(missing_ok=True)
+        env = {"LRS_STORAGE_URL": storage, "LRS_ADMIN_KEY": KEY, "LRS_ADMIN_SECRET": SECRET}
+        return start("wsgi:app", env, ROOT, args.worker, args.threads, workers)
+
+    lrs, lrs_port = lrs_server(args.storage, args.workers)
     bare, bare_port = start("bare_app:app", {}, ROOT / "benchmarks", args.worker, args.threads)
+    processes = [lrs, bare]
+    # The lrs servers measured: the one asked for, then the one it is compared with.
+    ports = [lrs_port]
+    if args.against:
+        other, other_port = lrs_server(args.against, 1)
+        processes.append(other)
+        ports.append(other_port)
     try:
         scenarios = []
         if "state" in groups:
@@ -222,9 +241,12 @@ def main():
             if kind not in groups:
                 continue
             print(f"storing {args.stored:,} {kind} statements...", file=sys.stderr)
-            for body in batches(make, args.stored // 100, 100, first=10**7):
-                call(lrs_port, "POST", "/xAPI/statements", body, xapi)
-            stored_id = json.loads(_post(lrs_port, json.dumps(make(0)), xapi))[0]
+            # One id, so that each server has the statement the GETs ask for.
+            stored_id = str(uuid.uuid4())
+            for port in ports:
+                for body in batches(make, args.stored // 100, 100, first=10**7):
+                    call(port, "POST", "/xAPI/statements", body, xapi)
+                _post(port, json.dumps({**make(0), "id": stored_id}), xapi)
             by_id = "/xAPI/statements?" + urlencode({"statementId": stored_id})
             # Distinct bodies, so that POSTs carry definitions of many activities.
             singles = batches(make, 1000, 0)
@@ -246,30 +268,42 @@ def main():
             f"python benchmarks/bench_http.py --requests {args.requests} "
             f"--concurrency {args.concurrency} --stored {args.stored} --worker {args.worker} "
             f"--threads {args.threads} --workers {args.workers} --storage {args.storage}"
+            + (f" --against {args.against}" if args.against else "")
             + "".join(f" --only {group}" for group in args.only or ())
         )
         print(f"command: `{command}`")
         print()
         columns = ["scenario", "bare req/s", "lrs req/s", "ratio"]
         columns += ["lrs p50 ms", "lrs p99 ms", "bare p50 ms", "bare p99 ms"]
+        if args.against:
+            columns += [f"{args.against} req/s", f"ratio to {args.against}"]
         print(f"| {' | '.join(columns)} |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|" + "---:|" * (len(columns) - 1))
         for name, method, path, bodies, headers in scenarios:
             # The bare app gets the same method and bodies; it only parses and answers.
             load(bare_port, method, "/", bodies, headers, 200, args.concurrency)  # warm-up
-            load(lrs_port, method, path, bodies, headers, 200, args.concurrency)
             base = load(bare_port, method, "/", bodies, headers, args.requests, args.concurrency)
-            ours = load(lrs_port, method, path, bodies, headers, args.requests, args.concurrency)
-            print(
+            rates = []
+            for port in ports:
+                load(port, method, path, bodies, headers, 200, args.concurrency)
+                rates.append(
+                    load(port, method, path, bodies, headers, args.requests, args.concurrency)
+                )
+            ours = rates[0]
+            row = (
                 f"| {name} | {base[0]:,.0f} | {ours[0]:,.0f} | {ours[0] / base[0]:.0%} | "
-                f"{ours[1]:.1f} | {ours[2]:.1f} | {base[1]:.1f} | {base[2]:.1f} |",
-                flush=True,
+                f"{ours[1]:.1f} | {ours[2]:.1f} | {base[1]:.1f} | {base[2]:.1f} |"
             )
+            if args.against:
+                row += f" {rates[1][0]:,.0f} | {ours[0] / rates[1][0]:.0%} |"
+            print(row, flush=True)
             if name.startswith("POST 100"):
-                rates = f"{base[0] * 100:,.0f} | {ours[0] * 100:,.0f}"
-                print(f"| (statements/s in those batches) | {rates} | | | | | |", flush=True)
+                cells = [f"{base[0] * 100:,.0f}", f"{ours[0] * 100:,.0f}"] + [""] * 5
+                if args.against:
+                    cells += [f"{rates[1][0] * 100:,.0f}", ""]
+                print(f"| (statements/s in those batches) | {' | '.join(cells)} |", flush=True)
     finally:
-        for process in (lrs, bare):
+        for process in processes:
             process.terminate()
             process.wait(timeout=20)
 

@@ -12,6 +12,12 @@ taken waits up to the busy timeout; past it, or on a full disk, the operation
 fails with ``ServiceUnavailable`` (a 503 with ``Retry-After``) and nothing of
 it is written.
 
+Commits do not wait for checkpoints (the copy of the write-ahead log back
+into the file, with its syncs): a thread of each process runs them in the
+background, at most every ``CHECKPOINT_INTERVAL`` seconds, while requests go
+on. If it falls behind, the commit that finds ``CHECKPOINT_PAGES`` pages in
+the log runs one itself.
+
 ``synchronous=NORMAL`` (the default) makes a commit durable against a crash
 of the process, and against power loss once the write-ahead log is
 checkpointed: a power cut may lose the last transactions, never corrupt the
@@ -38,8 +44,10 @@ BUSY_TIMEOUT_MS = 5000
 SYNCHRONOUS = ("normal", "full")
 #: The page cache of each connection, in KiB.
 CACHE_KIB = 65536
-#: Pages in the write-ahead log that trigger a checkpoint.
-CHECKPOINT_PAGES = 10000
+#: Pages in the write-ahead log past which a commit checkpoints it itself.
+CHECKPOINT_PAGES = 20000
+#: Seconds between background checkpoints while there are writes.
+CHECKPOINT_INTERVAL = 0.2
 
 #: One upgrade step: from version ``n`` (its index) to ``n + 1``.
 Migration = Callable[[sqlite3.Connection], None]
@@ -108,6 +116,11 @@ class SqliteDatabase(Closeable):
         self._lock = threading.Lock()
         self._writer = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
+        # The background checkpoints: woken by commits, one thread per process.
+        self._written = threading.Event()
+        self._closing = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+        self._checkpointer_pid = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -133,11 +146,11 @@ class SqliteDatabase(Closeable):
             connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             connection.execute(f"PRAGMA synchronous = {self.synchronous.upper()}")
             connection.execute("PRAGMA foreign_keys = ON")
-            # A 64 MB page cache per connection (SQLite's default is 2 MB), and
-            # checkpoints of the write-ahead log every 10,000 pages rather than
-            # 1,000: a batch of statements dirties hundreds of index pages, and
-            # a checkpoint (which writes them back and syncs) every other
-            # batch cost more than the batch.
+            # A 64 MB page cache per connection (SQLite's default is 2 MB). A
+            # commit checkpoints only when the background thread falls behind:
+            # a batch of statements dirties hundreds of index pages, and a
+            # checkpoint every few batches (which writes them back and syncs)
+            # cost requests more than their own work.
             connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             connection.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
             with self._lock:
@@ -149,15 +162,22 @@ class SqliteDatabase(Closeable):
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken at once (``BEGIN IMMEDIATE``), committed or rolled back.
 
+        A transaction opened while this thread is in one joins it: the
+        outer one commits both or neither.
+
         Raises:
             ServiceUnavailable: the lock stayed taken past the busy timeout, or
                 the disk is full; nothing was written.
         """
         connection = self.connection()
+        if getattr(self._local, "committed", None) is not None:
+            yield connection
+            return
         # Writers of this process queue here, woken in turn, rather than at
         # SQLite's lock, whose busy handler polls with sleeps of up to 100 ms.
         with self._writer, translate_errors():
             connection.execute("BEGIN IMMEDIATE")
+            self._local.committed = []
             try:
                 yield connection
                 connection.execute("COMMIT")
@@ -165,6 +185,54 @@ class SqliteDatabase(Closeable):
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 raise
+            finally:
+                committed, self._local.committed = self._local.committed, None
+        self._wake_checkpointer()
+        for callback in committed:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once this thread's transaction commits (now, outside one).
+
+        For what a store may remember only once it is written: a rollback
+        drops the callback.
+        """
+        committed: list[Callable[[], None]] | None = getattr(self._local, "committed", None)
+        if committed is None:
+            callback()
+        else:
+            committed.append(callback)
+
+    def _wake_checkpointer(self) -> None:
+        # Started here rather than at open: threads do not survive a fork.
+        if self._checkpointer_pid != os.getpid():
+            with self._lock:
+                if self._checkpointer_pid != os.getpid() and not self._closing.is_set():
+                    self._checkpointer = threading.Thread(
+                        target=self._checkpoints, name=f"checkpoints of {self.path}", daemon=True
+                    )
+                    self._checkpointer.start()
+                    self._checkpointer_pid = os.getpid()
+        self._written.set()
+
+    def _checkpoints(self) -> None:
+        """Checkpoint the write-ahead log while there are writes, until closed."""
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            while True:
+                self._written.wait()
+                if self._closing.is_set():
+                    return
+                self._written.clear()
+                try:
+                    # PASSIVE: copies what no reader still needs, never waits.
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    pass  # the next round, or a commit past CHECKPOINT_PAGES, does it
+                if self._closing.wait(CHECKPOINT_INTERVAL):
+                    return
+        finally:
+            connection.close()
 
     def _upgrade(self, migrations: Sequence[Migration]) -> None:
         connection = self.connection()
@@ -241,7 +309,12 @@ class SqliteDatabase(Closeable):
         return int(self.connection().execute("PRAGMA user_version").fetchone()[0])
 
     def close(self) -> None:
-        """Close every thread's connection."""
+        """Stop the background checkpoints and close every thread's connection."""
+        self._closing.set()
+        self._written.set()
+        checkpointer = self._checkpointer
+        if checkpointer is not None and self._checkpointer_pid == os.getpid():
+            checkpointer.join()
         with self._lock:
             connections, self._connections = self._connections, []
         for connection in connections:

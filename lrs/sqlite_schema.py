@@ -109,23 +109,31 @@ _VERSION_1 = (
     )""",
     "CREATE INDEX enrollment_changes_by_record ON enrollment_changes (kind, username, course_key)",
     # lrs.xapi.statements.sqlite: the statement as JSON text, its query terms
-    # (its own, then those inherited from its targets) as JSON, and one row
-    # per (kind of term, value) in statement_terms, in stored order.
+    # (its own, then those inherited from its targets) as JSON. Rows get their
+    # seq in the order stored, so that a batch is appended to the table's end
+    # (rows of 1.5 KB keyed by a random id filled half of every page).
     """CREATE TABLE statements (
-        id TEXT PRIMARY KEY,
-        text TEXT NOT NULL,
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
         stored_us INTEGER NOT NULL,
-        digest TEXT NOT NULL,
         voided INTEGER NOT NULL,
-        termsets TEXT NOT NULL
-    ) WITHOUT ROWID""",
+        digest TEXT NOT NULL,
+        termsets TEXT NOT NULL,
+        text TEXT NOT NULL
+    )""",
     "CREATE INDEX statements_by_time ON statements (stored_us, id)",
+    # Each value a statement is queried by (an agent, verb, activity or
+    # registration) once, by number: the index below holds numbers only.
+    "CREATE TABLE term_values (id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE)",
+    # One row per (value, kind of term) of a statement. The value comes first,
+    # so that an actor as agent and as related agent (an activity likewise)
+    # share the index page a new statement writes to.
     """CREATE TABLE statement_terms (
+        term INTEGER NOT NULL,
         kind INTEGER NOT NULL,
-        value TEXT NOT NULL,
         stored_us INTEGER NOT NULL,
-        id TEXT NOT NULL,
-        PRIMARY KEY (kind, value, stored_us, id)
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (term, kind, stored_us, seq)
     ) WITHOUT ROWID""",
 )
 

@@ -1,6 +1,8 @@
 """Every store the server needs, opened from one storage URL."""
 
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,6 +54,10 @@ class Storage(Closeable):
     documents: DocumentStore = field(default_factory=MemoryDocumentStore)
     activities: ActivityStore = field(default_factory=MemoryActivityStore)
     enrollments: EnrollmentStore = field(default_factory=MemoryEnrollmentStore)
+    #: Makes the writes of several stores one transaction, where the stores
+    #: share a database that has them (SQLite): ``with storage.transaction():``.
+    #: Elsewhere each store's write stands alone.
+    transaction: Callable[[], AbstractContextManager[Any]] = nullcontext
 
     def close(self) -> None:
         """Close every store."""
@@ -111,6 +117,7 @@ def sqlite_storage(database: SqliteDatabase, *, history: HistoryLog | None = Non
         SqliteDocumentStore(database),
         SqliteActivityStore(database),
         SqliteEnrollmentStore(database),
+        transaction=database.transaction,
     )
 
 

@@ -112,6 +112,46 @@ def test_a_transaction_commits_whole_or_not_at_all(tmp_path):
     database.close()
 
 
+def test_a_transaction_inside_another_joins_it(tmp_path):
+    database = SqliteDatabase(tmp_path / "lrs.db", [_create_notes])
+    committed = []
+    with pytest.raises(RuntimeError), database.transaction():
+        with database.transaction() as connection:
+            connection.execute("INSERT INTO notes (text) VALUES ('inner')")
+            database.after_commit(lambda: committed.append("inner"))
+        raise RuntimeError("the outer one fails after the inner one ended")
+    assert database.connection().execute("SELECT count(*) FROM notes").fetchone()[0] == 0
+    assert committed == []  # a rolled-back transaction calls nothing back
+    with database.transaction():
+        with database.transaction() as connection:
+            connection.execute("INSERT INTO notes (text) VALUES ('inner')")
+            database.after_commit(lambda: committed.append("inner"))
+            assert committed == []  # not before the outer one commits
+    assert committed == ["inner"]
+    database.after_commit(lambda: committed.append("outside"))
+    assert committed == ["inner", "outside"]
+    database.close()
+
+
+def test_commits_are_checkpointed_in_the_background(tmp_path):
+    path = tmp_path / "lrs.db"
+    database = SqliteDatabase(path, [_create_notes])
+    before = path.stat().st_size
+    with database.transaction() as connection:
+        connection.executemany("INSERT INTO notes (text) VALUES (?)", [("x" * 1000,)] * 100)
+    # The commit wrote to the log only (far below CHECKPOINT_PAGES); the
+    # rows reach the file itself when the checkpoint thread copies them.
+    for _ in range(100):
+        if path.stat().st_size > before + 100_000:
+            break
+        threading.Event().wait(0.05)
+    assert path.stat().st_size > before + 100_000
+    checkpointer = database._checkpointer
+    assert checkpointer is not None and checkpointer.is_alive()
+    database.close()
+    assert not checkpointer.is_alive()
+
+
 def test_each_thread_has_its_own_connection(tmp_path):
     database = SqliteDatabase(tmp_path / "lrs.db", [_create_notes])
     seen = []

@@ -6,8 +6,10 @@ from lrs.clients.sqlite import SqliteUserStateClient
 from lrs.testing import COURSE, block, user
 from lrs.xapi.documents.base import Context, Resource
 from lrs.xapi.documents.sqlite import SqliteDocumentStore
+from lrs.xapi.prepare import prepare
 from lrs.xapi.statements.base import StatementQuery
 from lrs.xapi.statements.sqlite import SqliteStatementStore
+from lrs.xapi.validation import Version
 
 
 class PlanSpy:
@@ -38,8 +40,13 @@ def assert_indexed(plans):
     assert plans
     for sql, steps in plans:
         for step in steps:
+            if "RIGHT PART OF ORDER BY" in step:
+                continue
+            if "max(" in sql and step.count(" ") == 1:
+                continue  # "SEARCH table": the largest key, read at the end of the table
             assert step.startswith(("SEARCH", "SCAN")) and "USING" in step, (sql, steps)
-            assert "TEMP B-TREE" not in step, (sql, steps)
+            # Ties of stored time are put in id order, by a sort of each tie alone.
+            assert "TEMP B-TREE" not in step.replace("FOR RIGHT PART OF ORDER BY", ""), (sql, steps)
             if step.startswith("SCAN"):
                 # Only the walk of a whole index in order, which stops at the limit.
                 assert "USING INDEX" in step or "USING COVERING INDEX" in step, (sql, steps)
@@ -62,16 +69,37 @@ QUERIES = {
 }
 
 
+STATEMENT = {
+    "id": "d1b7c2a0-3f4e-4c1a-9b2d-8e7f6a5b4c3e",
+    "actor": {"mbox": "mailto:ada@example.org"},
+    "verb": {"id": "http://x.org/v"},
+    "object": {"id": "http://x.org/a"},
+    "context": {"registration": "d1b7c2a0-3f4e-4c1a-9b2d-8e7f6a5b4c3d"},
+}
+
+
+def saved(database):
+    """A statement store holding one statement with every term the queries ask for."""
+    store = SqliteStatementStore(database)
+    authority = {"mbox": "mailto:lrs@example.org"}
+    store.save([prepare(STATEMENT, version=Version.V1_0_3, authority=authority).stamped(7)])
+    return store
+
+
 @pytest.mark.parametrize("query", list(QUERIES.values()), ids=list(QUERIES))
 def test_statement_queries_walk_an_index(spy, query):
     database, recorder = spy
-    SqliteStatementStore(database).query(query)
+    store = saved(database)
+    recorder.plans.clear()
+    store.query(query)
+    # Each query's walk ran, not only the look-up of its term's number.
+    assert any("ORDER BY" in sql for sql, _ in recorder.plans)
     assert_indexed(recorder.plans)
 
 
 def test_getting_a_statement_and_saving_a_batch_look_ids_up(spy):
     database, recorder = spy
-    store = SqliteStatementStore(database)
+    store = saved(database)
     store.get("d1b7c2a0-3f4e-4c1a-9b2d-8e7f6a5b4c3d")
     assert_indexed(recorder.plans)
 

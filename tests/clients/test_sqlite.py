@@ -139,8 +139,11 @@ def test_writers_in_several_processes_lose_no_field(tmp_path):
     client.close()
 
 
+# The index rows of the statements, or the definitions merged after them in
+# the same transaction, meet a full disk: nothing of the batch stays.
+@pytest.mark.parametrize("failing_table", ["statement_terms", "activities"])
 def test_a_locked_or_full_database_is_503_with_retry_after_and_nothing_half_written(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, failing_table
 ):
     from tests.support import ADMIN, basic, make_app
 
@@ -152,14 +155,16 @@ def test_a_locked_or_full_database_is_503_with_retry_after_and_nothing_half_writ
         {
             "actor": {"mbox": "mailto:ada@example.org"},
             "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
-            "object": {"id": f"http://example.org/a{n}"},
+            "object": {
+                "id": f"http://example.org/a{n}",
+                "definition": {"name": {"en": f"Activity {n}"}},
+            },
         }
         for n in range(3)
     ]
 
     def failing(connection, sql, rows):
-        # The statements are in; their index rows meet a full disk.
-        if "statement_terms" in sql:
+        if f"INTO {failing_table}" in sql:
             raise sqlite3.OperationalError("database or disk is full")
         return connection.executemany(sql, rows)
 
@@ -171,6 +176,7 @@ def test_a_locked_or_full_database_is_503_with_retry_after_and_nothing_half_writ
     assert "Retry-After" in response.headers
     monkeypatch.undo()
     assert storage.statements.count() == 0
+    assert storage.activities.get("http://example.org/a0") is None
     storage.close()
 
 

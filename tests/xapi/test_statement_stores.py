@@ -31,6 +31,32 @@ class TestSqliteStatementStore(StatementStoreContract):
         return SqliteStatementStore(sqlite_database)
 
 
+def test_sqlite_term_numbers_of_a_rolled_back_batch_are_not_remembered(sqlite_database):
+    # A number taken in a transaction that rolls back goes to another value
+    # later: a store that remembered it would file statements under it.
+    def record(n, **fields):
+        data = statement(n, **fields)
+        return prepare(data, version=Version.V1_0_3, authority=AUTHORITY).stamped(
+            default_clock.now_us()
+        )
+
+    store = SqliteStatementStore(sqlite_database)
+    with pytest.raises(RuntimeError), sqlite_database.transaction():
+        store.save([record(0, verb="http://x.org/first")])
+        raise RuntimeError("what followed the batch failed")
+    other = SqliteStatementStore(sqlite_database)  # with nothing remembered
+    for each in (store, other):
+        assert each.query(StatementQuery(verb="http://x.org/first")) == []
+    store.save([record(1, verb="http://x.org/second")])
+    for each in (store, other):
+        assert each.query(StatementQuery(verb="http://x.org/first")) == []
+        for query in (
+            StatementQuery(verb="http://x.org/second"),
+            StatementQuery(agent=f"mbox:{statement(1)['actor']['mbox']}"),
+        ):
+            assert [found.id for found in each.query(query)] == [statement(1)["id"]]
+
+
 def test_mongo_indexes_every_filter_with_the_stored_time():
     database = mongomock.MongoClient(tz_aware=True).lrs_test
     MongoStatementStore(database)

@@ -123,15 +123,19 @@ def _save(
     for statement, path in zip(batch, paths, strict=True):
         check_signature(statement, received, path)
     storage = current_app.extensions["lrs"]
-    # Data first: kept by hash, it is harmless if the statements then fail.
-    storage.attachments.put(received[sha2] for sha2 in sorted(used))
-    # Stamped last, just before saving, so that concurrent batches reach the
-    # store in the order of their stamps (one clock reading for the batch,
-    # one stamp per statement: stored order is the batch's order).
-    first_us = default_clock.now_us(len(prepared))
-    storage.statements.save([item.stamped(first_us + index) for index, item in enumerate(prepared)])
-    # The Activities resource answers with definitions merged from statements.
-    storage.activities.merge(definitions_in(batch))
+    # One transaction where the storage has them (one commit, all or nothing).
+    with storage.transaction():
+        # Data first: kept by hash, it is harmless if the statements then fail.
+        storage.attachments.put(received[sha2] for sha2 in sorted(used))
+        # Stamped last, just before saving (in SQLite, under the write lock),
+        # so that concurrent batches reach the store in the order of their
+        # stamps (one clock reading for the batch, one stamp per statement:
+        # stored order is the batch's order).
+        first_us = default_clock.now_us(len(prepared))
+        stamped = [item.stamped(first_us + index) for index, item in enumerate(prepared)]
+        storage.statements.save(stamped)
+        # The Activities resource answers with definitions merged from statements.
+        storage.activities.merge(definitions_in(batch))
 
 
 @blp.after_request

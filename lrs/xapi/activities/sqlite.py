@@ -7,6 +7,9 @@ import orjson
 from lrs.sqlite import SqliteDatabase, translate_errors
 from lrs.xapi.activities.base import ActivityStore, merged_text
 
+# Activities looked up in one query.
+_BATCH = 500
+
 
 class SqliteActivityStore(ActivityStore):
     """Definitions as JSON text, merged inside one write transaction per batch."""
@@ -29,15 +32,24 @@ class SqliteActivityStore(ActivityStore):
         """Merge definitions into the canonical ones; the write lock makes each merge whole."""
         if not definitions:
             return
+        ids = sorted(definitions)
         with self._database.transaction() as connection:
-            for activity_id, definition in definitions.items():
-                row = connection.execute(
-                    "SELECT definition FROM activities WHERE id = ?", (activity_id,)
-                ).fetchone()
-                new = merged_text(None if row is None else row[0], definition)
-                if new is not None:
+            stored: dict[str, str] = {}
+            for start in range(0, len(ids), _BATCH):
+                chunk = ids[start : start + _BATCH]
+                marks = ", ".join("?" * len(chunk))
+                stored.update(
                     connection.execute(
-                        "INSERT INTO activities (id, definition) VALUES (?, ?) "
-                        "ON CONFLICT (id) DO UPDATE SET definition = excluded.definition",
-                        (activity_id, new.decode()),
+                        f"SELECT id, definition FROM activities WHERE id IN ({marks})", chunk
                     )
+                )
+            changed = []
+            for activity_id in ids:
+                new = merged_text(stored.get(activity_id), definitions[activity_id])
+                if new is not None:
+                    changed.append((activity_id, new.decode()))
+            connection.executemany(
+                "INSERT INTO activities (id, definition) VALUES (?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET definition = excluded.definition",
+                changed,
+            )

@@ -1,17 +1,23 @@
-"""Statements in a SQLite file: ``statements`` and ``statement_terms`` (see ``lrs.sqlite_schema``).
+"""Statements in a SQLite file: ``statements``, ``term_values`` and ``statement_terms``.
 
 A batch is one ``BEGIN IMMEDIATE`` transaction: its ids are looked up, the
 checks every backend shares run (``check_batch``), and the statements, their
-terms and the voiding of their targets are written, all or nothing.
+terms and the voiding of their targets are written, all or nothing. Each
+value a statement is queried by is stored once in ``term_values``; the index
+rows in ``statement_terms`` hold its number, the kind of term, and the
+statement's stored time and row number: a batch of 100 statements writes a
+few hundred small index rows, and a commit writes every page they touch.
 
 A filtered query walks ``statement_terms`` for one of its filters (the most
 selective kind first: registration, activity, agent, verb) in stored order,
 from where the time window and the page cursor put it, and stops at the limit;
-with more than one filter, each candidate's term sets are tested whole, as the
-memory store does, since every filter must hold in one term set.
+two statements stored in the same microsecond are ordered by id. With more
+than one filter, each candidate's term sets are tested whole, as the memory
+store does, since every filter must hold in one term set.
 """
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -28,8 +34,11 @@ from lrs.xapi.statements.base import (
 )
 
 _COLUMNS = "s.id, s.text, s.stored_us, s.digest, s.voided, s.termsets"
-# Candidates read at a time when a query has more than one filter.
+# Candidates read at a time when a query has more than one filter, and ids
+# or values looked up in one query.
 _BATCH = 500
+# Term numbers kept in memory per store; past this, forgotten and read again.
+_KNOWN_TERMS = 200_000
 
 
 def _record(row: tuple[Any, ...]) -> Record:
@@ -51,54 +60,118 @@ def _terms(values: list[Any]) -> Terms:
     )
 
 
+def _chunks(values: Sequence[Any]) -> Iterable[tuple[Sequence[Any], str]]:
+    """Slices of at most ``_BATCH`` values, each with its ``?, ?, ...`` placeholders."""
+    for start in range(0, len(values), _BATCH):
+        chunk = values[start : start + _BATCH]
+        yield chunk, ", ".join("?" * len(chunk))
+
+
 class SqliteStatementStore(StatementStore):
-    """Statements and their query terms in two tables of a SQLite file."""
+    """Statements and their query terms in tables of a SQLite file."""
 
     def __init__(self, database: SqliteDatabase) -> None:
         """Keep statements in ``database``."""
         self._database = database
+        # Numbers of term values, committed ones only: a number taken in a
+        # transaction that rolls back is given to another value later.
+        self._term_ids: dict[str, int] = {}
 
     def save(self, records: Sequence[Record]) -> list[str]:
         """Store a batch of new statements, all or nothing (see ``StatementStore``)."""
         wanted = sorted(wanted_ids(records))
         with self._database.transaction() as connection:
             stored: dict[str, Record] = {}
-            for start in range(0, len(wanted), _BATCH):
-                chunk = wanted[start : start + _BATCH]
-                marks = ", ".join("?" * len(chunk))
+            for chunk, marks in _chunks(wanted):
                 rows = connection.execute(
                     f"SELECT {_COLUMNS} FROM statements s WHERE s.id IN ({marks})", chunk
                 )
                 stored.update((row[0], _record(row)) for row in rows)
             new = check_batch(records, stored)
+            if not new:
+                return []
+            keys = [
+                [(kind, value) for terms in record.term_sets for kind, value in index_keys(terms)]
+                for record in new
+            ]
+            term_ids = self._numbered(connection, {value for each in keys for _, value in each})
+            (last,) = connection.execute("SELECT coalesce(max(seq), 0) FROM statements").fetchone()
             connection.executemany(
-                "INSERT INTO statements (id, text, stored_us, digest, voided, termsets) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO statements (seq, id, stored_us, voided, digest, termsets, text) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
+                        last + number,
                         record.id,
-                        record.text,
                         record.stored_us,
-                        record.digest,
                         int(record.voided),
+                        record.digest,
                         orjson.dumps([list(terms) for terms in record.term_sets]).decode(),
+                        record.text,
                     )
-                    for record in new
+                    for number, record in enumerate(new, 1)
                 ],
             )
+            # Sorted, so that the rows of one index page go in one after another.
+            term_rows = sorted(
+                {
+                    (term_ids[value], kind, record.stored_us, last + number)
+                    for number, (record, each) in enumerate(zip(new, keys, strict=True), 1)
+                    for kind, value in each
+                }
+            )
             connection.executemany(
-                "INSERT OR IGNORE INTO statement_terms (kind, value, stored_us, id) "
-                "VALUES (?, ?, ?, ?)",
-                [
-                    (kind, value, record.stored_us, record.id)
-                    for record in new
-                    for terms in record.term_sets
-                    for kind, value in index_keys(terms)
-                ],
+                "INSERT INTO statement_terms (term, kind, stored_us, seq) VALUES (?, ?, ?, ?)",
+                term_rows,
             )
             targets = [(record.voids,) for record in new if record.voids is not None]
             connection.executemany("UPDATE statements SET voided = 1 WHERE id = ?", targets)
         return [record.id for record in new]
+
+    def _numbered(self, connection: sqlite3.Connection, values: set[str]) -> dict[str, int]:
+        """The numbers of these term values, numbering the new ones (in a write transaction)."""
+        known = self._term_ids
+        found = {value: known[value] for value in values if value in known}
+        missing = sorted(values - found.keys())
+        for chunk, marks in _chunks(missing):
+            found.update(
+                connection.execute(
+                    f"SELECT value, id FROM term_values WHERE value IN ({marks})", chunk
+                )
+            )
+        new = [value for value in missing if value not in found]
+        if new:
+            (last,) = connection.execute("SELECT coalesce(max(id), 0) FROM term_values").fetchone()
+            numbered = {value: last + number for number, value in enumerate(new, 1)}
+            connection.executemany(
+                "INSERT INTO term_values (id, value) VALUES (?, ?)",
+                [(number, value) for value, number in numbered.items()],
+            )
+            found.update(numbered)
+        read = {value: found[value] for value in missing}
+        self._database.after_commit(lambda: self._remember(read))
+        return found
+
+    def _remember(self, numbers: dict[str, int]) -> None:
+        if len(self._term_ids) + len(numbers) > _KNOWN_TERMS:
+            self._term_ids = {}
+        self._term_ids.update(numbers)
+
+    def _number(self, value: str) -> int | None:
+        """The number of a term value, or ``None`` when no statement has it (for queries)."""
+        number = self._term_ids.get(value)
+        if number is None:
+            connection = self._database.connection()
+            with translate_errors():
+                row = connection.execute(
+                    "SELECT id FROM term_values WHERE value = ?", (value,)
+                ).fetchone()
+            if row is None:
+                return None
+            number = row[0]
+            if not connection.in_transaction:  # committed, then
+                self._remember({value: number})
+        return number
 
     def get(self, statement_id: str) -> Record | None:
         """Return the record with this id (voided or not), or ``None``."""
@@ -113,13 +186,20 @@ class SqliteStatementStore(StatementStore):
     def query(self, query: StatementQuery) -> list[Record]:
         """Return up to ``query.limit`` unvoided records that match (see ``StatementStore``)."""
         keys = query.index_keys()
+        walk = None
+        if keys:
+            kind, value = keys[0]
+            number = self._number(value)
+            if number is None:
+                return []
+            walk = (number, kind)
         check = len(keys) > 1
         found: list[Record] = []
         after = query.after
         # Read in batches only when candidates may fail the full test.
         batch = max(query.limit, _BATCH) if check else query.limit
         while True:
-            rows = self._page(query, keys[0] if keys else None, after, batch)
+            rows = self._page(query, walk, after, batch)
             for row in rows:
                 record = _record(row)
                 if not check or query.matches(record):
@@ -134,38 +214,45 @@ class SqliteStatementStore(StatementStore):
     def _page(
         self,
         query: StatementQuery,
-        key: tuple[int, str] | None,
+        walk: tuple[int, int] | None,
         after: tuple[int, str] | None,
         limit: int,
     ) -> list[tuple[Any, ...]]:
-        """Up to ``limit`` unvoided rows past ``after``, in the query's order, for one key."""
-        # The walk is on the terms index (t) for a filter, on the time index (s) without.
-        walk = "s" if key is None else "t"
-        conditions, values = ["s.voided = 0"], []
-        if key is not None:
-            conditions += ["t.kind = ?", "t.value = ?"]
-            values += list(key)
+        """Up to ``limit`` unvoided rows past ``after``, in the query's order.
+
+        ``walk`` is the (term number, kind) whose index rows are walked; without
+        it, the walk is on the statements' time index.
+        """
+        conditions: list[str] = ["s.voided = 0"]
+        values: list[int | str] = []
+        # The stored time is read from the index walked: t for a term, s without.
+        time = "s.stored_us" if walk is None else "t.stored_us"
+        if walk is not None:
+            conditions += ["t.term = ?", "t.kind = ?"]
+            values += list(walk)
         if query.since_us is not None:
-            conditions.append(f"{walk}.stored_us > ?")
+            conditions.append(f"{time} > ?")
             values.append(query.since_us)
         if query.until_us is not None:
-            conditions.append(f"{walk}.stored_us <= ?")
+            conditions.append(f"{time} <= ?")
             values.append(query.until_us)
+        beyond = ">" if query.ascending else "<"
         if after is not None:
-            conditions.append(
-                f"({walk}.stored_us, {walk}.id) {'>' if query.ascending else '<'} (?, ?)"
-            )
-            values += list(after)
+            # Spelled out, so that the first part bounds the index walk.
+            conditions.append(f"{time} {beyond}= ? AND ({time} {beyond} ? OR s.id {beyond} ?)")
+            values += [after[0], after[0], after[1]]
         direction = "ASC" if query.ascending else "DESC"
         source = (
-            "statements s" if key is None else "statement_terms t JOIN statements s ON s.id = t.id"
+            "statements s"
+            if walk is None
+            else "statement_terms t JOIN statements s ON s.seq = t.seq"
         )
         with translate_errors():
             return (
                 self._database.connection()
                 .execute(
                     f"SELECT {_COLUMNS} FROM {source} WHERE {' AND '.join(conditions)} "
-                    f"ORDER BY {walk}.stored_us {direction}, {walk}.id {direction} LIMIT ?",
+                    f"ORDER BY {time} {direction}, s.id {direction} LIMIT ?",
                     (*values, limit),
                 )
                 .fetchall()
