@@ -2,11 +2,13 @@
 
 Run:  .venv/bin/python benchmarks/bench_state_client.py   (or `make bench`)
 
-For 1, 10, 100 and 1000 blocks it measures calls per second on the memory and
-mongomock backends, and in the same run on a minimal dict-based reference
-client (no validation, shallow copies): the floor any Python client pays. The
-ratio memory / reference is the figure to watch; absolute times depend on the
-machine. It also counts the store round trips of each call on Mongo.
+For 1, 10, 100 and 1000 blocks it measures calls per second on the memory,
+SQLite (a file in a temporary folder) and mongomock backends, and in the same
+run on a minimal dict-based reference client (no validation, shallow copies):
+the floor any Python client pays. The
+ratio memory / reference is the figure to watch, and for SQLite its ratio to
+memory; absolute times depend on the machine. It also counts the store round
+trips of each call on Mongo, and the SQL statements of each call on SQLite.
 
 get_history(N) reads one block whose history holds N entries.
 """
@@ -15,14 +17,19 @@ import argparse
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import mongomock
 
 from lrs.clients import MemoryUserStateClient, MongoUserStateClient, Scope, UserState
+from lrs.clients.sqlite import SqliteUserStateClient
+from lrs.sqlite import SqliteDatabase
+from lrs.sqlite_schema import MIGRATIONS
 
 SIZES = (1, 10, 100, 1000)
 STATE = {"attempts": 2, "correct_map": {"q1": {"correctness": "correct"}}, "done": True}
@@ -138,6 +145,30 @@ def round_trips(size: int) -> dict[str, int]:
     return counts
 
 
+def sqlite_client(folder: str, size: int) -> SqliteUserStateClient:
+    database = SqliteDatabase(Path(folder) / f"bench-{size}.db", MIGRATIONS)
+    return SqliteUserStateClient(database, owns=True)
+
+
+def sql_statements(folder: str, size: int) -> dict[str, int]:
+    """The SQL statements each call runs on SQLite (each one step of the engine)."""
+    client = sqlite_client(folder, -size)
+    run: list[str] = []
+    client._database.connection().set_trace_callback(run.append)
+    keys = [block(n) for n in range(size)]
+    counts = {}
+    for name, call in [
+        ("set_many", lambda: client.set_many("bench", dict.fromkeys(keys, STATE))),
+        ("get_many", lambda: list(client.get_many("bench", keys))),
+        ("get_history", lambda: list(client.get_history("bench", keys[0]))),
+    ]:
+        run.clear()
+        call()
+        counts[name] = sum(1 for sql in run if sql not in ("BEGIN IMMEDIATE", "COMMIT"))
+    client.close()
+    return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=1.0, help="seconds per measurement")
@@ -150,32 +181,49 @@ def main() -> None:
     print(f"python {platform.python_version()} on {platform.machine()}, {platform.platform()}  ")
     print(f"command: `{' '.join([sys.executable.rsplit('/', 1)[-1], *sys.argv])}`\n")
     print("calls/s (best of 5 rounds); ratio = memory / dict reference\n")
-    print("| op | blocks | reference | memory | ratio | mongomock | mongo round trips |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| op | blocks | reference | memory | ratio | sqlite | sqlite / memory | sql statements "
+        "| mongomock | mongo round trips |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     ratios = {}
-    for size in SIZES:
-        reference = measure(DictReferenceClient(), size, args.budget)
-        memory = measure(MemoryUserStateClient(), size, args.budget)
-        mongo = measure(
-            MongoUserStateClient(mongomock.MongoClient(tz_aware=True), "bench"),
-            size,
-            args.mongo_budget,
-        )
-        trips = round_trips(size)
-        for op in ("get_many", "set_many", "get_history"):
-            ratio = reference[op] / memory[op]
-            ratios[(op, size)] = ratio
-            print(
-                f"| {op} | {size} | {fmt(reference[op])} | {fmt(memory[op])} | "
-                f"{ratio:.2f}x | {fmt(mongo[op])} | {trips[op]} |"
+    sqlite_ratios = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for size in SIZES:
+            reference = measure(DictReferenceClient(), size, args.budget)
+            memory = measure(MemoryUserStateClient(), size, args.budget)
+            on_sqlite = sqlite_client(folder, size)
+            sqlite = measure(on_sqlite, size, args.budget)
+            on_sqlite.close()
+            statements = sql_statements(folder, size)
+            mongo = measure(
+                MongoUserStateClient(mongomock.MongoClient(tz_aware=True), "bench"),
+                size,
+                args.mongo_budget,
             )
+            trips = round_trips(size)
+            for op in ("get_many", "set_many", "get_history"):
+                ratio = reference[op] / memory[op]
+                ratios[(op, size)] = ratio
+                sqlite_ratios[(op, size)] = memory[op] / sqlite[op]
+                print(
+                    f"| {op} | {size} | {fmt(reference[op])} | {fmt(memory[op])} | "
+                    f"{ratio:.2f}x | {fmt(sqlite[op])} | {memory[op] / sqlite[op]:.2f}x | "
+                    f"{statements[op]} | {fmt(mongo[op])} | {trips[op]} |"
+                )
     print()
     goal = ratios[("get_many", 1000)]
     verdict = "meets" if goal <= 3 else "misses"
     print(
         f"memory get_many of 1000 blocks takes {goal:.2f}x the reference's time "
         f"({verdict} the 3x goal); median ratio over all rows "
-        f"{statistics.median(ratios.values()):.2f}x"
+        f"{statistics.median(ratios.values()):.2f}x  "
+    )
+    on_sqlite_goal = sqlite_ratios[("get_many", 1000)]
+    verdict = "meets" if on_sqlite_goal <= 5 else "misses"
+    print(
+        f"sqlite get_many of 1000 blocks takes {on_sqlite_goal:.2f}x the memory client's time "
+        f"({verdict} the 5x goal of issue 14)"
     )
 
 

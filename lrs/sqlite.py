@@ -34,6 +34,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from lrs.closeable import Closeable
 from lrs.exceptions import InvalidInput, ServiceUnavailable, UserStateError
@@ -64,6 +65,28 @@ def open_sqlite(url: StorageURL) -> "SqliteDatabase":
     return SqliteDatabase(
         url.path, MIGRATIONS, synchronous=url.options.get("synchronous", "normal")
     )
+
+
+def rows_in(
+    connection: sqlite3.Connection, sql: str, values: Sequence[Any], *before: Any
+) -> Iterator[Any]:
+    """The rows of ``sql`` for a list of values: ``{marks}`` in it stands for their placeholders.
+
+    One query for as many values as SQLite binds parameters at once (32,766
+    since SQLite 3.32), so that a lookup of 1,000 keys is one; more past that.
+
+    Args:
+        connection: where to run it.
+        sql: the query, with ``... IN ({marks})``.
+        values: the values of the list.
+        before: the parameters that come before the list in ``sql``.
+    """
+    size = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - len(before)
+    for start in range(0, len(values), size):
+        chunk = values[start : start + size]
+        yield from connection.execute(
+            sql.format(marks=", ".join("?" * len(chunk))), (*before, *chunk)
+        )
 
 
 class DatabaseFileError(InvalidInput):

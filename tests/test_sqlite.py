@@ -5,9 +5,11 @@ import threading
 
 import pytest
 
+from lrs.clients.sqlite import SqliteUserStateClient
 from lrs.exceptions import ServiceUnavailable
-from lrs.sqlite import DatabaseFileError, SqliteDatabase, translate_errors
+from lrs.sqlite import DatabaseFileError, SqliteDatabase, rows_in, translate_errors
 from lrs.sqlite_schema import MIGRATIONS
+from lrs.testing import block, user
 
 
 def _create_notes(connection):
@@ -150,6 +152,33 @@ def test_commits_are_checkpointed_in_the_background(tmp_path):
     assert checkpointer is not None and checkpointer.is_alive()
     database.close()
     assert not checkpointer.is_alive()
+
+
+def test_a_list_of_values_is_looked_up_in_as_few_queries_as_sqlite_allows(tmp_path):
+    database = SqliteDatabase(tmp_path / "lrs.db", [_create_notes])
+    connection = database.connection()
+    connection.executemany("INSERT INTO notes (text) VALUES (?)", [(f"n{n}",) for n in range(30)])
+    run = []
+    connection.set_trace_callback(run.append)
+    sql = "SELECT text FROM notes WHERE id > ? AND text IN ({marks})"
+    wanted = [f"n{n}" for n in range(30)]
+    assert sorted(row[0] for row in rows_in(connection, sql, wanted, 0)) == sorted(wanted)
+    assert len(run) == 1
+    run.clear()
+    connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 11)  # 10 values a query
+    assert sorted(row[0] for row in rows_in(connection, sql, wanted, 0)) == sorted(wanted)
+    assert len(run) == 3
+    database.close()
+
+
+def test_get_many_of_a_thousand_blocks_is_one_query(sqlite_database):
+    client = SqliteUserStateClient(sqlite_database)
+    blocks = [block(n) for n in range(1000)]
+    client.set_many(user(0), {key: {"n": n} for n, key in enumerate(blocks)})
+    run = []
+    sqlite_database.connection().set_trace_callback(run.append)
+    assert len(list(client.get_many(user(0), blocks))) == 1000
+    assert len(run) == 1
 
 
 def test_each_thread_has_its_own_connection(tmp_path):

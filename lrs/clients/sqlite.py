@@ -24,27 +24,22 @@ from lrs.clock import default_clock, from_us
 from lrs.conditions import UNCONDITIONAL, Conditions
 from lrs.history.base import HistoryEntry, HistoryLog
 from lrs.history.sqlite import SqliteHistoryLog
-from lrs.sqlite import SqliteDatabase, translate_errors
-
-# Blocks per query: well under SQLite's limit of bound parameters.
-_CHUNK = 500
+from lrs.sqlite import SqliteDatabase, rows_in, translate_errors
 
 
 def _stored(
     connection: sqlite3.Connection, username: str, scope: Scope, blocks: list[str]
 ) -> dict[str, tuple[str, int]]:
     """The stored state (JSON text) and update time of those of ``blocks`` that have one."""
-    found: dict[str, tuple[str, int]] = {}
-    for start in range(0, len(blocks), _CHUNK):
-        chunk = blocks[start : start + _CHUNK]
-        marks = ", ".join("?" * len(chunk))
-        rows = connection.execute(
-            "SELECT block, state, updated_us FROM state WHERE username = ? AND scope = ? "
-            f"AND block IN ({marks})",
-            (username, scope.value, *chunk),
-        )
-        found.update((block, (text, updated)) for block, text, updated in rows)
-    return found
+    rows = rows_in(
+        connection,
+        "SELECT block, state, updated_us FROM state WHERE username = ? AND scope = ? "
+        "AND block IN ({marks})",
+        blocks,
+        username,
+        scope.value,
+    )
+    return {block: (text, updated) for block, text, updated in rows}
 
 
 class SqliteUserStateClient(StoredUserStateClient):

@@ -4,11 +4,8 @@ from typing import Any
 
 import orjson
 
-from lrs.sqlite import SqliteDatabase, translate_errors
+from lrs.sqlite import SqliteDatabase, rows_in, translate_errors
 from lrs.xapi.activities.base import ActivityStore, merged_text
-
-# Activities looked up in one query.
-_BATCH = 500
 
 
 class SqliteActivityStore(ActivityStore):
@@ -34,15 +31,11 @@ class SqliteActivityStore(ActivityStore):
             return
         ids = sorted(definitions)
         with self._database.transaction() as connection:
-            stored: dict[str, str] = {}
-            for start in range(0, len(ids), _BATCH):
-                chunk = ids[start : start + _BATCH]
-                marks = ", ".join("?" * len(chunk))
-                stored.update(
-                    connection.execute(
-                        f"SELECT id, definition FROM activities WHERE id IN ({marks})", chunk
-                    )
+            stored: dict[str, str] = dict(
+                rows_in(
+                    connection, "SELECT id, definition FROM activities WHERE id IN ({marks})", ids
                 )
+            )
             changed = []
             for activity_id in ids:
                 new = merged_text(stored.get(activity_id), definitions[activity_id])

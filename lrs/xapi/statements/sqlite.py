@@ -17,12 +17,12 @@ store does, since every filter must hold in one term set.
 """
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
-from lrs.sqlite import SqliteDatabase, translate_errors
+from lrs.sqlite import SqliteDatabase, rows_in, translate_errors
 from lrs.xapi.statements.base import (
     Record,
     StatementQuery,
@@ -34,8 +34,7 @@ from lrs.xapi.statements.base import (
 )
 
 _COLUMNS = "s.id, s.text, s.stored_us, s.digest, s.voided, s.termsets"
-# Candidates read at a time when a query has more than one filter, and ids
-# or values looked up in one query.
+# The most candidates read at a time when a query has more than one filter.
 _BATCH = 500
 # Term numbers kept in memory per store; past this, forgotten and read again.
 _KNOWN_TERMS = 200_000
@@ -60,13 +59,6 @@ def _terms(values: list[Any]) -> Terms:
     )
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[tuple[Sequence[Any], str]]:
-    """Slices of at most ``_BATCH`` values, each with its ``?, ?, ...`` placeholders."""
-    for start in range(0, len(values), _BATCH):
-        chunk = values[start : start + _BATCH]
-        yield chunk, ", ".join("?" * len(chunk))
-
-
 class SqliteStatementStore(StatementStore):
     """Statements and their query terms in tables of a SQLite file."""
 
@@ -81,12 +73,10 @@ class SqliteStatementStore(StatementStore):
         """Store a batch of new statements, all or nothing (see ``StatementStore``)."""
         wanted = sorted(wanted_ids(records))
         with self._database.transaction() as connection:
-            stored: dict[str, Record] = {}
-            for chunk, marks in _chunks(wanted):
-                rows = connection.execute(
-                    f"SELECT {_COLUMNS} FROM statements s WHERE s.id IN ({marks})", chunk
-                )
-                stored.update((row[0], _record(row)) for row in rows)
+            rows = rows_in(
+                connection, f"SELECT {_COLUMNS} FROM statements s WHERE s.id IN ({{marks}})", wanted
+            )
+            stored = {row[0]: _record(row) for row in rows}
             new = check_batch(records, stored)
             if not new:
                 return []
@@ -133,12 +123,11 @@ class SqliteStatementStore(StatementStore):
         known = self._term_ids
         found = {value: known[value] for value in values if value in known}
         missing = sorted(values - found.keys())
-        for chunk, marks in _chunks(missing):
-            found.update(
-                connection.execute(
-                    f"SELECT value, id FROM term_values WHERE value IN ({marks})", chunk
-                )
+        found.update(
+            rows_in(
+                connection, "SELECT value, id FROM term_values WHERE value IN ({marks})", missing
             )
+        )
         new = [value for value in missing if value not in found]
         if new:
             (last,) = connection.execute("SELECT coalesce(max(id), 0) FROM term_values").fetchone()
@@ -196,8 +185,9 @@ class SqliteStatementStore(StatementStore):
         check = len(keys) > 1
         found: list[Record] = []
         after = query.after
-        # Read in batches only when candidates may fail the full test.
-        batch = max(query.limit, _BATCH) if check else query.limit
+        # A page's worth of candidates first (when every candidate passes, the
+        # usual case, one read does), then more at a time while they fail.
+        batch = query.limit
         while True:
             rows = self._page(query, walk, after, batch)
             for row in rows:
@@ -210,6 +200,7 @@ class SqliteStatementStore(StatementStore):
                 return found
             last = rows[-1]
             after = (last[2], last[0])
+            batch = max(batch, min(4 * batch, _BATCH))
 
     def _page(
         self,
