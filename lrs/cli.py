@@ -91,8 +91,9 @@ def prune(history_url: str | None, keep_last: int | None, max_age_days: int | No
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    help="Worker processes (default: 1 with memory://, else 2 per core; SQLite workers "
-    "share one file: they read at once and take turns to write).",
+    help="Worker processes (default: 1 with memory://, 1 per core with SQLite, 2 per core "
+    "with MongoDB). SQLite workers share one file: they read at once and take turns to "
+    "write, so more of them serve more reads but no more writes.",
 )
 @click.option(
     "--threads",
@@ -200,13 +201,25 @@ def serve(
             run_server(
                 lambda: create_app(config),
                 bind=f"{host}:{port}",
-                workers=workers or 2 * (os.cpu_count() or 1),
+                workers=workers or default_workers(parsed.backend),
                 threads=threads or DEFAULT_THREADS,
                 limits=limits,
                 trusted_proxy=trusted_proxy,
             )
     except (ValueError, UserStateError) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def default_workers(backend: Backend) -> int:
+    """Worker processes ``lrs serve`` runs on a database unless told otherwise.
+
+    On SQLite, one per core: writers of several processes meet at the file's
+    lock, whose waiting polls with sleeps, so that past one per core the
+    slowest writes wait a second and more while no more are written
+    (benchmarks/RESULTS.md). MongoDB takes writes at once: two per core.
+    """
+    cores = os.cpu_count() or 1
+    return cores if backend == Backend.sqlite else 2 * cores
 
 
 def _sqlite(storage: str, command: str) -> SqliteDatabase:

@@ -1,10 +1,13 @@
+import os
+
 from click.testing import CliRunner
 
 from lrs import __version__
-from lrs.cli import main
+from lrs.cli import default_workers, main
 from lrs.clients import connect
 from lrs.storage import open_storage
 from lrs.testing import COURSE, block, user
+from lrs.urls import Backend
 
 
 def run(*args, env=None):
@@ -156,10 +159,14 @@ def test_by_default_the_server_keeps_everything_in_a_sqlite_file(monkeypatch, tm
     assert f"Storage: SQLite file {data / 'lrs.db'} (survives restarts)" in options["output"]
     assert (data / "lrs.db").exists()
     assert options["threads"] == 4
-    assert options["workers"] >= 2
+    assert options["workers"] == os.cpu_count()  # one per core on SQLite
     # The admin credential it printed is in the file.
     with open_storage(f"sqlite:///{data}/lrs.db") as stores:
         assert stores.credentials.count() == 1
+
+
+def test_a_mongodb_server_runs_two_workers_per_core():
+    assert default_workers(Backend.mongodb) == 2 * os.cpu_count()
 
 
 def test_a_file_that_is_not_a_database_stops_start_up_with_its_path(tmp_path):

@@ -123,9 +123,13 @@ def _save(
     for statement, path in zip(batch, paths, strict=True):
         check_signature(statement, received, path)
     storage = current_app.extensions["lrs"]
-    # One transaction where the storage has them (one commit, all or nothing).
+    # The Activities resource answers with definitions merged from statements.
+    definitions = definitions_in(batch)
+    # One transaction where the storage has them (one commit, all or nothing);
+    # what needs no lock is done before it.
     with storage.transaction():
-        # Data first: kept by hash, it is harmless if the statements then fail.
+        # Data first: where a store has no transactions, data kept by hash is
+        # harmless if the statements then fail.
         storage.attachments.put(received[sha2] for sha2 in sorted(used))
         # Stamped last, just before saving (in SQLite, under the write lock),
         # so that concurrent batches reach the store in the order of their
@@ -134,8 +138,7 @@ def _save(
         first_us = default_clock.now_us(len(prepared))
         stamped = [item.stamped(first_us + index) for index, item in enumerate(prepared)]
         storage.statements.save(stamped)
-        # The Activities resource answers with definitions merged from statements.
-        storage.activities.merge(definitions_in(batch))
+        storage.activities.merge(definitions)
 
 
 @blp.after_request
