@@ -128,10 +128,8 @@ def measure(client: Any, size: int, budget: float) -> dict[str, float]:
     }
 
 
-def round_trips(size: int) -> dict[str, int]:
-    client = MongoUserStateClient(mongomock.MongoClient(tz_aware=True), "bench")
-    state, history = Counting(client._collection), Counting(client.history._collection)
-    client._collection, client.history._collection = state, history  # type: ignore[assignment]
+def counted(client: Any, size: int, count: Callable[[], int]) -> dict[str, int]:
+    """What ``count()`` grows by during each call on ``size`` blocks (writes first)."""
     keys = [block(n) for n in range(size)]
     counts = {}
     for name, call in [
@@ -139,10 +137,17 @@ def round_trips(size: int) -> dict[str, int]:
         ("get_many", lambda: list(client.get_many("bench", keys))),
         ("get_history", lambda: list(client.get_history("bench", keys[0]))),
     ]:
-        before = state.calls + history.calls
+        before = count()
         call()
-        counts[name] = state.calls + history.calls - before
+        counts[name] = count() - before
     return counts
+
+
+def round_trips(size: int) -> dict[str, int]:
+    client = MongoUserStateClient(mongomock.MongoClient(tz_aware=True), "bench")
+    state, history = Counting(client._collection), Counting(client.history._collection)
+    client._collection, client.history._collection = state, history  # type: ignore[assignment]
+    return counted(client, size, lambda: state.calls + history.calls)
 
 
 def sqlite_client(folder: str, size: int) -> SqliteUserStateClient:
@@ -155,16 +160,9 @@ def sql_statements(folder: str, size: int) -> dict[str, int]:
     client = sqlite_client(folder, -size)
     run: list[str] = []
     client._database.connection().set_trace_callback(run.append)
-    keys = [block(n) for n in range(size)]
-    counts = {}
-    for name, call in [
-        ("set_many", lambda: client.set_many("bench", dict.fromkeys(keys, STATE))),
-        ("get_many", lambda: list(client.get_many("bench", keys))),
-        ("get_history", lambda: list(client.get_history("bench", keys[0]))),
-    ]:
-        run.clear()
-        call()
-        counts[name] = sum(1 for sql in run if sql not in ("BEGIN IMMEDIATE", "COMMIT"))
+    counts = counted(
+        client, size, lambda: sum(1 for sql in run if sql not in ("BEGIN IMMEDIATE", "COMMIT"))
+    )
     client.close()
     return counts
 
