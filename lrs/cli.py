@@ -4,7 +4,7 @@ import getpass
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -529,3 +529,45 @@ def import_enrollments(csv_file: Any, dry_run: bool, reason: str, storage: str) 
     click.echo(prefix + ", ".join(f"{count} {name}" for name, count in sorted(summary.items())))
     if summary.get("error"):
         sys.exit(1)
+
+
+@main.group()
+def progress() -> None:
+    """Learning progress derived from statements (sessions, summaries)."""
+
+
+@progress.command("rebuild")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@STORAGE_OPTION
+def rebuild_progress(quiet: bool, storage: str) -> None:
+    """Derive every progress record again from the statements stored.
+
+    Run it after changing LRS_SESSION_GAP_SECONDS, or to check the records
+    kept as statements arrived (they are equal to a rebuild). Statements
+    posted while it runs may be missing from the records until the next one:
+    run it while the server takes no statements.
+    """
+    from lrs.progress.rebuild import rebuild
+
+    with _persistent_storage(storage, "progress records", "POST /xAPI/statements") as stores:
+        settings = load_settings({"STORAGE_URL": storage})
+        stores.progress.session_gap_us = int(float(settings["SESSION_GAP_SECONDS"]) * 1_000_000)
+        read = 0
+
+        def counted(bar: Any = None) -> Callable[[], None]:
+            def one() -> None:
+                nonlocal read
+                read += 1
+                if bar is not None:
+                    bar.update(1)
+
+            return one
+
+        if quiet:
+            keys = rebuild(stores.progress, stores.statements, counted())
+        else:
+            # click draws the bar on a terminal only: nothing when piped.
+            total = stores.statements.count()
+            with click.progressbar(length=total, label="Statements") as bar:
+                keys = rebuild(stores.progress, stores.statements, counted(bar))
+    click.echo(f"read {read:,} statements; {keys:,} (learner, content) summaries derived")

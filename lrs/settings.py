@@ -46,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
     "AUTH_FAILURE_LIMIT": 30,
     # The xAPI version a response names when its request names none.
     "XAPI_DEFAULT_VERSION": "2.0.0",
+    # A learner's statements further apart than this (seconds) are in two
+    # sessions (lrs.progress); records derived with another need a rebuild.
+    "SESSION_GAP_SECONDS": 300,
     # Origins whose browser-based content may call /xAPI: "*" or a list.
     "CORS_ORIGINS": "*",
 }

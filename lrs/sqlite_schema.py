@@ -138,9 +138,38 @@ _VERSION_1 = (
 )
 
 
-def _version_1(connection: sqlite3.Connection) -> None:
-    for statement in _VERSION_1:
-        connection.execute(statement)
+# Version 2: lrs.progress.sqlite. One row per event a statement gives, and
+# per (learner, content) its counter, the counter its records were written
+# with, and the records: the summary and the sessions, as JSON.
+_VERSION_2 = (
+    """CREATE TABLE progress_events (
+        statement_id TEXT PRIMARY KEY,
+        learner TEXT NOT NULL,
+        content TEXT NOT NULL,
+        event TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX progress_events_by_key ON progress_events (learner, content)",
+    """CREATE TABLE progress (
+        learner TEXT NOT NULL,
+        content TEXT NOT NULL,
+        counter INTEGER NOT NULL,
+        written INTEGER NOT NULL,
+        course TEXT,
+        summary TEXT,
+        sessions TEXT,
+        PRIMARY KEY (learner, content)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX progress_by_content ON progress (content, learner)",
+    "CREATE INDEX progress_by_course ON progress (course, learner, content)",
+)
 
 
-MIGRATIONS: tuple[Migration, ...] = (_version_1,)
+def _steps(statements: tuple[str, ...]) -> Migration:
+    def step(connection: sqlite3.Connection) -> None:
+        for statement in statements:
+            connection.execute(statement)
+
+    return step
+
+
+MIGRATIONS: tuple[Migration, ...] = (_steps(_VERSION_1), _steps(_VERSION_2))

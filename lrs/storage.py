@@ -23,6 +23,9 @@ from lrs.enrollments.sqlite import SqliteEnrollmentStore
 from lrs.history.base import HistoryLog
 from lrs.history.factory import open_history
 from lrs.mongo import open_database
+from lrs.progress import MemoryProgressStore, ProgressStore
+from lrs.progress.mongo import MongoProgressStore
+from lrs.progress.sqlite import SqliteProgressStore
 from lrs.sqlite import SqliteDatabase, open_sqlite
 from lrs.urls import Backend, parse_storage_url
 from lrs.xapi.activities import ActivityStore, MemoryActivityStore
@@ -54,6 +57,7 @@ class Storage(Closeable):
     documents: DocumentStore = field(default_factory=MemoryDocumentStore)
     activities: ActivityStore = field(default_factory=MemoryActivityStore)
     enrollments: EnrollmentStore = field(default_factory=MemoryEnrollmentStore)
+    progress: ProgressStore = field(default_factory=MemoryProgressStore)
     #: Makes the writes of several stores one transaction, where the stores
     #: share a database that has them (SQLite): ``with storage.transaction():``.
     #: Elsewhere each store's write stands alone.
@@ -68,6 +72,7 @@ class Storage(Closeable):
         self.documents.close()
         self.activities.close()
         self.enrollments.close()
+        self.progress.close()
 
 
 def open_storage(url: str = "memory://", history_url: str | None = None) -> Storage:
@@ -117,6 +122,7 @@ def sqlite_storage(database: SqliteDatabase, *, history: HistoryLog | None = Non
         SqliteDocumentStore(database),
         SqliteActivityStore(database),
         SqliteEnrollmentStore(database),
+        SqliteProgressStore(database),
         transaction=database.transaction,
     )
 
@@ -146,4 +152,5 @@ def mongo_storage(
         MongoDocumentStore(database),
         MongoActivityStore(database),
         MongoEnrollmentStore(database),
+        MongoProgressStore(database),
     )

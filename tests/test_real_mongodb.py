@@ -10,6 +10,7 @@ from lrs.clients import MongoUserStateClient
 from lrs.credentials import MongoCredentialStore
 from lrs.enrollments import MongoEnrollmentStore
 from lrs.history import MongoHistoryLog
+from lrs.progress.mongo import MongoProgressStore
 from lrs.testing import (
     ActivityStoreContract,
     AttachmentStoreContract,
@@ -17,6 +18,7 @@ from lrs.testing import (
     DocumentStoreContract,
     EnrollmentStoreContract,
     HistoryLogContract,
+    ProgressStoreContract,
     StatementStoreContract,
     UserStateClientContract,
 )
@@ -102,3 +104,9 @@ class TestRealMongoAttachmentStore(AttachmentStoreContract):
     @pytest.fixture
     def attachments(self, driver, database):
         return MongoAttachmentStore(driver[database()])
+
+
+class TestRealMongoProgressStore(ProgressStoreContract):
+    @pytest.fixture
+    def progress(self, driver, database):
+        return MongoProgressStore(driver[database()])

@@ -10,6 +10,7 @@ from flask import Flask, request
 from flask.json.provider import JSONProvider
 
 from lrs import strict_json
+from lrs.exceptions import InvalidInput
 from lrs.settings import load_settings
 from lrs.storage import Storage, open_storage
 from lrs.xapi.agents import AccountAgents
@@ -89,6 +90,10 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     if storage is None:
         storage = open_storage(app.config["STORAGE_URL"], app.config["HISTORY_URL"])
     app.extensions["lrs"] = storage
+    gap = app.config["SESSION_GAP_SECONDS"]
+    if isinstance(gap, bool) or not isinstance(gap, int | float) or gap <= 0:
+        raise InvalidInput(f"LRS_SESSION_GAP_SECONDS must be a number of seconds, not {gap!r}")
+    storage.progress.session_gap_us = int(gap * 1_000_000)
     # The account agents that stand for this LRS's users in xAPI.
     app.extensions["lrs-accounts"] = AccountAgents(str(app.config["ACCOUNT_HOMEPAGE"]))
     if app.config["ADMIN_KEY"] and app.config["ADMIN_SECRET"]:

@@ -23,6 +23,7 @@ One module per store, each contract composed of classes split by behaviour
 | ``EnrollmentStoreContract`` | ``lrs.testing.enrollments`` | ``enrollments`` |
 | ``ActivityStoreContract`` | ``lrs.testing.activities`` | ``activities`` |
 | ``AttachmentStoreContract`` | ``lrs.testing.attachments`` | ``attachments`` |
+| ``ProgressStoreContract`` | ``lrs.testing.progress`` | ``progress`` |
 
 The class names have no ``Test`` prefix, so pytest collects them only through
 such subclasses. The contracts need pytest and hypothesis (the ``test``
@@ -58,6 +59,7 @@ _CONTRACTS = {
     "StatementStoreContract": "statements",
     "DocumentStoreContract": "documents",
     "EnrollmentStoreContract": "enrollments",
+    "ProgressStoreContract": "progress",
     "ActivityStoreContract": "activities",
     "AttachmentStoreContract": "attachments",
 }

@@ -22,6 +22,7 @@ from lrs.api.errors import refuse
 from lrs.api.xapi import accounts, blp, multipart, version
 from lrs.clock import default_clock, from_us, to_us
 from lrs.exceptions import PermissionDenied
+from lrs.progress import event_of
 from lrs.xapi import syntax
 from lrs.xapi.activities import definitions_in
 from lrs.xapi.agents import agent_key
@@ -137,8 +138,17 @@ def _save(
         # stored order is the batch's order).
         first_us = default_clock.now_us(len(prepared))
         stamped = [item.stamped(first_us + index) for index, item in enumerate(prepared)]
-        storage.statements.save(stamped)
+        new = set(storage.statements.save(stamped))
         storage.activities.merge(definitions)
+        # Progress is derived before the POST is answered (lrs.progress); a
+        # statement stored before gives nothing new.
+        events = [
+            event_of(statement, record.id, record.stored_us)
+            for statement, record in zip(batch, stamped, strict=True)
+            if record.id in new
+        ]
+        voided = [record.voids for record in stamped if record.id in new and record.voids]
+        storage.progress.record([event for event in events if event is not None], voided)
 
 
 @blp.after_request

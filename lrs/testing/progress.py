@@ -1,0 +1,246 @@
+"""The contract of progress stores: records kept current, filters, and equality with a rebuild."""
+
+import random
+import uuid
+from functools import partial
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lrs.progress.base import ProgressStore
+from lrs.progress.derive import ContentSession, ContentSummary, Event, sessions_of, summary_of
+from lrs.testing.helpers import failures, race
+
+GAP_US = 300 * 1_000_000
+MINUTE_US = 60 * 1_000_000
+
+
+def event(
+    n: int,
+    *,
+    learner: str = "mbox:mailto:ada@example.org",
+    content: str = "http://example.org/a0",
+    minute: float = 0,
+    duration_us: int = 0,
+    progress: float = 0.0,
+    completes: bool = False,
+    kind: str = "",
+    course: str = "",
+) -> Event:
+    """An event of statement ``n`` (its id comes from ``n``)."""
+    return Event(
+        learner,
+        content,
+        1_700_000_000_000_000 + int(minute * MINUTE_US),
+        str(uuid.UUID(int=n + 1)),
+        duration_us,
+        1.0 if completes else progress,
+        completes,
+        kind,
+        course,
+    )
+
+
+def derived(events: list[Event]) -> tuple[list[ContentSummary], list[ContentSession]]:
+    """The records a set of events must give, computed directly from ``lrs.progress.derive``."""
+    keys: dict[tuple[str, str], list[Event]] = {}
+    for item in events:
+        keys.setdefault((item.learner, item.content), []).append(item)
+    summaries, sessions = [], []
+    for key in sorted(keys):
+        found = sessions_of(keys[key], GAP_US)
+        summaries.append(summary_of(keys[key], found))
+        sessions += found
+    return summaries, sessions
+
+
+class ProgressRecordsContract:
+    """Events recorded, voided, repeated; records filtered.
+
+    Subclasses supply a ``progress`` fixture returning an empty store whose
+    ``session_gap_us`` is 300 seconds.
+    """
+
+    def test_sessions_split_at_the_gap_and_roll_up_into_a_summary(
+        self, progress: ProgressStore
+    ) -> None:
+        events = [
+            event(0, minute=0, progress=0.2, kind="http://x.org/lesson", course="C1"),
+            event(1, minute=4.9, duration_us=10 * MINUTE_US, progress=0.5),
+            event(2, minute=9.9, completes=True),  # exactly 5 minutes after: a new session
+        ]
+        progress.record(events[::-1])
+        first, second = progress.sessions()
+        assert (first.start_us, first.end_us) == (events[0].time_us, events[1].time_us)
+        assert first.time_spent_us == 10 * MINUTE_US  # the longest duration beats the span
+        assert (first.progress, first.completed, first.statements) == (0.5, False, 2)
+        assert (second.progress, second.completed, second.time_spent_us) == (1.0, True, 0)
+        (summary,) = progress.summaries()
+        assert summary == ContentSummary(
+            events[0].learner,
+            events[0].content,
+            "http://x.org/lesson",
+            "C1",
+            events[0].time_us,
+            events[2].time_us,
+            events[2].time_us,
+            10 * MINUTE_US,
+            1.0,
+            2,
+        )
+
+    def test_a_repeated_event_changes_nothing_and_a_voided_one_is_taken_back(
+        self, progress: ProgressStore
+    ) -> None:
+        progress.record([event(0, minute=0), event(1, minute=1, completes=True)])
+        before = progress.summaries()
+        progress.record([event(1, minute=1, completes=True)])
+        assert progress.summaries() == before
+        progress.record([], voided=[event(1).statement_id])
+        (summary,) = progress.summaries()
+        assert (summary.completion_us, summary.progress) == (None, 0.0)
+        progress.record([], voided=[event(0).statement_id])
+        assert progress.summaries() == []
+        assert progress.sessions() == []
+        progress.record([], voided=[str(uuid.uuid4())])  # unknown: nothing to take back
+        assert progress.summaries() == []
+
+    def test_records_are_filtered_by_learner_content_and_course(
+        self, progress: ProgressStore
+    ) -> None:
+        progress.record(
+            [
+                event(0, learner="mbox:mailto:a@x.org", content="http://x.org/1", course="C1"),
+                event(1, learner="mbox:mailto:b@x.org", content="http://x.org/1", course="C1"),
+                event(2, learner="mbox:mailto:a@x.org", content="http://x.org/2", course="C2"),
+            ]
+        )
+
+        def keys(found: list[Any]) -> list[tuple[str, str]]:
+            return [(item.learner, item.content) for item in found]
+
+        a1, b1, a2 = (
+            ("mbox:mailto:a@x.org", "http://x.org/1"),
+            ("mbox:mailto:b@x.org", "http://x.org/1"),
+            ("mbox:mailto:a@x.org", "http://x.org/2"),
+        )
+        assert keys(progress.summaries()) == [a1, a2, b1]
+        assert keys(progress.summaries(learner="mbox:mailto:a@x.org")) == [a1, a2]
+        assert keys(progress.summaries(content="http://x.org/1")) == [a1, b1]
+        assert keys(progress.summaries(course="C2")) == [a2]
+        assert keys(progress.sessions(learner="mbox:mailto:b@x.org", course="C1")) == [b1]
+        assert progress.summaries(course="C3") == []
+
+    def test_records_derived_by_an_older_writer_never_replace_newer_ones(
+        self, progress: ProgressStore
+    ) -> None:
+        # Two writers of one key: the one that took its counter first writes last.
+        progress.record([event(0)])
+        key = (event(0).learner, event(0).content)
+        older = progress._bump([key])[key]
+        newer = progress._bump([key])[key]
+        assert newer > older
+        both = [event(0), event(1, minute=1, completes=True)]
+        new_sessions = sessions_of(both, GAP_US)
+        progress._write(key, newer, summary_of(both, new_sessions), new_sessions)
+        old_sessions = sessions_of([event(0)], GAP_US)
+        progress._write(key, older, summary_of([event(0)], old_sessions), old_sessions)
+        assert progress.summaries() == [summary_of(both, new_sessions)]
+        assert progress.sessions() == new_sessions
+
+    def test_a_rebuild_forgets_what_its_events_do_not_say(self, progress: ProgressStore) -> None:
+        progress.record([event(0), event(1, content="http://x.org/other")])
+        assert progress.rebuild([event(2, minute=1)]) == 1
+        (summary,) = progress.summaries()
+        assert (summary.content, summary.first_us) == (event(2).content, event(2, minute=1).time_us)
+
+
+class ProgressRebuildContract:
+    """Kept current in any order, by concurrent writers, the records equal a rebuild.
+
+    Subclasses supply a ``progress`` fixture returning an empty store whose
+    ``session_gap_us`` is 300 seconds.
+    """
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        # Each example starts with a rebuild from nothing, which empties the
+        # function-scoped store; the same property runs once per backend.
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.differing_executors,
+        ],
+    )
+    @given(
+        items=st.lists(
+            st.tuples(
+                st.integers(0, 2),  # learner
+                st.integers(0, 2),  # content
+                # Minutes, so that gaps fall on both sides of 5.
+                st.sampled_from([0, 1, 4.99, 5, 5.01, 9, 10, 30]),
+                st.sampled_from([0, MINUTE_US, 8 * MINUTE_US]),  # duration
+                st.sampled_from([0.0, 0.25, 0.9]),  # progress
+                st.booleans(),  # completes
+                st.sampled_from(["", "C1", "C2"]),  # course
+            ),
+            min_size=1,
+            max_size=14,
+        ),
+        voided=st.sets(st.integers(0, 13), max_size=4),
+        repeated=st.sets(st.integers(0, 13), max_size=3),
+        seed=st.integers(0, 2**16),
+    )
+    def test_records_kept_by_concurrent_writers_in_any_order_equal_a_rebuild(
+        self,
+        progress: ProgressStore,
+        items: list[tuple[Any, ...]],
+        voided: set[int],
+        repeated: set[int],
+        seed: int,
+    ) -> None:
+        progress.rebuild([])
+        events = [
+            event(
+                n,
+                learner=f"mbox:mailto:learner{learner}@x.org",
+                content=f"http://x.org/c{content}",
+                minute=minute,
+                duration_us=duration,
+                progress=share,
+                completes=completes,
+                course=course,
+            )
+            for n, (learner, content, minute, duration, share, completes, course) in enumerate(
+                items
+            )
+        ]
+        voided = {n for n in voided if n < len(events)}
+        # Each writer sends a few statements, some sent twice, and voids some
+        # (a void sent by one writer may reach the store before its target).
+        sent = events + [events[n] for n in repeated if n < len(events)]
+        shuffled = random.Random(seed)
+        shuffled.shuffle(sent)
+        writers = [sent[n::8] for n in range(8)]
+        outcomes = race(
+            *[partial(progress.record, batch) for batch in writers if batch],
+        )
+        assert failures(outcomes) == []
+        outcomes = race(
+            *[partial(progress.record, [], [events[n].statement_id]) for n in sorted(voided)]
+        )
+        assert failures(outcomes) == []
+        kept = progress.summaries(), progress.sessions()
+        final = [item for n, item in enumerate(events) if n not in voided]
+        assert kept == derived(final)
+        assert progress.rebuild(final) == len({(e.learner, e.content) for e in final})
+        assert (progress.summaries(), progress.sessions()) == kept
+
+
+class ProgressStoreContract(ProgressRecordsContract, ProgressRebuildContract):
+    """Every behaviour a progress store must have.
+
+    Subclasses supply a ``progress`` fixture returning an empty store whose
+    ``session_gap_us`` is 300 seconds.
+    """

@@ -1,0 +1,130 @@
+"""What a statement says about progress: the rules of docs/progress.md, one by one."""
+
+import pytest
+
+from lrs.progress.derive import COURSE_TYPE, PROGRESS_EXTENSION, course_of, event_of
+
+STORED_US = 1_800_000_000_000_000
+ID = "6f0d8a6e-2a5b-4c43-9a7e-0c1a1f1d2e3f"
+
+
+def statement(**fields):
+    return {
+        "actor": {"mbox": "mailto:ada@example.org"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+        "object": {"id": "http://example.org/lesson"},
+        "timestamp": "2026-01-02T03:04:05.250+01:00",
+        **fields,
+    }
+
+
+def test_an_event_names_the_learner_content_and_time_of_the_statement():
+    found = event_of(statement(), ID, STORED_US)
+    assert found is not None
+    assert (found.learner, found.content, found.statement_id) == (
+        "mbox:mailto:ada@example.org",
+        "http://example.org/lesson",
+        ID,
+    )
+    # 2026-01-02T02:04:05.25Z, when it happened, not when it was stored.
+    assert found.time_us == 1_767_319_445_250_000
+    assert (found.duration_us, found.progress, found.completes, found.kind, found.course) == (
+        0,
+        0.0,
+        False,
+        "",
+        "",
+    )
+
+
+def test_without_a_timestamp_the_stored_time_is_the_time():
+    data = statement()
+    del data["timestamp"]
+    found = event_of(data, ID, STORED_US)
+    assert found is not None and found.time_us == STORED_US
+
+
+@pytest.mark.parametrize(
+    ("result", "verb", "progress", "completes"),
+    [
+        ({"extensions": {PROGRESS_EXTENSION: 40}}, "experienced", 0.4, False),
+        ({"extensions": {PROGRESS_EXTENSION: 250}}, "experienced", 1.0, False),
+        ({"extensions": {PROGRESS_EXTENSION: -3}}, "experienced", 0.0, False),
+        ({"extensions": {PROGRESS_EXTENSION: "40"}}, "experienced", 0.0, False),
+        ({"completion": True, "extensions": {PROGRESS_EXTENSION: 40}}, "experienced", 1.0, True),
+        ({"completion": False}, "completed", 1.0, True),
+        ({}, "passed", 1.0, True),
+        ({}, "mastered", 1.0, True),
+        ({}, "failed", 0.0, False),
+    ],
+)
+def test_progress_is_the_cmi5_extension_scaled_and_1_on_completion(
+    result, verb, progress, completes
+):
+    data = statement(verb={"id": f"http://adlnet.gov/expapi/verbs/{verb}"}, result=result)
+    found = event_of(data, ID, STORED_US)
+    assert found is not None
+    assert (found.progress, found.completes) == (progress, completes)
+
+
+@pytest.mark.parametrize(
+    ("duration", "microseconds"),
+    [
+        ("PT1M30.5S", 90_500_000),
+        ("P1DT1H", 90_000_000_000),
+        ("P1M", 31 * 86_400_000_000),  # counted from 2000-01-01
+        ("not a duration", 0),
+    ],
+)
+def test_durations_are_read_from_the_result(duration, microseconds):
+    found = event_of(statement(result={"duration": duration}), ID, STORED_US)
+    assert found is not None and found.duration_us == microseconds
+
+
+def test_a_question_counts_for_the_exercise_it_is_in():
+    question = {
+        "id": "http://example.org/quiz/q1",
+        "definition": {"type": "http://adlnet.gov/expapi/activities/cmi.interaction"},
+    }
+    quiz = {
+        "id": "http://example.org/quiz",
+        "definition": {"type": "http://adlnet.gov/expapi/activities/assessment"},
+    }
+    found = event_of(
+        statement(object=question, context={"contextActivities": {"parent": quiz}}),
+        ID,
+        STORED_US,
+    )
+    assert found is not None
+    assert (found.content, found.kind) == (quiz["id"], quiz["definition"]["type"])
+    # Without a parent, the question is the content.
+    alone = event_of(statement(object=question), ID, STORED_US)
+    assert alone is not None and alone.content == question["id"]
+
+
+def test_the_course_comes_from_an_edx_block_key_or_a_course_activity():
+    block = statement(object={"id": "block-v1:Org+Demo+2026+type@problem+block@p1"})
+    assert course_of(block) == "course-v1:Org+Demo+2026"
+    course = {"id": "http://example.org/course", "definition": {"type": COURSE_TYPE}}
+    module = {"id": "http://example.org/module"}
+    in_course = statement(context={"contextActivities": {"parent": [module], "grouping": [course]}})
+    assert course_of(in_course) == "http://example.org/course"
+    assert course_of(statement(context={"contextActivities": {"grouping": [module]}})) == ""
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"object": {"objectType": "StatementRef", "id": ID}},  # voiding and other refs
+        {"object": {"objectType": "Agent", "mbox": "mailto:b@example.org"}},
+        {
+            "actor": {
+                "objectType": "Group",
+                "mbox": "mailto:team@example.org",
+                "member": [{"mbox": "mailto:ada@example.org"}],
+            }
+        },
+    ],
+)
+def test_statements_not_by_an_agent_about_an_activity_give_no_event(fields):
+    assert event_of(statement(**fields), ID, STORED_US) is None

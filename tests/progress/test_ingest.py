@@ -1,0 +1,133 @@
+"""Progress kept current as statements are posted, on every backend, and equal to a rebuild."""
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lrs.progress.rebuild import rebuild
+from lrs.storage import open_storage
+from lrs.testing import failures, race
+from tests.support import ADMIN, BACKENDS, basic, make_app, storage_for
+
+XAPI = {**basic(*ADMIN), "X-Experience-API-Version": "1.0.3"}
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
+EXPERIENCED = "http://adlnet.gov/expapi/verbs/experienced"
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request, tmp_path):
+    storage = storage_for(request.param, tmp_path) or open_storage("memory://")
+    yield make_app(storage)
+    storage.close()
+
+
+def statement(n, *, learner=0, content=0, minutes=0.0, verb=EXPERIENCED, **fields):
+    return {
+        "id": str(uuid.UUID(int=n + 1)),
+        "actor": {"mbox": f"mailto:learner{learner}@example.org"},
+        "verb": {"id": verb},
+        "object": {"id": f"http://example.org/lessons/{content}"},
+        "timestamp": (START + timedelta(minutes=minutes)).isoformat(),
+        **fields,
+    }
+
+
+def void(n, target):
+    return {
+        "id": str(uuid.UUID(int=n + 1)),
+        "actor": {"mbox": "mailto:admin@example.org"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+        "object": {"objectType": "StatementRef", "id": str(uuid.UUID(int=target + 1))},
+    }
+
+
+def post(app, batch):
+    response = app.test_client().post("/xAPI/statements", json=batch, headers=XAPI)
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def records(storage):
+    return storage.progress.summaries(), storage.progress.sessions()
+
+
+def test_posted_statements_are_in_the_summaries_before_the_answer(app):
+    storage = app.extensions["lrs"]
+    post(app, [statement(0, minutes=0), statement(1, minutes=2, verb=COMPLETED)])
+    (summary,) = storage.progress.summaries()
+    assert summary.learner == "mbox:mailto:learner0@example.org"
+    assert summary.completion_us is not None and summary.progress == 1.0
+    assert summary.time_spent_us == 2 * 60_000_000
+    before = records(storage)
+    post(app, [statement(1, minutes=2, verb=COMPLETED)])  # the same statement again
+    assert records(storage) == before
+    put = app.test_client().put(
+        f"/xAPI/statements?statementId={uuid.UUID(int=3)}",
+        json={k: v for k, v in statement(2, minutes=40).items() if k != "id"},
+        headers=XAPI,
+    )
+    assert put.status_code == 204
+    (summary,) = storage.progress.summaries()
+    assert summary.sessions == 2
+    post(app, [void(9, 1)])  # voids the completion
+    (summary,) = storage.progress.summaries()
+    assert (summary.completion_us, summary.progress, summary.sessions) == (None, 0.0, 2)
+
+
+def test_statements_posted_out_of_order_by_concurrent_clients_equal_a_rebuild(app):
+    storage = app.extensions["lrs"]
+    shuffled = random.Random(7)
+    statements = [
+        statement(
+            n,
+            learner=shuffled.randrange(3),
+            content=shuffled.randrange(3),
+            minutes=shuffled.choice([0, 1, 4.9, 5, 6, 20, 60]) + n % 4,
+            verb=shuffled.choice([EXPERIENCED, EXPERIENCED, COMPLETED]),
+            result={"duration": shuffled.choice(["PT30S", "PT7M"])},
+        )
+        for n in range(48)
+    ]
+    shuffled.shuffle(statements)
+    outcomes = race(*[lambda part=statements[n::8]: post(app, part) for n in range(8)])
+    assert failures(outcomes) == []
+    post(app, [void(100, 5), void(101, 17)])
+    kept = records(storage)
+    assert len(kept[0]) > 3
+    rebuild(storage.progress, storage.statements)
+    assert records(storage) == kept
+
+
+def test_the_rebuild_command_derives_the_records_again(tmp_path):
+    from click.testing import CliRunner
+
+    from lrs.cli import main
+
+    url = f"sqlite:///{tmp_path}/lrs.db"
+    storage = open_storage(url)
+    app = make_app(storage)
+    post(app, [statement(0), statement(1, minutes=1, verb=COMPLETED), statement(2, learner=1)])
+    kept = records(storage)
+    storage.progress.rebuild([])  # as if the records were lost
+    assert records(storage) == ([], [])
+    storage.close()
+    result = CliRunner().invoke(main, ["progress", "rebuild", "--quiet", "--storage", url])
+    assert result.exit_code == 0, result.output
+    assert "read 3 statements; 2 (learner, content) summaries derived" in result.output
+    with open_storage(url) as reopened:
+        assert records(reopened) == kept
+    refused = CliRunner().invoke(main, ["progress", "rebuild", "--storage", "memory://"])
+    assert refused.exit_code == 2
+    assert "memory://" in refused.output
+
+
+def test_the_session_gap_is_a_setting_and_a_bad_one_stops_start_up():
+    app = make_app(SESSION_GAP_SECONDS=60)
+    post(app, [statement(0, minutes=0), statement(1, minutes=1.5)])
+    (summary,) = app.extensions["lrs"].progress.summaries()
+    assert summary.sessions == 2  # 90 seconds apart: two sessions with a 60-second gap
+    for bad in ("soon", 0, True):
+        with pytest.raises(ValueError, match="LRS_SESSION_GAP_SECONDS"):
+            make_app(SESSION_GAP_SECONDS=bad)
