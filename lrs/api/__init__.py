@@ -108,6 +108,7 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
         errors,
         health,
         intake,
+        progress,
         security,
         state,
         xapi,
@@ -121,6 +122,7 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     api.register_blueprint(state.blp)
     api.register_blueprint(credentials.blp)
     api.register_blueprint(enrollments.blp)
+    api.register_blueprint(progress.blp)
     # The xAPI resources follow the xAPI specification, not this API's
     # OpenAPI conventions: a plain Flask blueprint.
     xapi.install(app)

@@ -1,0 +1,142 @@
+"""Progress over HTTP: ``/api/v1/progress/summaries`` and ``/api/v1/progress/sessions``.
+
+Admin and service credentials read anyone's progress. A learner credential
+reads its own; a coach credential the learners actively enrolled in a course
+it coaches (``course_key`` required). Reads change nothing.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+
+from lrs.api.auth import access
+from lrs.api.blueprint import Blueprint
+from lrs.api.pagination import paginate
+from lrs.api.schemas.progress import ProgressQueryArgsSchema, SessionSchema, SummarySchema
+from lrs.clock import from_us
+from lrs.credentials.base import Role
+from lrs.exceptions import InvalidInput, PermissionDenied
+from lrs.progress import ContentSession, ContentSummary, ProgressStore
+from lrs.xapi.agents import AccountAgents
+
+blp = Blueprint(
+    "progress",
+    __name__,
+    url_prefix="/api/v1/progress",
+    description="Progress derived from statements: summaries and sessions (docs/progress.md).",
+)
+
+
+def _store() -> ProgressStore:
+    store: ProgressStore = current_app.extensions["lrs"].progress
+    return store
+
+
+def _accounts() -> AccountAgents:
+    accounts: AccountAgents = current_app.extensions["lrs-accounts"]
+    return accounts
+
+
+def _wanted(args: dict[str, Any]) -> tuple[str | None, frozenset[str] | None]:
+    """The learner asked for (an agent key, or ``None`` for all) and those the caller may see.
+
+    Raises:
+        InvalidInput: both ``username`` and ``agent`` are given.
+        PermissionDenied: the caller may not read what it asks for.
+    """
+    if "username" in args and "agent" in args:
+        raise InvalidInput("give username or agent, not both")
+    granted = access()
+    learner = _accounts().key(args["username"]) if "username" in args else args.get("agent")
+    if granted.reaches_every_learner:
+        return learner, None
+    if "agent" in args:
+        raise PermissionDenied("only admin and service credentials name learners by agent")
+    if granted.role == Role.learner:
+        own = _accounts().key(str(granted.credential.username))
+        if learner not in (None, own):
+            raise PermissionDenied("a learner credential reads only its own progress")
+        return own, None
+    course = args.get("course_key")
+    if course is None or course not in granted.coached_courses:
+        raise PermissionDenied(
+            "coach credentials read the progress of a course they coach (give course_key)"
+        )
+    visible = frozenset(_accounts().key(name) for name in granted.learners_of(course))
+    return learner, visible
+
+
+def _who(learner: str) -> dict[str, Any]:
+    return {"username": _accounts().username(learner), "agent": learner}
+
+
+def _seen(records: Iterable[Any], visible: frozenset[str] | None) -> list[Any]:
+    return [record for record in records if visible is None or record.learner in visible]
+
+
+@blp.route("/summaries")
+class Summaries(MethodView):
+    """Content summaries."""
+
+    @blp.arguments(ProgressQueryArgsSchema(), location="query")
+    @blp.response(200, SummarySchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """List summaries by learner, then content, filtered, a page at a time."""
+        learner, visible = _wanted(args)
+        found: list[ContentSummary] = _seen(
+            _store().summaries(
+                learner=learner, content=args.get("activity"), course=args.get("course_key")
+            ),
+            visible,
+        )
+        items = [
+            {
+                **_who(summary.learner),
+                "activity": summary.content,
+                "kind": summary.kind,
+                "course_key": summary.course,
+                "first": from_us(summary.first_us),
+                "last": from_us(summary.last_us),
+                "completed": None
+                if summary.completion_us is None
+                else from_us(summary.completion_us),
+                "time_spent": summary.time_spent_us / 1_000_000,
+                "progress": summary.progress,
+                "sessions": summary.sessions,
+            }
+            for summary in found
+        ]
+        return paginate(items, args["page"], args["page_size"])
+
+
+@blp.route("/sessions")
+class Sessions(MethodView):
+    """Content sessions."""
+
+    @blp.arguments(ProgressQueryArgsSchema(), location="query")
+    @blp.response(200, SessionSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """List sessions by learner, content, then start, filtered, a page at a time."""
+        learner, visible = _wanted(args)
+        found: list[ContentSession] = _seen(
+            _store().sessions(
+                learner=learner, content=args.get("activity"), course=args.get("course_key")
+            ),
+            visible,
+        )
+        items = [
+            {
+                **_who(session.learner),
+                "activity": session.content,
+                "start": from_us(session.start_us),
+                "end": from_us(session.end_us),
+                "time_spent": session.time_spent_us / 1_000_000,
+                "progress": session.progress,
+                "completed": session.completed,
+                "statements": session.statements,
+            }
+            for session in found
+        ]
+        return paginate(items, args["page"], args["page_size"])

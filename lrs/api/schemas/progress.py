@@ -1,0 +1,68 @@
+"""Schemas of the progress resources (``/api/v1/progress/...``)."""
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from lrs.api.pagination import page_field, page_size_field
+from lrs.api.schemas import username_field
+
+
+class ProgressQueryArgsSchema(ma.Schema):
+    """Whose progress, in what; a page at a time."""
+
+    username = username_field(
+        "The learner (their account agent on LRS_ACCOUNT_HOMEPAGE); a learner credential "
+        "reads its own without naming it.",
+        required=False,
+    )
+    agent = fields.String(
+        validate=validate.Length(min=1),
+        metadata={
+            "description": "A learner who is not a user here, by agent key "
+            "(mbox:mailto:..., account:homePage|name, ...); admin and service credentials."
+        },
+    )
+    course_key = fields.String(
+        validate=validate.Length(min=1),
+        metadata={"description": "The course (required of coach credentials)."},
+    )
+    activity = fields.String(
+        validate=validate.Length(min=1), metadata={"description": "The content's activity id."}
+    )
+    page = page_field
+    page_size = page_size_field
+
+
+class _LearnerContent(ma.Schema):
+    username = fields.String(
+        allow_none=True,
+        metadata={"description": "The learner's username, when an account agent of this LRS."},
+    )
+    agent = fields.String(metadata={"description": "The learner's agent key."})
+    activity = fields.String(metadata={"description": "The content's activity id."})
+
+
+class SummarySchema(_LearnerContent):
+    """Everything one learner did in one piece of content (docs/progress.md)."""
+
+    kind = fields.String(metadata={"description": "The activity type, or empty."})
+    course_key = fields.String(metadata={"description": "The course, or empty."})
+    first = fields.DateTime()
+    last = fields.DateTime()
+    completed = fields.DateTime(
+        allow_none=True, metadata={"description": "The earliest completing statement's time."}
+    )
+    time_spent = fields.Float(metadata={"description": "Seconds."})
+    progress = fields.Float(metadata={"description": "From 0 to 1."})
+    sessions = fields.Integer()
+
+
+class SessionSchema(_LearnerContent):
+    """One learner's contiguous visit to one piece of content (docs/progress.md)."""
+
+    start = fields.DateTime()
+    end = fields.DateTime()
+    time_spent = fields.Float(metadata={"description": "Seconds."})
+    progress = fields.Float(metadata={"description": "From 0 to 1."})
+    completed = fields.Boolean()
+    statements = fields.Integer()

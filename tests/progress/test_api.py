@@ -1,0 +1,151 @@
+"""Progress over HTTP: who reads what, filters, pages, bad input."""
+
+import json
+import uuid
+
+import pytest
+
+from lrs.credentials.base import Role
+from lrs.enrollments import CourseRole
+from lrs.testing import COURSE, OTHER_COURSE
+from tests.support import ADMIN, BACKENDS, basic, make_app, storage_for
+
+HOMEPAGE = "https://lms.example.org"
+SUMMARIES = "/api/v1/progress/summaries"
+SESSIONS = "/api/v1/progress/sessions"
+XAPI = {**basic(*ADMIN), "X-Experience-API-Version": "1.0.3"}
+
+
+def account(name):
+    return {"account": {"homePage": HOMEPAGE, "name": name}}
+
+
+def statement(n, actor, activity, minute=0, **fields):
+    return {
+        "id": str(uuid.UUID(int=n + 1)),
+        "actor": actor,
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+        "object": {"id": activity},
+        "timestamp": f"2026-03-02T09:{minute:02d}:00Z",
+        **fields,
+    }
+
+
+def block(course, n):
+    # block-v1 keys of the course, so that the course is read from them.
+    return course.replace("course-v1:", "block-v1:") + f"+type@html+block@b{n}"
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request, tmp_path):
+    app = make_app(storage_for(request.param, tmp_path), ACCOUNT_HOMEPAGE=HOMEPAGE)
+    storage = app.extensions["lrs"]
+    for name in ("ada", "bob", "cy"):
+        storage.enrollments.create_user(name, {}, actor="test")
+    storage.enrollments.enroll("ada", COURSE, actor="test", role=CourseRole.learner)
+    storage.enrollments.enroll("bob", COURSE, actor="test", role=CourseRole.learner)
+    storage.enrollments.enroll("cy", COURSE, actor="test", role=CourseRole.coach)
+    batch = [
+        statement(0, account("ada"), block(COURSE, 1), 0),
+        statement(1, account("ada"), block(COURSE, 1), 3, result={"completion": True}),
+        statement(2, account("bob"), block(COURSE, 1), 1),
+        statement(3, account("ada"), block(OTHER_COURSE, 1), 2),
+        statement(4, {"mbox": "mailto:guest@example.org"}, "http://example.org/open", 5),
+        # dan is not enrolled: the course's coach does not see him.
+        statement(5, account("dan"), block(COURSE, 2), 6),
+    ]
+    response = app.test_client().post("/xAPI/statements", json=batch, headers=XAPI)
+    assert response.status_code == 200, response.json
+    return app
+
+
+def credential(app, role, username=None):
+    found, secret = app.extensions["lrs"].credentials.create(role, username=username)
+    return basic(found.key, secret)
+
+
+def read(app, path, headers, **query):
+    return app.test_client().get(path, query_string=query, headers=headers)
+
+
+def pairs(response):
+    assert response.status_code == 200, response.json
+    return [(item["username"] or item["agent"], item["activity"]) for item in response.json]
+
+
+def test_admins_read_every_summary_with_its_fields(app):
+    response = read(app, SUMMARIES, basic(*ADMIN))
+    assert pairs(response) == [
+        ("ada", block(COURSE, 1)),
+        ("ada", block(OTHER_COURSE, 1)),
+        ("bob", block(COURSE, 1)),
+        ("dan", block(COURSE, 2)),
+        ("mbox:mailto:guest@example.org", "http://example.org/open"),
+    ]
+    ada = response.json[0]
+    assert ada["agent"] == f"account:{HOMEPAGE}|ada"
+    assert ada["course_key"] == COURSE
+    assert (ada["progress"], ada["time_spent"], ada["sessions"]) == (1.0, 180.0, 1)
+    assert ada["completed"].startswith("2026-03-02T09:03:00")
+    guest = read(app, SUMMARIES, basic(*ADMIN), agent="mbox:mailto:guest@example.org")
+    assert pairs(guest) == [("mbox:mailto:guest@example.org", "http://example.org/open")]
+    (session,) = read(app, SESSIONS, basic(*ADMIN), username="ada", course_key=COURSE).json
+    assert (session["statements"], session["completed"]) == (2, True)
+
+
+def test_filters_and_pages(app):
+    admin = basic(*ADMIN)
+    assert pairs(read(app, SUMMARIES, admin, course_key=OTHER_COURSE)) == [
+        ("ada", block(OTHER_COURSE, 1))
+    ]
+    assert pairs(read(app, SUMMARIES, admin, course_key=COURSE))[-1] == ("dan", block(COURSE, 2))
+    assert pairs(read(app, SUMMARIES, admin, activity=block(COURSE, 1))) == [
+        ("ada", block(COURSE, 1)),
+        ("bob", block(COURSE, 1)),
+    ]
+    first = read(app, SUMMARIES, admin, page_size=3)
+    assert len(first.json) == 3
+    assert json.loads(first.headers["X-Pagination"])["next_page"] == 2
+    assert len(read(app, SUMMARIES, admin, page_size=3, page=2).json) == 2
+    assert read(app, SUMMARIES, admin, course_key="course-v1:No+Such+Course").json == []
+
+
+def test_learners_read_their_own(app):
+    ada = credential(app, Role.learner, "ada")
+    assert pairs(read(app, SUMMARIES, ada)) == [
+        ("ada", block(COURSE, 1)),
+        ("ada", block(OTHER_COURSE, 1)),
+    ]
+    assert read(app, SUMMARIES, ada, username="ada").status_code == 200
+    assert read(app, SUMMARIES, ada, username="bob").status_code == 403
+    assert read(app, SESSIONS, ada, agent="mbox:mailto:guest@example.org").status_code == 403
+
+
+def test_coaches_read_the_learners_of_a_course_they_coach(app):
+    cy = credential(app, Role.coach, "cy")
+    found = pairs(read(app, SUMMARIES, cy, course_key=COURSE))
+    assert found == [("ada", block(COURSE, 1)), ("bob", block(COURSE, 1))]
+    assert pairs(read(app, SESSIONS, cy, course_key=COURSE, username="bob")) == [
+        ("bob", block(COURSE, 1))
+    ]
+    assert read(app, SUMMARIES, cy).status_code == 403
+    assert read(app, SUMMARIES, cy, course_key=OTHER_COURSE).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"username": "no spaces allowed"},
+        {"page": 0},
+        {"page_size": 5000},
+        {"username": "ada", "agent": "mbox:mailto:guest@example.org"},
+        {"activity": ""},
+        {"colour": "blue"},
+    ],
+)
+def test_bad_queries_are_400_and_change_nothing(app, query):
+    before = read(app, SUMMARIES, basic(*ADMIN)).json
+    response = read(app, SUMMARIES, basic(*ADMIN), **query)
+    assert response.status_code == 400, response.json
+    assert response.json["message"]
+    assert read(app, SUMMARIES, basic(*ADMIN)).json == before
