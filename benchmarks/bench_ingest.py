@@ -29,6 +29,7 @@ import realistic
 
 from lrs import strict_json
 from lrs.clock import default_clock
+from lrs.progress import MemoryProgressStore, event_of
 from lrs.serve import tune_garbage_collector
 from lrs.xapi.activities import MemoryActivityStore, definitions_in
 from lrs.xapi.prepare import prepare
@@ -51,8 +52,11 @@ def bodies_of(count: int, first: int = 0) -> list[bytes]:
     ]
 
 
-def ingest(bodies, statements, activities):
-    """What the server does with each body of a POST: parse, prepare, save, merge."""
+def ingest(bodies, statements, activities, progress=None):
+    """What the server does with each body of a POST: parse, prepare, save, merge.
+
+    With ``progress``, the progress records too (lrs.progress), as the server does.
+    """
     for body in bodies:
         batch = strict_json.loads(body, "statements")
         first_us = default_clock.now_us(len(batch))
@@ -60,8 +64,15 @@ def ingest(bodies, statements, activities):
             prepare(item, version=V1, authority=AUTHORITY).stamped(first_us + index)
             for index, item in enumerate(batch)
         ]
-        statements.save(records)
+        new = set(statements.save(records))
         activities.merge(definitions_in(batch))
+        if progress is not None:
+            events = [
+                event_of(item, record.id, record.stored_us)
+                for item, record in zip(batch, records, strict=True)
+                if record.id in new
+            ]
+            progress.record([event for event in events if event is not None])
 
 
 def statements_of(parsed):
@@ -111,6 +122,9 @@ def main():
     def everything():
         ingest(bodies, MemoryStatementStore(), MemoryActivityStore())
 
+    def with_progress():
+        ingest(bodies, MemoryStatementStore(), MemoryActivityStore(), MemoryProgressStore())
+
     all_records = []
     for batch in parsed:
         first_us = default_clock.now_us(len(batch))
@@ -134,6 +148,7 @@ def main():
         ("memory store save", saved),
         ("activity definitions merge", merged),
         ("all of it, as for a POST", everything),
+        ("all of it, with progress kept (issue 15)", with_progress),
     ]
     print(f"### Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n")
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores  ")

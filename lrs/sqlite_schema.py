@@ -139,24 +139,24 @@ _VERSION_1 = (
 
 
 # Version 2: lrs.progress.sqlite. One row per event a statement gives, and
-# per (learner, content) its counter, the counter its records were written
-# with, and the records: the summary and the sessions, as JSON.
+# per (learner, content) the version of its records and the records: the
+# summary and the sessions, as JSON.
 _VERSION_2 = (
     """CREATE TABLE progress_events (
         statement_id TEXT PRIMARY KEY,
         learner TEXT NOT NULL,
         content TEXT NOT NULL,
+        time_us INTEGER NOT NULL,
         event TEXT NOT NULL
     ) WITHOUT ROWID""",
-    "CREATE INDEX progress_events_by_key ON progress_events (learner, content)",
+    "CREATE INDEX progress_events_by_time ON progress_events (learner, content, time_us)",
     """CREATE TABLE progress (
         learner TEXT NOT NULL,
         content TEXT NOT NULL,
-        counter INTEGER NOT NULL,
-        written INTEGER NOT NULL,
+        version INTEGER NOT NULL,
         course TEXT,
         summary TEXT,
-        sessions TEXT,
+        sessions TEXT NOT NULL,
         PRIMARY KEY (learner, content)
     ) WITHOUT ROWID""",
     "CREATE INDEX progress_by_content ON progress (content, learner)",

@@ -134,8 +134,9 @@ class Sessions(MethodView):
                 "end": from_us(session.end_us),
                 "time_spent": session.time_spent_us / 1_000_000,
                 "progress": session.progress,
-                "completed": session.completed,
-                "statements": session.statements,
+                "completed": None
+                if session.completion_us is None
+                else from_us(session.completion_us),
             }
             for session in found
         ]

@@ -1,20 +1,26 @@
 """The progress store: events from statements, and the sessions and summaries derived from them.
 
-The records of one learner in one piece of content (a *key*) are always
-derived again from all of that key's events, so that they never depend on the
-order in which statements arrived. Keeping them current under concurrent
-writers is one protocol, here, on small backend hooks:
+A *key* is one learner in one piece of content. Its sessions are a function
+of its events (``lrs.progress.derive``), whatever order they arrived in, and
+its summary a function of its sessions. Keeping them current is one protocol,
+here, on small backend hooks:
 
-1. the new events are added (each once, by statement id), and those of voided
-   statements removed;
-2. each touched key's counter is incremented, which returns its new value;
-3. the key's events are read, its records derived, and written only if no
-   writer holding a higher counter has written them already.
+1. the new events are added (each once, by statement id), and those of
+   voided statements removed;
+2. for each touched key: its sessions and their version are read; each new
+   event joins the sessions it comes within the gap of
+   (``derive.with_event``: no event is read), and the sessions near a removed
+   event are derived again from the events now held between their bounds
+   (``derive.resessioned``); sessions and summary are then written only if
+   the version is still the one read, else it all starts again from the read.
 
-The writer that holds a key's highest counter read its events after every
-writer with a lower one had added theirs (steps 1 and 2 come in that order),
-so the records last written are derived from every event added. No backend
-needs a transaction for this, though SQLite runs it in one.
+Every field of a session is a join (minimum, maximum, latest), so joining an
+event twice changes nothing. A writer that loses a race starts again from
+what the winner wrote, which holds the winner's events, and joins its own; a
+removal that derives sessions again may read events whose writers have not
+written yet, and those writers then join them again, which changes nothing.
+No backend needs a transaction for this; SQLite runs it in one (in the
+POST's), so its writes never conflict.
 """
 
 from abc import ABC, abstractmethod
@@ -28,14 +34,18 @@ from lrs.progress.derive import (
     ContentSession,
     ContentSummary,
     Event,
+    resessioned,
     sessions_of,
     summary_of,
+    with_event,
 )
 
 #: A learner's agent key and a content's activity id.
 Key = tuple[str, str]
 # Events added at a time by a rebuild.
 _REBUILD_BATCH = 1000
+# The first and last microseconds there are: a window that holds every event.
+_ALWAYS = (-(2**62), 2**62)
 
 
 class ProgressStore(Closeable, ABC):
@@ -49,19 +59,24 @@ class ProgressStore(Closeable, ABC):
         """Add what new statements say, take back what voided ones said, and update their keys.
 
         Args:
-            events: the events of newly stored statements (a statement stored
-                before gives none: see ``event_of``).
+            events: the events of newly stored statements (a statement held
+                already changes nothing).
             voided: ids of statements voided by them.
         """
         if not events and not voided:
             return
         with self._transaction():
-            keys = {(event.learner, event.content) for event in events}
-            if voided:
-                keys |= self._remove_events(voided)
+            removed = self._remove_events(voided) if voided else []
             if events:
                 self._add_events(events)
-            self._update(keys)
+            added: dict[Key, list[Event]] = {}
+            gone: dict[Key, list[int]] = {}
+            for event in events:
+                added.setdefault((event.learner, event.content), []).append(event)
+            for event in removed:
+                gone.setdefault((event.learner, event.content), []).append(event.time_us)
+            for key in sorted(added.keys() | gone.keys()):
+                self._refresh(key, added.get(key, []), gone.get(key, []))
 
     def rebuild(self, events: Iterable[Event]) -> int:
         """Forget every record and derive them again from ``events``; return the keys derived.
@@ -80,19 +95,33 @@ class ProgressStore(Closeable, ABC):
             keys.update((event.learner, event.content) for event in batch)
         for batch_keys in _batches(sorted(keys), _REBUILD_BATCH):
             with self._transaction():
-                self._update(set(batch_keys))
+                for key in batch_keys:
+                    self._derive(key)
         return len(keys)
 
-    def _update(self, keys: set[Key]) -> None:
-        ordered = sorted(keys)
-        counters = self._bump(ordered)
-        for key in ordered:
-            events = self._events(key)
-            if events:
-                sessions = sessions_of(events, self.session_gap_us)
-                self._write(key, counters[key], summary_of(events, sessions), sessions)
-            else:
-                self._write(key, counters[key], None, [])
+    def _derive(self, key: Key) -> None:
+        """Derive a key's records from all of its events (for a rebuild)."""
+        while True:
+            version, _ = self._load(key)
+            sessions = sessions_of(self._events_between(key, *_ALWAYS), self.session_gap_us)
+            if self._save(key, version, sessions, summary_of(sessions) if sessions else None):
+                return
+
+    def _refresh(self, key: Key, added: Sequence[Event], removed_us: Sequence[int]) -> None:
+        """Bring a key's records up to date with events added and removed (see the module)."""
+        while True:
+            version, sessions = self._load(key)
+            if removed_us:
+                sessions = resessioned(
+                    sessions,
+                    lambda first, last: self._events_between(key, first, last),
+                    removed_us,
+                    self.session_gap_us,
+                )
+            for event in added:
+                sessions = with_event(sessions, event, self.session_gap_us)
+            if self._save(key, version, sessions, summary_of(sessions) if sessions else None):
+                return
 
     @abstractmethod
     def summaries(
@@ -117,33 +146,34 @@ class ProgressStore(Closeable, ABC):
         """Add events; one whose statement id is held already is left as it is."""
 
     @abstractmethod
-    def _remove_events(self, statement_ids: Sequence[str]) -> set[Key]:
-        """Remove the events of these statements; return the keys they were under."""
+    def _remove_events(self, statement_ids: Sequence[str]) -> list[Event]:
+        """Remove the events of these statements; return those there were."""
 
     @abstractmethod
-    def _bump(self, keys: Sequence[Key]) -> dict[Key, int]:
-        """Increment each key's counter (from 0); return the new values."""
+    def _events_between(self, key: Key, first_us: int, last_us: int) -> list[Event]:
+        """A key's events with times from ``first_us`` to ``last_us``, both included."""
 
     @abstractmethod
-    def _events(self, key: Key) -> list[Event]:
-        """Every event of a key."""
+    def _load(self, key: Key) -> tuple[int, list[ContentSession]]:
+        """A key's version (0 when it has never been written) and sessions, oldest first."""
 
     @abstractmethod
-    def _write(
+    def _save(
         self,
         key: Key,
-        counter: int,
-        summary: ContentSummary | None,
+        version: int,
         sessions: Sequence[ContentSession],
-    ) -> None:
-        """Write a key's records, unless they were written with ``counter`` or a higher one.
+        summary: ContentSummary | None,
+    ) -> bool:
+        """Write a key's sessions and summary if its version is still ``version``; say if it was.
 
-        ``summary`` is ``None`` when the key has no events left: it has no records.
+        The write makes the version ``version + 1``. ``summary`` is ``None``
+        when the key has no events left: it then has no records.
         """
 
     @abstractmethod
     def _clear(self) -> None:
-        """Remove every event, counter and record."""
+        """Remove every event and record."""
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

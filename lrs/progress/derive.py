@@ -6,11 +6,10 @@ computed from them. The rules, with the IRIs they read, are in
 ``docs/progress.md``; this module is where they live.
 """
 
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+import functools
+import re
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
-
-import isodate
 
 from lrs.clock import to_us
 from lrs.xapi.agents import agent_key
@@ -37,8 +36,8 @@ QUESTION_TYPES = frozenset(
 COURSE_TYPE = "http://adlnet.gov/expapi/activities/course"
 #: The default gap that ends a session (``LRS_SESSION_GAP_SECONDS``).
 SESSION_GAP_SECONDS = 300
-# A duration in years or months is counted from this day (isodate needs one).
-_DURATION_START = datetime(2000, 1, 1, tzinfo=UTC)
+# The time of a kind or course no event named: before every event.
+_NEVER = -(2**62)
 
 
 class Event(NamedTuple):
@@ -56,16 +55,39 @@ class Event(NamedTuple):
 
 
 class ContentSession(NamedTuple):
-    """One learner's contiguous visit to one piece of content."""
+    """One learner's contiguous visit to one piece of content.
+
+    Every field is a join of its events' (a minimum, a maximum, the latest
+    by time): two sessions of one key that come within the gap of each other
+    join into one, and an event joined twice changes nothing.
+    """
 
     learner: str
     content: str
     start_us: int
     end_us: int
-    time_spent_us: int
+    longest_us: int  # the longest duration one of its events reports
     progress: float
-    completed: bool
-    statements: int
+    completion_us: int | None  # its earliest completing event's time
+    kind: str  # of its latest event that names one (the greatest, at one time), or ""
+    kind_us: int  # that event's time
+    course: str  # likewise
+    course_us: int
+
+    @property
+    def time_spent_us(self) -> int:
+        """From its first event to its last, or its longest duration, whichever is more.
+
+        A cmi5 ``terminated`` statement reports the whole session, and
+        ``completed`` the time since launch: adding durations up would count
+        time twice.
+        """
+        return max(self.end_us - self.start_us, self.longest_us)
+
+    @property
+    def completed(self) -> bool:
+        """Whether one of its events completes the content."""
+        return self.completion_us is not None
 
 
 class ContentSummary(NamedTuple):
@@ -107,17 +129,27 @@ def course_of(statement: dict[str, Any]) -> str:
     return ""
 
 
-def _duration_us(value: Any) -> int:
-    if not isinstance(value, str):
+_DURATION = re.compile(
+    r"P(?:(?P<Y>\d+(?:[.,]\d+)?)Y)?(?:(?P<M>\d+(?:[.,]\d+)?)M)?(?:(?P<W>\d+(?:[.,]\d+)?)W)?"
+    r"(?:(?P<D>\d+(?:[.,]\d+)?)D)?(?:T(?:(?P<h>\d+(?:[.,]\d+)?)H)?(?:(?P<m>\d+(?:[.,]\d+)?)M)?"
+    r"(?:(?P<s>\d+(?:[.,]\d+)?)S)?)?"
+)
+# Seconds in each component; a year counts 365 days and a month 30.
+_SECONDS = {"Y": 365 * 86_400, "M": 30 * 86_400, "W": 7 * 86_400, "D": 86_400}
+_SECONDS.update({"h": 3_600, "m": 60, "s": 1})
+
+
+def duration_us(value: Any) -> int:
+    """An ISO 8601 duration (``result.duration``) in microseconds; 0 when it is not one."""
+    match = _DURATION.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
         return 0
-    try:
-        duration = isodate.parse_duration(value)
-    except (ValueError, OverflowError, isodate.ISO8601Error):
-        return 0
-    if isinstance(duration, isodate.Duration):
-        duration = duration.totimedelta(start=_DURATION_START)
-    whole = (duration.days * 86_400 + duration.seconds) * 1_000_000 + duration.microseconds
-    return max(0, int(whole))
+    total = sum(
+        float(number.replace(",", ".")) * _SECONDS[unit]
+        for unit, number in match.groupdict().items()
+        if number is not None
+    )
+    return int(round(total * 1_000_000))
 
 
 def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Event | None:
@@ -162,7 +194,7 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
         content,
         time_us,
         statement_id,
-        _duration_us(result.get("duration")),
+        duration_us(result.get("duration")),
         1.0 if completes else progress,
         completes,
         kind,
@@ -174,58 +206,132 @@ def _ordered(events: Iterable[Event]) -> list[Event]:
     return sorted(events, key=lambda event: (event.time_us, event.statement_id))
 
 
+def session_of(event: Event) -> ContentSession:
+    """The session of one event alone."""
+    return ContentSession(
+        event.learner,
+        event.content,
+        event.time_us,
+        event.time_us,
+        event.duration_us,
+        event.progress,
+        event.time_us if event.completes else None,
+        event.kind,
+        event.time_us if event.kind else _NEVER,
+        event.course,
+        event.time_us if event.course else _NEVER,
+    )
+
+
+def joined(sessions: Sequence[ContentSession]) -> ContentSession:
+    """One session of several of a key's: the join of every field."""
+    return functools.reduce(_join, sessions)
+
+
+def _join(a: ContentSession, b: ContentSession) -> ContentSession:
+    if a.completion_us is None:
+        completion = b.completion_us
+    elif b.completion_us is None:
+        completion = a.completion_us
+    else:
+        completion = min(a.completion_us, b.completion_us)
+    kind = max((a.kind_us, a.kind), (b.kind_us, b.kind))
+    course = max((a.course_us, a.course), (b.course_us, b.course))
+    return ContentSession(
+        a.learner,
+        a.content,
+        min(a.start_us, b.start_us),
+        max(a.end_us, b.end_us),
+        max(a.longest_us, b.longest_us),
+        max(a.progress, b.progress),
+        completion,
+        kind[1],
+        kind[0],
+        course[1],
+        course[0],
+    )
+
+
 def sessions_of(events: Iterable[Event], gap_us: int) -> list[ContentSession]:
     """The sessions of one learner in one piece of content, oldest first.
 
     A session is a run of events each less than ``gap_us`` after the one
-    before. Its time spent is the time from its first event to its last, or
-    the longest duration one of them reports, whichever is longer (a cmi5
-    ``terminated`` statement reports the whole session; summing durations
-    would count it twice).
+    before (sorted by time, then statement id).
     """
     sessions: list[ContentSession] = []
-    run: list[Event] = []
+    run: list[ContentSession] = []
     for event in _ordered(events):
-        if run and event.time_us - run[-1].time_us >= gap_us:
-            sessions.append(_session(run))
+        if run and event.time_us - run[-1].end_us >= gap_us:
+            sessions.append(joined(run))
             run = []
-        run.append(event)
+        run.append(session_of(event))
     if run:
-        sessions.append(_session(run))
+        sessions.append(joined(run))
     return sessions
 
 
-def _session(run: Sequence[Event]) -> ContentSession:
-    first, last = run[0], run[-1]
-    return ContentSession(
-        first.learner,
-        first.content,
-        first.time_us,
-        last.time_us,
-        max(last.time_us - first.time_us, max(event.duration_us for event in run)),
-        max(event.progress for event in run),
-        any(event.completes for event in run),
-        len(run),
-    )
+def with_event(
+    sessions: Sequence[ContentSession], event: Event, gap_us: int
+) -> list[ContentSession]:
+    """A key's sessions (oldest first) once ``event`` joined them.
 
-
-def summary_of(events: Iterable[Event], sessions: Sequence[ContentSession]) -> ContentSummary:
-    """The summary of one learner in one piece of content, from its events and their sessions.
-
-    Kind and course are those of the latest event that names one.
+    The event joins every session that has an event less than ``gap_us``
+    from it (those start less than ``gap_us`` after it and end less than
+    ``gap_us`` before it), and so joins them into one. An event that is in a
+    session already changes nothing.
     """
-    ordered = _ordered(events)
-    first, last = ordered[0], ordered[-1]
-    completing = [event.time_us for event in ordered if event.completes]
+    time = event.time_us
+    near: list[ContentSession] = []
+    kept: list[ContentSession] = []
+    for session in sessions:
+        (near if session.start_us - gap_us < time < session.end_us + gap_us else kept).append(
+            session
+        )
+    kept.append(joined([*near, session_of(event)]) if near else session_of(event))
+    return sorted(kept, key=lambda session: session.start_us)
+
+
+def summary_of(sessions: Sequence[ContentSession]) -> ContentSummary:
+    """The summary of one learner in one piece of content, from all its sessions (oldest first)."""
+    whole = joined(sessions)
     return ContentSummary(
-        first.learner,
-        first.content,
-        next((event.kind for event in reversed(ordered) if event.kind), ""),
-        next((event.course for event in reversed(ordered) if event.course), ""),
-        first.time_us,
-        last.time_us,
-        completing[0] if completing else None,
+        whole.learner,
+        whole.content,
+        whole.kind,
+        whole.course,
+        whole.start_us,
+        whole.end_us,
+        whole.completion_us,
         sum(session.time_spent_us for session in sessions),
-        max(session.progress for session in sessions),
+        whole.progress,
         len(sessions),
     )
+
+
+def resessioned(
+    sessions: Sequence[ContentSession],
+    events_between: Callable[[int, int], list[Event]],
+    times: Iterable[int],
+    gap_us: int,
+) -> list[ContentSession]:
+    """A key's sessions once events at ``times`` were removed (their statements voided).
+
+    Only the sessions within ``gap_us`` of those times can change (a removed
+    event shrinks or splits only those); they are derived again from the
+    key's events between their bounds, read with ``events_between(first,
+    last)`` (both included); the others are kept.
+
+    Args:
+        sessions: the key's sessions before, oldest first.
+        events_between: reads the key's events now held, in a time range.
+        times: the times of the events removed.
+        gap_us: the gap that ends a session.
+    """
+    times = list(times)
+    low, high = min(times) - gap_us, max(times) + gap_us
+    near = [session for session in sessions if session.end_us >= low and session.start_us <= high]
+    start = min([min(times)] + [session.start_us for session in near])
+    end = max([max(times)] + [session.end_us for session in near])
+    kept = [session for session in sessions if session.end_us < start or session.start_us > end]
+    new = sessions_of(events_between(start, end), gap_us)
+    return sorted(kept + new, key=lambda session: session.start_us)

@@ -1,5 +1,6 @@
 """Progress in this process's memory: dicts under one lock."""
 
+import bisect
 import threading
 from collections.abc import Sequence
 
@@ -8,23 +9,23 @@ from lrs.progress.derive import ContentSession, ContentSummary, Event
 
 
 class MemoryProgressStore(ProgressStore):
-    """Events, counters and records in dicts; each hook holds the lock."""
+    """Events, sessions and summaries in dicts; each hook holds the lock."""
 
     def __init__(self) -> None:
         """An empty store."""
         self._lock = threading.Lock()
         self._events_by_id: dict[str, Event] = {}
-        self._ids_by_key: dict[Key, set[str]] = {}
-        self._counters: dict[Key, int] = {}
-        # Per key: the counter it was written with, its summary and sessions.
-        self._records: dict[Key, tuple[int, ContentSummary | None, list[ContentSession]]] = {}
+        # Per key, its events sorted by (time, statement id).
+        self._timeline: dict[Key, list[tuple[int, str]]] = {}
+        # Per key: its version, sessions and summary.
+        self._records: dict[Key, tuple[int, list[ContentSession], ContentSummary | None]] = {}
 
     def summaries(
         self, *, learner: str | None = None, content: str | None = None, course: str | None = None
     ) -> list[ContentSummary]:
         """The content summaries that match every filter given, by learner then content."""
         with self._lock:
-            found = [summary for _, summary, _ in self._records.values() if summary is not None]
+            found = [summary for _, _, summary in self._records.values() if summary is not None]
         return sorted(
             (summary for summary in found if matches(summary, learner, content, course)),
             key=lambda summary: (summary.learner, summary.content),
@@ -38,7 +39,7 @@ class MemoryProgressStore(ProgressStore):
             records = list(self._records.values())
         found = [
             session
-            for _, summary, sessions in records
+            for _, sessions, summary in records
             if summary is not None and matches(summary, learner, content, course)
             for session in sessions
         ]
@@ -51,45 +52,47 @@ class MemoryProgressStore(ProgressStore):
             for event in events:
                 if event.statement_id not in self._events_by_id:
                     self._events_by_id[event.statement_id] = event
-                    key = (event.learner, event.content)
-                    self._ids_by_key.setdefault(key, set()).add(event.statement_id)
+                    timeline = self._timeline.setdefault((event.learner, event.content), [])
+                    bisect.insort(timeline, (event.time_us, event.statement_id))
 
-    def _remove_events(self, statement_ids: Sequence[str]) -> set[Key]:
-        keys = set()
+    def _remove_events(self, statement_ids: Sequence[str]) -> list[Event]:
+        removed = []
         with self._lock:
             for statement_id in statement_ids:
                 event = self._events_by_id.pop(statement_id, None)
                 if event is not None:
-                    key = (event.learner, event.content)
-                    self._ids_by_key[key].discard(statement_id)
-                    keys.add(key)
-        return keys
+                    timeline = self._timeline[(event.learner, event.content)]
+                    del timeline[bisect.bisect_left(timeline, (event.time_us, statement_id))]
+                    removed.append(event)
+        return removed
 
-    def _bump(self, keys: Sequence[Key]) -> dict[Key, int]:
+    def _events_between(self, key: Key, first_us: int, last_us: int) -> list[Event]:
         with self._lock:
-            for key in keys:
-                self._counters[key] = self._counters.get(key, 0) + 1
-            return {key: self._counters[key] for key in keys}
+            timeline = self._timeline.get(key, [])
+            start = bisect.bisect_left(timeline, (first_us, ""))
+            end = bisect.bisect_left(timeline, (last_us + 1, ""))
+            return [self._events_by_id[statement_id] for _, statement_id in timeline[start:end]]
 
-    def _events(self, key: Key) -> list[Event]:
+    def _load(self, key: Key) -> tuple[int, list[ContentSession]]:
         with self._lock:
-            return [self._events_by_id[item] for item in self._ids_by_key.get(key, ())]
+            version, sessions, _ = self._records.get(key, (0, [], None))
+            return version, list(sessions)
 
-    def _write(
+    def _save(
         self,
         key: Key,
-        counter: int,
-        summary: ContentSummary | None,
+        version: int,
         sessions: Sequence[ContentSession],
-    ) -> None:
+        summary: ContentSummary | None,
+    ) -> bool:
         with self._lock:
-            written = self._records.get(key)
-            if written is None or written[0] < counter:
-                self._records[key] = (counter, summary, list(sessions))
+            if self._records.get(key, (0, [], None))[0] != version:
+                return False
+            self._records[key] = (version + 1, list(sessions), summary)
+            return True
 
     def _clear(self) -> None:
         with self._lock:
             self._events_by_id.clear()
-            self._ids_by_key.clear()
-            self._counters.clear()
+            self._timeline.clear()
             self._records.clear()

@@ -1,16 +1,16 @@
 """Progress in MongoDB: ``progress_events`` and ``progress``.
 
-No transactions: the counters of ``lrs.progress.base`` order concurrent
-writers. A key's document is created by its first increment
-(``find_one_and_update`` with ``$inc``, atomic on the server), and its records
-are replaced by an update whose filter says ``written < counter``.
+No transactions: a key's version orders concurrent writers (the protocol of
+``lrs.progress.base``). A key's first write inserts its document, and loses
+to another first write by the unique index on (learner, content); later
+writes are updates whose filter names the version they read.
 """
 
 from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -31,7 +31,8 @@ class MongoProgressStore(ProgressStore):
         self._progress = collection(database, "progress")
         with translate_errors():
             self._events_collection.create_index(
-                [("learner", ASCENDING), ("content", ASCENDING)], name="events_by_key"
+                [("learner", ASCENDING), ("content", ASCENDING), ("time_us", ASCENDING)],
+                name="events_by_time",
             )
             self._progress.create_index(
                 [("learner", ASCENDING), ("content", ASCENDING)], name="by_key", unique=True
@@ -76,6 +77,7 @@ class MongoProgressStore(ProgressStore):
                 "_id": event.statement_id,
                 "learner": event.learner,
                 "content": event.content,
+                "time_us": event.time_us,
                 "event": orjson.dumps(list(event)).decode(),
             }
             for event in events
@@ -88,66 +90,60 @@ class MongoProgressStore(ProgressStore):
                 if any(error.get("code") != _DUPLICATE for error in exc.details["writeErrors"]):
                     raise
 
-    def _remove_events(self, statement_ids: Sequence[str]) -> set[Key]:
+    def _remove_events(self, statement_ids: Sequence[str]) -> list[Event]:
         with translate_errors():
-            found = list(
-                self._events_collection.find(
-                    {"_id": {"$in": list(statement_ids)}}, {"learner": 1, "content": 1}
-                )
-            )
+            found = list(self._events_collection.find({"_id": {"$in": list(statement_ids)}}))
             self._events_collection.delete_many({"_id": {"$in": list(statement_ids)}})
-        return {(document["learner"], document["content"]) for document in found}
+        return [Event(*orjson.loads(document["event"])) for document in found]
 
-    def _bump(self, keys: Sequence[Key]) -> dict[Key, int]:
-        counters = {}
-        with translate_errors():
-            for key in keys:
-                try:
-                    counters[key] = self._increment(key)
-                except DuplicateKeyError:
-                    # Two first increments of one key raced to insert it (a
-                    # server from 4.2 retries those itself): it exists now.
-                    counters[key] = self._increment(key)
-        return counters
-
-    def _increment(self, key: Key) -> int:
-        learner, content = key
-        document = self._progress.find_one_and_update(
-            {"learner": learner, "content": content},
-            {"$inc": {"counter": 1}, "$setOnInsert": {"written": 0, "summary": None}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        return int(document["counter"])
-
-    def _events(self, key: Key) -> list[Event]:
+    def _events_between(self, key: Key, first_us: int, last_us: int) -> list[Event]:
         learner, content = key
         with translate_errors():
-            documents = self._events_collection.find({"learner": learner, "content": content})
+            documents = self._events_collection.find(
+                {
+                    "learner": learner,
+                    "content": content,
+                    "time_us": {"$gte": first_us, "$lte": last_us},
+                }
+            )
             return [Event(*orjson.loads(document["event"])) for document in documents]
 
-    def _write(
-        self,
-        key: Key,
-        counter: int,
-        summary: ContentSummary | None,
-        sessions: Sequence[ContentSession],
-    ) -> None:
+    def _load(self, key: Key) -> tuple[int, list[ContentSession]]:
         learner, content = key
         with translate_errors():
-            self._progress.update_one(
-                {"learner": learner, "content": content, "written": {"$lt": counter}},
-                {
-                    "$set": {
-                        "written": counter,
-                        "course": None if summary is None else summary.course,
-                        "summary": None
-                        if summary is None
-                        else orjson.dumps(list(summary)).decode(),
-                        "sessions": orjson.dumps([list(session) for session in sessions]).decode(),
-                    }
-                },
+            document = self._progress.find_one({"learner": learner, "content": content})
+        if document is None:
+            return 0, []
+        sessions = [ContentSession(*session) for session in orjson.loads(document["sessions"])]
+        return int(document["version"]), sessions
+
+    def _save(
+        self,
+        key: Key,
+        version: int,
+        sessions: Sequence[ContentSession],
+        summary: ContentSummary | None,
+    ) -> bool:
+        learner, content = key
+        fields = {
+            "course": None if summary is None else summary.course,
+            "summary": None if summary is None else orjson.dumps(list(summary)).decode(),
+            "sessions": orjson.dumps([list(session) for session in sessions]).decode(),
+        }
+        with translate_errors():
+            if version == 0:
+                try:
+                    self._progress.insert_one(
+                        {"learner": learner, "content": content, "version": 1, **fields}
+                    )
+                except DuplicateKeyError:
+                    return False  # another writer's first write came first
+                return True
+            updated = self._progress.update_one(
+                {"learner": learner, "content": content, "version": version},
+                {"$set": {**fields, "version": version + 1}},
             )
+            return bool(updated.modified_count == 1)
 
     def _clear(self) -> None:
         with translate_errors():

@@ -1,8 +1,8 @@
 """Progress in a SQLite file: ``progress_events`` and ``progress`` (see ``lrs.sqlite_schema``).
 
 Each step of the protocol of ``lrs.progress.base`` runs in a write
-transaction (joining the POST's when there is one): on SQLite the counters
-are never needed to break a race, and are kept all the same.
+transaction (joining the POST's when there is one), so versions never
+conflict here; they are kept all the same.
 """
 
 from collections.abc import Sequence
@@ -66,73 +66,80 @@ class SqliteProgressStore(ProgressStore):
 
     def _add_events(self, events: Sequence[Event]) -> None:
         self._database.connection().executemany(
-            "INSERT OR IGNORE INTO progress_events (statement_id, learner, content, event) "
-            "VALUES (?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO progress_events "
+            "(statement_id, learner, content, time_us, event) VALUES (?, ?, ?, ?, ?)",
             [
                 (
                     event.statement_id,
                     event.learner,
                     event.content,
+                    event.time_us,
                     orjson.dumps(list(event)).decode(),
                 )
                 for event in events
             ],
         )
 
-    def _remove_events(self, statement_ids: Sequence[str]) -> set[Key]:
+    def _remove_events(self, statement_ids: Sequence[str]) -> list[Event]:
         connection = self._database.connection()
-        keys = set(
-            rows_in(
-                connection,
-                "SELECT learner, content FROM progress_events WHERE statement_id IN ({marks})",
-                list(statement_ids),
-            )
+        rows = rows_in(
+            connection,
+            "SELECT event FROM progress_events WHERE statement_id IN ({marks})",
+            list(statement_ids),
         )
+        removed = [Event(*orjson.loads(row[0])) for row in rows]
         connection.executemany(
             "DELETE FROM progress_events WHERE statement_id = ?",
-            [(item,) for item in statement_ids],
+            [(event.statement_id,) for event in removed],
         )
-        return {(learner, content) for learner, content in keys}
+        return removed
 
-    def _bump(self, keys: Sequence[Key]) -> dict[Key, int]:
-        connection = self._database.connection()
-        counters = {}
-        for key in keys:
-            connection.execute(
-                "INSERT INTO progress (learner, content, counter, written) VALUES (?, ?, 1, 0) "
-                "ON CONFLICT (learner, content) DO UPDATE SET counter = counter + 1",
-                key,
-            )
-            (counters[key],) = connection.execute(
-                "SELECT counter FROM progress WHERE learner = ? AND content = ?", key
-            ).fetchone()
-        return counters
-
-    def _events(self, key: Key) -> list[Event]:
+    def _events_between(self, key: Key, first_us: int, last_us: int) -> list[Event]:
         rows = self._database.connection().execute(
-            "SELECT event FROM progress_events WHERE learner = ? AND content = ?", key
+            "SELECT event FROM progress_events WHERE learner = ? AND content = ? "
+            "AND time_us BETWEEN ? AND ?",
+            (*key, first_us, last_us),
         )
         return [Event(*orjson.loads(row[0])) for row in rows]
 
-    def _write(
+    def _load(self, key: Key) -> tuple[int, list[ContentSession]]:
+        row = (
+            self._database.connection()
+            .execute(
+                "SELECT version, sessions FROM progress WHERE learner = ? AND content = ?", key
+            )
+            .fetchone()
+        )
+        if row is None:
+            return 0, []
+        return row[0], [ContentSession(*session) for session in orjson.loads(row[1])]
+
+    def _save(
         self,
         key: Key,
-        counter: int,
-        summary: ContentSummary | None,
+        version: int,
         sessions: Sequence[ContentSession],
-    ) -> None:
-        self._database.connection().execute(
-            "UPDATE progress SET written = ?, course = ?, summary = ?, sessions = ? "
-            "WHERE learner = ? AND content = ? AND written < ?",
-            (
-                counter,
-                None if summary is None else summary.course,
-                None if summary is None else orjson.dumps(list(summary)).decode(),
-                orjson.dumps([list(session) for session in sessions]).decode(),
-                *key,
-                counter,
-            ),
+        summary: ContentSummary | None,
+    ) -> bool:
+        values = (
+            None if summary is None else summary.course,
+            None if summary is None else orjson.dumps(list(summary)).decode(),
+            orjson.dumps([list(session) for session in sessions]).decode(),
         )
+        connection = self._database.connection()
+        if version == 0:
+            cursor = connection.execute(
+                "INSERT OR IGNORE INTO progress "
+                "(learner, content, version, course, summary, sessions) VALUES (?, ?, 1, ?, ?, ?)",
+                (*key, *values),
+            )
+        else:
+            cursor = connection.execute(
+                "UPDATE progress SET version = version + 1, course = ?, summary = ?, sessions = ? "
+                "WHERE learner = ? AND content = ? AND version = ?",
+                (*values, *key, version),
+            )
+        return cursor.rowcount == 1
 
     def _clear(self) -> None:
         connection = self._database.connection()

@@ -50,7 +50,7 @@ def derived(events: list[Event]) -> tuple[list[ContentSummary], list[ContentSess
     summaries, sessions = [], []
     for key in sorted(keys):
         found = sessions_of(keys[key], GAP_US)
-        summaries.append(summary_of(keys[key], found))
+        summaries.append(summary_of(found))
         sessions += found
     return summaries, sessions
 
@@ -74,8 +74,10 @@ class ProgressRecordsContract:
         first, second = progress.sessions()
         assert (first.start_us, first.end_us) == (events[0].time_us, events[1].time_us)
         assert first.time_spent_us == 10 * MINUTE_US  # the longest duration beats the span
-        assert (first.progress, first.completed, first.statements) == (0.5, False, 2)
-        assert (second.progress, second.completed, second.time_spent_us) == (1.0, True, 0)
+        assert (first.progress, first.completion_us) == (0.5, None)
+        assert (first.kind, first.course) == ("http://x.org/lesson", "C1")
+        assert (second.progress, second.completion_us) == (1.0, events[2].time_us)
+        assert (second.time_spent_us, second.kind, second.course) == (0, "", "")
         (summary,) = progress.summaries()
         assert summary == ContentSummary(
             events[0].learner,
@@ -132,22 +134,22 @@ class ProgressRecordsContract:
         assert keys(progress.sessions(learner="mbox:mailto:b@x.org", course="C1")) == [b1]
         assert progress.summaries(course="C3") == []
 
-    def test_records_derived_by_an_older_writer_never_replace_newer_ones(
+    def test_a_write_from_a_stale_read_is_refused_and_changes_nothing(
         self, progress: ProgressStore
     ) -> None:
-        # Two writers of one key: the one that took its counter first writes last.
-        progress.record([event(0)])
+        # Two writers of one key read version v; the second to write must fail.
         key = (event(0).learner, event(0).content)
-        older = progress._bump([key])[key]
-        newer = progress._bump([key])[key]
-        assert newer > older
-        both = [event(0), event(1, minute=1, completes=True)]
-        new_sessions = sessions_of(both, GAP_US)
-        progress._write(key, newer, summary_of(both, new_sessions), new_sessions)
-        old_sessions = sessions_of([event(0)], GAP_US)
-        progress._write(key, older, summary_of([event(0)], old_sessions), old_sessions)
-        assert progress.summaries() == [summary_of(both, new_sessions)]
-        assert progress.sessions() == new_sessions
+        fresh = sessions_of([event(0)], GAP_US)
+        assert progress._load(key) == (0, [])
+        assert progress._save(key, 0, fresh, summary_of(fresh))
+        assert not progress._save(key, 0, [], None)  # a first write that lost the race
+        version, sessions = progress._load(key)
+        assert sessions == fresh
+        both = sessions_of([event(0), event(1, minute=1, completes=True)], GAP_US)
+        assert progress._save(key, version, both, summary_of(both))
+        assert not progress._save(key, version, fresh, summary_of(fresh))
+        assert progress.sessions() == both
+        assert progress.summaries() == [summary_of(both)]
 
     def test_a_rebuild_forgets_what_its_events_do_not_say(self, progress: ProgressStore) -> None:
         progress.record([event(0), event(1, content="http://x.org/other")])

@@ -1,8 +1,11 @@
 """What a statement says about progress: the rules of docs/progress.md, one by one."""
 
+import isodate
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from lrs.progress.derive import COURSE_TYPE, PROGRESS_EXTENSION, course_of, event_of
+from lrs.progress.derive import COURSE_TYPE, PROGRESS_EXTENSION, course_of, duration_us, event_of
 
 STORED_US = 1_800_000_000_000_000
 ID = "6f0d8a6e-2a5b-4c43-9a7e-0c1a1f1d2e3f"
@@ -72,13 +75,38 @@ def test_progress_is_the_cmi5_extension_scaled_and_1_on_completion(
     [
         ("PT1M30.5S", 90_500_000),
         ("P1DT1H", 90_000_000_000),
-        ("P1M", 31 * 86_400_000_000),  # counted from 2000-01-01
+        ("P1M", 30 * 86_400_000_000),  # a month counts 30 days
+        ("P1Y", 365 * 86_400_000_000),  # and a year 365
+        ("PT0,5S", 500_000),
         ("not a duration", 0),
     ],
 )
 def test_durations_are_read_from_the_result(duration, microseconds):
     found = event_of(statement(result={"duration": duration}), ID, STORED_US)
     assert found is not None and found.duration_us == microseconds
+
+
+@given(
+    weeks=st.none() | st.integers(0, 60),
+    days=st.none() | st.integers(0, 400),
+    hours=st.none() | st.integers(0, 50),
+    minutes=st.none() | st.integers(0, 200),
+    seconds=st.none() | st.decimals(0, 5000, places=2),
+)
+def test_durations_without_years_or_months_are_read_as_isodate_reads_them(
+    weeks, days, hours, minutes, seconds
+):
+    date = f"{weeks}W" if weeks is not None else f"{days}D" if days is not None else ""
+    time = "".join(
+        f"{value}{unit}"
+        for value, unit in ((hours, "H"), (minutes, "M"), (seconds, "S"))
+        if value is not None
+    )
+    text = f"P{date}" + (f"T{time}" if time else "")
+    if text == "P":
+        return
+    expected = isodate.parse_duration(text)
+    assert duration_us(text) == round(expected.total_seconds() * 1_000_000)
 
 
 def test_a_question_counts_for_the_exercise_it_is_in():

@@ -64,5 +64,6 @@ class SessionSchema(_LearnerContent):
     end = fields.DateTime()
     time_spent = fields.Float(metadata={"description": "Seconds."})
     progress = fields.Float(metadata={"description": "From 0 to 1."})
-    completed = fields.Boolean()
-    statements = fields.Integer()
+    completed = fields.DateTime(
+        allow_none=True, metadata={"description": "Its earliest completing statement's time."}
+    )
