@@ -138,18 +138,9 @@ _VERSION_1 = (
 )
 
 
-# Version 2: lrs.progress.sqlite. One row per event a statement gives, and
-# per (learner, content) the version of its records and the records: the
-# summary and the sessions, as JSON.
+# Version 2: lrs.progress.sqlite. Per (learner, content) the version of its
+# records and the records: the summary and the sessions, as JSON.
 _VERSION_2 = (
-    """CREATE TABLE progress_events (
-        statement_id TEXT PRIMARY KEY,
-        learner TEXT NOT NULL,
-        content TEXT NOT NULL,
-        time_us INTEGER NOT NULL,
-        event TEXT NOT NULL
-    ) WITHOUT ROWID""",
-    "CREATE INDEX progress_events_by_time ON progress_events (learner, content, time_us)",
     """CREATE TABLE progress (
         learner TEXT NOT NULL,
         content TEXT NOT NULL,

@@ -5,7 +5,8 @@ reads its own; a coach credential the learners actively enrolled in a course
 it coaches (``course_key`` required). Reads change nothing.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -68,12 +69,52 @@ def _wanted(args: dict[str, Any]) -> tuple[str | None, frozenset[str] | None]:
     return learner, visible
 
 
-def _who(learner: str) -> dict[str, Any]:
-    return {"username": _accounts().username(learner), "agent": learner}
+def _time(us: int | None) -> datetime | None:
+    return None if us is None else from_us(us)
 
 
-def _seen(records: Iterable[Any], visible: frozenset[str] | None) -> list[Any]:
-    return [record for record in records if visible is None or record.learner in visible]
+def _listed(
+    args: dict[str, Any],
+    read: Callable[..., list[Any]],
+    fields: Callable[[Any], dict[str, Any]],
+) -> Any:
+    """One page of what ``read`` finds for the query, each record as ``fields`` shows it."""
+    learner, visible = _wanted(args)
+    found = read(learner=learner, content=args.get("activity"), course=args.get("course_key"))
+    items = [
+        {
+            "username": _accounts().username(record.learner),
+            "agent": record.learner,
+            "activity": record.content,
+            **fields(record),
+        }
+        for record in found
+        if visible is None or record.learner in visible
+    ]
+    return paginate(items, args["page"], args["page_size"])
+
+
+def _summary(summary: ContentSummary) -> dict[str, Any]:
+    return {
+        "kind": summary.kind,
+        "course_key": summary.course,
+        "first": from_us(summary.first_us),
+        "last": from_us(summary.last_us),
+        "completed": _time(summary.completion_us),
+        "time_spent": summary.time_spent_us / 1_000_000,
+        "progress": summary.progress,
+        "sessions": summary.sessions,
+    }
+
+
+def _session(session: ContentSession) -> dict[str, Any]:
+    return {
+        "start": from_us(session.start_us),
+        "end": from_us(session.end_us),
+        "time_spent": session.time_spent_us / 1_000_000,
+        "progress": session.progress,
+        "completed": _time(session.completion_us),
+    }
 
 
 @blp.route("/summaries")
@@ -84,31 +125,7 @@ class Summaries(MethodView):
     @blp.response(200, SummarySchema(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """List summaries by learner, then content, filtered, a page at a time."""
-        learner, visible = _wanted(args)
-        found: list[ContentSummary] = _seen(
-            _store().summaries(
-                learner=learner, content=args.get("activity"), course=args.get("course_key")
-            ),
-            visible,
-        )
-        items = [
-            {
-                **_who(summary.learner),
-                "activity": summary.content,
-                "kind": summary.kind,
-                "course_key": summary.course,
-                "first": from_us(summary.first_us),
-                "last": from_us(summary.last_us),
-                "completed": None
-                if summary.completion_us is None
-                else from_us(summary.completion_us),
-                "time_spent": summary.time_spent_us / 1_000_000,
-                "progress": summary.progress,
-                "sessions": summary.sessions,
-            }
-            for summary in found
-        ]
-        return paginate(items, args["page"], args["page_size"])
+        return _listed(args, _store().summaries, _summary)
 
 
 @blp.route("/sessions")
@@ -119,25 +136,4 @@ class Sessions(MethodView):
     @blp.response(200, SessionSchema(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """List sessions by learner, content, then start, filtered, a page at a time."""
-        learner, visible = _wanted(args)
-        found: list[ContentSession] = _seen(
-            _store().sessions(
-                learner=learner, content=args.get("activity"), course=args.get("course_key")
-            ),
-            visible,
-        )
-        items = [
-            {
-                **_who(session.learner),
-                "activity": session.content,
-                "start": from_us(session.start_us),
-                "end": from_us(session.end_us),
-                "time_spent": session.time_spent_us / 1_000_000,
-                "progress": session.progress,
-                "completed": None
-                if session.completion_us is None
-                else from_us(session.completion_us),
-            }
-            for session in found
-        ]
-        return paginate(items, args["page"], args["page_size"])
+        return _listed(args, _store().sessions, _session)

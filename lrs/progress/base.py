@@ -1,30 +1,31 @@
-"""The progress store: events from statements, and the sessions and summaries derived from them.
+"""The progress store: the sessions and summaries derived from statements.
 
 A *key* is one learner in one piece of content. Its sessions are a function
-of its events (``lrs.progress.derive``), whatever order they arrived in, and
-its summary a function of its sessions. Keeping them current is one protocol,
-here, on small backend hooks:
+of the events of its statements (``lrs.progress.derive``), whatever order
+they arrived in, and its summary a function of its sessions. The store keeps
+only those records; the statements themselves are the raw records, kept by
+the statement store. Keeping the records current is one protocol, here, on
+three backend hooks (``_load``, ``_save``, ``_clear``):
 
-1. the new events are added (each once, by statement id), and those of
-   voided statements removed;
-2. for each touched key: its sessions and their version are read; each new
-   event joins the sessions it comes within the gap of
-   (``derive.with_event``: no event is read), and the sessions near a removed
-   event are derived again from the events now held between their bounds
-   (``derive.resessioned``); sessions and summary are then written only if
-   the version is still the one read, else it all starts again from the read.
+1. for each touched key, its sessions and their version are read;
+2. each new event joins the sessions it comes within the gap of
+   (``derive.with_event``: nothing else is read), and the sessions near an
+   event taken back (its statement voided) are derived again from the key's
+   events as the statement store now holds them (``derive.resessioned``);
+3. sessions and summary are written only if the version is still the one
+   read; else it all starts again from the read.
 
-Every field of a session is a join (minimum, maximum, latest), so joining an
-event twice changes nothing. A writer that loses a race starts again from
-what the winner wrote, which holds the winner's events, and joins its own; a
-removal that derives sessions again may read events whose writers have not
-written yet, and those writers then join them again, which changes nothing.
-No backend needs a transaction for this; SQLite runs it in one (in the
-POST's), so its writes never conflict.
+Every field of a session is a join (a minimum, a maximum, the latest), so
+joining an event twice changes nothing. A writer that loses a race starts
+again from what the winner wrote, which holds the winner's events, and joins
+its own; sessions derived again from the statements may hold events whose
+writers have not written yet, and those writers then join them again, which
+changes nothing. No backend needs a transaction for this; SQLite runs it in
+one (in the POST's), so its writes never conflict.
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -35,17 +36,21 @@ from lrs.progress.derive import (
     ContentSummary,
     Event,
     resessioned,
-    sessions_of,
     summary_of,
     with_event,
 )
 
 #: A learner's agent key and a content's activity id.
 Key = tuple[str, str]
-# Events added at a time by a rebuild.
+#: The events of one key, as the statements now stored give them.
+EventsOf = Callable[[Key], list[Event]]
+# Keys written at a time by a rebuild.
 _REBUILD_BATCH = 1000
-# The first and last microseconds there are: a window that holds every event.
-_ALWAYS = (-(2**62), 2**62)
+
+
+def key_of(event: Event) -> Key:
+    """The key an event counts for."""
+    return event.learner, event.content
 
 
 class ProgressStore(Closeable, ABC):
@@ -55,73 +60,77 @@ class ProgressStore(Closeable, ABC):
     #: records derived with another gap need a rebuild.
     session_gap_us: int = SESSION_GAP_SECONDS * 1_000_000
 
-    def record(self, events: Sequence[Event], voided: Sequence[str] = ()) -> None:
-        """Add what new statements say, take back what voided ones said, and update their keys.
+    def record(
+        self,
+        events: Sequence[Event],
+        voided: Sequence[Event] = (),
+        events_of: EventsOf | None = None,
+    ) -> None:
+        """Count what newly stored statements say, and take back what voided ones said.
 
         Args:
-            events: the events of newly stored statements (a statement held
+            events: the events of newly stored statements (an event counted
                 already changes nothing).
-            voided: ids of statements voided by them.
+            voided: the events of statements they void.
+            events_of: the events of a key's stored, unvoided statements, as
+                they are now (required with ``voided``).
         """
-        if not events and not voided:
+        if voided:
+            if events_of is None:
+                raise TypeError("taking events back needs events_of")
+            # A statement voided in the batch that stores it says nothing.
+            gone_ids = {event.statement_id for event in voided}
+            events = [event for event in events if event.statement_id not in gone_ids]
+        added: dict[Key, list[Event]] = {}
+        gone: dict[Key, list[int]] = {}
+        for event in events:
+            added.setdefault(key_of(event), []).append(event)
+        for event in voided:
+            gone.setdefault(key_of(event), []).append(event.time_us)
+        if not added and not gone:
             return
         with self._transaction():
-            removed = self._remove_events(voided) if voided else []
-            if events:
-                self._add_events(events)
-            added: dict[Key, list[Event]] = {}
-            gone: dict[Key, list[int]] = {}
-            for event in events:
-                added.setdefault((event.learner, event.content), []).append(event)
-            for event in removed:
-                gone.setdefault((event.learner, event.content), []).append(event.time_us)
             for key in sorted(added.keys() | gone.keys()):
-                self._refresh(key, added.get(key, []), gone.get(key, []))
+                self._refresh(key, added.get(key, []), gone.get(key, []), events_of)
 
-    def rebuild(self, events: Iterable[Event]) -> int:
-        """Forget every record and derive them again from ``events``; return the keys derived.
-
-        ``events`` are those of every stored statement that is not voided.
-        Statements stored while a rebuild runs may be lost from the records
-        until the next rebuild: run it while the server does not take
-        statements.
-        """
-        with self._transaction():
-            self._clear()
-        keys: set[Key] = set()
-        for batch in _batches(events, _REBUILD_BATCH):
-            with self._transaction():
-                self._add_events(batch)
-            keys.update((event.learner, event.content) for event in batch)
-        for batch_keys in _batches(sorted(keys), _REBUILD_BATCH):
-            with self._transaction():
-                for key in batch_keys:
-                    self._derive(key)
-        return len(keys)
-
-    def _derive(self, key: Key) -> None:
-        """Derive a key's records from all of its events (for a rebuild)."""
-        while True:
-            version, _ = self._load(key)
-            sessions = sessions_of(self._events_between(key, *_ALWAYS), self.session_gap_us)
-            if self._save(key, version, sessions, summary_of(sessions) if sessions else None):
-                return
-
-    def _refresh(self, key: Key, added: Sequence[Event], removed_us: Sequence[int]) -> None:
-        """Bring a key's records up to date with events added and removed (see the module)."""
+    def _refresh(
+        self,
+        key: Key,
+        added: Sequence[Event],
+        gone_us: Sequence[int],
+        events_of: EventsOf | None,
+    ) -> None:
+        """Bring a key's records up to date (see the module)."""
         while True:
             version, sessions = self._load(key)
-            if removed_us:
-                sessions = resessioned(
-                    sessions,
-                    lambda first, last: self._events_between(key, first, last),
-                    removed_us,
-                    self.session_gap_us,
-                )
+            if gone_us and events_of is not None:
+                sessions = resessioned(sessions, events_of(key), gone_us, self.session_gap_us)
             for event in added:
                 sessions = with_event(sessions, event, self.session_gap_us)
             if self._save(key, version, sessions, summary_of(sessions) if sessions else None):
                 return
+
+    def rebuild(self, events: Iterable[Event]) -> int:
+        """Forget every record and derive them again from ``events``; return the keys derived.
+
+        ``events`` are those of every stored statement that is not voided;
+        the sessions of every key are held in memory until they are written.
+        Statements stored while a rebuild runs may be lost from the records
+        until the next rebuild: run it while the server takes no statements.
+        """
+        derived: dict[Key, list[ContentSession]] = {}
+        for event in events:
+            key = key_of(event)
+            derived[key] = with_event(derived.get(key, []), event, self.session_gap_us)
+        with self._transaction():
+            self._clear()
+        keys = sorted(derived)
+        for start in range(0, len(keys), _REBUILD_BATCH):
+            with self._transaction():
+                for key in keys[start : start + _REBUILD_BATCH]:
+                    sessions = derived[key]
+                    self._save(key, 0, sessions, summary_of(sessions))
+        return len(keys)
 
     @abstractmethod
     def summaries(
@@ -140,18 +149,6 @@ class ProgressStore(Closeable, ABC):
     def _transaction(self) -> AbstractContextManager[Any]:
         """A transaction around one step, where the backend has them."""
         return nullcontext()
-
-    @abstractmethod
-    def _add_events(self, events: Sequence[Event]) -> None:
-        """Add events; one whose statement id is held already is left as it is."""
-
-    @abstractmethod
-    def _remove_events(self, statement_ids: Sequence[str]) -> list[Event]:
-        """Remove the events of these statements; return those there were."""
-
-    @abstractmethod
-    def _events_between(self, key: Key, first_us: int, last_us: int) -> list[Event]:
-        """A key's events with times from ``first_us`` to ``last_us``, both included."""
 
     @abstractmethod
     def _load(self, key: Key) -> tuple[int, list[ContentSession]]:
@@ -173,18 +170,7 @@ class ProgressStore(Closeable, ABC):
 
     @abstractmethod
     def _clear(self) -> None:
-        """Remove every event and record."""
-
-
-def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+        """Remove every record."""
 
 
 def matches(

@@ -8,7 +8,7 @@ computed from them. The rules, with the IRIs they read, are in
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from lrs.clock import to_us
@@ -310,21 +310,20 @@ def summary_of(sessions: Sequence[ContentSession]) -> ContentSummary:
 
 def resessioned(
     sessions: Sequence[ContentSession],
-    events_between: Callable[[int, int], list[Event]],
+    events: Iterable[Event],
     times: Iterable[int],
     gap_us: int,
 ) -> list[ContentSession]:
-    """A key's sessions once events at ``times`` were removed (their statements voided).
+    """A key's sessions once events at ``times`` were taken back (their statements voided).
 
-    Only the sessions within ``gap_us`` of those times can change (a removed
-    event shrinks or splits only those); they are derived again from the
-    key's events between their bounds, read with ``events_between(first,
-    last)`` (both included); the others are kept.
+    Only the sessions within ``gap_us`` of those times can change (taking an
+    event back shrinks or splits only those): they are derived again from
+    the key's ``events`` between their bounds; the others are kept.
 
     Args:
         sessions: the key's sessions before, oldest first.
-        events_between: reads the key's events now held, in a time range.
-        times: the times of the events removed.
+        events: the key's events now (others' events are ignored).
+        times: the times of the events taken back.
         gap_us: the gap that ends a session.
     """
     times = list(times)
@@ -333,5 +332,5 @@ def resessioned(
     start = min([min(times)] + [session.start_us for session in near])
     end = max([max(times)] + [session.end_us for session in near])
     kept = [session for session in sessions if session.end_us < start or session.start_us > end]
-    new = sessions_of(events_between(start, end), gap_us)
+    new = sessions_of((event for event in events if start <= event.time_us <= end), gap_us)
     return sorted(kept + new, key=lambda session: session.start_us)

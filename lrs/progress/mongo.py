@@ -1,4 +1,4 @@
-"""Progress in MongoDB: ``progress_events`` and ``progress``.
+"""Progress in MongoDB: the ``progress`` collection.
 
 No transactions: a key's version orders concurrent writers (the protocol of
 ``lrs.progress.base``). A key's first write inserts its document, and loses
@@ -12,28 +12,20 @@ from typing import Any
 import orjson
 from pymongo import ASCENDING
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from lrs.mongo import collection, translate_errors
 from lrs.progress.base import Key, ProgressStore
-from lrs.progress.derive import ContentSession, ContentSummary, Event
-
-# MongoDB's code for a duplicate key.
-_DUPLICATE = 11000
+from lrs.progress.derive import ContentSession, ContentSummary
 
 
 class MongoProgressStore(ProgressStore):
-    """Events and records of progress in two collections."""
+    """Sessions and summaries, one document per learner and content."""
 
     def __init__(self, database: Database[Any]) -> None:
         """Keep progress in ``database``, creating the indexes the queries use."""
-        self._events_collection = collection(database, "progress_events")
         self._progress = collection(database, "progress")
         with translate_errors():
-            self._events_collection.create_index(
-                [("learner", ASCENDING), ("content", ASCENDING), ("time_us", ASCENDING)],
-                name="events_by_time",
-            )
             self._progress.create_index(
                 [("learner", ASCENDING), ("content", ASCENDING)], name="by_key", unique=True
             )
@@ -70,43 +62,6 @@ class MongoProgressStore(ProgressStore):
             return list(
                 self._progress.find(query, sort=[("learner", ASCENDING), ("content", ASCENDING)])
             )
-
-    def _add_events(self, events: Sequence[Event]) -> None:
-        documents = [
-            {
-                "_id": event.statement_id,
-                "learner": event.learner,
-                "content": event.content,
-                "time_us": event.time_us,
-                "event": orjson.dumps(list(event)).decode(),
-            }
-            for event in events
-        ]
-        with translate_errors():
-            try:
-                self._events_collection.insert_many(documents, ordered=False)
-            except BulkWriteError as exc:
-                # An event held already (its statement's id) is left as it is.
-                if any(error.get("code") != _DUPLICATE for error in exc.details["writeErrors"]):
-                    raise
-
-    def _remove_events(self, statement_ids: Sequence[str]) -> list[Event]:
-        with translate_errors():
-            found = list(self._events_collection.find({"_id": {"$in": list(statement_ids)}}))
-            self._events_collection.delete_many({"_id": {"$in": list(statement_ids)}})
-        return [Event(*orjson.loads(document["event"])) for document in found]
-
-    def _events_between(self, key: Key, first_us: int, last_us: int) -> list[Event]:
-        learner, content = key
-        with translate_errors():
-            documents = self._events_collection.find(
-                {
-                    "learner": learner,
-                    "content": content,
-                    "time_us": {"$gte": first_us, "$lte": last_us},
-                }
-            )
-            return [Event(*orjson.loads(document["event"])) for document in documents]
 
     def _load(self, key: Key) -> tuple[int, list[ContentSession]]:
         learner, content = key
@@ -147,5 +102,4 @@ class MongoProgressStore(ProgressStore):
 
     def _clear(self) -> None:
         with translate_errors():
-            self._events_collection.delete_many({})
             self._progress.delete_many({})

@@ -1,10 +1,11 @@
-"""Deriving every progress record again from the statements stored."""
+"""Progress from the statements stored: every event (for a rebuild), or one key's."""
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import orjson
 
-from lrs.progress.base import ProgressStore
+from lrs.progress.base import Key, ProgressStore, key_of
 from lrs.progress.derive import Event, event_of
 from lrs.xapi.statements.base import StatementQuery, StatementStore
 
@@ -13,17 +14,22 @@ _PAGE = 1000
 
 
 def stored_events(
-    statements: StatementStore, on_statement: Callable[[], None] | None = None
+    statements: StatementStore,
+    on_statement: Callable[[], None] | None = None,
+    query: StatementQuery | None = None,
 ) -> Iterator[Event]:
-    """The events of every stored statement that is not voided, oldest first.
+    """The events of the stored statements that are not voided, oldest first.
 
     Args:
         statements: the statement store.
         on_statement: called once per statement read (for a progress bar).
+        query: which statements (default: all); its order, page and limit
+            are this function's.
     """
+    query = StatementQuery(ascending=True, limit=_PAGE) if query is None else query
     after = None
     while True:
-        records = statements.query(StatementQuery(ascending=True, limit=_PAGE, after=after))
+        records = statements.query(replace(query, ascending=True, limit=_PAGE, after=after))
         for record in records:
             event = event_of(orjson.loads(record.text), record.id, record.stored_us)
             if on_statement is not None:
@@ -33,6 +39,18 @@ def stored_events(
         if len(records) < _PAGE:
             return
         after = (records[-1].stored_us, records[-1].id)
+
+
+def key_events(statements: StatementStore, key: Key) -> list[Event]:
+    """The events of one learner in one piece of content, from the statements stored.
+
+    Read through the statement query by agent and related activity (the
+    content is the object, or a question's parent), and kept when they
+    count for that key.
+    """
+    learner, content = key
+    query = StatementQuery(agent=learner, activity=content, related_activities=True)
+    return [event for event in stored_events(statements, query=query) if key_of(event) == key]
 
 
 def rebuild(

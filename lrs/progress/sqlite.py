@@ -1,4 +1,4 @@
-"""Progress in a SQLite file: ``progress_events`` and ``progress`` (see ``lrs.sqlite_schema``).
+"""Progress in a SQLite file: the ``progress`` table (see ``lrs.sqlite_schema``).
 
 Each step of the protocol of ``lrs.progress.base`` runs in a write
 transaction (joining the POST's when there is one), so versions never
@@ -12,12 +12,12 @@ from typing import Any
 import orjson
 
 from lrs.progress.base import Key, ProgressStore
-from lrs.progress.derive import ContentSession, ContentSummary, Event
-from lrs.sqlite import SqliteDatabase, rows_in, translate_errors
+from lrs.progress.derive import ContentSession, ContentSummary
+from lrs.sqlite import SqliteDatabase, translate_errors
 
 
 class SqliteProgressStore(ProgressStore):
-    """Events and records of progress in tables of a SQLite file."""
+    """Sessions and summaries in a table of a SQLite file."""
 
     def __init__(self, database: SqliteDatabase) -> None:
         """Keep progress in ``database``."""
@@ -64,44 +64,6 @@ class SqliteProgressStore(ProgressStore):
     def _transaction(self) -> AbstractContextManager[Any]:
         return self._database.transaction()
 
-    def _add_events(self, events: Sequence[Event]) -> None:
-        self._database.connection().executemany(
-            "INSERT OR IGNORE INTO progress_events "
-            "(statement_id, learner, content, time_us, event) VALUES (?, ?, ?, ?, ?)",
-            [
-                (
-                    event.statement_id,
-                    event.learner,
-                    event.content,
-                    event.time_us,
-                    orjson.dumps(list(event)).decode(),
-                )
-                for event in events
-            ],
-        )
-
-    def _remove_events(self, statement_ids: Sequence[str]) -> list[Event]:
-        connection = self._database.connection()
-        rows = rows_in(
-            connection,
-            "SELECT event FROM progress_events WHERE statement_id IN ({marks})",
-            list(statement_ids),
-        )
-        removed = [Event(*orjson.loads(row[0])) for row in rows]
-        connection.executemany(
-            "DELETE FROM progress_events WHERE statement_id = ?",
-            [(event.statement_id,) for event in removed],
-        )
-        return removed
-
-    def _events_between(self, key: Key, first_us: int, last_us: int) -> list[Event]:
-        rows = self._database.connection().execute(
-            "SELECT event FROM progress_events WHERE learner = ? AND content = ? "
-            "AND time_us BETWEEN ? AND ?",
-            (*key, first_us, last_us),
-        )
-        return [Event(*orjson.loads(row[0])) for row in rows]
-
     def _load(self, key: Key) -> tuple[int, list[ContentSession]]:
         row = (
             self._database.connection()
@@ -142,6 +104,4 @@ class SqliteProgressStore(ProgressStore):
         return cursor.rowcount == 1
 
     def _clear(self) -> None:
-        connection = self._database.connection()
-        connection.execute("DELETE FROM progress_events")
-        connection.execute("DELETE FROM progress")
+        self._database.connection().execute("DELETE FROM progress")

@@ -5,10 +5,11 @@ import uuid
 from functools import partial
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lrs.progress.base import ProgressStore
+from lrs.progress.base import ProgressStore, key_of
 from lrs.progress.derive import ContentSession, ContentSummary, Event, sessions_of, summary_of
 from lrs.testing.helpers import failures, race
 
@@ -40,6 +41,28 @@ def event(
         kind,
         course,
     )
+
+
+class Held:
+    """What a statement store holds, as the events of its unvoided statements (``events_of``)."""
+
+    def __init__(self, *events: Event) -> None:
+        """A store holding ``events``'s statements."""
+        self.events: dict[str, Event] = {}
+        self.add(*events)
+
+    def add(self, *events: Event) -> list[Event]:
+        for item in events:
+            self.events.setdefault(item.statement_id, item)
+        return list(events)
+
+    def void(self, *events: Event) -> list[Event]:
+        for item in events:
+            self.events.pop(item.statement_id, None)
+        return list(events)
+
+    def events_of(self, key: tuple[str, str]) -> list[Event]:
+        return [item for item in self.events.values() if key_of(item) == key]
 
 
 def derived(events: list[Event]) -> tuple[list[ContentSummary], list[ContentSession]]:
@@ -95,18 +118,34 @@ class ProgressRecordsContract:
     def test_a_repeated_event_changes_nothing_and_a_voided_one_is_taken_back(
         self, progress: ProgressStore
     ) -> None:
-        progress.record([event(0, minute=0), event(1, minute=1, completes=True)])
-        before = progress.summaries()
+        held = Held()
+        progress.record(held.add(event(0, minute=0), event(1, minute=1, completes=True)))
+        before = progress.summaries(), progress.sessions()
         progress.record([event(1, minute=1, completes=True)])
-        assert progress.summaries() == before
-        progress.record([], voided=[event(1).statement_id])
+        assert (progress.summaries(), progress.sessions()) == before
+        progress.record([], held.void(event(1, minute=1, completes=True)), held.events_of)
         (summary,) = progress.summaries()
         assert (summary.completion_us, summary.progress) == (None, 0.0)
-        progress.record([], voided=[event(0).statement_id])
+        progress.record([], held.void(event(0)), held.events_of)
         assert progress.summaries() == []
         assert progress.sessions() == []
-        progress.record([], voided=[str(uuid.uuid4())])  # unknown: nothing to take back
-        assert progress.summaries() == []
+        # A statement voided in the batch that stores it says nothing.
+        voided = event(3, minute=1)
+        progress.record(held.add(event(2), voided), held.void(voided), held.events_of)
+        (summary,) = progress.summaries()
+        assert summary.last_us == event(2).time_us
+
+    def test_taking_an_event_back_splits_its_session(self, progress: ProgressStore) -> None:
+        held = Held()
+        progress.record(held.add(*[event(n, minute=4 * n) for n in range(3)]))
+        assert len(progress.sessions()) == 1  # 0, 4 and 8 minutes: gaps under 5
+        progress.record([], held.void(event(1, minute=4)), held.events_of)
+        assert [session.start_us for session in progress.sessions()] == [
+            event(0).time_us,
+            event(2, minute=8).time_us,
+        ]
+        with pytest.raises(TypeError):
+            progress.record([], [event(0)])  # taking back needs the events held
 
     def test_records_are_filtered_by_learner_content_and_course(
         self, progress: ProgressStore
@@ -229,9 +268,9 @@ class ProgressRebuildContract:
             *[partial(progress.record, batch) for batch in writers if batch],
         )
         assert failures(outcomes) == []
-        outcomes = race(
-            *[partial(progress.record, [], [events[n].statement_id]) for n in sorted(voided)]
-        )
+        held = Held(*events)
+        gone = held.void(*[events[n] for n in sorted(voided)])
+        outcomes = race(*[partial(progress.record, [], [item], held.events_of) for item in gone])
         assert failures(outcomes) == []
         kept = progress.summaries(), progress.sessions()
         final = [item for n, item in enumerate(events) if n not in voided]

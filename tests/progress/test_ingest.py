@@ -131,3 +131,9 @@ def test_the_session_gap_is_a_setting_and_a_bad_one_stops_start_up():
     for bad in ("soon", 0, True):
         with pytest.raises(ValueError, match="LRS_SESSION_GAP_SECONDS"):
             make_app(SESSION_GAP_SECONDS=bad)
+
+
+def test_a_statement_voided_in_its_own_batch_gives_no_progress(app):
+    post(app, [statement(0), void(1, 0), statement(2, learner=1)])
+    (summary,) = app.extensions["lrs"].progress.summaries()
+    assert summary.learner == "mbox:mailto:learner1@example.org"

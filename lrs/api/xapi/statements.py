@@ -22,7 +22,8 @@ from lrs.api.errors import refuse
 from lrs.api.xapi import accounts, blp, multipart, version
 from lrs.clock import default_clock, from_us, to_us
 from lrs.exceptions import PermissionDenied
-from lrs.progress import event_of
+from lrs.progress import Event, event_of
+from lrs.progress.rebuild import key_events
 from lrs.xapi import syntax
 from lrs.xapi.activities import definitions_in
 from lrs.xapi.agents import agent_key
@@ -147,8 +148,21 @@ def _save(
             for statement, record in zip(batch, stamped, strict=True)
             if record.id in new
         ]
-        voided = [record.voids for record in stamped if record.id in new and record.voids]
-        storage.progress.record([event for event in events if event is not None], voided)
+        targets = [record.voids for record in stamped if record.id in new and record.voids]
+        voided = [_event_of_stored(storage.statements, target) for target in targets]
+        storage.progress.record(
+            [event for event in events if event is not None],
+            [event for event in voided if event is not None],
+            functools.partial(key_events, storage.statements),
+        )
+
+
+def _event_of_stored(statements: StatementStore, statement_id: str) -> Event | None:
+    """The progress event of a stored statement (of a voided one, to take it back)."""
+    record = statements.get(statement_id)
+    return (
+        None if record is None else event_of(orjson.loads(record.text), record.id, record.stored_us)
+    )
 
 
 @blp.after_request
