@@ -9,25 +9,36 @@ activities, cmi5-like sessions) without progress, then times
 its event, and derives every (learner, content)'s sessions and summary.
 Reports statements per second, best of three. The goal of issue 15: at least
 20,000 statements/s on the memory store.
+
+Then the course report of 1,000 learners x 100 activities (``--learners``,
+``--activities``): progress recorded for each pair, then
+``GET /api/v1/progress/courses/{course}/report?page_size=1000`` through
+Flask's test client (the store's query, the report, the JSON), best of five.
+The goal: under 250 ms on the memory store.
 """
 
 import argparse
 import os
 import platform
 import time
+from base64 import b64encode
 from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import realistic
 
+from lrs.api import create_app
 from lrs.clock import default_clock
+from lrs.enrollments import CourseRole
+from lrs.progress import Event
 from lrs.progress.rebuild import rebuild
 from lrs.serve import tune_garbage_collector
 from lrs.storage import open_storage
 from lrs.xapi.prepare import prepare
 from lrs.xapi.validation import Version
 
+KEY, SECRET = "bench-admin-key", "bench-admin-secret-0123456789abcdefghij"
 AUTHORITY = {"objectType": "Agent", "account": {"homePage": "http://lrs.bench", "name": "bench"}}
 
 
@@ -35,6 +46,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--statements", type=int, default=100_000)
     parser.add_argument("--storage", default="memory://")
+    parser.add_argument("--learners", type=int, default=1000)
+    parser.add_argument("--activities", type=int, default=100)
     args = parser.parse_args()
     tune_garbage_collector()  # as the server does
     if args.storage.startswith("sqlite:"):
@@ -67,9 +80,55 @@ def main():
     )
     print(
         f"rebuild of {args.statements:,} realistic statements ({keys:,} learner x content "
-        f"summaries): {best:.2f} s, **{rate:,.0f} statements/s** (best of 3)"
+        f"summaries): {best:.2f} s, **{rate:,.0f} statements/s** (best of 3)  "
+    )
+    took = report_ms(storage, args.learners, args.activities)
+    print(
+        f"course report of {args.learners:,} learners x {args.activities} activities "
+        f"(GET, one page of every learner): **{took:.0f} ms** (best of 5)"
     )
     storage.close()
+
+
+def report_ms(storage, learners, activities):
+    """Milliseconds to GET the report of a course where every learner did every activity."""
+    course = "course-v1:Bench+Report+2026"
+    app = create_app({"ADMIN_KEY": KEY, "ADMIN_SECRET": SECRET, "TESTING": True}, storage=storage)
+    accounts = app.extensions["lrs-accounts"]
+    events = []
+    for learner in range(learners):
+        storage.enrollments.create_user(f"learner{learner}", {}, actor="bench")
+        storage.enrollments.enroll(
+            f"learner{learner}", course, actor="bench", role=CourseRole.learner
+        )
+        for activity in range(activities):
+            events.append(
+                Event(
+                    accounts.key(f"learner{learner}"),
+                    f"block-v1:Bench+Report+2026+type@html+block@a{activity}",
+                    1_800_000_000_000_000 + (learner * activities + activity) * 1_000_000,
+                    f"{learner}-{activity}",
+                    60_000_000,
+                    (learner + activity) % 101 / 100,
+                    (learner + activity) % 3 == 0,
+                    "http://adlnet.gov/expapi/activities/lesson",
+                    course,
+                )
+            )
+    for start in range(0, len(events), 1000):
+        storage.progress.record(events[start : start + 1000])
+    client = app.test_client()
+    headers = {"Authorization": "Basic " + b64encode(f"{KEY}:{SECRET}".encode()).decode()}
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        response = client.get(
+            f"/api/v1/progress/courses/{course}/report?page_size=1000", headers=headers
+        )
+        best = min(best, time.perf_counter() - started)
+        assert response.status_code == 200, response.json
+        assert len(response.json["learners"]) == min(learners, 1000)
+    return best * 1000
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ import getpass
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -571,3 +571,72 @@ def rebuild_progress(quiet: bool, storage: str) -> None:
             with click.progressbar(length=total, label="Statements") as bar:
                 keys = rebuild(stores.progress, stores.statements, counted(bar))
     click.echo(f"read {read:,} statements; {keys:,} (learner, content) summaries derived")
+
+
+@progress.command("report")
+@click.option("--course-key", required=True, help="The course.")
+@STORAGE_OPTION
+def report_progress(course_key: str, storage: str) -> None:
+    """Print the course report: each activity's totals, then each learner's.
+
+    Learners are the course's actively enrolled ones and anyone else with
+    progress in it (docs/progress.md).
+    """
+    from lrs.enrollments.base import CourseRole
+    from lrs.progress.report import course_report
+    from lrs.xapi.agents import AccountAgents
+
+    accounts = AccountAgents(str(load_settings({"STORAGE_URL": storage})["ACCOUNT_HOMEPAGE"]))
+    with _persistent_storage(storage, "progress records", "/api/v1/progress") as stores:
+        enrolled = [
+            accounts.key(enrollment.username)
+            for enrollment in stores.enrollments.list_enrollments(
+                course_key=course_key, is_active=True, role=CourseRole.learner
+            )
+        ]
+        report = course_report(course_key, stores.progress.summaries(course=course_key), enrolled)
+    click.echo(
+        f"Course {course_key}: {len(report.learners)} learners, "
+        f"{len(report.activities)} activities\n"
+    )
+    rows = [("activity", "started", "completed", "avg progress", "avg time")]
+    rows += [
+        (
+            totals.activity,
+            str(totals.started),
+            str(totals.completed),
+            f"{totals.average_progress:.0%}",
+            _minutes(totals.average_time_spent_us),
+        )
+        for totals in report.activities
+    ]
+    _table(rows)
+    click.echo("")
+    learners = [("learner", "started", "completed", "avg progress", "time")]
+    for row in report.learners:
+        started = len(row.cells)
+        average = sum(summary.progress for summary in row.cells.values()) / max(started, 1)
+        learners.append(
+            (
+                accounts.username(row.learner) or row.learner,
+                str(started),
+                str(row.completed),
+                f"{average:.0%}",
+                _minutes(row.time_spent_us),
+            )
+        )
+    _table(learners)
+
+
+def _minutes(us: int) -> str:
+    return f"{us / 60_000_000:.1f} min"
+
+
+def _table(rows: Sequence[Sequence[str]]) -> None:
+    """Rows as columns: the first left-aligned, the others right-aligned."""
+    widths = [max(len(row[n]) for row in rows) for n in range(len(rows[0]))]
+    for row in rows:
+        cells = [row[0].ljust(widths[0])] + [
+            cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)
+        ]
+        click.echo("  ".join(cells).rstrip())

@@ -2,24 +2,35 @@
 
 Admin and service credentials read anyone's progress. A learner credential
 reads its own; a coach credential the learners actively enrolled in a course
-it coaches (``course_key`` required). Reads change nothing.
+it coaches (``course_key`` required). ``/api/v1/progress/courses/{course_key}/report``
+is the course report, for admin, service and the course's coaches. Reads
+change nothing.
 """
 
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import orjson
 from flask import current_app
 from flask.views import MethodView
 
 from lrs.api.auth import access
 from lrs.api.blueprint import Blueprint
 from lrs.api.pagination import paginate
-from lrs.api.schemas.progress import ProgressQueryArgsSchema, SessionSchema, SummarySchema
+from lrs.api.schemas.progress import (
+    CourseReportSchema,
+    ProgressQueryArgsSchema,
+    ReportQueryArgsSchema,
+    SessionSchema,
+    SummarySchema,
+)
 from lrs.clock import from_us
 from lrs.credentials.base import Role
+from lrs.enrollments.base import CourseRole
 from lrs.exceptions import InvalidInput, PermissionDenied
 from lrs.progress import ContentSession, ContentSummary, ProgressStore
+from lrs.progress.report import course_report
 from lrs.xapi.agents import AccountAgents
 
 blp = Blueprint(
@@ -137,3 +148,68 @@ class Sessions(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List sessions by learner, content, then start, filtered, a page at a time."""
         return _listed(args, _store().sessions, _session)
+
+
+@blp.route("/courses/<path:course_key>/report")
+class Report(MethodView):
+    """The course report."""
+
+    @blp.arguments(ReportQueryArgsSchema(), location="query")
+    @blp.response(200, CourseReportSchema())
+    def get(self, args: dict[str, Any], course_key: str) -> Any:
+        """Learners x activities of a course, with totals per activity; learners a page at a time.
+
+        Rows: the course's actively enrolled learners, with or without
+        progress, and (for admin and service) anyone else with progress in it.
+        """
+        granted = access()
+        granted.require_course(course_key)
+        enrolled = [
+            _accounts().key(enrollment.username)
+            for enrollment in current_app.extensions["lrs"].enrollments.list_enrollments(
+                course_key=course_key, is_active=True, role=CourseRole.learner
+            )
+        ]
+        summaries = _store().summaries(course=course_key)
+        if not granted.reaches_every_learner:
+            visible = set(enrolled)
+            summaries = [summary for summary in summaries if summary.learner in visible]
+        report = course_report(course_key, summaries, enrolled)
+        rows, headers = paginate(report.learners, args["page"], args["page_size"])
+        body = {
+            "course_key": course_key,
+            "activities": [
+                {
+                    "activity": totals.activity,
+                    "kind": totals.kind,
+                    "started": totals.started,
+                    "completed": totals.completed,
+                    "average_progress": totals.average_progress,
+                    "average_time_spent": totals.average_time_spent_us / 1_000_000,
+                }
+                for totals in report.activities
+            ],
+            "learners": [
+                {
+                    "username": _accounts().username(row.learner),
+                    "agent": row.learner,
+                    "completed": row.completed,
+                    "time_spent": row.time_spent_us / 1_000_000,
+                    "cells": [
+                        {
+                            "activity": activity,
+                            "progress": summary.progress,
+                            "time_spent": summary.time_spent_us / 1_000_000,
+                            "completed": _time(summary.completion_us),
+                        }
+                        for activity, summary in sorted(row.cells.items())
+                    ],
+                }
+                for row in rows
+            ],
+        }
+        # Written by orjson, not by the schema (which documents it): the cells
+        # of a large course are a hundred thousand small objects.
+        return current_app.response_class(
+            orjson.dumps(body), mimetype="application/json", headers=headers
+        )

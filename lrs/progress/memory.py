@@ -28,13 +28,18 @@ class MemoryProgressStore(ProgressStore):
     ) -> list[ContentSummary]:
         """The content summaries that match every filter given, by learner then content."""
         with self._lock:
-            found = [
-                ContentSummary(*summary) for _, _, summary in self._records.values() if summary
-            ]
-        return sorted(
-            (summary for summary in found if matches(summary, learner, content, course)),
-            key=lambda summary: (summary.learner, summary.content),
-        )
+            held = [summary for _, _, summary in self._records.values() if summary]
+        # Filtered on the plain tuples (learner, content, kind, course, ...) first.
+        make = ContentSummary._make  # tuple.__new__ without the keyword handling
+        found = [
+            make(summary)
+            for summary in held
+            if (learner is None or summary[0] == learner)
+            and (content is None or summary[1] == content)
+            and (course is None or summary[3] == course)
+        ]
+        # Tuples sort by learner, then content (unique per summary): no key function.
+        return sorted(found)
 
     def sessions(
         self, *, learner: str | None = None, content: str | None = None, course: str | None = None

@@ -150,3 +150,48 @@ def test_bad_queries_are_400_and_change_nothing(app, query):
     assert response.status_code == 400, response.json
     assert response.json["message"]
     assert read(app, SUMMARIES, basic(*ADMIN)).json == before
+
+
+REPORT = f"/api/v1/progress/courses/{COURSE}/report"
+
+
+def test_the_course_report_crosses_learners_and_activities(app):
+    response = read(app, REPORT, basic(*ADMIN))
+    assert response.status_code == 200, response.json
+    report = response.json
+    assert report["course_key"] == COURSE
+    first, second = report["activities"]
+    assert (first["activity"], first["started"], first["completed"]) == (block(COURSE, 1), 2, 1)
+    assert first["average_progress"] == 0.5  # ada completed it, bob did not
+    assert first["average_time_spent"] == 90.0  # 180 s and 0 s
+    assert (second["activity"], second["started"]) == (block(COURSE, 2), 1)
+    rows = {row["username"]: row for row in report["learners"]}
+    # Enrolled learners have a row, and admins see dan (not enrolled) too;
+    # cy is a coach of the course, not a learner of it.
+    assert sorted(rows) == ["ada", "bob", "dan"]
+    assert rows["ada"]["completed"] == 1
+    assert [cell["activity"] for cell in rows["ada"]["cells"]] == [block(COURSE, 1)]
+    assert rows["bob"]["cells"][0]["completed"] is None
+
+
+def test_coaches_see_the_report_of_their_course_only_with_its_learners(app):
+    cy = credential(app, Role.coach, "cy")
+    report = read(app, REPORT, cy).json
+    assert [row["username"] for row in report["learners"]] == ["ada", "bob"]
+    assert [totals["started"] for totals in report["activities"]] == [2]
+    other = f"/api/v1/progress/courses/{OTHER_COURSE}/report"
+    assert read(app, other, cy).status_code == 403
+    assert read(app, REPORT, credential(app, Role.learner, "ada")).status_code == 403
+
+
+def test_a_course_without_progress_lists_its_learners_and_pages_them(app):
+    storage = app.extensions["lrs"]
+    course = "course-v1:Org+Empty+2026"
+    storage.enrollments.enroll("ada", course, actor="test", role=CourseRole.learner)
+    storage.enrollments.enroll("bob", course, actor="test", role=CourseRole.learner)
+    response = read(app, f"/api/v1/progress/courses/{course}/report", basic(*ADMIN), page_size=1)
+    assert response.json["activities"] == []
+    assert [row["username"] for row in response.json["learners"]] == ["ada"]
+    assert json.loads(response.headers["X-Pagination"])["next_page"] == 2
+    bad = read(app, f"/api/v1/progress/courses/{course}/report", basic(*ADMIN), page=0)
+    assert bad.status_code == 400

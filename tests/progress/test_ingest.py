@@ -137,3 +137,37 @@ def test_a_statement_voided_in_its_own_batch_gives_no_progress(app):
     post(app, [statement(0), void(1, 0), statement(2, learner=1)])
     (summary,) = app.extensions["lrs"].progress.summaries()
     assert summary.learner == "mbox:mailto:learner1@example.org"
+
+
+def test_the_report_command_prints_activity_and_learner_totals(tmp_path):
+    from click.testing import CliRunner
+
+    from lrs.cli import main
+    from lrs.enrollments import CourseRole
+
+    url = f"sqlite:///{tmp_path}/lrs.db"
+    storage = open_storage(url)
+    storage.enrollments.create_user("zoe", {}, actor="test")
+    course = "course-v1:Org+Demo+2026"
+    storage.enrollments.enroll("zoe", course, actor="test", role=CourseRole.learner)
+    block = "block-v1:Org+Demo+2026+type@html+block@intro"
+    post(
+        make_app(storage),
+        [
+            {**statement(0, minutes=0), "object": {"id": block}},
+            {**statement(1, minutes=3, verb=COMPLETED), "object": {"id": block}},
+        ],
+    )
+    storage.close()
+    result = CliRunner().invoke(
+        main, ["progress", "report", "--course-key", course, "--storage", url]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"Course {course}: 2 learners, 1 activities"
+    assert lines[3].split() == [block, "1", "1", "100%", "3.0", "min"]
+    learners = [line.split() for line in lines[6:]]
+    assert learners == [  # by agent key: account:... before mbox:...
+        ["zoe", "0", "0", "0%", "0.0", "min"],
+        ["mbox:mailto:learner0@example.org", "1", "1", "100%", "3.0", "min"],
+    ]

@@ -67,3 +67,56 @@ class SessionSchema(_LearnerContent):
     completed = fields.DateTime(
         allow_none=True, metadata={"description": "Its earliest completing statement's time."}
     )
+
+
+class ReportQueryArgsSchema(ma.Schema):
+    """A page of the report's learners."""
+
+    page = page_field
+    page_size = page_size_field
+
+
+class ActivityTotalsSchema(ma.Schema):
+    """One activity of the course, over its learners."""
+
+    activity = fields.String()
+    kind = fields.String()
+    started = fields.Integer(metadata={"description": "Learners with a statement about it."})
+    completed = fields.Integer(metadata={"description": "Learners who completed it."})
+    average_progress = fields.Float(metadata={"description": "Over those who started it."})
+    average_time_spent = fields.Float(
+        metadata={"description": "Seconds, over those who started it."}
+    )
+
+
+class CellSchema(ma.Schema):
+    """One learner in one activity."""
+
+    activity = fields.String()
+    progress = fields.Float()
+    time_spent = fields.Float(metadata={"description": "Seconds."})
+    completed = fields.DateTime(allow_none=True)
+
+
+class LearnerRowSchema(ma.Schema):
+    """One learner of the course, and each activity they started."""
+
+    username = fields.String(
+        allow_none=True,
+        metadata={"description": "The learner's username, when an account agent of this LRS."},
+    )
+    agent = fields.String(metadata={"description": "The learner's agent key."})
+    completed = fields.Integer(metadata={"description": "Activities completed."})
+    time_spent = fields.Float(metadata={"description": "Seconds, in all activities."})
+    cells = fields.List(fields.Nested(CellSchema))
+
+
+class CourseReportSchema(ma.Schema):
+    """Learners x activities of a course, with totals per activity (docs/progress.md)."""
+
+    course_key = fields.String()
+    activities = fields.List(fields.Nested(ActivityTotalsSchema))
+    learners = fields.List(
+        fields.Nested(LearnerRowSchema),
+        metadata={"description": "One page of them (X-Pagination), by agent key."},
+    )

@@ -1,0 +1,84 @@
+"""The course report: learners x activities, and totals per activity (docs/progress.md)."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lrs.progress.derive import ContentSummary
+
+
+@dataclass(frozen=True)
+class ActivityTotals:
+    """One activity of a course, over the learners of the report."""
+
+    activity: str
+    kind: str
+    started: int  # learners with at least one statement about it
+    completed: int
+    average_progress: float  # over the learners who started it
+    average_time_spent_us: int  # likewise
+
+
+@dataclass(frozen=True)
+class LearnerRow:
+    """One learner of a course: their summary of each activity they started."""
+
+    learner: str
+    cells: dict[str, ContentSummary] = field(default_factory=dict)
+
+    @property
+    def completed(self) -> int:
+        """How many activities they completed."""
+        return sum(1 for summary in self.cells.values() if summary.completion_us is not None)
+
+    @property
+    def time_spent_us(self) -> int:
+        """Their time spent in the course's activities."""
+        return sum(summary.time_spent_us for summary in self.cells.values())
+
+
+@dataclass(frozen=True)
+class CourseReport:
+    """Every learner of a course against every activity of it."""
+
+    course: str
+    activities: list[ActivityTotals]
+    learners: list[LearnerRow]
+
+
+def course_report(
+    course: str, summaries: Iterable[ContentSummary], learners: Sequence[str] = ()
+) -> CourseReport:
+    """The report of a course from its summaries.
+
+    Args:
+        course: the course.
+        summaries: the course's summaries, of the learners the report is for.
+        learners: learners that get a row even without a summary (those
+            enrolled); every learner with a summary gets one too.
+
+    Activities are the contents that have a summary, by id; learners are in
+    the order of their keys. Averages are over the learners who started the
+    activity.
+    """
+    rows: dict[str, LearnerRow] = {learner: LearnerRow(learner) for learner in learners}
+    # Per activity: learners, completions, progress, time spent, kind.
+    sums: dict[str, list[Any]] = {}
+    for summary in summaries:
+        row = rows.get(summary.learner)
+        if row is None:
+            row = rows[summary.learner] = LearnerRow(summary.learner)
+        row.cells[summary.content] = summary
+        totals = sums.get(summary.content)
+        if totals is None:
+            totals = sums[summary.content] = [0, 0, 0.0, 0, ""]
+        totals[0] += 1
+        totals[1] += summary.completion_us is not None
+        totals[2] += summary.progress
+        totals[3] += summary.time_spent_us
+        totals[4] = totals[4] or summary.kind
+    activities = [
+        ActivityTotals(activity, kind, started, completed, progress / started, spent // started)
+        for activity, (started, completed, progress, spent, kind) in sorted(sums.items())
+    ]
+    return CourseReport(course, activities, [rows[learner] for learner in sorted(rows)])
