@@ -7,9 +7,10 @@ import pytest
 
 from lrs.clients.sqlite import SqliteUserStateClient
 from lrs.exceptions import ServiceUnavailable
+from lrs.progress.rebuild import rebuild
 from lrs.sqlite import DatabaseFileError, SqliteDatabase, rows_in, translate_errors
 from lrs.sqlite_schema import MIGRATIONS
-from lrs.testing import block, user
+from lrs.testing import AUTHORITY, block, statement, user
 
 
 def _create_notes(connection):
@@ -51,6 +52,26 @@ def test_an_older_file_is_upgraded_in_place(tmp_path):
     rows = new.connection().execute("SELECT text, author FROM notes").fetchall()
     assert rows == [("kept", "unknown")]
     new.close()
+
+
+def test_a_file_of_the_first_schema_gets_progress_and_keeps_its_statements(tmp_path):
+    # Schema version 2 (lrs.progress) upgrades a file that holds statements.
+    from lrs.storage import sqlite_storage
+    from lrs.xapi.prepare import prepare
+    from lrs.xapi.validation import Version
+
+    path = tmp_path / "lrs.db"
+    first = SqliteDatabase(path, MIGRATIONS[:1])
+    record = prepare(statement(0), version=Version.V1_0_3, authority=AUTHORITY).stamped(7)
+    sqlite_storage(first).statements.save([record])
+    first.close()
+    upgraded = SqliteDatabase(path, MIGRATIONS)
+    assert upgraded.schema_version() == len(MIGRATIONS) == 2
+    with sqlite_storage(upgraded) as storage:
+        assert storage.statements.get(record.id) is not None
+        assert storage.progress.summaries() == []
+        assert rebuild(storage.progress, storage.statements) == 1
+        assert len(storage.progress.summaries()) == 1
 
 
 def test_a_failed_upgrade_leaves_the_file_as_it_was(tmp_path):
