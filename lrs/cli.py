@@ -537,20 +537,33 @@ def progress() -> None:
 
 
 @progress.command("rebuild")
+@click.option("--learner", help="Only this user's records (a username).")
+@click.option("--agent", help="Only this learner's records, by agent key (mbox:mailto:...).")
+@click.option("--course-key", help="Only the records of this course.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @STORAGE_OPTION
-def rebuild_progress(quiet: bool, storage: str) -> None:
-    """Derive every progress record again from the statements stored.
+def rebuild_progress(
+    learner: str | None, agent: str | None, course_key: str | None, quiet: bool, storage: str
+) -> None:
+    """Derive progress records again from the statements stored: all, or one part.
 
-    Run it after changing LRS_SESSION_GAP_SECONDS, or to check the records
+    With --learner (or --agent), that learner's records; with --course-key,
+    the records of that course; the others are left as they are. Run it
+    after changing LRS_SESSION_GAP_SECONDS, or to check the records
     kept as statements arrived (they are equal to a rebuild). Statements
     posted while it runs may be missing from the records until the next one:
     run it while the server takes no statements.
     """
     from lrs.progress.rebuild import rebuild
+    from lrs.xapi.agents import AccountAgents
 
+    if sum(option is not None for option in (learner, agent, course_key)) > 1:
+        raise click.UsageError("give at most one of --learner, --agent and --course-key")
+    settings = load_settings({"STORAGE_URL": storage})
+    if learner is not None:
+        agent = AccountAgents(str(settings["ACCOUNT_HOMEPAGE"])).key(learner)
+    part: dict[str, Any] = {"learner": agent, "course": course_key}
     with _persistent_storage(storage, "progress records", "POST /xAPI/statements") as stores:
-        settings = load_settings({"STORAGE_URL": storage})
         stores.progress.session_gap_us = int(float(settings["SESSION_GAP_SECONDS"]) * 1_000_000)
         read = 0
 
@@ -564,12 +577,12 @@ def rebuild_progress(quiet: bool, storage: str) -> None:
             return one
 
         if quiet:
-            keys = rebuild(stores.progress, stores.statements, counted())
+            keys = rebuild(stores.progress, stores.statements, counted(), **part)
         else:
             # click draws the bar on a terminal only: nothing when piped.
             total = stores.statements.count()
             with click.progressbar(length=total, label="Statements") as bar:
-                keys = rebuild(stores.progress, stores.statements, counted(bar))
+                keys = rebuild(stores.progress, stores.statements, counted(bar), **part)
     click.echo(f"read {read:,} statements; {keys:,} (learner, content) summaries derived")
 
 

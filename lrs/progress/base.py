@@ -48,9 +48,9 @@ EventsOf = Callable[[Key], list[Event]]
 _REBUILD_BATCH = 1000
 
 
-def key_of(event: Event) -> Key:
-    """The key an event counts for."""
-    return event.learner, event.content
+def key_of(record: Event | ContentSummary | ContentSession) -> Key:
+    """The key an event, summary or session counts for."""
+    return record.learner, record.content
 
 
 class ProgressStore(Closeable, ABC):
@@ -118,10 +118,7 @@ class ProgressStore(Closeable, ABC):
         Statements stored while a rebuild runs may be lost from the records
         until the next rebuild: run it while the server takes no statements.
         """
-        derived: dict[Key, list[ContentSession]] = {}
-        for event in events:
-            key = key_of(event)
-            derived[key] = with_event(derived.get(key, []), event, self.session_gap_us)
+        derived = self._fold(events)
         with self._transaction():
             self._clear()
         keys = sorted(derived)
@@ -131,6 +128,43 @@ class ProgressStore(Closeable, ABC):
                     sessions = derived[key]
                     self._save(key, 0, sessions, summary_of(sessions))
         return len(keys)
+
+    def rebuild_part(
+        self, events: Iterable[Event], *, learner: str | None = None, course: str | None = None
+    ) -> int:
+        """Derive again the records of one learner, or of one course; return the keys derived.
+
+        Args:
+            events: every event of the keys in question (those of the
+                learner; those of the keys with an event in the course).
+            learner: the learner whose records are derived again.
+            course: the course whose records are derived again.
+
+        Keys that have records in that part and no event any more lose them;
+        records of other keys are left as they are.
+        """
+        derived = self._fold(events)
+        held = {key_of(summary) for summary in self.summaries(learner=learner, course=course)}
+        keys = sorted(derived.keys() | held)
+        for start in range(0, len(keys), _REBUILD_BATCH):
+            with self._transaction():
+                for key in keys[start : start + _REBUILD_BATCH]:
+                    self._replace(key, derived.get(key, []))
+        return len(derived)
+
+    def _fold(self, events: Iterable[Event]) -> dict[Key, list[ContentSession]]:
+        """The sessions of every key of ``events``, held in memory."""
+        derived: dict[Key, list[ContentSession]] = {}
+        for event in events:
+            key = key_of(event)
+            derived[key] = with_event(derived.get(key, []), event, self.session_gap_us)
+        return derived
+
+    def _replace(self, key: Key, sessions: list[ContentSession]) -> None:
+        while True:
+            version, _ = self._load(key)
+            if self._save(key, version, sessions, summary_of(sessions) if sessions else None):
+                return
 
     @abstractmethod
     def summaries(

@@ -57,6 +57,31 @@ def rebuild(
     progress: ProgressStore,
     statements: StatementStore,
     on_statement: Callable[[], None] | None = None,
+    *,
+    learner: str | None = None,
+    course: str | None = None,
 ) -> int:
-    """Forget every progress record and derive them from the statements; return the keys."""
-    return progress.rebuild(stored_events(statements, on_statement))
+    """Derive progress records again from the statements; return the keys derived.
+
+    Every record, or those of one ``learner`` (an agent key: their statements
+    are read through the statement query by agent), or of one ``course`` (the
+    keys with an event in it or records saying it: every statement is read
+    twice).
+    """
+    if learner is None and course is None:
+        return progress.rebuild(stored_events(statements, on_statement))
+    if learner is not None and course is not None:
+        raise ValueError("rebuild one learner or one course, not both")
+    if learner is not None:
+        query = StatementQuery(agent=learner)
+        events = (
+            event
+            for event in stored_events(statements, on_statement, query)
+            if event.learner == learner
+        )
+        return progress.rebuild_part(events, learner=learner)
+    # The keys with an event in the course, and those whose records say it.
+    keys = {key_of(event) for event in stored_events(statements) if event.course == course}
+    keys |= {key_of(summary) for summary in progress.summaries(course=course)}
+    events = (event for event in stored_events(statements, on_statement) if key_of(event) in keys)
+    return progress.rebuild_part(events, course=course)

@@ -197,6 +197,35 @@ class ProgressRecordsContract:
         assert (summary.content, summary.first_us) == (event(2).content, event(2, minute=1).time_us)
 
 
+class ProgressPartContract:
+    """A part rebuilt (one learner, one course) leaves the rest as it was.
+
+    Subclasses supply a ``progress`` fixture returning an empty store whose
+    ``session_gap_us`` is 300 seconds.
+    """
+
+    def test_a_learner_or_a_course_is_derived_again_alone(self, progress: ProgressStore) -> None:
+        ada, bob = "mbox:mailto:ada@x.org", "mbox:mailto:bob@x.org"
+        events = [
+            event(0, learner=ada, content="http://x.org/1", course="C1"),
+            event(1, learner=ada, content="http://x.org/2", course="C2"),
+            event(2, learner=bob, content="http://x.org/1", course="C1"),
+        ]
+        progress.record(events)
+        # What a rebuild of ada sees: her statement in C2 is gone, one is new.
+        newer = event(3, learner=ada, content="http://x.org/1", minute=1, completes=True)
+        assert progress.rebuild_part([events[0], newer], learner=ada) == 1
+        assert [key_of(summary) for summary in progress.summaries()] == [
+            (ada, "http://x.org/1"),
+            (bob, "http://x.org/1"),
+        ]
+        (mine,) = progress.summaries(learner=ada)
+        assert mine.completion_us == newer.time_us
+        # A course's part: bob's summary there goes when his events do.
+        assert progress.rebuild_part([events[0], newer], course="C1") == 1
+        assert [key_of(summary) for summary in progress.summaries()] == [(ada, "http://x.org/1")]
+
+
 class ProgressRebuildContract:
     """Kept current in any order, by concurrent writers, the records equal a rebuild.
 
@@ -279,7 +308,7 @@ class ProgressRebuildContract:
         assert (progress.summaries(), progress.sessions()) == kept
 
 
-class ProgressStoreContract(ProgressRecordsContract, ProgressRebuildContract):
+class ProgressStoreContract(ProgressRecordsContract, ProgressPartContract, ProgressRebuildContract):
     """Every behaviour a progress store must have.
 
     Subclasses supply a ``progress`` fixture returning an empty store whose

@@ -171,3 +171,47 @@ def test_the_report_command_prints_activity_and_learner_totals(tmp_path):
         ["zoe", "0", "0", "0%", "0.0", "min"],
         ["mbox:mailto:learner0@example.org", "1", "1", "100%", "3.0", "min"],
     ]
+
+
+def test_the_rebuild_command_takes_one_learner_or_one_course(tmp_path):
+    from click.testing import CliRunner
+
+    from lrs.cli import main
+
+    url = f"sqlite:///{tmp_path}/lrs.db"
+    storage = open_storage(url)
+    post(make_app(storage), [statement(0), statement(1, learner=1), statement(2, content=1)])
+    storage.progress.rebuild([])  # every record lost
+    storage.close()
+
+    def run(*options):
+        return CliRunner().invoke(
+            main, ["progress", "rebuild", "--quiet", "--storage", url, *options]
+        )
+
+    learner0 = run("--agent", "mbox:mailto:learner0@example.org")
+    assert learner0.exit_code == 0, learner0.output
+    assert "read 2 statements; 2 (learner, content) summaries derived" in learner0.output
+    with open_storage(url) as reopened:
+        assert {summary.learner for summary in reopened.progress.summaries()} == {
+            "mbox:mailto:learner0@example.org"
+        }
+    both = run("--agent", "mbox:mailto:x@example.org", "--course-key", "C")
+    assert both.exit_code == 2
+    assert "at most one of" in both.output
+
+
+def test_a_course_is_rebuilt_from_its_statements_alone(app):
+    storage = app.extensions["lrs"]
+    course = "course-v1:Org+Demo+2026"
+    in_course = {"id": "block-v1:Org+Demo+2026+type@html+block@intro"}
+    post(app, [{**statement(0), "object": in_course}, statement(1)])
+    kept = records(storage)
+    storage.progress.rebuild([])
+    assert rebuild(storage.progress, storage.statements, course=course) == 1
+    (summary,) = storage.progress.summaries()
+    assert (summary.content, summary.course) == (in_course["id"], course)
+    assert rebuild(storage.progress, storage.statements) == 2
+    assert records(storage) == kept
+    with pytest.raises(ValueError):
+        rebuild(storage.progress, storage.statements, learner="x", course=course)
