@@ -24,6 +24,8 @@ from lrs.api.schemas.progress import (
     ReportQueryArgsSchema,
     SessionSchema,
     SummarySchema,
+    UserSessionQueryArgsSchema,
+    UserSessionSchema,
 )
 from lrs.clock import from_us
 from lrs.credentials.base import Role
@@ -148,6 +150,32 @@ class Sessions(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List sessions by learner, content, then start, filtered, a page at a time."""
         return _listed(args, _store().sessions, _session)
+
+
+@blp.route("/user-sessions")
+class UserSessions(MethodView):
+    """User sessions."""
+
+    @blp.arguments(UserSessionQueryArgsSchema(), location="query")
+    @blp.response(200, UserSessionSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """List user sessions by learner, then start, filtered, a page at a time."""
+        learner, visible = _wanted(args)
+        found = _store().user_sessions(learner=learner, course=args.get("course_key"))
+        items = [
+            {
+                "username": _accounts().username(session.learner),
+                "agent": session.learner,
+                "start": from_us(session.start_us),
+                "end": from_us(session.end_us),
+                "activities": list(session.activities),
+                "course_keys": list(session.courses),
+                "platforms": list(session.platforms),
+            }
+            for session in found
+            if visible is None or session.learner in visible
+        ]
+        return paginate(items, args["page"], args["page_size"])
 
 
 @blp.route("/courses/<path:course_key>/report")

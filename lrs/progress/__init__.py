@@ -1,7 +1,7 @@
 """Learning progress derived from statements (see ``lrs.progress.base``, ``docs/progress.md``)."""
 
 from lrs.progress.base import ProgressStore
-from lrs.progress.derive import ContentSession, ContentSummary, Event, event_of
+from lrs.progress.derive import ContentSession, ContentSummary, Event, UserSession, event_of
 from lrs.progress.memory import MemoryProgressStore
 
 __all__ = [
@@ -10,5 +10,6 @@ __all__ = [
     "Event",
     "MemoryProgressStore",
     "ProgressStore",
+    "UserSession",
     "event_of",
 ]

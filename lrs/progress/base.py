@@ -35,8 +35,10 @@ from lrs.progress.derive import (
     ContentSession,
     ContentSummary,
     Event,
+    UserSession,
     resessioned,
     summary_of,
+    user_sessions_of,
     with_event,
 )
 
@@ -177,6 +179,27 @@ class ProgressStore(Closeable, ABC):
         self, *, learner: str | None = None, content: str | None = None, course: str | None = None
     ) -> list[ContentSession]:
         """The content sessions that match every filter given, by learner, content, then start."""
+
+    def user_sessions(
+        self, *, learner: str | None = None, course: str | None = None
+    ) -> list[UserSession]:
+        """The user sessions of learners (of one, or those touching a course), by learner, start.
+
+        Derived when asked from the learners' content sessions
+        (``derive.user_sessions_of``); with ``course``, the sessions of
+        learners who have progress in it, that touched it.
+        """
+        if course is not None:
+            learners = {summary.learner for summary in self.summaries(course=course)}
+            if learner is not None:
+                learners &= {learner}
+            found = [
+                session
+                for name in sorted(learners)
+                for session in user_sessions_of(self.sessions(learner=name), self.session_gap_us)
+            ]
+            return [session for session in found if course in session.courses]
+        return user_sessions_of(self.sessions(learner=learner), self.session_gap_us)
 
     # Backend hooks (see the module's text).
 

@@ -52,6 +52,7 @@ class Event(NamedTuple):
     completes: bool
     kind: str  # the content's activity type, "" when the statement names none
     course: str  # "" when none is known
+    platform: str  # context.platform, "" when none
 
 
 class ContentSession(NamedTuple):
@@ -73,6 +74,7 @@ class ContentSession(NamedTuple):
     kind_us: int  # that event's time
     course: str  # likewise
     course_us: int
+    platforms: tuple[str, ...]  # every context.platform of its events, sorted
 
     @property
     def time_spent_us(self) -> int:
@@ -88,6 +90,11 @@ class ContentSession(NamedTuple):
     def completed(self) -> bool:
         """Whether one of its events completes the content."""
         return self.completion_us is not None
+
+
+def session_from(values: Sequence[Any]) -> ContentSession:
+    """A session from its fields as JSON keeps them (its platforms as a list)."""
+    return ContentSession._make([*values[:-1], tuple(values[-1])])
 
 
 class ContentSummary(NamedTuple):
@@ -164,6 +171,9 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
         stored_us: when it was stored (its time when it has no timestamp).
     """
     actor, target = statement.get("actor"), statement.get("object")
+    context = statement.get("context")
+    if not isinstance(context, dict):
+        context = {}
     if not isinstance(actor, dict) or actor.get("objectType", "Agent") != "Agent":
         return None
     learner = agent_key(actor)
@@ -173,7 +183,7 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
         return None  # voiding and other statements about statements, agents
     content, kind = str(target["id"]), _type(target)
     if kind in QUESTION_TYPES:
-        parents = _activities(statement.get("context"), "parent")
+        parents = _activities(context, "parent")
         if parents and isinstance(parents[0], dict) and "id" in parents[0]:
             content, kind = str(parents[0]["id"]), _type(parents[0])
     timestamp = statement.get("timestamp")
@@ -199,6 +209,7 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
         completes,
         kind,
         course_of(statement),
+        platform if isinstance(platform := context.get("platform"), str) else "",
     )
 
 
@@ -220,6 +231,7 @@ def session_of(event: Event) -> ContentSession:
         event.time_us if event.kind else _NEVER,
         event.course,
         event.time_us if event.course else _NEVER,
+        (event.platform,) if event.platform else (),
     )
 
 
@@ -249,6 +261,7 @@ def _join(a: ContentSession, b: ContentSession) -> ContentSession:
         kind[0],
         course[1],
         course[0],
+        a.platforms if a.platforms == b.platforms else tuple(sorted({*a.platforms, *b.platforms})),
     )
 
 
@@ -334,3 +347,48 @@ def resessioned(
     kept = [session for session in sessions if session.end_us < start or session.start_us > end]
     new = sessions_of((event for event in events if start <= event.time_us <= end), gap_us)
     return sorted(kept + new, key=lambda session: session.start_us)
+
+
+class UserSession(NamedTuple):
+    """One learner's contiguous activity, whatever the content (Kolibri's user session log)."""
+
+    learner: str
+    start_us: int
+    end_us: int  # the last interaction
+    activities: tuple[str, ...]  # the contents touched, sorted
+    courses: tuple[str, ...]  # their courses (of each content session), sorted
+    platforms: tuple[str, ...]  # every context.platform, sorted (device information)
+
+
+def user_sessions_of(sessions: Iterable[ContentSession], gap_us: int) -> list[UserSession]:
+    """The user sessions of learners, from all their content sessions: by learner, then start.
+
+    A learner's events split at every gap of ``gap_us`` or more, whatever the
+    content. No content session spans such a gap (its own events would have
+    one), so the user sessions are the content sessions' intervals joined
+    where less than ``gap_us`` apart: the events need not be read again.
+    """
+    found: list[UserSession] = []
+    ordered = sorted(sessions, key=lambda session: (session.learner, session.start_us))
+    run: list[ContentSession] = []
+    end_us = 0  # the run's last interaction
+    for session in ordered:
+        if run and (session.learner != run[0].learner or session.start_us - end_us >= gap_us):
+            found.append(_user_session(run))
+            run = []
+        end_us = max(end_us, session.end_us) if run else session.end_us
+        run.append(session)
+    if run:
+        found.append(_user_session(run))
+    return found
+
+
+def _user_session(run: Sequence[ContentSession]) -> UserSession:
+    return UserSession(
+        run[0].learner,
+        min(session.start_us for session in run),
+        max(session.end_us for session in run),
+        tuple(sorted({session.content for session in run})),
+        tuple(sorted({session.course for session in run if session.course})),
+        tuple(sorted({platform for session in run for platform in session.platforms})),
+    )

@@ -16,7 +16,7 @@ from pymongo.errors import DuplicateKeyError
 
 from lrs.mongo import collection, translate_errors
 from lrs.progress.base import Key, ProgressStore
-from lrs.progress.derive import ContentSession, ContentSummary
+from lrs.progress.derive import ContentSession, ContentSummary, session_from
 
 
 class MongoProgressStore(ProgressStore):
@@ -46,7 +46,7 @@ class MongoProgressStore(ProgressStore):
     ) -> list[ContentSession]:
         """The content sessions that match every filter given, by learner, content, then start."""
         return [
-            ContentSession(*session)
+            session_from(session)
             for document in self._documents(learner, content, course)
             for session in orjson.loads(document["sessions"])
         ]
@@ -69,7 +69,7 @@ class MongoProgressStore(ProgressStore):
             document = self._progress.find_one({"learner": learner, "content": content})
         if document is None:
             return 0, []
-        sessions = [ContentSession(*session) for session in orjson.loads(document["sessions"])]
+        sessions = [session_from(session) for session in orjson.loads(document["sessions"])]
         return int(document["version"]), sessions
 
     def _save(

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from lrs.progress.base import Key, ProgressStore
-from lrs.progress.derive import ContentSession, ContentSummary
+from lrs.progress.derive import ContentSession, ContentSummary, session_from
 from lrs.sqlite import SqliteDatabase, translate_errors
 
 
@@ -37,7 +37,7 @@ class SqliteProgressStore(ProgressStore):
     ) -> list[ContentSession]:
         """The content sessions that match every filter given, by learner, content, then start."""
         return [
-            ContentSession(*session)
+            session_from(session)
             for row in self._rows("sessions", learner, content, course)
             for session in orjson.loads(row[0])
         ]
@@ -74,7 +74,7 @@ class SqliteProgressStore(ProgressStore):
         )
         if row is None:
             return 0, []
-        return row[0], [ContentSession(*session) for session in orjson.loads(row[1])]
+        return row[0], [session_from(session) for session in orjson.loads(row[1])]
 
     def _save(
         self,

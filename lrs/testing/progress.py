@@ -10,7 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lrs.progress.base import ProgressStore, key_of
-from lrs.progress.derive import ContentSession, ContentSummary, Event, sessions_of, summary_of
+from lrs.progress.derive import (
+    ContentSession,
+    ContentSummary,
+    Event,
+    UserSession,
+    sessions_of,
+    summary_of,
+)
 from lrs.testing.helpers import failures, race
 
 GAP_US = 300 * 1_000_000
@@ -28,6 +35,7 @@ def event(
     completes: bool = False,
     kind: str = "",
     course: str = "",
+    platform: str = "",
 ) -> Event:
     """An event of statement ``n`` (its id comes from ``n``)."""
     return Event(
@@ -40,7 +48,36 @@ def event(
         completes,
         kind,
         course,
+        platform,
     )
+
+
+def user_sessions(events: list[Event]) -> list[UserSession]:
+    """The user sessions a set of events must give: each learner's events split at the gap."""
+    found = []
+    for learner in sorted({item.learner for item in events}):
+        mine = sorted(item.time_us for item in events if item.learner == learner)
+        runs: list[list[Event]] = []
+        for item in sorted(
+            (item for item in events if item.learner == learner), key=lambda e: e.time_us
+        ):
+            if runs and item.time_us - runs[-1][-1].time_us < GAP_US:
+                runs[-1].append(item)
+            else:
+                runs.append([item])
+        assert len(mine) == sum(len(run) for run in runs)
+        found += [
+            UserSession(
+                learner,
+                run[0].time_us,
+                run[-1].time_us,
+                tuple(sorted({item.content for item in run})),
+                tuple(sorted({item.course for item in run if item.course})),
+                tuple(sorted({item.platform for item in run if item.platform})),
+            )
+            for run in runs
+        ]
+    return found
 
 
 class Held:
@@ -253,7 +290,8 @@ class ProgressRebuildContract:
                 st.sampled_from([0, MINUTE_US, 8 * MINUTE_US]),  # duration
                 st.sampled_from([0.0, 0.25, 0.9]),  # progress
                 st.booleans(),  # completes
-                st.sampled_from(["", "C1", "C2"]),  # course
+                st.booleans(),  # whether it names its content's course
+                st.sampled_from(["", "Moodle", "tablet"]),  # platform
             ),
             min_size=1,
             max_size=14,
@@ -280,11 +318,20 @@ class ProgressRebuildContract:
                 duration_us=duration,
                 progress=share,
                 completes=completes,
-                course=course,
+                # A content is in one course (C0, C1, C2), named or not.
+                course=f"C{content}" if course else "",
+                platform=platform,
             )
-            for n, (learner, content, minute, duration, share, completes, course) in enumerate(
-                items
-            )
+            for n, (
+                learner,
+                content,
+                minute,
+                duration,
+                share,
+                completes,
+                course,
+                platform,
+            ) in enumerate(items)
         ]
         voided = {n for n in voided if n < len(events)}
         # Each writer sends a few statements, some sent twice, and voids some
@@ -304,6 +351,11 @@ class ProgressRebuildContract:
         kept = progress.summaries(), progress.sessions()
         final = [item for n, item in enumerate(events) if n not in voided]
         assert kept == derived(final)
+        assert progress.user_sessions() == user_sessions(final)
+        for course in ("C0", "C2"):
+            assert progress.user_sessions(course=course) == [
+                session for session in user_sessions(final) if course in session.courses
+            ]
         assert progress.rebuild(final) == len({(e.learner, e.content) for e in final})
         assert (progress.summaries(), progress.sessions()) == kept
 

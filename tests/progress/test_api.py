@@ -195,3 +195,46 @@ def test_a_course_without_progress_lists_its_learners_and_pages_them(app):
     assert json.loads(response.headers["X-Pagination"])["next_page"] == 2
     bad = read(app, f"/api/v1/progress/courses/{course}/report", basic(*ADMIN), page=0)
     assert bad.status_code == 400
+
+
+USER_SESSIONS = "/api/v1/progress/user-sessions"
+
+
+def test_user_sessions_join_a_learners_visits_across_contents(app):
+    # ada: 09:00 and 09:03 in COURSE, 09:02 in OTHER_COURSE: one session.
+    (session,) = read(app, USER_SESSIONS, basic(*ADMIN), username="ada").json
+    assert session["start"].startswith("2026-03-02T09:00:00")
+    assert session["end"].startswith("2026-03-02T09:03:00")
+    assert session["activities"] == sorted([block(COURSE, 1), block(OTHER_COURSE, 1)])
+    assert session["course_keys"] == sorted([COURSE, OTHER_COURSE])
+    everyone = read(app, USER_SESSIONS, basic(*ADMIN)).json
+    assert [item["username"] or item["agent"] for item in everyone] == [
+        "ada",
+        "bob",
+        "dan",
+        "mbox:mailto:guest@example.org",
+    ]
+    cy = credential(app, Role.coach, "cy")
+    coached = read(app, USER_SESSIONS, cy, course_key=COURSE).json
+    assert [item["username"] for item in coached] == ["ada", "bob"]
+    assert read(app, USER_SESSIONS, cy).status_code == 403
+    assert read(app, USER_SESSIONS, basic(*ADMIN), activity="x").status_code == 400
+
+
+def test_platforms_are_the_device_information_of_a_user_session(app):
+    post_one = app.test_client().post(
+        "/xAPI/statements",
+        json=[
+            statement(
+                20,
+                account("eve"),
+                "http://example.org/x",
+                10,
+                context={"platform": "Kolibri tablet"},
+            )
+        ],
+        headers=XAPI,
+    )
+    assert post_one.status_code == 200
+    (session,) = read(app, USER_SESSIONS, basic(*ADMIN), username="eve").json
+    assert session["platforms"] == ["Kolibri tablet"]

@@ -33,6 +33,29 @@ class ProgressQueryArgsSchema(ma.Schema):
     page_size = page_size_field
 
 
+class UserSessionQueryArgsSchema(ProgressQueryArgsSchema):
+    """Whose user sessions, touching which course; a page at a time."""
+
+    class Meta:
+        """No activity: a user session is about every content."""
+
+        exclude = ("activity",)
+
+
+class UserSessionSchema(ma.Schema):
+    """One learner's contiguous activity, whatever the content (docs/progress.md)."""
+
+    username = fields.String(allow_none=True)
+    agent = fields.String()
+    start = fields.DateTime()
+    end = fields.DateTime(metadata={"description": "The last interaction."})
+    activities = fields.List(fields.String(), metadata={"description": "Contents touched."})
+    course_keys = fields.List(fields.String(), metadata={"description": "Their courses."})
+    platforms = fields.List(
+        fields.String(), metadata={"description": "context.platform of its statements."}
+    )
+
+
 class _LearnerContent(ma.Schema):
     username = fields.String(
         allow_none=True,
