@@ -33,6 +33,14 @@ class ProgressQueryArgsSchema(ma.Schema):
     page_size = page_size_field
 
 
+class _Learner(ma.Schema):
+    username = fields.String(
+        allow_none=True,
+        metadata={"description": "The learner's username, when an account agent of this LRS."},
+    )
+    agent = fields.String(metadata={"description": "The learner's agent key."})
+
+
 class UserSessionQueryArgsSchema(ProgressQueryArgsSchema):
     """Whose user sessions, touching which course; a page at a time."""
 
@@ -42,11 +50,9 @@ class UserSessionQueryArgsSchema(ProgressQueryArgsSchema):
         exclude = ("activity",)
 
 
-class UserSessionSchema(ma.Schema):
+class UserSessionSchema(_Learner):
     """One learner's contiguous activity, whatever the content (docs/progress.md)."""
 
-    username = fields.String(allow_none=True)
-    agent = fields.String()
     start = fields.DateTime()
     end = fields.DateTime(metadata={"description": "The last interaction."})
     activities = fields.List(fields.String(), metadata={"description": "Contents touched."})
@@ -56,12 +62,7 @@ class UserSessionSchema(ma.Schema):
     )
 
 
-class _LearnerContent(ma.Schema):
-    username = fields.String(
-        allow_none=True,
-        metadata={"description": "The learner's username, when an account agent of this LRS."},
-    )
-    agent = fields.String(metadata={"description": "The learner's agent key."})
+class _LearnerContent(_Learner):
     activity = fields.String(metadata={"description": "The content's activity id."})
 
 
@@ -121,14 +122,9 @@ class CellSchema(ma.Schema):
     completed = fields.DateTime(allow_none=True)
 
 
-class LearnerRowSchema(ma.Schema):
+class LearnerRowSchema(_Learner):
     """One learner of the course, and each activity they started."""
 
-    username = fields.String(
-        allow_none=True,
-        metadata={"description": "The learner's username, when an account agent of this LRS."},
-    )
-    agent = fields.String(metadata={"description": "The learner's agent key."})
     completed = fields.Integer(metadata={"description": "Activities completed."})
     time_spent = fields.Float(metadata={"description": "Seconds, in all activities."})
     cells = fields.List(fields.Nested(CellSchema))
