@@ -119,11 +119,14 @@ class MemoryUserStateClient(StoredUserStateClient):
         records = self._records
         for identity, record in new.items():
             username, scope, block = identity
-            old = records.pop(identity, None)
+            old = records.get(identity)
             if record is None:
                 if old is not None:
+                    del records[identity]
                     self._unindex(identity, old)
                 continue
+            # One assignment: a reader (who takes no lock) sees the old record
+            # or the new one, never none (a pop, then a set, showed none).
             records[identity] = record
             if old is None:
                 self._by_block.setdefault((scope, block), set()).add(username)
