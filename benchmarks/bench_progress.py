@@ -104,15 +104,18 @@ def report_ms(storage, learners, activities):
         for activity in range(activities):
             events.append(
                 Event(
-                    accounts.key(f"learner{learner}"),
-                    f"block-v1:Bench+Report+2026+type@html+block@a{activity}",
-                    1_800_000_000_000_000 + (learner * activities + activity) * 1_000_000,
-                    f"{learner}-{activity}",
-                    60_000_000,
-                    (learner + activity) % 101 / 100,
-                    (learner + activity) % 3 == 0,
-                    "http://adlnet.gov/expapi/activities/lesson",
-                    course,
+                    learner=accounts.key(f"learner{learner}"),
+                    content=f"block-v1:Bench+Report+2026+type@html+block@a{activity}",
+                    time_us=1_800_000_000_000_000 + (learner * activities + activity) * 10**6,
+                    statement_id=f"{learner}-{activity}",
+                    duration_us=60_000_000,
+                    progress=(learner + activity) % 101 / 100,
+                    completes=(learner + activity) % 3 == 0,
+                    kind="http://adlnet.gov/expapi/activities/lesson",
+                    course=course,
+                    platform="",
+                    closes=False,
+                    score=None,
                 )
             )
     for start in range(0, len(events), 1000):

@@ -20,6 +20,7 @@ from lrs.api.blueprint import Blueprint
 from lrs.api.pagination import paginate
 from lrs.api.schemas.progress import (
     CourseReportSchema,
+    ExamQueryArgsSchema,
     ProgressQueryArgsSchema,
     ReportQueryArgsSchema,
     SessionSchema,
@@ -117,6 +118,8 @@ def _summary(summary: ContentSummary) -> dict[str, Any]:
         "time_spent": summary.time_spent_us / 1_000_000,
         "progress": summary.progress,
         "sessions": summary.sessions,
+        "closed": _time(summary.closed_us),
+        "score": summary.score,
     }
 
 
@@ -150,6 +153,25 @@ class Sessions(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List sessions by learner, content, then start, filtered, a page at a time."""
         return _listed(args, _store().sessions, _session)
+
+
+@blp.route("/exams")
+class Exams(MethodView):
+    """Exams: the summaries of assessments."""
+
+    @blp.arguments(ExamQueryArgsSchema(), location="query")
+    @blp.response(200, SummarySchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """List exams (contents of type assessment) by learner, then content, a page at a time.
+
+        ``first`` is when the exam was started, ``closed`` when it was closed,
+        ``completed`` when it was completed, ``score`` its latest score.
+        """
+        return _listed(
+            args,
+            lambda learner, content, course: _store().exams(learner=learner, course=course),
+            _summary,
+        )
 
 
 @blp.route("/user-sessions")
@@ -230,7 +252,7 @@ class Report(MethodView):
                             "time_spent": summary.time_spent_us / 1_000_000,
                             "completed": _time(summary.completion_us),
                         }
-                        for activity, summary in sorted(row.cells.items())
+                        for activity, summary in row.cells.items()
                     ],
                 }
                 for row in rows

@@ -31,6 +31,7 @@ from typing import Any
 
 from lrs.closeable import Closeable
 from lrs.progress.derive import (
+    ASSESSMENT_TYPE,
     SESSION_GAP_SECONDS,
     ContentSession,
     ContentSummary,
@@ -179,6 +180,16 @@ class ProgressStore(Closeable, ABC):
         self, *, learner: str | None = None, content: str | None = None, course: str | None = None
     ) -> list[ContentSession]:
         """The content sessions that match every filter given, by learner, content, then start."""
+
+    def exams(
+        self, *, learner: str | None = None, course: str | None = None
+    ) -> list[ContentSummary]:
+        """The summaries of exams (contents of type assessment), by learner then content."""
+        return [
+            summary
+            for summary in self.summaries(learner=learner, course=course)
+            if summary.kind == ASSESSMENT_TYPE
+        ]
 
     def user_sessions(
         self, *, learner: str | None = None, course: str | None = None

@@ -23,6 +23,13 @@ COMPLETING_VERBS = frozenset(
         "http://adlnet.gov/expapi/verbs/mastered",
     }
 )
+#: Verbs that close an exam (an assessment) they are about.
+CLOSING_VERBS = COMPLETING_VERBS - {"http://adlnet.gov/expapi/verbs/mastered"} | {
+    "http://adlnet.gov/expapi/verbs/failed",
+    "http://adlnet.gov/expapi/verbs/terminated",
+}
+#: The activity type of an exam.
+ASSESSMENT_TYPE = "http://adlnet.gov/expapi/activities/assessment"
 #: cmi5's progress: a whole number from 0 to 100.
 PROGRESS_EXTENSION = "https://w3id.org/xapi/cmi5/result/extensions/progress"
 #: Activity types of a question, whose content is the exercise or quiz it is in.
@@ -53,6 +60,8 @@ class Event(NamedTuple):
     kind: str  # the content's activity type, "" when the statement names none
     course: str  # "" when none is known
     platform: str  # context.platform, "" when none
+    closes: bool  # a closing verb about the content itself (not one of its questions)
+    score: float | None  # result.score.scaled of a statement about the content itself
 
 
 class ContentSession(NamedTuple):
@@ -75,6 +84,9 @@ class ContentSession(NamedTuple):
     course: str  # likewise
     course_us: int
     platforms: tuple[str, ...]  # every context.platform of its events, sorted
+    closed_us: int | None  # its earliest closing event's time
+    score: float | None  # of its latest scored event (the highest, at one time)
+    score_us: int  # that event's time
 
     @property
     def time_spent_us(self) -> int:
@@ -92,9 +104,14 @@ class ContentSession(NamedTuple):
         return self.completion_us is not None
 
 
+_PLATFORMS = ContentSession._fields.index("platforms")
+
+
 def session_from(values: Sequence[Any]) -> ContentSession:
     """A session from its fields as JSON keeps them (its platforms as a list)."""
-    return ContentSession._make([*values[:-1], tuple(values[-1])])
+    fields = list(values)
+    fields[_PLATFORMS] = tuple(fields[_PLATFORMS])
+    return ContentSession._make(fields)
 
 
 class ContentSummary(NamedTuple):
@@ -110,6 +127,8 @@ class ContentSummary(NamedTuple):
     time_spent_us: int
     progress: float
     sessions: int
+    closed_us: int | None  # when a closing statement about the content itself came first
+    score: float | None  # of the latest scored statement about the content itself
 
 
 def _activities(context: Any, kind: str) -> list[Any]:
@@ -182,20 +201,26 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
     if target.get("objectType", "Activity") != "Activity":
         return None  # voiding and other statements about statements, agents
     content, kind = str(target["id"]), _type(target)
+    question = False
     if kind in QUESTION_TYPES:
         parents = _activities(context, "parent")
         if parents and isinstance(parents[0], dict) and "id" in parents[0]:
             content, kind = str(parents[0]["id"]), _type(parents[0])
+            question = True
     timestamp = statement.get("timestamp")
     time_us = to_us(parse_timestamp(timestamp)) if isinstance(timestamp, str) else stored_us
     result = statement.get("result")
     if not isinstance(result, dict):
         result = {}
     verb = statement.get("verb", {}).get("id", "")
-    completes = verb in COMPLETING_VERBS or result.get("completion") is True
+    # A question answered counts as time in its exercise, never as its completion.
+    completes = not question and (verb in COMPLETING_VERBS or result.get("completion") is True)
     progress = 0.0
+    score = result.get("score", {}).get("scaled") if isinstance(result.get("score"), dict) else None
     extensions = result.get("extensions")
-    if isinstance(extensions, dict):
+    if question:
+        pass
+    elif isinstance(extensions, dict):
         value = extensions.get(PROGRESS_EXTENSION)
         if isinstance(value, int | float) and not isinstance(value, bool):
             progress = min(1.0, max(0.0, value / 100))
@@ -210,6 +235,8 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
         kind,
         course_of(statement),
         platform if isinstance(platform := context.get("platform"), str) else "",
+        not question and verb in CLOSING_VERBS,
+        None if question or not isinstance(score, int | float) else float(score),
     )
 
 
@@ -232,6 +259,9 @@ def session_of(event: Event) -> ContentSession:
         event.course,
         event.time_us if event.course else _NEVER,
         (event.platform,) if event.platform else (),
+        event.time_us if event.closes else None,
+        event.score,
+        event.time_us if event.score is not None else _NEVER,
     )
 
 
@@ -241,12 +271,9 @@ def joined(sessions: Sequence[ContentSession]) -> ContentSession:
 
 
 def _join(a: ContentSession, b: ContentSession) -> ContentSession:
-    if a.completion_us is None:
-        completion = b.completion_us
-    elif b.completion_us is None:
-        completion = a.completion_us
-    else:
-        completion = min(a.completion_us, b.completion_us)
+    completion = _earliest(a.completion_us, b.completion_us)
+    closed = _earliest(a.closed_us, b.closed_us)
+    score = max((a.score_us, _number(a.score)), (b.score_us, _number(b.score)))
     kind = max((a.kind_us, a.kind), (b.kind_us, b.kind))
     course = max((a.course_us, a.course), (b.course_us, b.course))
     return ContentSession(
@@ -262,7 +289,19 @@ def _join(a: ContentSession, b: ContentSession) -> ContentSession:
         course[1],
         course[0],
         a.platforms if a.platforms == b.platforms else tuple(sorted({*a.platforms, *b.platforms})),
+        closed,
+        None if score[0] == _NEVER else score[1],
+        score[0],
     )
+
+
+def _earliest(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _number(score: float | None) -> float:
+    # None only where no event was scored (time _NEVER): any number sorts it.
+    return -2.0 if score is None else score
 
 
 def sessions_of(events: Iterable[Event], gap_us: int) -> list[ContentSession]:
@@ -318,6 +357,8 @@ def summary_of(sessions: Sequence[ContentSession]) -> ContentSummary:
         sum(session.time_spent_us for session in sessions),
         whole.progress,
         len(sessions),
+        whole.closed_us,
+        whole.score,
     )
 
 

@@ -24,6 +24,7 @@ class LearnerRow:
     """One learner of a course: their summary of each activity they started."""
 
     learner: str
+    # By activity id: summaries come in (learner, content) order.
     cells: dict[str, ContentSummary] = field(default_factory=dict)
 
     @property
@@ -53,7 +54,8 @@ def course_report(
 
     Args:
         course: the course.
-        summaries: the course's summaries, of the learners the report is for.
+        summaries: the course's summaries, of the learners the report is for,
+            in the order ``ProgressStore.summaries`` gives them.
         learners: learners that get a row even without a summary (those
             enrolled); every learner with a summary gets one too.
 

@@ -36,6 +36,8 @@ def event(
     kind: str = "",
     course: str = "",
     platform: str = "",
+    closes: bool = False,
+    score: float | None = None,
 ) -> Event:
     """An event of statement ``n`` (its id comes from ``n``)."""
     return Event(
@@ -49,6 +51,8 @@ def event(
         kind,
         course,
         platform,
+        closes,
+        score,
     )
 
 
@@ -150,6 +154,8 @@ class ProgressRecordsContract:
             10 * MINUTE_US,
             1.0,
             2,
+            None,
+            None,
         )
 
     def test_a_repeated_event_changes_nothing_and_a_voided_one_is_taken_back(
@@ -292,6 +298,8 @@ class ProgressRebuildContract:
                 st.booleans(),  # completes
                 st.booleans(),  # whether it names its content's course
                 st.sampled_from(["", "Moodle", "tablet"]),  # platform
+                st.booleans(),  # closes
+                st.sampled_from([None, 0.5, 0.9]),  # score
             ),
             min_size=1,
             max_size=14,
@@ -321,6 +329,8 @@ class ProgressRebuildContract:
                 # A content is in one course (C0, C1, C2), named or not.
                 course=f"C{content}" if course else "",
                 platform=platform,
+                closes=closes,
+                score=score,
             )
             for n, (
                 learner,
@@ -331,6 +341,8 @@ class ProgressRebuildContract:
                 completes,
                 course,
                 platform,
+                closes,
+                score,
             ) in enumerate(items)
         ]
         voided = {n for n in voided if n < len(events)}

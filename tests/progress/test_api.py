@@ -238,3 +238,48 @@ def test_platforms_are_the_device_information_of_a_user_session(app):
     assert post_one.status_code == 200
     (session,) = read(app, USER_SESSIONS, basic(*ADMIN), username="eve").json
     assert session["platforms"] == ["Kolibri tablet"]
+
+
+def test_exams_are_the_assessments_with_their_close_and_score(app):
+    quiz = {
+        "id": "http://example.org/quiz",
+        "definition": {"type": "http://adlnet.gov/expapi/activities/assessment"},
+    }
+    question = {
+        "id": "http://example.org/quiz/q1",
+        "definition": {"type": "http://adlnet.gov/expapi/activities/cmi.interaction"},
+    }
+    in_quiz = {"contextActivities": {"parent": [quiz]}}
+    batch = [
+        statement(30, account("ada"), "x", 20, object=quiz),
+        statement(
+            31,
+            account("ada"),
+            "x",
+            21,
+            object=question,
+            verb={"id": "http://adlnet.gov/expapi/verbs/answered"},
+            result={"success": True, "score": {"scaled": 1.0}},
+            context=in_quiz,
+        ),
+        statement(
+            32,
+            account("ada"),
+            "x",
+            23,
+            object=quiz,
+            verb={"id": "http://adlnet.gov/expapi/verbs/failed"},
+            result={"score": {"scaled": 0.4}},
+        ),
+    ]
+    response = app.test_client().post("/xAPI/statements", json=batch, headers=XAPI)
+    assert response.status_code == 200, response.json
+    (exam,) = read(app, "/api/v1/progress/exams", basic(*ADMIN)).json
+    assert (exam["username"], exam["activity"]) == ("ada", quiz["id"])
+    assert exam["first"].startswith("2026-03-02T09:20:00")
+    assert exam["closed"].startswith("2026-03-02T09:23:00")
+    assert (exam["completed"], exam["score"], exam["progress"]) == (None, 0.4, 0.0)
+    assert exam["time_spent"] == 180.0  # the question's answer counts as time in the quiz
+    assert read(app, "/api/v1/progress/exams", basic(*ADMIN), username="bob").json == []
+    mine = read(app, "/api/v1/progress/exams", credential(app, Role.learner, "ada")).json
+    assert [item["activity"] for item in mine] == [quiz["id"]]

@@ -125,6 +125,24 @@ def test_a_question_counts_for_the_exercise_it_is_in():
     )
     assert found is not None
     assert (found.content, found.kind) == (quiz["id"], quiz["definition"]["type"])
+    # An answer counts as time in the quiz, never as its completion or score.
+    answered = event_of(
+        statement(
+            object=question,
+            verb={"id": "http://adlnet.gov/expapi/verbs/completed"},
+            result={"completion": True, "score": {"scaled": 1.0}},
+            context={"contextActivities": {"parent": quiz}},
+        ),
+        ID,
+        STORED_US,
+    )
+    assert answered is not None
+    assert (answered.completes, answered.progress, answered.closes, answered.score) == (
+        False,
+        0.0,
+        False,
+        None,
+    )
     # Without a parent, the question is the content.
     alone = event_of(statement(object=question), ID, STORED_US)
     assert alone is not None and alone.content == question["id"]
@@ -156,3 +174,27 @@ def test_the_course_comes_from_an_edx_block_key_or_a_course_activity():
 )
 def test_statements_not_by_an_agent_about_an_activity_give_no_event(fields):
     assert event_of(statement(**fields), ID, STORED_US) is None
+
+
+@pytest.mark.parametrize(
+    ("verb", "closes", "completes"),
+    [
+        ("passed", True, True),
+        ("failed", True, False),
+        ("terminated", True, False),
+        ("completed", True, True),
+        ("mastered", False, True),
+        ("answered", False, False),
+    ],
+)
+def test_closing_verbs_and_scores_of_the_content_itself(verb, closes, completes):
+    found = event_of(
+        statement(
+            verb={"id": f"http://adlnet.gov/expapi/verbs/{verb}"},
+            result={"score": {"scaled": 0.75, "raw": 3}},
+        ),
+        ID,
+        STORED_US,
+    )
+    assert found is not None
+    assert (found.closes, found.completes, found.score) == (closes, completes, 0.75)

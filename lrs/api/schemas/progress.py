@@ -79,6 +79,17 @@ class SummarySchema(_LearnerContent):
     time_spent = fields.Float(metadata={"description": "Seconds."})
     progress = fields.Float(metadata={"description": "From 0 to 1."})
     sessions = fields.Integer()
+    closed = fields.DateTime(
+        allow_none=True,
+        metadata={
+            "description": "The first completed, passed, failed or terminated statement "
+            "about the content itself (an exam's close)."
+        },
+    )
+    score = fields.Float(
+        allow_none=True,
+        metadata={"description": "score.scaled of the latest scored statement about it."},
+    )
 
 
 class SessionSchema(_LearnerContent):
@@ -139,3 +150,7 @@ class CourseReportSchema(ma.Schema):
         fields.Nested(LearnerRowSchema),
         metadata={"description": "One page of them (X-Pagination), by agent key."},
     )
+
+
+class ExamQueryArgsSchema(UserSessionQueryArgsSchema):
+    """Whose exams, in which course; a page at a time."""
