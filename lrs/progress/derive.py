@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
+from lrs.clients.base import block_location
 from lrs.clock import to_us
 from lrs.xapi.agents import agent_key
 from lrs.xapi.syntax import parse_timestamp
@@ -144,10 +145,9 @@ def _type(activity: Any) -> str:
 
 def course_of(statement: dict[str, Any]) -> str:
     """The course a statement is in: an edX course from a block key, or a course activity."""
-    content = statement.get("object", {}).get("id", "")
-    if content.startswith("block-v1:"):
-        # block-v1:Org+Course+Run+type@...+block@... -> course-v1:Org+Course+Run
-        return "course-v1:" + "+".join(content[len("block-v1:") :].split("+")[:3])
+    course, _ = block_location(statement.get("object", {}).get("id", ""))
+    if course is not None:
+        return course
     context = statement.get("context")
     for activity in _activities(context, "grouping") + _activities(context, "parent"):
         if _type(activity) == COURSE_TYPE and isinstance(activity.get("id"), str):
