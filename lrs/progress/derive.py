@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from lrs.clients.base import block_location
 from lrs.clock import to_us
 from lrs.xapi.agents import agent_key
-from lrs.xapi.syntax import parse_timestamp
+from lrs.xapi.syntax import context_activities, parse_timestamp
 
 #: Verbs that complete the content they are about (ADL's vocabulary).
 COMPLETING_VERBS = frozenset(
@@ -132,11 +132,6 @@ class ContentSummary(NamedTuple):
     score: float | None  # of the latest scored statement about the content itself
 
 
-def _activities(context: Any, kind: str) -> list[Any]:
-    found = context.get("contextActivities", {}).get(kind, []) if isinstance(context, dict) else []
-    return found if isinstance(found, list) else [found]  # 1.0.x allowed one object
-
-
 def _type(activity: Any) -> str:
     definition = activity.get("definition") if isinstance(activity, dict) else None
     kind = definition.get("type") if isinstance(definition, dict) else None
@@ -149,7 +144,7 @@ def course_of(statement: dict[str, Any]) -> str:
     if course is not None:
         return course
     context = statement.get("context")
-    for activity in _activities(context, "grouping") + _activities(context, "parent"):
+    for activity in context_activities(context, "grouping") + context_activities(context, "parent"):
         if _type(activity) == COURSE_TYPE and isinstance(activity.get("id"), str):
             return str(activity["id"])
     return ""
@@ -203,7 +198,7 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
     content, kind = str(target["id"]), _type(target)
     question = False
     if kind in QUESTION_TYPES:
-        parents = _activities(context, "parent")
+        parents = context_activities(context, "parent")
         if parents and isinstance(parents[0], dict) and "id" in parents[0]:
             content, kind = str(parents[0]["id"]), _type(parents[0])
             question = True

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
+from typing import Any
 from urllib.parse import quote
 
 import isodate
@@ -146,3 +147,22 @@ def is_duration(value: str) -> bool:
     except (ValueError, OverflowError, isodate.ISO8601Error):
         return False  # beyond what a duration can hold (isodate overflows)
     return True
+
+
+def context_activities(context: Any, kind: str | None = None) -> list[Any]:
+    """The context activities of a valid context: of one kind (``parent``...), or of every kind.
+
+    xAPI 1.0.x allowed one Activity where 2.0.0 wants a list; a stored
+    statement always has lists (``lrs.xapi.prepare``), a statement as sent
+    may not.
+    """
+    found = context.get("contextActivities") if isinstance(context, dict) else None
+    if not isinstance(found, dict):
+        return []
+    activities: list[Any] = []
+    for items in found.values() if kind is None else [found.get(kind, [])]:
+        if isinstance(items, list):
+            activities += items
+        else:
+            activities.append(items)
+    return activities

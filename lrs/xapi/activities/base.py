@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from lrs.closeable import Closeable
+from lrs.xapi.syntax import context_activities
 
 _MERGED_BY_KEY = ("name", "description", "extensions")
 
@@ -24,11 +25,7 @@ def _activities(statement: dict[str, Any]) -> list[dict[str, Any]]:
     obj = statement.get("object", {})
     object_type = obj.get("objectType", "Activity")
     found = [obj] if object_type == "Activity" else []
-    for items in statement.get("context", {}).get("contextActivities", {}).values():
-        if isinstance(items, list):
-            found += items
-        else:
-            found.append(items)
+    found += context_activities(statement.get("context"))
     if object_type == "SubStatement":
         found += _activities(obj)
     return found

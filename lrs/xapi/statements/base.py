@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from lrs.closeable import Closeable
 from lrs.exceptions import Conflict, InvalidInput
 from lrs.xapi.agents import agent_key
+from lrs.xapi.syntax import context_activities
 from lrs.xapi.validation import VOIDED
 
 
@@ -25,16 +26,6 @@ def _agents_in(actor: Any) -> list[str]:
     if members:
         keys += [key for key in map(agent_key, members) if key is not None]
     return keys
-
-
-def _activities_in(context: dict[str, Any]) -> list[str]:
-    found = []
-    for items in context.get("contextActivities", {}).values():
-        if isinstance(items, list):
-            found += [activity["id"] for activity in items]
-        else:
-            found.append(items["id"])
-    return found
 
 
 def _terms(values: list[str]) -> tuple[str, ...]:
@@ -83,7 +74,7 @@ def terms_of(statement: dict[str, Any], authority: Any = None) -> Terms:
         for part in ("instructor", "team"):
             if part in context:
                 related += _agents_in(context[part])
-        activities += _activities_in(context)
+        activities += [activity["id"] for activity in context_activities(context)]
     related += _agents_in(statement.get("authority") if authority is None else authority)
     if object_type == "SubStatement":
         related += _agents_in(obj["actor"])
@@ -95,7 +86,7 @@ def terms_of(statement: dict[str, Any], authority: Any = None) -> Terms:
         sub_context = obj.get("context", {})
         for part in ("instructor", "team"):
             related += _agents_in(sub_context.get(part))
-        activities += _activities_in(sub_context)
+        activities += [activity["id"] for activity in context_activities(sub_context)]
     return Terms(
         verb=statement["verb"]["id"],
         agents=_terms(agents),
