@@ -595,18 +595,12 @@ def report_progress(course_key: str, storage: str) -> None:
     Learners are the course's actively enrolled ones and anyone else with
     progress in it (docs/progress.md).
     """
-    from lrs.enrollments.base import CourseRole
-    from lrs.progress.report import course_report
+    from lrs.progress.report import course_report, enrolled_learners
     from lrs.xapi.agents import AccountAgents
 
     accounts = AccountAgents(str(load_settings({"STORAGE_URL": storage})["ACCOUNT_HOMEPAGE"]))
     with _persistent_storage(storage, "progress records", "/api/v1/progress") as stores:
-        enrolled = [
-            accounts.key(enrollment.username)
-            for enrollment in stores.enrollments.list_enrollments(
-                course_key=course_key, is_active=True, role=CourseRole.learner
-            )
-        ]
+        enrolled = enrolled_learners(stores.enrollments, accounts, course_key)
         report = course_report(course_key, stores.progress.summaries(course=course_key), enrolled)
     click.echo(
         f"Course {course_key}: {len(report.learners)} learners, "

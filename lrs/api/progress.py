@@ -30,10 +30,9 @@ from lrs.api.schemas.progress import (
 )
 from lrs.clock import from_us
 from lrs.credentials.base import Role
-from lrs.enrollments.base import CourseRole
 from lrs.exceptions import InvalidInput, PermissionDenied
 from lrs.progress import ContentSession, ContentSummary, ProgressStore
-from lrs.progress.report import course_report
+from lrs.progress.report import course_report, enrolled_learners
 from lrs.xapi.agents import AccountAgents
 
 blp = Blueprint(
@@ -214,12 +213,9 @@ class Report(MethodView):
         """
         granted = access()
         granted.require_course(course_key)
-        enrolled = [
-            _accounts().key(enrollment.username)
-            for enrollment in current_app.extensions["lrs"].enrollments.list_enrollments(
-                course_key=course_key, is_active=True, role=CourseRole.learner
-            )
-        ]
+        enrolled = enrolled_learners(
+            current_app.extensions["lrs"].enrollments, _accounts(), course_key
+        )
         summaries = _store().summaries(course=course_key)
         if not granted.reaches_every_learner:
             visible = set(enrolled)

@@ -4,7 +4,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from lrs.enrollments.base import CourseRole, EnrollmentStore
 from lrs.progress.derive import ContentSummary
+from lrs.xapi.agents import AccountAgents
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,18 @@ class CourseReport:
     course: str
     activities: list[ActivityTotals]
     learners: list[LearnerRow]
+
+
+def enrolled_learners(
+    enrollments: EnrollmentStore, accounts: AccountAgents, course: str
+) -> list[str]:
+    """The agent keys of a course's actively enrolled learners (course role ``learner``)."""
+    return [
+        accounts.key(enrollment.username)
+        for enrollment in enrollments.list_enrollments(
+            course_key=course, is_active=True, role=CourseRole.learner
+        )
+    ]
 
 
 def course_report(
