@@ -239,14 +239,3 @@ class ProgressStore(Closeable, ABC):
     @abstractmethod
     def _clear(self) -> None:
         """Remove every record."""
-
-
-def matches(
-    summary: ContentSummary, learner: str | None, content: str | None, course: str | None
-) -> bool:
-    """Whether a summary (and so its sessions) passes the filters given."""
-    return (
-        (learner is None or summary.learner == learner)
-        and (content is None or summary.content == content)
-        and (course is None or summary.course == course)
-    )

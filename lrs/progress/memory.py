@@ -8,9 +8,11 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from lrs.progress.base import Key, ProgressStore, matches
+from lrs.progress.base import Key, ProgressStore
 from lrs.progress.derive import ContentSession, ContentSummary
 
+# Where a summary's tuple holds what the filters look at.
+_LEARNER, _CONTENT, _COURSE = map(ContentSummary._fields.index, ("learner", "content", "course"))
 # A key's version, sessions and summary, as plain tuples.
 _Held = tuple[int, tuple[tuple[Any, ...], ...], tuple[Any, ...] | None]
 
@@ -27,35 +29,40 @@ class MemoryProgressStore(ProgressStore):
         self, *, learner: str | None = None, content: str | None = None, course: str | None = None
     ) -> list[ContentSummary]:
         """The content summaries that match every filter given, by learner then content."""
-        with self._lock:
-            held = [summary for _, _, summary in self._records.values() if summary]
-        # Filtered on the plain tuples (learner, content, kind, course, ...) first.
         make = ContentSummary._make  # tuple.__new__ without the keyword handling
-        found = [
-            make(summary)
-            for summary in held
-            if (learner is None or summary[0] == learner)
-            and (content is None or summary[1] == content)
-            and (course is None or summary[3] == course)
-        ]
         # Tuples sort by learner, then content (unique per summary): no key function.
-        return sorted(found)
+        return sorted(make(summary) for summary, _ in self._matching(learner, content, course))
 
     def sessions(
         self, *, learner: str | None = None, content: str | None = None, course: str | None = None
     ) -> list[ContentSession]:
         """The content sessions that match every filter given, by learner, content, then start."""
-        with self._lock:
-            records = list(self._records.values())
         found = [
             ContentSession(*session)
-            for _, sessions, summary in records
-            if summary is not None and matches(ContentSummary(*summary), learner, content, course)
+            for _, sessions in self._matching(learner, content, course)
             for session in sessions
         ]
         return sorted(
             found, key=lambda session: (session.learner, session.content, session.start_us)
         )
+
+    def _matching(
+        self, learner: str | None, content: str | None, course: str | None
+    ) -> list[tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...]]]:
+        """The summary and sessions of every key whose summary passes the filters given.
+
+        Filtered on the plain tuples, before any record is built.
+        """
+        with self._lock:
+            held = [(summary, sessions) for _, sessions, summary in self._records.values()]
+        return [
+            (summary, sessions)
+            for summary, sessions in held
+            if summary is not None
+            and (learner is None or summary[_LEARNER] == learner)
+            and (content is None or summary[_CONTENT] == content)
+            and (course is None or summary[_COURSE] == course)
+        ]
 
     def _load(self, key: Key) -> tuple[int, list[ContentSession]]:
         with self._lock:
