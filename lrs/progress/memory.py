@@ -30,8 +30,10 @@ class MemoryProgressStore(ProgressStore):
     ) -> list[ContentSummary]:
         """The content summaries that match every filter given, by learner then content."""
         make = ContentSummary._make  # tuple.__new__ without the keyword handling
+        matching = self._matching(learner, content, course)
+        found = [make(summary) for _, _, summary in matching if summary is not None]
         # Tuples sort by learner, then content (unique per summary): no key function.
-        return sorted(make(summary) for summary, _ in self._matching(learner, content, course))
+        return sorted(found)
 
     def sessions(
         self, *, learner: str | None = None, content: str | None = None, course: str | None = None
@@ -39,7 +41,7 @@ class MemoryProgressStore(ProgressStore):
         """The content sessions that match every filter given, by learner, content, then start."""
         found = [
             ContentSession(*session)
-            for _, sessions in self._matching(learner, content, course)
+            for _, sessions, _ in self._matching(learner, content, course)
             for session in sessions
         ]
         return sorted(
@@ -48,17 +50,17 @@ class MemoryProgressStore(ProgressStore):
 
     def _matching(
         self, learner: str | None, content: str | None, course: str | None
-    ) -> list[tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...]]]:
-        """The summary and sessions of every key whose summary passes the filters given.
+    ) -> list[_Held]:
+        """The records of every key whose summary passes the filters given.
 
         Filtered on the plain tuples, before any record is built.
         """
         with self._lock:
-            held = [(summary, sessions) for _, sessions, summary in self._records.values()]
+            records = list(self._records.values())
         return [
-            (summary, sessions)
-            for summary, sessions in held
-            if summary is not None
+            record
+            for record in records
+            if (summary := record[2]) is not None
             and (learner is None or summary[_LEARNER] == learner)
             and (content is None or summary[_CONTENT] == content)
             and (course is None or summary[_COURSE] == course)
