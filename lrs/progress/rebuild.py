@@ -11,12 +11,14 @@ from lrs.xapi.statements.base import StatementQuery, StatementStore
 
 # Statements read at a time.
 _PAGE = 1000
+# Every statement (StatementQuery is frozen: one instance serves every call).
+_EVERY = StatementQuery()
 
 
 def stored_events(
     statements: StatementStore,
     on_statement: Callable[[], None] | None = None,
-    query: StatementQuery | None = None,
+    query: StatementQuery = _EVERY,
 ) -> Iterator[Event]:
     """The events of the stored statements that are not voided, oldest first.
 
@@ -26,7 +28,6 @@ def stored_events(
         query: which statements (default: all); its order, page and limit
             are this function's.
     """
-    query = StatementQuery(ascending=True, limit=_PAGE) if query is None else query
     after = None
     while True:
         records = statements.query(replace(query, ascending=True, limit=_PAGE, after=after))
