@@ -41,6 +41,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import realistic
+from fresh import remove_sqlite_file
 
 from lrs.serve import MEMORY_THREADS
 
@@ -213,11 +214,7 @@ def main():
     groups = set(args.only or ["state", "small", "realistic"])
 
     def lrs_server(storage, workers):
-        if storage.startswith("sqlite:"):
-            # A fresh file each run.
-            path = Path(storage.split("://", 1)[1][1:].split("?")[0])
-            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-                leftover.unlink(missing_ok=True)
+        remove_sqlite_file(storage)  # a fresh file each run
         env = {"LRS_STORAGE_URL": storage, "LRS_ADMIN_KEY": KEY, "LRS_ADMIN_SECRET": SECRET}
         return start("wsgi:app", env, ROOT, args.worker, args.threads, workers)
 

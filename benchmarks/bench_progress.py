@@ -23,10 +23,10 @@ import platform
 import time
 from base64 import b64encode
 from datetime import UTC, datetime
-from pathlib import Path
 
 import orjson
 import realistic
+from fresh import remove_sqlite_file
 
 from lrs.api import create_app
 from lrs.clock import default_clock
@@ -50,10 +50,7 @@ def main():
     parser.add_argument("--activities", type=int, default=100)
     args = parser.parse_args()
     tune_garbage_collector()  # as the server does
-    if args.storage.startswith("sqlite:"):
-        path = Path(args.storage.split("://", 1)[1][1:].split("?")[0])
-        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-            leftover.unlink(missing_ok=True)
+    remove_sqlite_file(args.storage)
     storage = open_storage(args.storage)
     for start in range(0, args.statements, 1000):
         batch = [realistic.statement(n) for n in range(start, min(start + 1000, args.statements))]

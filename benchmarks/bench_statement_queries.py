@@ -17,7 +17,8 @@ import platform
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
+
+from fresh import remove_sqlite_file
 
 from lrs.clock import default_clock
 from lrs.storage import open_storage
@@ -83,10 +84,7 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--storage", default="memory://")
     args = parser.parse_args()
-    if args.storage.startswith("sqlite:"):
-        path = Path(args.storage.split("://", 1)[1][1:].split("?")[0])
-        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-            leftover.unlink(missing_ok=True)
+    remove_sqlite_file(args.storage)
     storage = open_storage(args.storage)
     store = storage.statements
     timings = {}
