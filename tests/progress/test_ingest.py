@@ -215,3 +215,12 @@ def test_a_course_is_rebuilt_from_its_statements_alone(app):
     assert records(storage) == kept
     with pytest.raises(ValueError):
         rebuild(storage.progress, storage.statements, learner="x", course=course)
+
+
+def test_a_statement_without_a_timestamp_counts_at_its_stored_time(app):
+    storage = app.extensions["lrs"]
+    untimed = {key: value for key, value in statement(0).items() if key != "timestamp"}
+    post(app, [untimed])
+    record = storage.statements.get(untimed["id"])
+    (summary,) = storage.progress.summaries()
+    assert summary.first_us == record.stored_us

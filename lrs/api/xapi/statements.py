@@ -127,6 +127,11 @@ def _save(
     storage = current_app.extensions["lrs"]
     # The Activities resource answers with definitions merged from statements.
     definitions = definitions_in(batch)
+    # What each statement says about progress (lrs.progress); one without a
+    # timestamp takes its stored time once stamped.
+    drafts = [
+        event_of(statement, item.id, 0) for statement, item in zip(batch, prepared, strict=True)
+    ]
     # One transaction where the storage has them (one commit, all or nothing);
     # what needs no lock is done before it.
     with storage.transaction():
@@ -141,17 +146,17 @@ def _save(
         stamped = [item.stamped(first_us + index) for index, item in enumerate(prepared)]
         new = set(storage.statements.save(stamped))
         storage.activities.merge(definitions)
-        # Progress is derived before the POST is answered (lrs.progress); a
-        # statement stored before gives nothing new.
+        # Progress is kept before the POST is answered; a statement stored
+        # before gives nothing new.
         events = [
-            event_of(statement, record.id, record.stored_us)
-            for statement, record in zip(batch, stamped, strict=True)
-            if record.id in new
+            draft if item.timestamped else draft._replace(time_us=record.stored_us)
+            for draft, item, record in zip(drafts, prepared, stamped, strict=True)
+            if draft is not None and record.id in new
         ]
         targets = [record.voids for record in stamped if record.id in new and record.voids]
         voided = [_event_of_stored(storage.statements, target) for target in targets]
         storage.progress.record(
-            [event for event in events if event is not None],
+            events,
             [event for event in voided if event is not None],
             functools.partial(key_events, storage.statements),
         )
