@@ -635,6 +635,41 @@ def report_progress(course_key: str, storage: str) -> None:
     _table(learners)
 
 
+@progress.command("exam-report")
+@click.option("--activity", required=True, help="The exam's activity id.")
+@click.option("--course-key", help="Only the learners' records in this course.")
+@STORAGE_OPTION
+def exam_report_command(activity: str, course_key: str | None, storage: str) -> None:
+    """Print the exam report: its questions, those with the fewest correct answers first.
+
+    Each question's share of correct answers is over every attempt at it
+    (one per learner per try), as its latest answer marked it
+    (docs/progress.md).
+    """
+    from lrs.progress.report import exam_report
+
+    with _persistent_storage(storage, "progress records", "/api/v1/progress") as stores:
+        summaries = stores.progress.exams(content=activity, course=course_key)
+        tries = stores.progress.tries(content=activity, course=course_key)
+    report = exam_report(activity, summaries, tries)
+    score = "none" if report.average_score is None else f"{report.average_score:.0%}"
+    click.echo(
+        f"Exam {activity}: {report.learners} learners, {report.closed} closed, "
+        f"average score {score}\n"
+    )
+    rows = [("question", "attempts", "graded", "correct")]
+    rows += [
+        (
+            question.item,
+            str(question.attempts),
+            str(question.graded),
+            "-" if question.correct is None else f"{question.correct:.0%}",
+        )
+        for question in report.questions
+    ]
+    _table(rows)
+
+
 def _minutes(us: int) -> str:
     return f"{us / 60_000_000:.1f} min"
 

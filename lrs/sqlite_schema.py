@@ -155,6 +155,12 @@ _VERSION_2 = (
 )
 
 
+# Version 3: lrs.progress.tries. Each key's try records (spans and marks), as
+# JSON; NULL for a key without any. Keys written before have none until
+# `lrs progress rebuild` derives them.
+_VERSION_3 = ("ALTER TABLE progress ADD COLUMN tries TEXT",)
+
+
 def _steps(statements: tuple[str, ...]) -> Migration:
     def step(connection: sqlite3.Connection) -> None:
         for statement in statements:
@@ -163,4 +169,8 @@ def _steps(statements: tuple[str, ...]) -> Migration:
     return step
 
 
-MIGRATIONS: tuple[Migration, ...] = (_steps(_VERSION_1), _steps(_VERSION_2))
+MIGRATIONS: tuple[Migration, ...] = (
+    _steps(_VERSION_1),
+    _steps(_VERSION_2),
+    _steps(_VERSION_3),
+)

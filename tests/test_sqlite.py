@@ -66,12 +66,34 @@ def test_a_file_of_the_first_schema_gets_progress_and_keeps_its_statements(tmp_p
     sqlite_storage(first).statements.save([record])
     first.close()
     upgraded = SqliteDatabase(path, MIGRATIONS)
-    assert upgraded.schema_version() == len(MIGRATIONS) == 2
+    assert upgraded.schema_version() == len(MIGRATIONS) == 3
     with sqlite_storage(upgraded) as storage:
         assert storage.statements.get(record.id) is not None
         assert storage.progress.summaries() == []
         assert rebuild(storage.progress, storage.statements) == 1
         assert len(storage.progress.summaries()) == 1
+
+
+def test_progress_written_before_tries_were_kept_reads_as_none_and_takes_new_ones(tmp_path):
+    # Schema version 3 (lrs.progress.tries) adds a column that rows of version 2 lack.
+    from lrs.progress.tries import TryRecords
+    from lrs.storage import sqlite_storage
+    from lrs.testing.progress import answer, event
+
+    path = tmp_path / "lrs.db"
+    second = SqliteDatabase(path, MIGRATIONS[:2])
+    with second.transaction() as connection:
+        connection.execute(
+            "INSERT INTO progress (learner, content, version, course, summary, sessions) "
+            "VALUES ('mbox:mailto:ada@example.org', 'http://example.org/a0', 1, '', '[]', '[]')"
+        )
+    second.close()
+    with sqlite_storage(SqliteDatabase(path, MIGRATIONS)) as storage:
+        key = ("mbox:mailto:ada@example.org", "http://example.org/a0")
+        assert storage.progress._load(key) == (1, [], TryRecords())
+        storage.progress.record([event(0, answer=answer())])
+        (found,) = storage.progress.tries()
+        assert [attempt.item for attempt in found.attempts] == [answer().item]
 
 
 def test_a_failed_upgrade_leaves_the_file_as_it_was(tmp_path):

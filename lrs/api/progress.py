@@ -1,10 +1,10 @@
-"""Progress over HTTP: ``/api/v1/progress/summaries`` and ``/api/v1/progress/sessions``.
+"""Progress over HTTP: ``/api/v1/progress/...`` (summaries, sessions, tries, attempts, exams...).
 
 Admin and service credentials read anyone's progress. A learner credential
 reads its own; a coach credential the learners actively enrolled in a course
 it coaches (``course_key`` required). ``/api/v1/progress/courses/{course_key}/report``
 is the course report, for admin, service and the course's coaches. Reads
-change nothing.
+change nothing; ``POST /api/v1/progress/rebuild`` (admin) derives records again.
 """
 
 from collections.abc import Callable
@@ -19,27 +19,36 @@ from lrs.api.auth import access
 from lrs.api.blueprint import Blueprint
 from lrs.api.pagination import paginate
 from lrs.api.schemas.progress import (
+    AttemptSchema,
     CourseReportSchema,
-    ExamQueryArgsSchema,
+    ExamReportQueryArgsSchema,
+    ExamReportSchema,
+    ExamSchema,
     ProgressQueryArgsSchema,
+    RebuildSchema,
+    RebuiltSchema,
     ReportQueryArgsSchema,
     SessionSchema,
     SummarySchema,
+    TrySchema,
     UserSessionQueryArgsSchema,
     UserSessionSchema,
 )
-from lrs.clock import from_us
+from lrs.clock import from_us, to_us
 from lrs.credentials.base import Role
 from lrs.exceptions import InvalidInput, PermissionDenied
 from lrs.progress import ContentSession, ContentSummary, ProgressStore
-from lrs.progress.report import course_report, enrolled_learners
+from lrs.progress.rebuild import rebuild
+from lrs.progress.report import course_report, enrolled_learners, exam_report
+from lrs.progress.tries import Attempt, Try
 from lrs.xapi.agents import AccountAgents
 
 blp = Blueprint(
     "progress",
     __name__,
     url_prefix="/api/v1/progress",
-    description="Progress derived from statements: summaries and sessions (docs/progress.md).",
+    description="Progress derived from statements: summaries, sessions, tries, attempts, "
+    "exams, user sessions, reports (docs/progress.md).",
 )
 
 
@@ -86,6 +95,31 @@ def _time(us: int | None) -> datetime | None:
     return None if us is None else from_us(us)
 
 
+def _bounds(args: dict[str, Any]) -> tuple[int | None, int | None]:
+    """The time range a query asks for, in microseconds (``None``: no bound).
+
+    Raises:
+        InvalidInput: ``since`` is after ``until``.
+    """
+    since = None if args.get("since") is None else to_us(args["since"])
+    until = None if args.get("until") is None else to_us(args["until"])
+    if since is not None and until is not None and since > until:
+        raise InvalidInput("since is after until")
+    return since, until
+
+
+def _within(record: Any, since: int | None, until: int | None) -> bool:
+    """Whether a record's time overlaps the range: ends at or after ``since``, starts by ``until``.
+
+    A summary's time is from its first statement to its last.
+    """
+    if isinstance(record, ContentSummary):
+        start, end = record.first_us, record.last_us
+    else:
+        start, end = record.start_us, record.end_us
+    return (since is None or end >= since) and (until is None or start <= until)
+
+
 def _listed(
     args: dict[str, Any],
     read: Callable[..., list[Any]],
@@ -93,6 +127,7 @@ def _listed(
 ) -> Any:
     """One page of what ``read`` finds for the query, each record as ``fields`` shows it."""
     learner, visible = _wanted(args)
+    since, until = _bounds(args)
     found = read(learner=learner, content=args.get("activity"), course=args.get("course_key"))
     items = [
         {
@@ -102,7 +137,7 @@ def _listed(
             **fields(record),
         }
         for record in found
-        if visible is None or record.learner in visible
+        if (visible is None or record.learner in visible) and _within(record, since, until)
     ]
     return paginate(items, args["page"], args["page_size"])
 
@@ -132,6 +167,49 @@ def _session(session: ContentSession) -> dict[str, Any]:
     }
 
 
+def _attempt(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "item": attempt.item,
+        "registration": attempt.registration,
+        "start": from_us(attempt.start_us),
+        "end": from_us(attempt.end_us),
+        "correct": attempt.correct,
+        "response": attempt.response,
+        "readable": attempt.readable,
+        "hinted": attempt.hinted,
+    }
+
+
+def _history(attempt: Attempt) -> dict[str, Any]:
+    return {
+        **_attempt(attempt),
+        "history": [
+            {
+                "time": from_us(step.time_us),
+                "statement_id": step.statement_id,
+                "correct": step.correct,
+                "response": step.response,
+                "readable": step.readable,
+                "hinted": step.hinted,
+            }
+            for step in attempt.history
+        ],
+    }
+
+
+def _try(found: Try) -> dict[str, Any]:
+    criterion = found.criterion
+    return {
+        "registration": found.registration,
+        "start": from_us(found.start_us),
+        "end": from_us(found.end_us),
+        "time_spent": found.time_spent_us / 1_000_000,
+        "criterion": None if criterion is None else {"m": criterion[0], "n": criterion[1]},
+        "completed": _time(found.completion_us),
+        "attempts": [_attempt(attempt) for attempt in found.attempts],
+    }
+
+
 @blp.route("/summaries")
 class Summaries(MethodView):
     """Content summaries."""
@@ -154,23 +232,94 @@ class Sessions(MethodView):
         return _listed(args, _store().sessions, _session)
 
 
+@blp.route("/tries")
+class Tries(MethodView):
+    """Tries (Kolibri's mastery logs)."""
+
+    @blp.arguments(ProgressQueryArgsSchema(), location="query")
+    @blp.response(200, TrySchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """List tries by learner, content, then start, filtered, a page at a time."""
+        return _listed(args, _store().tries, _try)
+
+
+@blp.route("/attempts")
+class Attempts(MethodView):
+    """Attempts: questions answered in tries, with their history."""
+
+    @blp.arguments(ProgressQueryArgsSchema(), location="query")
+    @blp.response(200, AttemptSchema(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """List attempts by learner, content, try, then first answer, a page at a time."""
+        return _listed(args, _store().attempts, _history)
+
+
 @blp.route("/exams")
 class Exams(MethodView):
-    """Exams: the summaries of assessments."""
+    """Exams: the summaries of assessments, with their attempts."""
 
-    @blp.arguments(ExamQueryArgsSchema(), location="query")
-    @blp.response(200, SummarySchema(many=True))
+    @blp.arguments(ProgressQueryArgsSchema(), location="query")
+    @blp.response(200, ExamSchema(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """List exams (contents of type assessment) by learner, then content, a page at a time.
 
         ``first`` is when the exam was started, ``closed`` when it was closed,
-        ``completed`` when it was completed, ``score`` its latest score.
+        ``completed`` when it was completed, ``score`` its latest score;
+        ``attempts`` the questions answered in it, in every try.
         """
-        return _listed(
-            args,
-            lambda learner, content, course: _store().exams(learner=learner, course=course),
-            _summary,
-        )
+        attempts: dict[tuple[str, str], list[Attempt]] = {}
+
+        def read(learner: str | None, content: str | None, course: str | None) -> Any:
+            exams = _store().exams(learner=learner, content=content, course=course)
+            wanted = {(exam.learner, exam.content) for exam in exams}
+            for attempt in _store().attempts(learner=learner, content=content, course=course):
+                if (attempt.learner, attempt.content) in wanted:
+                    attempts.setdefault((attempt.learner, attempt.content), []).append(attempt)
+            return exams
+
+        def fields(exam: ContentSummary) -> dict[str, Any]:
+            found = attempts.get((exam.learner, exam.content), [])
+            return {**_summary(exam), "attempts": [_attempt(attempt) for attempt in found]}
+
+        return _listed(args, read, fields)
+
+
+@blp.route("/exams/report")
+class ExamReport(MethodView):
+    """The exam report."""
+
+    @blp.arguments(ExamReportQueryArgsSchema(), location="query")
+    @blp.response(200, ExamReportSchema())
+    def get(self, args: dict[str, Any]) -> Any:
+        """An exam over the learners the caller may see: its questions, worst answered first.
+
+        Each question's share of correct answers is the average correctness
+        of the latest answers in every attempt at it (one per learner per
+        try).
+        """
+        learner, visible = _wanted(args)
+        exam, course = args["activity"], args.get("course_key")
+        summaries = _store().exams(learner=learner, content=exam, course=course)
+        tries = _store().tries(learner=learner, content=exam, course=course)
+        if visible is not None:
+            summaries = [summary for summary in summaries if summary.learner in visible]
+            tries = [found for found in tries if found.learner in visible]
+        report = exam_report(exam, summaries, tries)
+        return {
+            "activity": report.exam,
+            "learners": report.learners,
+            "closed": report.closed,
+            "average_score": report.average_score,
+            "questions": [
+                {
+                    "item": question.item,
+                    "attempts": question.attempts,
+                    "graded": question.graded,
+                    "correct": question.correct,
+                }
+                for question in report.questions
+            ],
+        }
 
 
 @blp.route("/user-sessions")
@@ -182,6 +331,7 @@ class UserSessions(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List user sessions by learner, then start, filtered, a page at a time."""
         learner, visible = _wanted(args)
+        since, until = _bounds(args)
         found = _store().user_sessions(learner=learner, course=args.get("course_key"))
         items = [
             {
@@ -194,7 +344,7 @@ class UserSessions(MethodView):
                 "platforms": list(session.platforms),
             }
             for session in found
-            if visible is None or session.learner in visible
+            if (visible is None or session.learner in visible) and _within(session, since, until)
         ]
         return paginate(items, args["page"], args["page_size"])
 
@@ -259,3 +409,39 @@ class Report(MethodView):
         return current_app.response_class(
             orjson.dumps(body), mimetype="application/json", headers=headers
         )
+
+
+@blp.route("/rebuild")
+class Rebuild(MethodView):
+    """Derive progress records again from the statements (admin)."""
+
+    @blp.arguments(RebuildSchema())
+    @blp.response(200, RebuiltSchema())
+    def post(self, args: dict[str, Any]) -> Any:
+        """Derive every record again, or one learner's, or one course's; say what was read.
+
+        The same as ``lrs progress rebuild``. It runs before the answer; on
+        a large store, prefer the command, while the server takes no
+        statements (statements stored meanwhile may be missing from the
+        records until the next rebuild).
+        """
+        access().require_admin()
+        named = [name for name in ("username", "agent", "course_key") if name in args]
+        if len(named) > 1:
+            raise InvalidInput(f"give at most one of username, agent and course_key, not {named}")
+        learner = _accounts().key(args["username"]) if "username" in args else args.get("agent")
+        storage = current_app.extensions["lrs"]
+        read = 0
+
+        def counted() -> None:
+            nonlocal read
+            read += 1
+
+        keys = rebuild(
+            storage.progress,
+            storage.statements,
+            counted,
+            learner=learner,
+            course=args.get("course_key"),
+        )
+        return {"statements": read, "keys": keys}

@@ -1,21 +1,26 @@
-"""The progress store: the sessions and summaries derived from statements.
+"""The progress store: the records derived from statements, kept current.
 
 A *key* is one learner in one piece of content. Its sessions are a function
 of the events of its statements (``lrs.progress.derive``), whatever order
-they arrived in, and its summary a function of its sessions. The store keeps
-only those records; the statements themselves are the raw records, kept by
-the statement store. Keeping the records current is one protocol, here, on
-three backend hooks (``_load``, ``_save``, ``_clear``):
+they arrived in, and its summary a function of its sessions; its try
+records (``lrs.progress.tries``) are likewise a function of its events,
+and its tries of its try records and sessions. The store keeps only those
+records; the statements themselves are the raw records, kept by the
+statement store. Keeping the records current is one protocol, here, on
+backend hooks (``_load``, ``_save``, ``_clear``, and ``_tried`` to read):
 
-1. for each touched key, its sessions and their version are read;
+1. for each touched key, its sessions, try records and their version are read;
 2. each new event joins the sessions it comes within the gap of
-   (``derive.with_event``: nothing else is read), and the sessions near an
-   event taken back (its statement voided) are derived again from the key's
-   events as the statement store now holds them (``derive.resessioned``);
-3. sessions and summary are written only if the version is still the one
-   read; else it all starts again from the read.
+   (``derive.with_event``: nothing else is read) and the try records
+   (``tries.tries_with``); the sessions near an event taken back (its
+   statement voided) and the span of its registration are derived again
+   from the key's events as the statement store now holds them
+   (``derive.resessioned``, ``tries.tries_without``), and its mark goes;
+3. the records are written only if the version is still the one read; else
+   it all starts again from the read.
 
-Every field of a session is a join (a minimum, a maximum, the latest), so
+Every field of a session is a join (a minimum, a maximum, the latest), and
+so is every try record (a span's bounds; marks, a set by statement id), so
 joining an event twice changes nothing. A writer that loses a race starts
 again from what the winner wrote, which holds the winner's events, and joins
 its own; sessions derived again from the statements may hold events whose
@@ -42,6 +47,7 @@ from lrs.progress.derive import (
     user_sessions_of,
     with_event,
 )
+from lrs.progress.tries import Attempt, Try, TryRecords, tries_of, tries_with, tries_without
 
 #: A learner's agent key and a content's activity id.
 Key = tuple[str, str]
@@ -57,7 +63,7 @@ def key_of(record: Event | ContentSummary | ContentSession) -> Key:
 
 
 class ProgressStore(Closeable, ABC):
-    """Progress derived from statements: content sessions and content summaries."""
+    """Progress derived from statements: content sessions, summaries, tries and attempts."""
 
     #: The gap that ends a session, in microseconds (``LRS_SESSION_GAP_SECONDS``);
     #: records derived with another gap need a rebuild.
@@ -85,11 +91,11 @@ class ProgressStore(Closeable, ABC):
             gone_ids = {event.statement_id for event in voided}
             events = [event for event in events if event.statement_id not in gone_ids]
         added: dict[Key, list[Event]] = {}
-        gone: dict[Key, list[int]] = {}
+        gone: dict[Key, list[Event]] = {}
         for event in events:
             added.setdefault(key_of(event), []).append(event)
         for event in voided:
-            gone.setdefault(key_of(event), []).append(event.time_us)
+            gone.setdefault(key_of(event), []).append(event)
         if not added and not gone:
             return
         with self._transaction():
@@ -100,17 +106,22 @@ class ProgressStore(Closeable, ABC):
         self,
         key: Key,
         added: Sequence[Event],
-        gone_us: Sequence[int],
+        gone: Sequence[Event],
         events_of: EventsOf | None,
     ) -> None:
         """Bring a key's records up to date (see the module)."""
         while True:
-            version, sessions = self._load(key)
-            if gone_us and events_of is not None:
-                sessions = resessioned(sessions, events_of(key), gone_us, self.session_gap_us)
+            version, sessions, tries = self._load(key)
+            if gone and events_of is not None:
+                now = events_of(key)
+                times = [event.time_us for event in gone]
+                sessions = resessioned(sessions, now, times, self.session_gap_us)
+                tries = tries_without(tries, gone, now)
             for event in added:
                 sessions = with_event(sessions, event, self.session_gap_us)
-            if self._save(key, version, sessions, summary_of(sessions) if sessions else None):
+                tries = tries_with(tries, event)
+            summary = summary_of(sessions) if sessions else None
+            if self._save(key, version, sessions, tries, summary):
                 return
 
     def rebuild(self, events: Iterable[Event]) -> int:
@@ -128,8 +139,8 @@ class ProgressStore(Closeable, ABC):
         for start in range(0, len(keys), _REBUILD_BATCH):
             with self._transaction():
                 for key in keys[start : start + _REBUILD_BATCH]:
-                    sessions = derived[key]
-                    self._save(key, 0, sessions, summary_of(sessions))
+                    sessions, tries = derived[key]
+                    self._save(key, 0, sessions, tries, summary_of(sessions))
         return len(keys)
 
     def rebuild_part(
@@ -152,21 +163,26 @@ class ProgressStore(Closeable, ABC):
         for start in range(0, len(keys), _REBUILD_BATCH):
             with self._transaction():
                 for key in keys[start : start + _REBUILD_BATCH]:
-                    self._replace(key, derived.get(key, []))
+                    self._replace(key, *derived.get(key, ([], TryRecords())))
         return len(derived)
 
-    def _fold(self, events: Iterable[Event]) -> dict[Key, list[ContentSession]]:
-        """The sessions of every key of ``events``, held in memory."""
-        derived: dict[Key, list[ContentSession]] = {}
+    def _fold(self, events: Iterable[Event]) -> dict[Key, tuple[list[ContentSession], TryRecords]]:
+        """The sessions and try records of every key of ``events``, held in memory."""
+        derived: dict[Key, tuple[list[ContentSession], TryRecords]] = {}
         for event in events:
             key = key_of(event)
-            derived[key] = with_event(derived.get(key, []), event, self.session_gap_us)
+            sessions, tries = derived.get(key, ([], TryRecords()))
+            derived[key] = (
+                with_event(sessions, event, self.session_gap_us),
+                tries_with(tries, event),
+            )
         return derived
 
-    def _replace(self, key: Key, sessions: list[ContentSession]) -> None:
+    def _replace(self, key: Key, sessions: list[ContentSession], tries: TryRecords) -> None:
         while True:
-            version, _ = self._load(key)
-            if self._save(key, version, sessions, summary_of(sessions) if sessions else None):
+            version, _, _ = self._load(key)
+            summary = summary_of(sessions) if sessions else None
+            if self._save(key, version, sessions, tries, summary):
                 return
 
     @abstractmethod
@@ -181,13 +197,33 @@ class ProgressStore(Closeable, ABC):
     ) -> list[ContentSession]:
         """The content sessions that match every filter given, by learner, content, then start."""
 
+    def tries(
+        self, *, learner: str | None = None, content: str | None = None, course: str | None = None
+    ) -> list[Try]:
+        """The tries that match every filter given, by learner, content, start, registration."""
+        return [
+            found
+            for summary, sessions, records in self._tried(learner, content, course)
+            for found in tries_of(summary.learner, summary.content, sessions, records)
+        ]
+
+    def attempts(
+        self, *, learner: str | None = None, content: str | None = None, course: str | None = None
+    ) -> list[Attempt]:
+        """The attempts of the tries that match every filter given, in the tries' order."""
+        return [
+            attempt
+            for found in self.tries(learner=learner, content=content, course=course)
+            for attempt in found.attempts
+        ]
+
     def exams(
-        self, *, learner: str | None = None, course: str | None = None
+        self, *, learner: str | None = None, content: str | None = None, course: str | None = None
     ) -> list[ContentSummary]:
         """The summaries of exams (contents of type assessment), by learner then content."""
         return [
             summary
-            for summary in self.summaries(learner=learner, course=course)
+            for summary in self.summaries(learner=learner, content=content, course=course)
             if summary.kind == ASSESSMENT_TYPE
         ]
 
@@ -219,8 +255,17 @@ class ProgressStore(Closeable, ABC):
         return nullcontext()
 
     @abstractmethod
-    def _load(self, key: Key) -> tuple[int, list[ContentSession]]:
-        """A key's version (0 when it has never been written) and sessions, oldest first."""
+    def _tried(
+        self, learner: str | None, content: str | None, course: str | None
+    ) -> list[tuple[ContentSummary, list[ContentSession], TryRecords]]:
+        """Summary, sessions and try records of the keys with try records passing the filters.
+
+        By learner, then content.
+        """
+
+    @abstractmethod
+    def _load(self, key: Key) -> tuple[int, list[ContentSession], TryRecords]:
+        """A key's version (0 when it has never been written), sessions (oldest first), tries."""
 
     @abstractmethod
     def _save(
@@ -228,9 +273,10 @@ class ProgressStore(Closeable, ABC):
         key: Key,
         version: int,
         sessions: Sequence[ContentSession],
+        tries: TryRecords,
         summary: ContentSummary | None,
     ) -> bool:
-        """Write a key's sessions and summary if its version is still ``version``; say if it was.
+        """Write a key's records if its version is still ``version``; say if it was.
 
         The write makes the version ``version + 1``. ``summary`` is ``None``
         when the key has no events left: it then has no records.

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from lrs.clients.base import block_location
 from lrs.clock import to_us
+from lrs.progress.answers import ANSWERED_VERB, Answer, answer_of, criterion_of, is_interaction
 from lrs.xapi.agents import agent_key
 from lrs.xapi.syntax import context_activities, parse_timestamp
 
@@ -29,6 +30,10 @@ CLOSING_VERBS = COMPLETING_VERBS - {"http://adlnet.gov/expapi/verbs/mastered"} |
     "http://adlnet.gov/expapi/verbs/failed",
     "http://adlnet.gov/expapi/verbs/terminated",
 }
+#: Verbs that complete a try (with its mastery criterion met).
+MASTERING_VERBS = frozenset(
+    {"http://adlnet.gov/expapi/verbs/passed", "http://adlnet.gov/expapi/verbs/mastered"}
+)
 #: The activity type of an exam.
 ASSESSMENT_TYPE = "http://adlnet.gov/expapi/activities/assessment"
 #: cmi5's progress: a whole number from 0 to 100.
@@ -63,6 +68,10 @@ class Event(NamedTuple):
     platform: str  # context.platform, "" when none
     closes: bool  # a closing verb about the content itself (not one of its questions)
     score: float | None  # result.score.scaled of a statement about the content itself
+    registration: str = ""  # context.registration, "" when none
+    masters: bool = False  # a mastering verb about the content itself
+    criterion: tuple[int, int] | None = None  # the content's mastery criterion (m, n)
+    answer: Answer | None = None  # a question answered
 
 
 class ContentSession(NamedTuple):
@@ -196,18 +205,21 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
     if target.get("objectType", "Activity") != "Activity":
         return None  # voiding and other statements about statements, agents
     content, kind = str(target["id"]), _type(target)
+    definition = target.get("definition")
+    verb = statement.get("verb", {}).get("id", "")
+    interaction = kind in QUESTION_TYPES or is_interaction(definition)
     question = False
-    if kind in QUESTION_TYPES:
+    if interaction or verb == ANSWERED_VERB:
         parents = context_activities(context, "parent")
         if parents and isinstance(parents[0], dict) and "id" in parents[0]:
             content, kind = str(parents[0]["id"]), _type(parents[0])
+            definition = parents[0].get("definition")
             question = True
     timestamp = statement.get("timestamp")
     time_us = to_us(parse_timestamp(timestamp)) if isinstance(timestamp, str) else stored_us
     result = statement.get("result")
     if not isinstance(result, dict):
         result = {}
-    verb = statement.get("verb", {}).get("id", "")
     # A question answered counts as time in its exercise, never as its completion.
     completes = not question and (verb in COMPLETING_VERBS or result.get("completion") is True)
     progress = 0.0
@@ -219,6 +231,7 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
         value = extensions.get(PROGRESS_EXTENSION)
         if isinstance(value, int | float) and not isinstance(value, bool):
             progress = min(1.0, max(0.0, value / 100))
+    registration = context.get("registration")
     return Event(
         learner,
         content,
@@ -232,6 +245,10 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
         platform if isinstance(platform := context.get("platform"), str) else "",
         not question and verb in CLOSING_VERBS,
         None if question or not isinstance(score, int | float) else float(score),
+        registration.lower() if isinstance(registration, str) else "",
+        not question and verb in MASTERING_VERBS,
+        criterion_of(definition),
+        answer_of(statement, interaction),
     )
 
 

@@ -1,6 +1,6 @@
 """Progress in this process's memory: a dict under one lock.
 
-Sessions and summaries are kept as plain tuples, which Python's garbage
+Sessions, try records and summaries are kept as plain tuples, which Python's garbage
 collector stops tracking (named tuples it walks at every full collection).
 """
 
@@ -10,11 +10,14 @@ from typing import Any
 
 from lrs.progress.base import Key, ProgressStore
 from lrs.progress.derive import ContentSession, ContentSummary
+from lrs.progress.tries import Mark, Span, TryRecords
 
 # Where a summary's tuple holds what the filters look at.
 _LEARNER, _CONTENT, _COURSE = map(ContentSummary._fields.index, ("learner", "content", "course"))
-# A key's version, sessions and summary, as plain tuples.
-_Held = tuple[int, tuple[tuple[Any, ...], ...], tuple[Any, ...] | None]
+# A key's version, sessions, summary, and try records (spans, marks), as plain tuples.
+_Plain = tuple[tuple[Any, ...], ...]
+_Held = tuple[int, _Plain, tuple[Any, ...] | None, tuple[_Plain, _Plain]]
+_NOTHING: _Held = (0, (), None, ((), ()))
 
 
 class MemoryProgressStore(ProgressStore):
@@ -31,7 +34,7 @@ class MemoryProgressStore(ProgressStore):
         """The content summaries that match every filter given, by learner then content."""
         make = ContentSummary._make  # tuple.__new__ without the keyword handling
         matching = self._matching(learner, content, course)
-        found = [make(summary) for _, _, summary in matching if summary is not None]
+        found = [make(summary) for _, _, summary, _ in matching if summary is not None]
         # Tuples sort by learner, then content (unique per summary): no key function.
         return sorted(found)
 
@@ -41,12 +44,26 @@ class MemoryProgressStore(ProgressStore):
         """The content sessions that match every filter given, by learner, content, then start."""
         found = [
             ContentSession(*session)
-            for _, sessions, _ in self._matching(learner, content, course)
+            for _, sessions, _, _ in self._matching(learner, content, course)
             for session in sessions
         ]
         return sorted(
             found, key=lambda session: (session.learner, session.content, session.start_us)
         )
+
+    def _tried(
+        self, learner: str | None, content: str | None, course: str | None
+    ) -> list[tuple[ContentSummary, list[ContentSession], TryRecords]]:
+        found = [
+            (
+                ContentSummary._make(summary),
+                [ContentSession(*session) for session in sessions],
+                _try_records(tries),
+            )
+            for _, sessions, summary, tries in self._matching(learner, content, course)
+            if tries[1] and summary is not None
+        ]
+        return sorted(found, key=lambda item: (item[0].learner, item[0].content))
 
     def _matching(
         self, learner: str | None, content: str | None, course: str | None
@@ -66,28 +83,35 @@ class MemoryProgressStore(ProgressStore):
             and (course is None or summary[_COURSE] == course)
         ]
 
-    def _load(self, key: Key) -> tuple[int, list[ContentSession]]:
+    def _load(self, key: Key) -> tuple[int, list[ContentSession], TryRecords]:
         with self._lock:
-            version, sessions, _ = self._records.get(key, (0, (), None))
-        return version, [ContentSession(*session) for session in sessions]
+            version, sessions, _, tries = self._records.get(key, _NOTHING)
+        return version, [ContentSession(*session) for session in sessions], _try_records(tries)
 
     def _save(
         self,
         key: Key,
         version: int,
         sessions: Sequence[ContentSession],
+        tries: TryRecords,
         summary: ContentSummary | None,
     ) -> bool:
         with self._lock:
-            if self._records.get(key, (0, (), None))[0] != version:
+            if self._records.get(key, _NOTHING)[0] != version:
                 return False
             self._records[key] = (
                 version + 1,
                 tuple(tuple(session) for session in sessions),
                 None if summary is None else tuple(summary),
+                (tuple(map(tuple, tries.spans)), tuple(map(tuple, tries.marks))),
             )
             return True
 
     def _clear(self) -> None:
         with self._lock:
             self._records.clear()
+
+
+def _try_records(plain: tuple[_Plain, _Plain]) -> TryRecords:
+    spans, marks = plain
+    return TryRecords(tuple(map(Span._make, spans)), tuple(map(Mark._make, marks)))

@@ -17,10 +17,11 @@ from pymongo.errors import DuplicateKeyError
 from lrs.mongo import collection, translate_errors
 from lrs.progress.base import Key, ProgressStore
 from lrs.progress.derive import ContentSession, ContentSummary, session_from
+from lrs.progress.tries import TryRecords, try_records_from
 
 
 class MongoProgressStore(ProgressStore):
-    """Sessions and summaries, one document per learner and content."""
+    """Sessions, try records and summaries, one document per learner and content."""
 
     def __init__(self, database: Database[Any]) -> None:
         """Keep progress in ``database``, creating the indexes the queries use."""
@@ -51,10 +52,29 @@ class MongoProgressStore(ProgressStore):
             for session in orjson.loads(document["sessions"])
         ]
 
-    def _documents(
+    def _tried(
         self, learner: str | None, content: str | None, course: str | None
+    ) -> list[tuple[ContentSummary, list[ContentSession], TryRecords]]:
+        return [
+            (
+                ContentSummary(*orjson.loads(document["summary"])),
+                [session_from(session) for session in orjson.loads(document["sessions"])],
+                try_records_from(orjson.loads(document["tries"])),
+            )
+            for document in self._documents(learner, content, course, tried=True)
+        ]
+
+    def _documents(
+        self,
+        learner: str | None,
+        content: str | None,
+        course: str | None,
+        *,
+        tried: bool = False,
     ) -> list[dict[str, Any]]:
         query: dict[str, Any] = {"summary": {"$ne": None}}
+        if tried:
+            query["tries"] = {"$ne": None}
         for name, value in (("learner", learner), ("content", content), ("course", course)):
             if value is not None:
                 query[name] = value
@@ -63,20 +83,23 @@ class MongoProgressStore(ProgressStore):
                 self._progress.find(query, sort=[("learner", ASCENDING), ("content", ASCENDING)])
             )
 
-    def _load(self, key: Key) -> tuple[int, list[ContentSession]]:
+    def _load(self, key: Key) -> tuple[int, list[ContentSession], TryRecords]:
         learner, content = key
         with translate_errors():
             document = self._progress.find_one({"learner": learner, "content": content})
         if document is None:
-            return 0, []
+            return 0, [], TryRecords()
         sessions = [session_from(session) for session in orjson.loads(document["sessions"])]
-        return int(document["version"]), sessions
+        tries = document.get("tries")  # none in a document written before tries were kept
+        records = try_records_from(None if tries is None else orjson.loads(tries))
+        return int(document["version"]), sessions, records
 
     def _save(
         self,
         key: Key,
         version: int,
         sessions: Sequence[ContentSession],
+        tries: TryRecords,
         summary: ContentSummary | None,
     ) -> bool:
         learner, content = key
@@ -84,6 +107,9 @@ class MongoProgressStore(ProgressStore):
             "course": None if summary is None else summary.course,
             "summary": None if summary is None else orjson.dumps(list(summary)).decode(),
             "sessions": orjson.dumps([list(session) for session in sessions]).decode(),
+            "tries": (
+                orjson.dumps(tries.to_json()).decode() if tries.marks or tries.spans else None
+            ),
         }
         with translate_errors():
             if version == 0:

@@ -1,4 +1,4 @@
-"""The course report: learners x activities, and totals per activity (docs/progress.md)."""
+"""The course report (learners x activities) and the exam report (docs/progress.md)."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -6,6 +6,7 @@ from typing import Any
 
 from lrs.enrollments.base import CourseRole, EnrollmentStore
 from lrs.progress.derive import ContentSummary
+from lrs.progress.tries import Try
 from lrs.xapi.agents import AccountAgents
 
 
@@ -98,3 +99,58 @@ def course_report(
         for activity, (started, completed, progress, spent, kind) in sorted(sums.items())
     ]
     return CourseReport(course, activities, [rows[learner] for learner in sorted(rows)])
+
+
+@dataclass(frozen=True)
+class QuestionTotals:
+    """One question of an exam, over the attempts at it."""
+
+    item: str
+    attempts: int  # one per learner per try
+    graded: int  # those whose latest answer says how correct it was
+    correct: float | None  # the share of correct answers: their average correctness
+
+
+@dataclass(frozen=True)
+class ExamReport:
+    """An exam over its learners: how many took and closed it, and its questions, worst first."""
+
+    exam: str
+    learners: int  # who have a statement about it
+    closed: int
+    average_score: float | None  # of the learners with a score
+    questions: list[QuestionTotals]
+
+
+def exam_report(exam: str, summaries: Iterable[ContentSummary], tries: Iterable[Try]) -> ExamReport:
+    """The report of an exam from its learners' summaries and tries.
+
+    Questions are ordered by their share of correct answers, lowest first
+    (the questions a coach looks at first), then by id; questions without
+    a graded answer come last.
+    """
+    summaries = list(summaries)
+    scores = [summary.score for summary in summaries if summary.score is not None]
+    # Per question: attempts, graded ones, and the sum of their correctness.
+    sums: dict[str, list[Any]] = {}
+    for found in tries:
+        for attempt in found.attempts:
+            totals = sums.setdefault(attempt.item, [0, 0, 0.0])
+            totals[0] += 1
+            if attempt.correct is not None:
+                totals[1] += 1
+                totals[2] += attempt.correct
+    questions = [
+        QuestionTotals(item, attempts, graded, total / graded if graded else None)
+        for item, (attempts, graded, total) in sums.items()
+    ]
+    questions.sort(
+        key=lambda question: (question.correct is None, question.correct or 0.0, question.item)
+    )
+    return ExamReport(
+        exam,
+        len(summaries),
+        sum(summary.closed_us is not None for summary in summaries),
+        sum(scores) / len(scores) if scores else None,
+        questions,
+    )

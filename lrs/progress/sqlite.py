@@ -13,11 +13,12 @@ import orjson
 
 from lrs.progress.base import Key, ProgressStore
 from lrs.progress.derive import ContentSession, ContentSummary, session_from
+from lrs.progress.tries import TryRecords, try_records_from
 from lrs.sqlite import SqliteDatabase, translate_errors
 
 
 class SqliteProgressStore(ProgressStore):
-    """Sessions and summaries in a table of a SQLite file."""
+    """Sessions, try records and summaries in a table of a SQLite file."""
 
     def __init__(self, database: SqliteDatabase) -> None:
         """Keep progress in ``database``."""
@@ -29,7 +30,7 @@ class SqliteProgressStore(ProgressStore):
         """The content summaries that match every filter given, by learner then content."""
         return [
             ContentSummary(*orjson.loads(row[0]))
-            for row in self._rows("summary", learner, content, course)
+            for row in self._rows(("summary",), learner, content, course)
         ]
 
     def sessions(
@@ -38,14 +39,35 @@ class SqliteProgressStore(ProgressStore):
         """The content sessions that match every filter given, by learner, content, then start."""
         return [
             session_from(session)
-            for row in self._rows("sessions", learner, content, course)
+            for row in self._rows(("sessions",), learner, content, course)
             for session in orjson.loads(row[0])
         ]
 
+    def _tried(
+        self, learner: str | None, content: str | None, course: str | None
+    ) -> list[tuple[ContentSummary, list[ContentSession], TryRecords]]:
+        rows = self._rows(("summary", "sessions", "tries"), learner, content, course, tried=True)
+        return [
+            (
+                ContentSummary(*orjson.loads(summary)),
+                [session_from(session) for session in orjson.loads(sessions)],
+                try_records_from(orjson.loads(tries)),
+            )
+            for summary, sessions, tries in rows
+        ]
+
     def _rows(
-        self, column: str, learner: str | None, content: str | None, course: str | None
+        self,
+        columns: tuple[str, ...],
+        learner: str | None,
+        content: str | None,
+        course: str | None,
+        *,
+        tried: bool = False,
     ) -> list[Any]:
         conditions, values = ["summary IS NOT NULL"], []
+        if tried:
+            conditions.append("tries IS NOT NULL")
         for name, value in (("learner", learner), ("content", content), ("course", course)):
             if value is not None:
                 conditions.append(f"{name} = ?")
@@ -54,7 +76,7 @@ class SqliteProgressStore(ProgressStore):
             return (
                 self._database.connection()
                 .execute(
-                    f"SELECT {column} FROM progress WHERE {' AND '.join(conditions)} "
+                    f"SELECT {', '.join(columns)} FROM progress WHERE {' AND '.join(conditions)} "
                     "ORDER BY learner, content",
                     values,
                 )
@@ -64,41 +86,45 @@ class SqliteProgressStore(ProgressStore):
     def _transaction(self) -> AbstractContextManager[Any]:
         return self._database.transaction()
 
-    def _load(self, key: Key) -> tuple[int, list[ContentSession]]:
+    def _load(self, key: Key) -> tuple[int, list[ContentSession], TryRecords]:
         row = (
             self._database.connection()
             .execute(
-                "SELECT version, sessions FROM progress WHERE learner = ? AND content = ?", key
+                "SELECT version, sessions, tries FROM progress WHERE learner = ? AND content = ?",
+                key,
             )
             .fetchone()
         )
         if row is None:
-            return 0, []
-        return row[0], [session_from(session) for session in orjson.loads(row[1])]
+            return 0, [], TryRecords()
+        sessions = [session_from(session) for session in orjson.loads(row[1])]
+        return row[0], sessions, try_records_from(None if row[2] is None else orjson.loads(row[2]))
 
     def _save(
         self,
         key: Key,
         version: int,
         sessions: Sequence[ContentSession],
+        tries: TryRecords,
         summary: ContentSummary | None,
     ) -> bool:
         values = (
             None if summary is None else summary.course,
             None if summary is None else orjson.dumps(list(summary)).decode(),
             orjson.dumps([list(session) for session in sessions]).decode(),
+            orjson.dumps(tries.to_json()).decode() if tries.marks or tries.spans else None,
         )
         connection = self._database.connection()
         if version == 0:
             cursor = connection.execute(
-                "INSERT OR IGNORE INTO progress "
-                "(learner, content, version, course, summary, sessions) VALUES (?, ?, 1, ?, ?, ?)",
+                "INSERT OR IGNORE INTO progress (learner, content, version, course, summary, "
+                "sessions, tries) VALUES (?, ?, 1, ?, ?, ?, ?)",
                 (*key, *values),
             )
         else:
             cursor = connection.execute(
-                "UPDATE progress SET version = version + 1, course = ?, summary = ?, sessions = ? "
-                "WHERE learner = ? AND content = ? AND version = ?",
+                "UPDATE progress SET version = version + 1, course = ?, summary = ?, sessions = ?, "
+                "tries = ? WHERE learner = ? AND content = ? AND version = ?",
                 (*values, *key, version),
             )
         return cursor.rowcount == 1

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lrs.progress.answers import Answer
 from lrs.progress.base import ProgressStore, key_of
 from lrs.progress.derive import (
     ContentSession,
@@ -18,6 +19,7 @@ from lrs.progress.derive import (
     sessions_of,
     summary_of,
 )
+from lrs.progress.tries import Mark, Span, Try, TryRecords, mark_of, tries_of
 from lrs.testing.helpers import failures, race
 
 GAP_US = 300 * 1_000_000
@@ -38,6 +40,10 @@ def event(
     platform: str = "",
     closes: bool = False,
     score: float | None = None,
+    registration: str = "",
+    masters: bool = False,
+    criterion: tuple[int, int] | None = None,
+    answer: Answer | None = None,
 ) -> Event:
     """An event of statement ``n`` (its id comes from ``n``)."""
     return Event(
@@ -53,7 +59,28 @@ def event(
         platform,
         closes,
         score,
+        registration,
+        masters,
+        criterion,
+        answer,
     )
+
+
+def answer(
+    item: str = "http://x.org/q1",
+    correct: float | None = 1.0,
+    response: str | None = "a",
+    hinted: bool = False,
+) -> Answer:
+    """An answer to ``item``."""
+    return Answer(item, correct, response, response or "", hinted)
+
+
+def marked_event(n: int, **fields: Any) -> Mark:
+    """The mark of ``event(n, **fields)``, which must have one."""
+    mark = mark_of(event(n, **fields))
+    assert mark is not None
+    return mark
 
 
 def user_sessions(events: list[Event]) -> list[UserSession]:
@@ -117,6 +144,33 @@ def derived(events: list[Event]) -> tuple[list[ContentSummary], list[ContentSess
         summaries.append(summary_of(found))
         sessions += found
     return summaries, sessions
+
+
+def derived_tries(events: list[Event]) -> list[Try]:
+    """The tries a set of events must give: each key's try records made in one pass, here."""
+    keys: dict[tuple[str, str], list[Event]] = {}
+    for item in events:
+        keys.setdefault((item.learner, item.content), []).append(item)
+    found = []
+    for (learner, content), mine in sorted(keys.items()):
+        spans = []
+        for registration in sorted({item.registration for item in mine if item.registration}):
+            same = [item for item in mine if item.registration == registration]
+            spans.append(
+                Span(
+                    registration,
+                    min(item.time_us for item in same),
+                    max(item.time_us for item in same),
+                    max(item.duration_us for item in same),
+                )
+            )
+        marks: list[Mark] = sorted(
+            {mark for item in mine if (mark := mark_of(item)) is not None},
+            key=lambda mark: (mark.time_us, mark.statement_id),
+        )
+        records = TryRecords(tuple(spans), tuple(marks))
+        found += tries_of(learner, content, sessions_of(mine, GAP_US), records)
+    return found
 
 
 class ProgressRecordsContract:
@@ -222,22 +276,134 @@ class ProgressRecordsContract:
         # Two writers of one key read version v; the second to write must fail.
         key = (event(0).learner, event(0).content)
         fresh = sessions_of([event(0)], GAP_US)
-        assert progress._load(key) == (0, [])
-        assert progress._save(key, 0, fresh, summary_of(fresh))
-        assert not progress._save(key, 0, [], None)  # a first write that lost the race
-        version, sessions = progress._load(key)
-        assert sessions == fresh
+        none = TryRecords()
+        assert progress._load(key) == (0, [], none)
+        assert progress._save(key, 0, fresh, none, summary_of(fresh))
+        assert not progress._save(key, 0, [], none, None)  # a first write that lost the race
+        version, sessions, tries = progress._load(key)
+        assert (sessions, tries) == (fresh, none)
         both = sessions_of([event(0), event(1, minute=1, completes=True)], GAP_US)
-        assert progress._save(key, version, both, summary_of(both))
-        assert not progress._save(key, version, fresh, summary_of(fresh))
+        marked = TryRecords((Span("r", 1, 2, 0),), (marked_event(1, masters=True),))
+        assert progress._save(key, version, both, marked, summary_of(both))
+        assert not progress._save(key, version, fresh, none, summary_of(fresh))
         assert progress.sessions() == both
         assert progress.summaries() == [summary_of(both)]
+        assert progress._load(key) == (version + 1, both, marked)
 
     def test_a_rebuild_forgets_what_its_events_do_not_say(self, progress: ProgressStore) -> None:
         progress.record([event(0), event(1, content="http://x.org/other")])
         assert progress.rebuild([event(2, minute=1)]) == 1
         (summary,) = progress.summaries()
         assert (summary.content, summary.first_us) == (event(2).content, event(2, minute=1).time_us)
+
+
+class ProgressTriesContract:
+    """Tries and attempts: by registration or session, the criterion, voids, filters.
+
+    Subclasses supply a ``progress`` fixture returning an empty store whose
+    ``session_gap_us`` is 300 seconds.
+    """
+
+    def test_a_registration_makes_a_try_and_without_one_a_session_does(
+        self, progress: ProgressStore
+    ) -> None:
+        q1, q2, q3 = "http://x.org/q1", "http://x.org/q2", "http://x.org/q3"
+        registered = [
+            event(0, minute=0, registration="r1", criterion=(2, 3)),
+            event(1, minute=1, registration="r1", answer=answer(q1)),
+            event(2, minute=2, registration="r1", answer=answer(q2, 0.0, "b")),
+            event(3, minute=3, registration="r1", answer=answer(q2, 1.0, "c")),
+            event(4, minute=4, registration="r1", answer=answer(q3), duration_us=9 * MINUTE_US),
+        ]
+        plain = [
+            event(5, minute=60, answer=answer(q1, 0.0)),
+            event(6, minute=61),  # no mark: it makes the session (the try) longer
+            event(7, minute=70, answer=answer(q1, 1.0, hinted=True)),
+        ]
+        progress.record((registered + plain)[::-1])
+        first, second, third = progress.tries()
+        assert (first.registration, first.start_us, first.end_us) == (
+            "r1",
+            registered[0].time_us,
+            registered[4].time_us,
+        )
+        assert first.time_spent_us == 9 * MINUTE_US  # the longest duration beats the span
+        assert first.criterion == (2, 3)
+        # q1 right, then q2 right at its second answer: 2 of the last 3.
+        assert first.completion_us == registered[3].time_us
+        assert [attempt.item for attempt in first.attempts] == [q1, q2, q3]
+        retried = first.attempts[1]
+        assert (retried.correct, retried.response, retried.start_us, retried.end_us) == (
+            1.0,
+            "c",
+            registered[2].time_us,
+            registered[3].time_us,
+        )
+        assert [step.response for step in retried.history] == ["b", "c"]
+        assert (second.registration, second.start_us, second.end_us) == (
+            "",
+            plain[0].time_us,
+            plain[1].time_us,
+        )
+        assert (second.criterion, second.completion_us) == (None, None)
+        assert [(a.item, a.correct) for a in second.attempts] == [(q1, 0.0)]
+        assert third.start_us == plain[2].time_us and third.attempts[0].hinted
+        assert [attempt.item for attempt in progress.attempts()] == [q1, q2, q3, q1, q1]
+
+    def test_a_hinted_answer_does_not_count_toward_the_criterion(
+        self, progress: ProgressStore
+    ) -> None:
+        progress.record(
+            [
+                event(0, registration="r", criterion=(1, 1), answer=answer(hinted=True)),
+                event(1, minute=1, registration="r", answer=answer("http://x.org/q2")),
+            ]
+        )
+        (found,) = progress.tries()
+        assert found.completion_us == event(1, minute=1).time_us
+
+    def test_voiding_takes_back_a_mark_and_narrows_its_span(self, progress: ProgressStore) -> None:
+        held = Held()
+        answered = event(1, minute=1, registration="r", answer=answer())
+        passed = event(2, minute=2, registration="r", masters=True)
+        progress.record(held.add(event(0, registration="r"), answered, passed))
+        (found,) = progress.tries()
+        assert (found.completion_us, found.end_us) == (passed.time_us, passed.time_us)
+        progress.record([], held.void(passed), held.events_of)
+        (found,) = progress.tries()
+        assert (found.completion_us, found.end_us) == (None, answered.time_us)
+        progress.record([], held.void(answered), held.events_of)
+        assert progress.tries() == []  # a registration without a mark is no try
+        assert len(progress.summaries()) == 1
+
+    def test_tries_are_filtered_by_learner_content_and_course(
+        self, progress: ProgressStore
+    ) -> None:
+        ada, bob = "mbox:mailto:ada@x.org", "mbox:mailto:bob@x.org"
+        progress.record(
+            [
+                event(0, learner=ada, content="http://x.org/1", course="C1", answer=answer()),
+                event(1, learner=bob, content="http://x.org/1", course="C1", answer=answer()),
+                event(2, learner=ada, content="http://x.org/2", course="C2", masters=True),
+                event(3, learner=bob, content="http://x.org/3", course="C2"),  # no try
+            ]
+        )
+
+        def keys(found: list[Any]) -> list[tuple[str, str]]:
+            return [(item.learner, item.content) for item in found]
+
+        assert keys(progress.tries()) == [
+            (ada, "http://x.org/1"),
+            (ada, "http://x.org/2"),
+            (bob, "http://x.org/1"),
+        ]
+        assert keys(progress.tries(learner=ada, course="C1")) == [(ada, "http://x.org/1")]
+        assert keys(progress.tries(content="http://x.org/1")) == [
+            (ada, "http://x.org/1"),
+            (bob, "http://x.org/1"),
+        ]
+        assert keys(progress.attempts(course="C2")) == []
+        assert keys(progress.attempts(learner=bob)) == [(bob, "http://x.org/1")]
 
 
 class ProgressPartContract:
@@ -300,6 +466,19 @@ class ProgressRebuildContract:
                 st.sampled_from(["", "Moodle", "tablet"]),  # platform
                 st.booleans(),  # closes
                 st.sampled_from([None, 0.5, 0.9]),  # score
+                st.sampled_from(["", "", "r1", "r2"]),  # registration
+                st.booleans(),  # masters
+                st.sampled_from([None, (1, 2), (2, 2)]),  # criterion
+                # An answer: none, or to one of two items, right, wrong, ungraded, hinted.
+                st.sampled_from(
+                    [None]
+                    + [
+                        answer(f"http://x.org/q{item}", correct, "r", hinted)
+                        for item in (1, 2)
+                        for correct in (0.0, 1.0, None)
+                        for hinted in (False, True)
+                    ]
+                ),
             ),
             min_size=1,
             max_size=14,
@@ -331,6 +510,10 @@ class ProgressRebuildContract:
                 platform=platform,
                 closes=closes,
                 score=score,
+                registration=registration,
+                masters=masters,
+                criterion=criterion,
+                answer=answered,
             )
             for n, (
                 learner,
@@ -343,6 +526,10 @@ class ProgressRebuildContract:
                 platform,
                 closes,
                 score,
+                registration,
+                masters,
+                criterion,
+                answered,
             ) in enumerate(items)
         ]
         voided = {n for n in voided if n < len(events)}
@@ -363,6 +550,8 @@ class ProgressRebuildContract:
         kept = progress.summaries(), progress.sessions()
         final = [item for n, item in enumerate(events) if n not in voided]
         assert kept == derived(final)
+        tried = progress.tries()
+        assert tried == derived_tries(final)
         assert progress.user_sessions() == user_sessions(final)
         for course in ("C0", "C2"):
             assert progress.user_sessions(course=course) == [
@@ -370,9 +559,12 @@ class ProgressRebuildContract:
             ]
         assert progress.rebuild(final) == len({(e.learner, e.content) for e in final})
         assert (progress.summaries(), progress.sessions()) == kept
+        assert progress.tries() == tried
 
 
-class ProgressStoreContract(ProgressRecordsContract, ProgressPartContract, ProgressRebuildContract):
+class ProgressStoreContract(
+    ProgressRecordsContract, ProgressTriesContract, ProgressPartContract, ProgressRebuildContract
+):
     """Every behaviour a progress store must have.
 
     Subclasses supply a ``progress`` fixture returning an empty store whose

@@ -142,6 +142,8 @@ def test_coaches_read_the_learners_of_a_course_they_coach(app):
         {"username": "ada", "agent": "mbox:mailto:guest@example.org"},
         {"activity": ""},
         {"colour": "blue"},
+        {"since": "yesterday"},
+        {"since": "2026-03-02T10:00:00Z", "until": "2026-03-02T09:00:00Z"},
     ],
 )
 def test_bad_queries_are_400_and_change_nothing(app, query):
@@ -283,3 +285,149 @@ def test_exams_are_the_assessments_with_their_close_and_score(app):
     assert read(app, "/api/v1/progress/exams", basic(*ADMIN), username="bob").json == []
     mine = read(app, "/api/v1/progress/exams", credential(app, Role.learner, "ada")).json
     assert [item["activity"] for item in mine] == [quiz["id"]]
+    (attempt,) = exam["attempts"]
+    assert (attempt["item"], attempt["correct"], attempt["registration"]) == (
+        question["id"],
+        1.0,
+        "",
+    )
+
+
+def test_time_filters_keep_the_records_that_overlap_the_range(app):
+    admin = basic(*ADMIN)
+    # ada's summary of block 1 runs from 09:00 to 09:03, bob's is at 09:01.
+    assert pairs(
+        read(app, SUMMARIES, admin, activity=block(COURSE, 1), since="2026-03-02T09:02:00Z")
+    ) == [("ada", block(COURSE, 1))]
+    assert pairs(read(app, SUMMARIES, admin, until="2026-03-02T09:00:30Z")) == [
+        ("ada", block(COURSE, 1))
+    ]
+    # Without an offset, a time is in UTC.
+    assert pairs(read(app, SESSIONS, admin, since="2026-03-02T09:05:30")) == [
+        ("dan", block(COURSE, 2))
+    ]
+    found = read(app, "/api/v1/progress/user-sessions", admin, since="2026-03-02T09:05:30Z")
+    assert [item["username"] for item in found.json] == ["dan"]
+
+
+QUIZ = {
+    "id": "http://example.org/quiz",
+    "definition": {
+        "type": "http://adlnet.gov/expapi/activities/assessment",
+        "extensions": {"urn:lrs:xapi:extension:mastery-criterion": {"m": 2, "n": 2}},
+    },
+}
+
+
+def answer(n, learner, minute, question, success, registration=None):
+    course = {"id": COURSE, "definition": {"type": "http://adlnet.gov/expapi/activities/course"}}
+    context = {"contextActivities": {"parent": [QUIZ], "grouping": [course]}}
+    if registration:
+        context["registration"] = registration
+    return statement(
+        n,
+        account(learner),
+        "x",
+        minute,
+        object={
+            "id": f"http://example.org/quiz/q{question}",
+            "definition": {
+                "interactionType": "true-false",
+                "type": "http://adlnet.gov/expapi/activities/cmi.interaction",
+            },
+        },
+        verb={"id": "http://adlnet.gov/expapi/verbs/answered"},
+        result={"success": success, "response": str(success).lower()},
+        context=context,
+    )
+
+
+@pytest.fixture
+def quizzed(app):
+    first, second = str(uuid.UUID(int=500)), str(uuid.UUID(int=501))
+    batch = [
+        answer(40, "ada", 20, 1, False, first),
+        answer(41, "ada", 21, 1, True, first),
+        answer(42, "ada", 22, 2, True, first),
+        answer(43, "ada", 40, 1, True, second),
+        answer(44, "bob", 20, 1, False),
+        answer(45, "bob", 21, 2, False),
+        answer(46, "dan", 20, 2, True),
+    ]
+    response = app.test_client().post("/xAPI/statements", json=batch, headers=XAPI)
+    assert response.status_code == 200, response.json
+    return app
+
+
+def test_tries_and_attempts_of_a_quiz(quizzed):
+    admin = basic(*ADMIN)
+    tries = read(quizzed, "/api/v1/progress/tries", admin, username="ada").json
+    assert [item["registration"] for item in tries] == [
+        str(uuid.UUID(int=500)),
+        str(uuid.UUID(int=501)),
+    ]
+    first = tries[0]
+    assert first["criterion"] == {"m": 2, "n": 2}
+    assert first["completed"].startswith("2026-03-02T09:22:00")  # q1 right, then q2 right
+    assert first["time_spent"] == 120.0
+    assert [(a["item"][-2:], a["correct"]) for a in first["attempts"]] == [("q1", 1.0), ("q2", 1.0)]
+    assert tries[1]["completed"] is None  # one right answer of the two needed
+    attempts = read(quizzed, "/api/v1/progress/attempts", admin, username="ada").json
+    retried = attempts[0]
+    assert [step["response"] for step in retried["history"]] == ["false", "true"]
+    assert [step["readable"] for step in retried["history"]] == ["false", "true"]
+    assert retried["history"][0]["statement_id"] == str(uuid.UUID(int=41))
+    later = read(quizzed, "/api/v1/progress/attempts", admin, since="2026-03-02T09:30:00Z").json
+    assert [(a["username"], a["registration"]) for a in later] == [("ada", str(uuid.UUID(int=501)))]
+    # A learner reads their own; a coach those of the course's enrolled learners.
+    mine = read(quizzed, "/api/v1/progress/tries", credential(quizzed, Role.learner, "bob")).json
+    assert [(item["username"], item["registration"]) for item in mine] == [("bob", "")]
+    cy = credential(quizzed, Role.coach, "cy")
+    coached = read(quizzed, "/api/v1/progress/attempts", cy, course_key=COURSE).json
+    assert {item["username"] for item in coached} == {"ada", "bob"}
+
+
+def test_the_exam_report_lists_the_hardest_questions_first(quizzed):
+    path = "/api/v1/progress/exams/report"
+    report = read(quizzed, path, basic(*ADMIN), activity=QUIZ["id"])
+    assert report.status_code == 200, report.json
+    assert report.json["activity"] == QUIZ["id"]
+    # q1: ada's first try right (at its latest answer), her second right, bob wrong.
+    # q2: ada right, bob wrong, dan right.
+    # Tied: by id.
+    assert [(q["item"][-2:], q["attempts"], q["correct"]) for q in report.json["questions"]] == [
+        ("q1", 3, 2 / 3),
+        ("q2", 3, 2 / 3),
+    ]
+    # The coach's report counts the enrolled learners only: dan is not.
+    cy = credential(quizzed, Role.coach, "cy")
+    coached = read(quizzed, path, cy, activity=QUIZ["id"], course_key=COURSE).json
+    assert [(q["item"][-2:], q["attempts"], q["correct"]) for q in coached["questions"]] == [
+        ("q2", 2, 0.5),
+        ("q1", 3, 2 / 3),
+    ]
+    assert coached["learners"] == 2
+    assert read(quizzed, path, cy, activity=QUIZ["id"]).status_code == 403
+    assert read(quizzed, path, basic(*ADMIN)).status_code == 400  # which exam?
+
+
+def test_admins_rebuild_progress_over_http(quizzed):
+    admin = basic(*ADMIN)
+    before = read(quizzed, "/api/v1/progress/tries", admin).json
+    quizzed.extensions["lrs"].progress.rebuild([])
+    assert read(quizzed, "/api/v1/progress/tries", admin).json == []
+    client = quizzed.test_client()
+    response = client.post("/api/v1/progress/rebuild", json={"username": "ada"}, headers=admin)
+    assert response.status_code == 200, response.json
+    assert response.json["keys"] == 3  # two blocks and the quiz
+    response = client.post("/api/v1/progress/rebuild", json={}, headers=admin)
+    assert response.json["statements"] == 13  # 6 in every test, and 7 answers
+    assert read(quizzed, "/api/v1/progress/tries", admin).json == before
+    refused = client.post(
+        "/api/v1/progress/rebuild", json={}, headers=credential(quizzed, Role.coach, "cy")
+    )
+    assert refused.status_code == 403
+    both = client.post(
+        "/api/v1/progress/rebuild", json={"username": "ada", "course_key": COURSE}, headers=admin
+    )
+    assert both.status_code == 400 and "course_key" in both.json["message"]

@@ -50,7 +50,29 @@ def post(app, batch):
 
 
 def records(storage):
-    return storage.progress.summaries(), storage.progress.sessions()
+    return storage.progress.summaries(), storage.progress.sessions(), storage.progress.tries()
+
+
+def answered(n, *, content=0, question=0, success=True, registration=None, **fields):
+    """An answer to a question of lesson ``content``, in a try when given a registration."""
+    context = {"contextActivities": {"parent": [{"id": f"http://example.org/lessons/{content}"}]}}
+    if registration is not None:
+        context["registration"] = registration
+    return statement(
+        n,
+        verb="http://adlnet.gov/expapi/verbs/answered",
+        object={
+            "id": f"http://example.org/questions/{question}",
+            "definition": {
+                "type": "http://adlnet.gov/expapi/activities/cmi.interaction",
+                "interactionType": "choice",
+                "choices": [{"id": "a", "description": {"en-US": "Apples"}}],
+            },
+        },
+        result={"success": success, "response": "a"},
+        context=context,
+        **fields,
+    )
 
 
 def test_posted_statements_are_in_the_summaries_before_the_answer(app):
@@ -79,6 +101,7 @@ def test_posted_statements_are_in_the_summaries_before_the_answer(app):
 def test_statements_posted_out_of_order_by_concurrent_clients_equal_a_rebuild(app):
     storage = app.extensions["lrs"]
     shuffled = random.Random(7)
+    registrations = [None, str(uuid.UUID(int=1000)), str(uuid.UUID(int=1001))]
     statements = [
         statement(
             n,
@@ -88,14 +111,24 @@ def test_statements_posted_out_of_order_by_concurrent_clients_equal_a_rebuild(ap
             verb=shuffled.choice([EXPERIENCED, EXPERIENCED, COMPLETED]),
             result={"duration": shuffled.choice(["PT30S", "PT7M"])},
         )
+        if n % 3
+        else answered(
+            n,
+            learner=shuffled.randrange(3),
+            content=shuffled.randrange(3),
+            question=shuffled.randrange(2),
+            success=shuffled.random() < 0.5,
+            registration=shuffled.choice(registrations),
+            minutes=shuffled.choice([0, 1, 4.9, 5, 6, 20, 60]) + n % 4,
+        )
         for n in range(48)
     ]
     shuffled.shuffle(statements)
     outcomes = race(*[lambda part=statements[n::8]: post(app, part) for n in range(8)])
     assert failures(outcomes) == []
-    post(app, [void(100, 5), void(101, 17)])
+    post(app, [void(100, 5), void(101, 17), void(102, 9)])  # 9 is an answer
     kept = records(storage)
-    assert len(kept[0]) > 3
+    assert len(kept[0]) > 3 and len(kept[2]) > 3
     rebuild(storage.progress, storage.statements)
     assert records(storage) == kept
 
@@ -111,7 +144,7 @@ def test_the_rebuild_command_derives_the_records_again(tmp_path):
     post(app, [statement(0), statement(1, minutes=1, verb=COMPLETED), statement(2, learner=1)])
     kept = records(storage)
     storage.progress.rebuild([])  # as if the records were lost
-    assert records(storage) == ([], [])
+    assert records(storage) == ([], [], [])
     storage.close()
     result = CliRunner().invoke(main, ["progress", "rebuild", "--quiet", "--storage", url])
     assert result.exit_code == 0, result.output
@@ -170,6 +203,41 @@ def test_the_report_command_prints_activity_and_learner_totals(tmp_path):
     assert learners == [  # by agent key: account:... before mbox:...
         ["zoe", "0", "0", "0%", "0.0", "min"],
         ["mbox:mailto:learner0@example.org", "1", "1", "100%", "3.0", "min"],
+    ]
+
+
+def test_the_exam_report_command_prints_the_hardest_questions_first(tmp_path):
+    from click.testing import CliRunner
+
+    from lrs.cli import main
+
+    url = f"sqlite:///{tmp_path}/lrs.db"
+    storage = open_storage(url)
+    quiz = {
+        "id": "http://example.org/lessons/0",
+        "definition": {"type": "http://adlnet.gov/expapi/activities/assessment"},
+    }
+    post(
+        make_app(storage),
+        [
+            {**statement(0, minutes=0), "object": quiz},
+            answered(1, question=0, success=True, minutes=1),
+            answered(2, question=1, success=False, minutes=2),
+            answered(3, learner=1, question=1, success=True, minutes=2),
+            {**statement(4, minutes=3, verb=COMPLETED), "object": quiz},
+        ],
+    )
+    storage.close()
+    result = CliRunner().invoke(
+        main, ["progress", "exam-report", "--activity", quiz["id"], "--storage", url]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    # learner1's statements never say the quiz is an assessment: no exam of theirs.
+    assert lines[0] == f"Exam {quiz['id']}: 1 learners, 1 closed, average score none"
+    assert [line.split() for line in lines[3:]] == [
+        ["http://example.org/questions/1", "2", "2", "50%"],
+        ["http://example.org/questions/0", "1", "1", "100%"],
     ]
 
 

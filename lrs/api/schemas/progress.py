@@ -1,5 +1,7 @@
 """Schemas of the progress resources (``/api/v1/progress/...``)."""
 
+from datetime import UTC
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -28,6 +30,14 @@ class ProgressQueryArgsSchema(ma.Schema):
     )
     activity = fields.String(
         validate=validate.Length(min=1), metadata={"description": "The content's activity id."}
+    )
+    since = fields.AwareDateTime(
+        default_timezone=UTC,
+        metadata={"description": "Only records that end at or after this time."},
+    )
+    until = fields.AwareDateTime(
+        default_timezone=UTC,
+        metadata={"description": "Only records that start at or before this time."},
     )
     page = page_field
     page_size = page_size_field
@@ -152,5 +162,117 @@ class CourseReportSchema(ma.Schema):
     )
 
 
-class ExamQueryArgsSchema(UserSessionQueryArgsSchema):
-    """Whose exams, in which course; a page at a time."""
+class ExamReportQueryArgsSchema(ProgressQueryArgsSchema):
+    """Which exam, over whose attempts."""
+
+    activity = fields.String(
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "The exam's activity id."},
+    )
+
+    class Meta:
+        """Not paginated, and over every attempt at the exam."""
+
+        exclude = ("page", "page_size", "since", "until")
+
+
+class CriterionSchema(ma.Schema):
+    """A mastery criterion: m of the last n questions answered correctly."""
+
+    m = fields.Integer()
+    n = fields.Integer()
+
+
+class _Answer(ma.Schema):
+    correct = fields.Float(
+        allow_none=True,
+        metadata={"description": "0 to 1, from score.scaled, else success; null when neither."},
+    )
+    response = fields.String(allow_none=True, metadata={"description": "result.response."})
+    readable = fields.String(metadata={"description": "The response in words, shortened."})
+    hinted = fields.Boolean()
+
+
+class InteractionSchema(_Answer):
+    """One answer of an attempt."""
+
+    time = fields.DateTime()
+    statement_id = fields.String()
+
+
+class _AttemptFields(_Answer):
+    item = fields.String(metadata={"description": "The question's activity id."})
+    registration = fields.String(metadata={"description": "Its try's registration, or empty."})
+    start = fields.DateTime(metadata={"description": "The first answer."})
+    end = fields.DateTime(
+        metadata={"description": "The latest answer, which correct, response and readable are of."}
+    )
+
+
+class AttemptSchema(_AttemptFields, _LearnerContent):
+    """One question answered in a try, with every answer to it, oldest first."""
+
+    history = fields.List(fields.Nested(InteractionSchema))
+
+
+class TrySchema(_LearnerContent):
+    """One try of an assessable content (docs/progress.md)."""
+
+    registration = fields.String(metadata={"description": "Empty for a session's try."})
+    start = fields.DateTime()
+    end = fields.DateTime()
+    time_spent = fields.Float(metadata={"description": "Seconds."})
+    criterion = fields.Nested(CriterionSchema, allow_none=True)
+    completed = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "When the criterion was met or it was passed or mastered."},
+    )
+    attempts = fields.List(fields.Nested(_AttemptFields))
+
+
+class ExamSchema(SummarySchema):
+    """An exam a learner took: its summary, and every attempt at its questions."""
+
+    attempts = fields.List(fields.Nested(_AttemptFields))
+
+
+class QuestionTotalsSchema(ma.Schema):
+    """One question of an exam, over the attempts at it."""
+
+    item = fields.String()
+    attempts = fields.Integer()
+    graded = fields.Integer(metadata={"description": "Attempts whose answer was marked."})
+    correct = fields.Float(
+        allow_none=True, metadata={"description": "The share of correct answers, 0 to 1."}
+    )
+
+
+class ExamReportSchema(ma.Schema):
+    """An exam over its learners; its questions with the fewest correct answers first."""
+
+    activity = fields.String()
+    learners = fields.Integer(metadata={"description": "Learners with a statement about it."})
+    closed = fields.Integer(metadata={"description": "Learners who closed it."})
+    average_score = fields.Float(allow_none=True)
+    questions = fields.List(fields.Nested(QuestionTotalsSchema))
+
+
+class RebuildSchema(ma.Schema):
+    """Which records to derive again: all, or one learner's, or one course's."""
+
+    username = username_field("Only this user's records.", required=False)
+    agent = fields.String(
+        validate=validate.Length(min=1),
+        metadata={"description": "Only this learner's records, by agent key."},
+    )
+    course_key = fields.String(
+        validate=validate.Length(min=1), metadata={"description": "Only this course's records."}
+    )
+
+
+class RebuiltSchema(ma.Schema):
+    """What a rebuild did."""
+
+    statements = fields.Integer(metadata={"description": "Statements read."})
+    keys = fields.Integer(metadata={"description": "(learner, content) records derived."})
