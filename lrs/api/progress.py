@@ -31,12 +31,11 @@ from lrs.api.schemas.progress import (
     SessionSchema,
     SummarySchema,
     TrySchema,
-    UserSessionQueryArgsSchema,
     UserSessionSchema,
 )
 from lrs.clock import from_us, to_us
 from lrs.credentials.base import Role
-from lrs.exceptions import InvalidInput, PermissionDenied
+from lrs.exceptions import DoesNotExist, InvalidInput, PermissionDenied
 from lrs.progress import ContentSession, ContentSummary, ProgressStore
 from lrs.progress.rebuild import rebuild
 from lrs.progress.report import course_report, enrolled_learners, exam_report
@@ -304,6 +303,8 @@ class ExamReport(MethodView):
         if visible is not None:
             summaries = [summary for summary in summaries if summary.learner in visible]
             tries = [found for found in tries if found.learner in visible]
+        if not summaries and not tries:
+            raise DoesNotExist(f"no exam {exam!r} here: no statement is about it")
         report = exam_report(exam, summaries, tries)
         return {
             "activity": report.exam,
@@ -326,10 +327,14 @@ class ExamReport(MethodView):
 class UserSessions(MethodView):
     """User sessions."""
 
-    @blp.arguments(UserSessionQueryArgsSchema(), location="query")
+    @blp.arguments(ProgressQueryArgsSchema(), location="query")
     @blp.response(200, UserSessionSchema(many=True))
     def get(self, args: dict[str, Any]) -> Any:
-        """List user sessions by learner, then start, filtered, a page at a time."""
+        """List user sessions by learner, then start, filtered, a page at a time.
+
+        With ``activity``, the sessions that touched it; with ``course_key``,
+        those that touched the course.
+        """
         learner, visible = _wanted(args)
         since, until = _bounds(args)
         found = _store().user_sessions(learner=learner, course=args.get("course_key"))
@@ -344,7 +349,9 @@ class UserSessions(MethodView):
                 "platforms": list(session.platforms),
             }
             for session in found
-            if (visible is None or session.learner in visible) and _within(session, since, until)
+            if (visible is None or session.learner in visible)
+            and _within(session, since, until)
+            and ("activity" not in args or args["activity"] in session.activities)
         ]
         return paginate(items, args["page"], args["page_size"])
 
@@ -363,10 +370,17 @@ class Report(MethodView):
         """
         granted = access()
         granted.require_course(course_key)
-        enrolled = enrolled_learners(
-            current_app.extensions["lrs"].enrollments, _accounts(), course_key
-        )
+        enrollments = current_app.extensions["lrs"].enrollments
+        enrolled = enrolled_learners(enrollments, _accounts(), course_key)
         summaries = _store().summaries(course=course_key)
+        if (
+            not summaries
+            and next(enrollments.list_enrollments(course_key=course_key), None) is None
+        ):
+            raise DoesNotExist(
+                f"no course {course_key!r} here: nobody is enrolled in it "
+                "and no statement is about it"
+            )
         if not granted.reaches_every_learner:
             visible = set(enrolled)
             summaries = [summary for summary in summaries if summary.learner in visible]

@@ -103,7 +103,7 @@ class MemoryProgressStore(ProgressStore):
                 version + 1,
                 tuple(tuple(session) for session in sessions),
                 None if summary is None else tuple(summary),
-                (tuple(map(tuple, tries.spans)), tuple(map(tuple, tries.marks))),
+                _plain(tries),
             )
             return True
 
@@ -114,4 +114,15 @@ class MemoryProgressStore(ProgressStore):
 
 def _try_records(plain: tuple[_Plain, _Plain]) -> TryRecords:
     spans, marks = plain
+    if not spans and not marks:
+        return _NO_TRIES
     return TryRecords(tuple(map(Span._make, spans)), tuple(map(Mark._make, marks)))
+
+
+def _plain(tries: TryRecords) -> tuple[_Plain, _Plain]:
+    if not tries.spans and not tries.marks:
+        return ((), ())
+    return tuple(map(tuple, tries.spans)), tuple(map(tuple, tries.marks))
+
+
+_NO_TRIES = TryRecords()

@@ -146,19 +146,30 @@ def _order(mark: Mark) -> tuple[int, str]:
 
 
 def tries_with(records: TryRecords, event: Event) -> TryRecords:
-    """A key's try records once ``event`` joined them (an event joined already changes nothing)."""
+    """A key's try records once ``event`` joined them (an event joined already changes nothing).
+
+    ``records`` itself when nothing changes (the common case of a statement
+    inside its registration's span that brings no mark).
+    """
     spans, marks = records
-    if event.registration:
-        held = next((span for span in spans if span.registration == event.registration), None)
-        mine = _span_of(event) if held is None else _join(held, _span_of(event))
-        if mine != held:
-            others = [span for span in spans if span.registration != event.registration]
-            spans = tuple(sorted([*others, mine]))
-    mark = mark_of(event)
-    if mark is not None and all(held.statement_id != mark.statement_id for held in marks):
-        ordered = list(marks)
-        bisect.insort(ordered, mark, key=_order)
-        marks = tuple(ordered)
+    registration, time = event.registration, event.time_us
+    if registration:
+        held = next((span for span in spans if span.registration == registration), None)
+        if held is None:
+            spans = tuple(sorted([*spans, _span_of(event)]))
+        elif not (held.start_us <= time <= held.end_us and event.duration_us <= held.longest_us):
+            others = [span for span in spans if span.registration != registration]
+            spans = tuple(sorted([*others, _join(held, _span_of(event))]))
+    if event.answer is not None or event.criterion is not None or event.masters:
+        statement_id = event.statement_id
+        if all(held.statement_id != statement_id for held in marks):
+            mark = mark_of(event)
+            assert mark is not None
+            ordered = list(marks)
+            bisect.insort(ordered, mark, key=_order)
+            marks = tuple(ordered)
+    if spans is records.spans and marks is records.marks:
+        return records
     return TryRecords(spans, marks)
 
 
@@ -186,14 +197,6 @@ def tries_without(
     )
 
 
-def try_records_of(events: Iterable[Event]) -> TryRecords:
-    """The try records of one key's events, in one pass."""
-    records = TryRecords()
-    for event in events:
-        records = tries_with(records, event)
-    return records
-
-
 def tries_of(
     learner: str, content: str, sessions: Sequence[ContentSession], records: TryRecords
 ) -> list[Try]:
@@ -214,17 +217,14 @@ def tries_of(
     spans = {span.registration: span for span in records.spans}
     found = []
     for (registration, index), marks in groups.items():
+        # A mark and its span (or session) come from one event, written together.
         if registration:
-            span = spans.get(registration) or Span(
-                registration, marks[0].time_us, marks[-1].time_us, 0
-            )
+            span = spans[registration]
             start, end = span.start_us, span.end_us
             spent = max(end - start, span.longest_us)
-        elif sessions:
+        else:
             session = sessions[index]
             start, end, spent = session.start_us, session.end_us, session.time_spent_us
-        else:
-            start, end, spent = marks[0].time_us, marks[-1].time_us, 0
         found.append(_try(learner, content, registration, (start, end, spent), marks))
     return sorted(found, key=lambda item: (item.start_us, item.registration))
 

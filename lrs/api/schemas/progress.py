@@ -51,15 +51,6 @@ class _Learner(ma.Schema):
     agent = fields.String(metadata={"description": "The learner's agent key."})
 
 
-class UserSessionQueryArgsSchema(ProgressQueryArgsSchema):
-    """Whose user sessions, touching which course; a page at a time."""
-
-    class Meta:
-        """No activity: a user session is about every content."""
-
-        exclude = ("activity",)
-
-
 class UserSessionSchema(_Learner):
     """One learner's contiguous activity, whatever the content (docs/progress.md)."""
 
