@@ -6,7 +6,8 @@ Each stage runs over the same 100-statement JSON bodies of realistic statements
 (benchmarks/realistic.py) as the server runs it for a POST, without HTTP: the
 bare parse (``json.loads``, what benchmarks/bare_app.py does), the LRS's parse,
 validation, preparation of the records (validation included), the memory
-store's save, the merge of activity definitions, and all of them together.
+store's save, the merge of activity definitions, the progress events derived
+and kept (lrs.progress), and all of them together, without and with progress.
 The figures are microseconds per statement, best of five, and each stage's
 ratio to the bare parse measured in the same run. The garbage collector is
 set up as the server sets it up (lrs.serve.tune_garbage_collector).
@@ -119,6 +120,16 @@ def main():
         for batch in parsed:
             store.merge(definitions_in(batch))
 
+    def events_derived():
+        for batch, records in zip(parsed, all_records, strict=True):
+            for item, record in zip(batch, records, strict=True):
+                event_of(item, record.id, record.stored_us)
+
+    def progress_recorded():
+        store = MemoryProgressStore()
+        for events in all_events:
+            store.record(events)
+
     def everything():
         ingest(bodies, MemoryStatementStore(), MemoryActivityStore())
 
@@ -135,6 +146,15 @@ def main():
             ]
         )
 
+    all_events = [
+        [
+            event
+            for item, record in zip(batch, records, strict=True)
+            if (event := event_of(item, record.id, record.stored_us)) is not None
+        ]
+        for batch, records in zip(parsed, all_records, strict=True)
+    ]
+
     def each(function, items):
         # Results are dropped, as a request drops its parsed body.
         for item in items:
@@ -147,6 +167,8 @@ def main():
         ("prepare (validation included)", prepared),
         ("memory store save", saved),
         ("activity definitions merge", merged),
+        ("progress: events derived", events_derived),
+        ("progress: records kept (memory)", progress_recorded),
         ("all of it, as for a POST", everything),
         ("all of it, with progress kept (issue 15)", with_progress),
     ]
