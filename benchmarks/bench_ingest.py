@@ -18,6 +18,7 @@ memory the process gained, per statement.
 """
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -27,11 +28,13 @@ from datetime import UTC, datetime
 
 import orjson
 import realistic
+from fresh import remove_sqlite_file
 
 from lrs import strict_json
 from lrs.clock import default_clock
 from lrs.progress import MemoryProgressStore, event_of
 from lrs.serve import tune_garbage_collector
+from lrs.storage import open_storage
 from lrs.xapi.activities import MemoryActivityStore, definitions_in
 from lrs.xapi.prepare import prepare
 from lrs.xapi.statements.memory import MemoryStatementStore
@@ -53,27 +56,43 @@ def bodies_of(count: int, first: int = 0) -> list[bytes]:
     ]
 
 
-def ingest(bodies, statements, activities, progress=None):
+def ingest(bodies, statements, activities, progress=None, transaction=contextlib.nullcontext):
     """What the server does with each body of a POST: parse, prepare, save, merge.
 
-    With ``progress``, the progress records too (lrs.progress), as the server does.
+    With ``progress``, the progress records too (lrs.progress), as the server
+    does; each body's writes in one ``transaction()`` (SQLite's).
     """
     for body in bodies:
         batch = strict_json.loads(body, "statements")
-        first_us = default_clock.now_us(len(batch))
-        records = [
-            prepare(item, version=V1, authority=AUTHORITY).stamped(first_us + index)
-            for index, item in enumerate(batch)
-        ]
-        new = set(statements.save(records))
-        activities.merge(definitions_in(batch))
-        if progress is not None:
-            events = [
-                event_of(item, record.id, record.stored_us)
-                for item, record in zip(batch, records, strict=True)
-                if record.id in new
+        drafts = [event_of(item, "", 0) for item in batch] if progress is not None else []
+        with transaction():
+            first_us = default_clock.now_us(len(batch))
+            records = [
+                prepare(item, version=V1, authority=AUTHORITY).stamped(first_us + index)
+                for index, item in enumerate(batch)
             ]
-            progress.record([event for event in events if event is not None])
+            new = set(statements.save(records))
+            activities.merge(definitions_in(batch))
+            if progress is not None:
+                events = [
+                    draft._replace(statement_id=record.id)
+                    for draft, record in zip(drafts, records, strict=True)
+                    if draft is not None and record.id in new
+                ]
+                progress.record(events)
+
+
+def ingest_into(url, bodies, keep_progress):
+    """``ingest`` into a fresh store at ``url`` (a file is removed first)."""
+    remove_sqlite_file(url)
+    with open_storage(url) as storage:
+        ingest(
+            bodies,
+            storage.statements,
+            storage.activities,
+            storage.progress if keep_progress else None,
+            storage.transaction,
+        )
 
 
 def statements_of(parsed):
@@ -99,6 +118,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--statements", type=int, default=20_000, help="per timed stage")
     parser.add_argument("--memory", type=int, default=0, help="statements for the memory figure")
+    parser.add_argument(
+        "--storage",
+        help="also time the last two stages into this store, e.g. sqlite:////tmp/bench-ingest.db "
+        "(a fresh one each time: its file is removed)",
+    )
     args = parser.parse_args()
     tune_garbage_collector()  # as the server does
     count = args.statements - args.statements % 100
@@ -172,10 +196,19 @@ def main():
         ("all of it, as for a POST", everything),
         ("all of it, with progress kept (issue 15)", with_progress),
     ]
+    if args.storage:
+        stages += [
+            (f"all of it, into {args.storage}", lambda: ingest_into(args.storage, bodies, False)),
+            (
+                f"all of it, into {args.storage}, with progress kept",
+                lambda: ingest_into(args.storage, bodies, True),
+            ),
+        ]
     print(f"### Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n")
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores  ")
     print(
-        f"command: `python benchmarks/bench_ingest.py --statements {count} --memory {args.memory}`"
+        f"command: `python benchmarks/bench_ingest.py --statements {count} --memory {args.memory}"
+        + (f" --storage {args.storage}`" if args.storage else "`")
     )
     print()
     print("| stage | µs per statement | ratio to the bare parse |")
