@@ -28,7 +28,7 @@ check: $(DEV_STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The server on 127.0.0.1:8000 with the embedded default storage (memory://).
+# The server on 127.0.0.1:8000 with the embedded default storage (SQLite, lrs-data/lrs.db).
 run: $(STAMP)
 	$(BIN)/lrs serve
 
