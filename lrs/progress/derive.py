@@ -164,22 +164,31 @@ _DURATION = re.compile(
     r"(?:(?P<D>\d+(?:[.,]\d+)?)D)?(?:T(?:(?P<h>\d+(?:[.,]\d+)?)H)?(?:(?P<m>\d+(?:[.,]\d+)?)M)?"
     r"(?:(?P<s>\d+(?:[.,]\d+)?)S)?)?"
 )
-# Seconds in each component; a year counts 365 days and a month 30.
-_SECONDS = {"Y": 365 * 86_400, "M": 30 * 86_400, "W": 7 * 86_400, "D": 86_400}
-_SECONDS.update({"h": 3_600, "m": 60, "s": 1})
+# Seconds in each component, in the pattern's order; a year counts 365 days
+# and a month 30.
+_SECONDS = (365 * 86_400, 30 * 86_400, 7 * 86_400, 86_400, 3_600, 60, 1)
+# Durations already read: a few forms ("PT1M", "PT30S") come again and again.
+_DURATIONS: dict[str, int] = {}
+_DURATIONS_KEPT = 4096
 
 
 def duration_us(value: Any) -> int:
     """An ISO 8601 duration (``result.duration``) in microseconds; 0 when it is not one."""
-    match = _DURATION.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
+    if not isinstance(value, str):
         return 0
-    total = sum(
-        float(number.replace(",", ".")) * _SECONDS[unit]
-        for unit, number in match.groupdict().items()
-        if number is not None
-    )
-    return int(round(total * 1_000_000))
+    known = _DURATIONS.get(value)
+    if known is not None:
+        return known
+    match = _DURATION.fullmatch(value)
+    total = 0.0
+    if match is not None:
+        for number, seconds in zip(match.groups(), _SECONDS, strict=True):
+            if number is not None:
+                total += float(number.replace(",", ".")) * seconds
+    if len(_DURATIONS) >= _DURATIONS_KEPT:
+        _DURATIONS.clear()
+    found = _DURATIONS[value] = int(round(total * 1_000_000))
+    return found
 
 
 def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Event | None:
