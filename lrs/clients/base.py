@@ -84,6 +84,8 @@ def block_location(block_key: object) -> tuple[str | None, str | None]:
     A key's own ``.course_key`` and ``.block_type`` attributes win (edX's
     ``UsageKey`` has both); otherwise an edX usage-key string is parsed.
     """
+    if type(block_key) is str and not block_key.startswith("block-v1:"):
+        return None, None  # most ids of xAPI statements: no attributes, no match
     course = getattr(block_key, "course_key", None)
     block_type = getattr(block_key, "block_type", None)
     if course is not None and block_type is not None:

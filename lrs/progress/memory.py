@@ -86,7 +86,8 @@ class MemoryProgressStore(ProgressStore):
     def _load(self, key: Key) -> tuple[int, list[ContentSession], TryRecords]:
         with self._lock:
             version, sessions, _, tries = self._records.get(key, _NOTHING)
-        return version, [ContentSession(*session) for session in sessions], _try_records(tries)
+        make = ContentSession._make  # tuple.__new__ without the keyword handling
+        return version, [make(session) for session in sessions], _try_records(tries)
 
     def _save(
         self,
