@@ -262,3 +262,19 @@ def test_other_database_errors_name_no_data():
     with pytest.raises(Exception) as raised, translate_errors():
         raise sqlite3.IntegrityError("UNIQUE constraint failed: credentials.key 'ada@x.org'")
     assert "ada@x.org" not in str(raised.value)
+
+
+def test_an_erased_agent_leaves_no_term_value_behind(tmp_path):
+    from lrs.storage import sqlite_storage
+    from lrs.testing.statements import StatementErasureContract
+
+    contract = StatementErasureContract()
+    with sqlite_storage(SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)) as storage:
+        for n, data in enumerate(contract.stored()):
+            storage.statements.save([contract.record(data, 1_000 + n)])
+        storage.statements.erase_agents({f"mbox:{contract.ADA}"}, contract.PSEUDONYM)
+        connection = storage.statements._database.connection()
+        values = [row[0] for row in connection.execute("SELECT value FROM term_values")]
+        assert values and not any("ada@example.org" in value for value in values)
+        texts = [row[0] for row in connection.execute("SELECT text || termsets FROM statements")]
+        assert not any("ada@example.org" in text for text in texts)

@@ -246,8 +246,94 @@ class StatementRacingContract(StatementHelpers):
             assert statements.get(lonely.id) is None
 
 
+class StatementErasureContract(StatementHelpers):
+    """A learner's agents replaced everywhere by a pseudonym, terms and index with them.
+
+    Subclasses supply a ``statements`` fixture returning an empty store.
+    """
+
+    ADA = "mailto:ada@example.org"
+    PSEUDONYM = {"account": {"homePage": "https://lrs.test/retired", "name": "retired-0f3a"}}
+
+    def stored(self) -> list[dict[str, Any]]:
+        ada = {"mbox": self.ADA, "name": "Ada Lovelace"}
+        bob = "mailto:bob@example.org"
+        return [
+            statement(0, actor=self.ADA) | {"actor": ada},
+            statement(1, actor=bob, context={"instructor": ada}),
+            statement(
+                2,
+                actor=bob,
+                object={"objectType": "Group", "member": [ada, {"mbox": bob}]},
+            ),
+            statement(
+                3, actor=bob, object={"objectType": "StatementRef", "id": statement(0)["id"]}
+            ),
+            statement(
+                4,
+                actor=bob,
+                object={
+                    "objectType": "SubStatement",
+                    "actor": ada,
+                    "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+                    "object": {"id": "http://example.org/activities/a1"},
+                },
+            ),
+            statement(5, actor="mailto:carol@example.org"),
+            # Voids statement 1: a voided statement is rewritten too.
+            statement(
+                6,
+                actor=bob,
+                verb=VOIDED,
+                object={"objectType": "StatementRef", "id": statement(1)["id"]},
+            ),
+        ]
+
+    def test_every_statement_with_the_agent_is_rewritten_and_indexed_anew(
+        self, statements: StatementStore
+    ) -> None:
+        for n, data in enumerate(self.stored()):
+            statements.save([self.record(data, 1_000 + n)])
+        untouched = statements.get(statement(5)["id"])
+        bob = StatementQuery(agent="mbox:mailto:bob@example.org", related_agents=True)
+        bobs = self.ids(statements.query(bob))
+        keys = {f"mbox:{self.ADA}"}
+        # 0 to 4, and 6 (which inherits the terms of 1, which it voids); 3 inherits 0's.
+        assert statements.erase_agents(keys, self.PSEUDONYM) == 6
+        for n in range(7):
+            record = statements.get(statement(n)["id"])
+            assert record is not None and record.stored_us == 1_000 + n
+            assert "ada@example.org" not in record.text and "Lovelace" not in record.text
+            assert all(f"mbox:{self.ADA}" not in terms.related_agents for terms in record.term_sets)
+        assert statements.get(statement(5)["id"]) == untouched
+        assert self.ids(statements.query(bob)) == bobs  # other agents' index is intact
+        first = statements.get(statement(0)["id"])
+        assert first is not None and orjson.loads(first.text)["actor"] == self.PSEUDONYM
+        voided = statements.get(statement(1)["id"])
+        assert voided is not None and voided.voided
+        everyone = StatementQuery(agent=f"mbox:{self.ADA}", related_agents=True)
+        assert statements.query(everyone) == []
+        pseudonym = StatementQuery(
+            agent="account:https://lrs.test/retired|retired-0f3a", related_agents=True
+        )
+        # 1 is voided; 3 and 6 match through the statements they target.
+        assert sorted(self.ids(statements.query(pseudonym))) == [
+            statement(n)["id"] for n in (0, 2, 3, 4, 6)
+        ]
+        # The digest follows the content: the same content sent now is the same statement.
+        rewritten = statements.get(statement(0)["id"])
+        assert rewritten is not None
+        again = self.record(statement(0) | {"actor": self.PSEUDONYM})
+        assert again.digest == rewritten.digest
+        assert statements.erase_agents(keys, self.PSEUDONYM) == 0  # nothing left to do
+        assert statements.count() == 7
+
+
 class StatementStoreContract(
-    StatementSavingContract, StatementQueryContract, StatementRacingContract
+    StatementSavingContract,
+    StatementQueryContract,
+    StatementRacingContract,
+    StatementErasureContract,
 ):
     """The behaviour every statement store must have.
 

@@ -27,6 +27,37 @@ def agent_key(agent: Any) -> str | None:
     return None
 
 
+def with_agents_replaced(value: Any, keys: frozenset[str], replacement: dict[str, Any]) -> Any:
+    """``value`` (a statement, or any part of one) with every agent of ``keys`` replaced.
+
+    Any object with an inverse functional identifier in ``keys``, wherever
+    it is (actor, object, group members, context agents, authority,
+    sub-statements, and extensions too), becomes a copy of ``replacement``,
+    keeping its ``objectType``; its name and other properties go with it.
+    Everything else is copied as it is.
+    """
+    if isinstance(value, list):
+        return [with_agents_replaced(item, keys, replacement) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if _identified(value) and agent_key(value) in keys:
+        found = dict(replacement)
+        if "objectType" in value:
+            found["objectType"] = value["objectType"]
+        return found
+    return {name: with_agents_replaced(item, keys, replacement) for name, item in value.items()}
+
+
+def _identified(value: dict[str, Any]) -> bool:
+    """Whether ``agent_key`` can read an identifier from this object without failing."""
+    account = value.get("account")
+    return any(isinstance(value.get(name), str) for name in ("mbox", "mbox_sha1sum", "openid")) or (
+        isinstance(account, dict)
+        and isinstance(account.get("homePage"), str)
+        and isinstance(account.get("name"), str)
+    )
+
+
 @dataclass(frozen=True)
 class AccountAgents:
     """The account agents of this LRS's users, on one home page (``LRS_ACCOUNT_HOMEPAGE``)."""

@@ -11,9 +11,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import orjson
+
 from lrs.closeable import Closeable
 from lrs.exceptions import Conflict, InvalidInput
-from lrs.xapi.agents import agent_key
+from lrs.xapi.agents import agent_key, with_agents_replaced
 from lrs.xapi.syntax import context_activities
 from lrs.xapi.validation import VOIDED
 
@@ -25,6 +27,18 @@ def _agents_in(actor: Any) -> list[str]:
     members = actor.get("member") if isinstance(actor, dict) else None
     if members:
         keys += [key for key in map(agent_key, members) if key is not None]
+    return keys
+
+
+def _context_members(context: Any) -> list[str]:
+    """The agents of 2.0.0's ``contextAgents`` and ``contextGroups`` (and their members)."""
+    keys: list[str] = []
+    if not isinstance(context, dict):
+        return keys
+    for part, kind in (("contextAgents", "agent"), ("contextGroups", "group")):
+        for item in context.get(part) or ():
+            if isinstance(item, dict):
+                keys += _agents_in(item.get(kind))
     return keys
 
 
@@ -74,6 +88,7 @@ def terms_of(statement: dict[str, Any], authority: Any = None) -> Terms:
         for part in ("instructor", "team"):
             if part in context:
                 related += _agents_in(context[part])
+        related += _context_members(context)
         activities += [activity["id"] for activity in context_activities(context)]
     related += _agents_in(statement.get("authority") if authority is None else authority)
     if object_type == "SubStatement":
@@ -86,6 +101,7 @@ def terms_of(statement: dict[str, Any], authority: Any = None) -> Terms:
         sub_context = obj.get("context", {})
         for part in ("instructor", "team"):
             related += _agents_in(sub_context.get(part))
+        related += _context_members(sub_context)
         activities += [activity["id"] for activity in context_activities(sub_context)]
     return Terms(
         verb=statement["verb"]["id"],
@@ -234,6 +250,67 @@ class StatementStore(Closeable, ABC):
     @abstractmethod
     def count(self) -> int:
         """Return how many statements are stored."""
+
+    def erase_agents(self, keys: Iterable[str], replacement: dict[str, Any]) -> int:
+        """Replace the agents of ``keys`` by ``replacement`` in every statement; return how many.
+
+        Every stored statement in which one of them appears (voided ones
+        too, and wherever in the statement: see
+        ``lrs.xapi.agents.with_agents_replaced``) is written again with its
+        id, stored time and voided flag, and with its text, digest and terms
+        (its own and those it inherits through StatementRefs) derived from
+        the new content. A learner's erasure pseudonymizes their statements
+        this way; running it again changes nothing.
+        """
+        # Imported here: lrs.xapi.prepare imports this module.
+        from lrs.xapi.prepare import digest
+
+        erased = frozenset(keys)
+        found = [record for record in map(self.get, self._ids_with_agents(erased)) if record]
+        changed: dict[str, Record] = {}
+        for record in found:
+            statement = with_agents_replaced(orjson.loads(record.text), erased, replacement)
+            # A timestamp equal to the stored time was set by the LRS: as at
+            # the first store, it is not part of what the client sent.
+            sent = statement
+            if statement.get("timestamp") == statement.get("stored"):
+                sent = {key: value for key, value in statement.items() if key != "timestamp"}
+            changed[record.id] = record._replace(
+                text=orjson.dumps(statement).decode(),
+                digest=digest(sent),
+                terms=terms_of(statement),
+            )
+        done: dict[str, Record] = {}
+
+        def final(record: Record) -> Record:
+            """The record with the inherited term sets of its target as rewritten."""
+            if record.id in done:
+                return done[record.id]
+            done[record.id] = record  # a cycle of references stops here
+            target_id = record.terms.target
+            if record.inherited and target_id is not None:
+                target = changed.get(target_id) or self.get(target_id)
+                if target is not None:
+                    record = record._replace(inherited=final(target).term_sets)
+            done[record.id] = record
+            return record
+
+        rewritten = [final(record) for record in changed.values()]
+        if rewritten:
+            self._replace(rewritten)
+        return len(rewritten)
+
+    @abstractmethod
+    def _ids_with_agents(self, keys: frozenset[str]) -> list[str]:
+        """The ids of every statement, voided or not, with one of these agents in its term sets."""
+
+    @abstractmethod
+    def _replace(self, records: Sequence[Record]) -> None:
+        """Write these records over the stored ones of the same ids (all or nothing).
+
+        Their text, digest, terms and inherited terms change, and the index
+        with them; stored time and voided flag are those already stored.
+        """
 
 
 def wanted_ids(records: Iterable[Record]) -> set[str]:

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from lrs.xapi.statements.base import (
+    RELATED_AGENT,
     Record,
     StatementQuery,
     StatementStore,
@@ -224,3 +225,41 @@ class MemoryStatementStore(StatementStore):
     def count(self) -> int:
         """Return how many statements are stored."""
         return len(self._rows)
+
+    def _ids_with_agents(self, keys: frozenset[str]) -> list[str]:
+        with self._lock:
+            numbers = {
+                number for key in keys for number in self._index[RELATED_AGENT].get(key, array("q"))
+            }
+            return [self._rows[number][0] for number in sorted(numbers)]
+
+    def _replace(self, records: Sequence[Record]) -> None:
+        with self._lock:
+            # Per index list, the numbers leaving it and those joining it: each
+            # list changed is then rebuilt once, however many records it loses.
+            leaving: dict[tuple[int, str], set[int]] = {}
+            joining: dict[tuple[int, str], set[int]] = {}
+            for record in records:
+                number = self._numbers[record.id]
+                row = self._rows[number]
+                old = {key for terms in (row[4], *row[6]) for key in index_keys(terms)}
+                terms = self._shared(record.terms)
+                inherited = tuple(map(self._shared, record.inherited))
+                new = {key for each in (terms, *inherited) for key in index_keys(each)}
+                for key in old - new:
+                    leaving.setdefault(key, set()).add(number)
+                for key in new - old:
+                    joining.setdefault(key, set()).add(number)
+                digest = bytes.fromhex(record.digest)
+                self._rows[number] = (row[0], record.text, row[2], digest, terms, row[5], inherited)
+            for (kind, value), numbers in leaving.items():
+                kept = array("q", (n for n in self._index[kind][value] if n not in numbers))
+                if kept:
+                    self._index[kind][value] = kept
+                else:
+                    del self._index[kind][value]  # nothing keeps the value
+                    if not any(value in index for index in self._index):
+                        self._strings.pop(value, None)
+            for (kind, value), numbers in joining.items():
+                merged = sorted({*self._index[kind].get(value, ()), *numbers}, key=self._position)
+                self._index[kind][value] = array("q", merged)

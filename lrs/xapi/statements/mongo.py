@@ -227,3 +227,28 @@ class MongoStatementStore(StatementStore):
         """Return how many statements are stored."""
         with translate_errors():
             return self._collection.count_documents(_VISIBLE)
+
+    def _ids_with_agents(self, keys: frozenset[str]) -> list[str]:
+        with translate_errors():
+            found = self._collection.find(
+                {"termsets.related_agents": {"$in": sorted(keys)}, **_VISIBLE}, projection=["_id"]
+            )
+            return sorted(document["_id"] for document in found)
+
+    def _replace(self, records: Sequence[Record]) -> None:
+        # One update per statement (no multi-document transaction): a failure
+        # part way leaves some rewritten, and the erasure, run again, does the
+        # rest. Each update names the whole new content: repeating it is harmless.
+        with translate_errors():
+            for record in records:
+                document = _document(record)
+                self._collection.update_one(
+                    {"_id": record.id},
+                    {
+                        "$set": {
+                            "text": document["text"],
+                            "digest": document["digest"],
+                            "termsets": document["termsets"],
+                        }
+                    },
+                )

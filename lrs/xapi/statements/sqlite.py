@@ -24,6 +24,7 @@ import orjson
 
 from lrs.sqlite import SqliteDatabase, rows_in, translate_errors
 from lrs.xapi.statements.base import (
+    RELATED_AGENT,
     Record,
     StatementQuery,
     StatementStore,
@@ -254,3 +255,80 @@ class SqliteStatementStore(StatementStore):
         with translate_errors():
             row = self._database.connection().execute("SELECT count(*) FROM statements")
             return int(row.fetchone()[0])
+
+    def _ids_with_agents(self, keys: frozenset[str]) -> list[str]:
+        numbers = [number for key in sorted(keys) if (number := self._number(key)) is not None]
+        with translate_errors():
+            return sorted(
+                row[0]
+                for row in rows_in(
+                    self._database.connection(),
+                    "SELECT DISTINCT s.id FROM statement_terms t JOIN statements s "
+                    f"ON s.seq = t.seq WHERE t.kind = {RELATED_AGENT} AND t.term IN ({{marks}})",
+                    numbers,
+                )
+            )
+
+    def _replace(self, records: Sequence[Record]) -> None:
+        with self._database.transaction() as connection:
+            seqs = dict(
+                rows_in(
+                    connection,
+                    "SELECT id, seq FROM statements WHERE id IN ({marks})",
+                    [record.id for record in records],
+                )
+            )
+            keys = [
+                {(kind, value) for terms in record.term_sets for kind, value in index_keys(terms)}
+                for record in records
+            ]
+            term_ids = self._numbered(connection, {value for each in keys for _, value in each})
+            # The terms every changed statement had: those no statement has any
+            # more are forgotten, values and all.
+            old_terms = {
+                row[0]
+                for row in rows_in(
+                    connection,
+                    "SELECT DISTINCT term FROM statement_terms WHERE seq IN ({marks})",
+                    list(seqs.values()),
+                )
+            }
+            connection.executemany(
+                "DELETE FROM statement_terms WHERE seq = ?", [(seq,) for seq in seqs.values()]
+            )
+            connection.executemany(
+                "UPDATE statements SET text = ?, digest = ?, termsets = ? WHERE seq = ?",
+                [
+                    (
+                        record.text,
+                        record.digest,
+                        orjson.dumps([list(terms) for terms in record.term_sets]).decode(),
+                        seqs[record.id],
+                    )
+                    for record in records
+                ],
+            )
+            connection.executemany(
+                "INSERT INTO statement_terms (term, kind, stored_us, seq) VALUES (?, ?, ?, ?)",
+                sorted(
+                    {
+                        (term_ids[value], kind, record.stored_us, seqs[record.id])
+                        for record, each in zip(records, keys, strict=True)
+                        for kind, value in each
+                    }
+                ),
+            )
+            unused = [
+                (term,)
+                for term in sorted(old_terms)
+                if connection.execute(
+                    "SELECT 1 FROM statement_terms WHERE term = ? LIMIT 1", (term,)
+                ).fetchone()
+                is None
+            ]
+            connection.executemany("DELETE FROM term_values WHERE id = ?", unused)
+            # Numbers remembered for values that are gone would be wrong later.
+            self._database.after_commit(self._forget_terms)
+
+    def _forget_terms(self) -> None:
+        self._term_ids = {}
