@@ -117,6 +117,42 @@ class Change:
 
 
 USER_FIELDS = ("email", "full_name", "language", "is_staff", "is_active", "profile")
+#: The user fields that say who a person is: a retired user keeps none of them.
+PERSONAL_FIELDS = ("email", "full_name", "language", "profile")
+
+
+def retired(user: User, pseudonym: str, email: str, now: datetime) -> User:
+    """A user as kept after their erasure: renamed, inactive, without personal data."""
+    return replace(
+        user,
+        username=pseudonym,
+        email=email,
+        full_name="",
+        language="",
+        profile={},
+        is_active=False,
+        updated=now,
+    )
+
+
+def scrubbed(change: Change, user: User) -> Change:
+    """A change record of an erased user: under their new name, personal values replaced.
+
+    Times, actions, actors and reasons stay; in a user's values, every
+    personal field takes the retired ``user``'s value.
+    """
+
+    def values(found: dict[str, Any] | None) -> dict[str, Any] | None:
+        if found is None or change.kind != "user":
+            return found
+        return {
+            name: getattr(user, name) if name in PERSONAL_FIELDS else value
+            for name, value in found.items()
+        }
+
+    after = values(change.after)
+    assert after is not None
+    return replace(change, username=user.username, before=values(change.before), after=after)
 
 
 def check_course_key(course_key: object) -> str:
@@ -503,6 +539,24 @@ class EnrollmentStore(Closeable, ABC):
         kind = "user" if course_key is None else "enrollment"
         return self._history(kind, username, course_key)
 
+    def retire_user(self, username: str, pseudonym: str, email: str) -> bool:
+        """Keep a user's records for counts, without who they were (a learner's erasure).
+
+        The user becomes ``pseudonym``, with the e-mail ``email``, no full
+        name, language or profile, and inactive; their enrollments and
+        change records follow them (``scrubbed``). Returns whether a user
+        was retired: ``False`` when ``username`` is no user (any more).
+
+        Atomic where the backend has transactions; elsewhere the user
+        record moves last, so that a retirement cut short is finished by
+        the next call.
+        """
+        user = self._find_user(username)
+        if user is None:
+            return False
+        self._retire(username, retired(user, pseudonym, email, _now()))
+        return True
+
     # -- the hooks a backend implements ---------------------------------------
 
     @abstractmethod
@@ -553,6 +607,10 @@ class EnrollmentStore(Closeable, ABC):
     @abstractmethod
     def _list_enrollments(self, filters: Mapping[str, Any]) -> Iterator[Enrollment]:
         """Enrollments whose fields equal every filter, by course key then username."""
+
+    @abstractmethod
+    def _retire(self, username: str, user: User) -> None:
+        """Move ``username``'s user, enrollments and change records to ``user`` (see above)."""
 
     @abstractmethod
     def _history(self, kind: str, username: str, course_key: str | None) -> list[Change]:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from lrs.enrollments.base import Change, Enrollment, EnrollmentStore, User
+from lrs.enrollments.base import Change, Enrollment, EnrollmentStore, User, scrubbed
 from lrs.exceptions import Conflict
 
 
@@ -84,6 +84,20 @@ class MemoryEnrollmentStore(EnrollmentStore):
         for enrollment in found:
             if all(getattr(enrollment, name) == value for name, value in filters.items()):
                 yield enrollment
+
+    def _retire(self, username: str, user: User) -> None:
+        with self._lock:
+            del self._users[username]
+            self._users[user.username] = self._copy(user)
+            for key, enrollment in list(self._enrollments.items()):
+                if enrollment.username == username:
+                    del self._enrollments[key]
+                    moved = replace(enrollment, username=user.username)
+                    self._enrollments[(user.username, enrollment.course_key)] = moved
+            self._changes = [
+                scrubbed(change, user) if change.username == username else change
+                for change in self._changes
+            ]
 
     def _history(self, kind: str, username: str, course_key: str | None) -> list[Change]:
         with self._lock:

@@ -19,6 +19,7 @@ from lrs.enrollments.base import (
     Enrollment,
     EnrollmentStore,
     User,
+    scrubbed,
     stored_fields,
 )
 from lrs.exceptions import Conflict
@@ -80,6 +81,35 @@ def _json(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
 
 
+def _user_row(user: User) -> tuple[Any, ...]:
+    return (
+        user.username,
+        user.email,
+        user.full_name,
+        user.language,
+        int(user.is_staff),
+        int(user.is_active),
+        orjson.dumps(user.profile).decode(),
+        _us(user.created),
+        _us(user.updated),
+    )
+
+
+def _change(row: tuple[Any, ...]) -> Change:
+    kind, username, course_key, action, time_us, actor, reason, before, after = row
+    return Change(
+        kind,
+        username,
+        course_key,
+        action,
+        from_us(time_us),
+        actor,
+        reason,
+        None if before is None else orjson.loads(before),
+        orjson.loads(after),
+    )
+
+
 class SqliteEnrollmentStore(EnrollmentStore):
     """The ``users``, ``enrollments`` and ``enrollment_changes`` tables."""
 
@@ -92,17 +122,7 @@ class SqliteEnrollmentStore(EnrollmentStore):
             try:
                 connection.execute(
                     f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        user.username,
-                        user.email,
-                        user.full_name,
-                        user.language,
-                        int(user.is_staff),
-                        int(user.is_active),
-                        orjson.dumps(user.profile).decode(),
-                        _us(user.created),
-                        _us(user.updated),
-                    ),
+                    _user_row(user),
                 )
             except sqlite3.IntegrityError:
                 raise Conflict(f"user {user.username!r} exists already") from None
@@ -224,6 +244,28 @@ class SqliteEnrollmentStore(EnrollmentStore):
             ),
         )
 
+    def _retire(self, username: str, user: User) -> None:
+        with self._database.transaction() as connection:
+            connection.execute(
+                "UPDATE enrollments SET username = ? WHERE username = ?", (user.username, username)
+            )
+            rows = connection.execute(
+                f"SELECT rowid, {_CHANGE_COLUMNS} FROM enrollment_changes WHERE username = ?",
+                (username,),
+            ).fetchall()
+            for rowid, *values in rows:
+                change = scrubbed(_change(tuple(values)), user)
+                connection.execute(
+                    "UPDATE enrollment_changes SET username = ?, before = ?, after = ? "
+                    "WHERE rowid = ?",
+                    (change.username, _json(change.before), _json(change.after), rowid),
+                )
+            connection.execute("DELETE FROM users WHERE username = ?", (username,))
+            connection.execute(
+                f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _user_row(user),
+            )
+
     def _history(self, kind: str, username: str, course_key: str | None) -> list[Change]:
         with translate_errors():
             rows = (
@@ -235,17 +277,4 @@ class SqliteEnrollmentStore(EnrollmentStore):
                 )
                 .fetchall()
             )
-        return [
-            Change(
-                kind,
-                username,
-                course_key,
-                action,
-                from_us(time_us),
-                actor,
-                reason,
-                None if before is None else orjson.loads(before),
-                orjson.loads(after),
-            )
-            for kind, username, course_key, action, time_us, actor, reason, before, after in rows
-        ]
+        return [_change(row) for row in rows]

@@ -220,7 +220,61 @@ class EnrollmentHistoryContract(EnrollmentHelpers):
         assert len(enrollments.history("ada", COURSE)) == 1
 
 
-class EnrollmentStoreContract(UserContract, EnrollmentContract, EnrollmentHistoryContract):
+class RetirementContract(EnrollmentHelpers):
+    """A user retired (erased): records kept for counts, nothing that says who they were.
+
+    Subclasses supply an ``enrollments`` fixture returning an empty store.
+    """
+
+    def test_a_retired_user_keeps_enrollments_and_changes_but_no_personal_data(
+        self, enrollments: EnrollmentStore
+    ) -> None:
+        ada = {
+            "email": "ada@example.org",
+            "full_name": "Ada Lovelace",
+            "profile": {"city": "London"},
+        }
+        enrollments.create_user("ada", ada, actor="admin", reason="sign-up")
+        enrollments.update_user("ada", {"full_name": "Ada King"}, actor="admin", reason="married")
+        enrollments.create_user("bob", {"email": "bob@example.org"}, actor="admin")
+        for course in (COURSE, OTHER_COURSE):
+            enrollments.enroll("ada", course, actor="admin", reason="term")
+        enrollments.enroll("bob", COURSE, actor="admin")
+        counts = enrollments.course_counts(COURSE)
+        bob = enrollments.get_user("bob"), enrollments.history("bob")
+
+        assert enrollments.retire_user("ada", "retired-1a2b", "retired-1a2b@retired.invalid")
+        with pytest.raises(DoesNotExist):
+            enrollments.get_user("ada")
+        user = enrollments.get_user("retired-1a2b")
+        assert (user.email, user.full_name, user.language, user.profile, user.is_active) == (
+            "retired-1a2b@retired.invalid",
+            "",
+            "",
+            {},
+            False,
+        )
+        assert [item.course_key for item in enrollments.list_enrollments(username="ada")] == []
+        moved = enrollments.list_enrollments(username="retired-1a2b")
+        assert sorted(item.course_key for item in moved) == sorted([COURSE, OTHER_COURSE])
+        assert enrollments.course_counts(COURSE) == counts
+        changes = enrollments.history("retired-1a2b")
+        assert [(change.action, change.reason) for change in changes] == [
+            ("updated", "married"),
+            ("created", "sign-up"),
+        ]
+        text = repr(changes) + repr(enrollments.history("retired-1a2b", COURSE))
+        for personal in ("ada@example.org", "Lovelace", "King", "London", "'ada'"):
+            assert personal not in text
+        assert enrollments.history("ada") == []
+        assert (enrollments.get_user("bob"), enrollments.history("bob")) == bob
+        # Done already: nothing to do the second time.
+        assert not enrollments.retire_user("ada", "retired-1a2b", "retired-1a2b@retired.invalid")
+
+
+class EnrollmentStoreContract(
+    UserContract, EnrollmentContract, EnrollmentHistoryContract, RetirementContract
+):
     """The behaviour every enrollment store must have.
 
     Subclasses supply an ``enrollments`` fixture returning an empty store.
