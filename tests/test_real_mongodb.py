@@ -20,7 +20,7 @@ from lrs.testing import (
     HistoryLogContract,
     ProgressStoreContract,
     StatementStoreContract,
-    UserStateClientContract,
+    StoredUserStateClientContract,
 )
 from lrs.xapi.activities import MongoActivityStore
 from lrs.xapi.attachments import MongoAttachmentStore
@@ -58,7 +58,7 @@ def database(driver):
         driver.drop_database(name)
 
 
-class TestRealMongoUserStateClient(UserStateClientContract):
+class TestRealMongoUserStateClient(StoredUserStateClientContract):
     @pytest.fixture
     def client(self, driver, database):
         return MongoUserStateClient(driver, database())

@@ -492,6 +492,20 @@ class StoredUserStateClient(UserStateClient):
         self.history = history
         self.key_parser = key_parser
 
+    def forget_user(self, username: str) -> int:
+        """Remove every block of ``username``, and its history (a learner's erasure).
+
+        Unlike ``delete``, it records no change: nothing of the learner is
+        left, not even when their state went. Returns the blocks removed.
+        """
+        removed = self._forget_user(username)
+        self.history.forget(username)
+        return removed
+
+    @abstractmethod
+    def _forget_user(self, username: str) -> int:
+        """Remove every block of ``username`` (in every scope); return how many went."""
+
     @abstractmethod
     def _apply(
         self,

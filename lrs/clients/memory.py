@@ -135,6 +135,13 @@ class MemoryUserStateClient(StoredUserStateClient):
                         (block, username)
                     )
 
+    def _forget_user(self, username: str) -> int:
+        with self._lock:
+            mine = [identity for identity in self._records if identity[0] == username]
+            for identity in mine:
+                self._unindex(identity, self._records.pop(identity))
+            return len(mine)
+
     def _unindex(self, identity: _Identity, record: _Record) -> None:
         username, scope, block = identity
         users = self._by_block[(scope, block)]

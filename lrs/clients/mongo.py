@@ -266,6 +266,10 @@ class MongoUserStateClient(StoredUserStateClient):
                 return {error["index"] for error in errors}
         return set()
 
+    def _forget_user(self, username: str) -> int:
+        with translate_errors():
+            return int(self._collection.delete_many({"username": username}).deleted_count)
+
     def _current(self, username: str, scope: Scope, block: str) -> tuple[str, datetime] | None:
         with translate_errors():
             document = self._collection.find_one(

@@ -134,6 +134,12 @@ class SqliteUserStateClient(StoredUserStateClient):
                 SqliteHistoryLog.append_in(connection, list(entries.values()))
         return entries
 
+    def _forget_user(self, username: str) -> int:
+        with self._database.transaction() as connection:
+            return int(
+                connection.execute("DELETE FROM state WHERE username = ?", (username,)).rowcount
+            )
+
     def _current(self, username: str, scope: Scope, block: str) -> tuple[str, datetime] | None:
         with translate_errors():
             row = (

@@ -92,6 +92,10 @@ class HistoryLog(Closeable, ABC):
     def _prune(self, keep_last: int | None, cutoff_us: int | None) -> int:
         """Remove what the limits exclude and return how many entries went."""
 
+    @abstractmethod
+    def forget(self, username: str) -> int:
+        """Remove every entry of ``username`` (a learner's erasure); return how many went."""
+
     def prune(self, now: datetime | None = None) -> int:
         """Apply the retention policy and return how many entries were removed.
 

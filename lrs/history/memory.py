@@ -53,3 +53,9 @@ class MemoryHistoryLog(HistoryLog):
                 else:
                     del self._entries[identity]
         return removed
+
+    def forget(self, username: str) -> int:
+        """Remove every entry of ``username``; return how many went."""
+        with self._lock:
+            mine = [identity for identity in self._entries if identity[0] == username]
+            return sum(len(self._entries.pop(identity)) for identity in mine)

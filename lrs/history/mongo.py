@@ -83,6 +83,11 @@ class MongoHistoryLog(HistoryLog):
             for document in cursor:
                 yield HistoryEntry(username, scope, block, document["state"], document["time_us"])
 
+    def forget(self, username: str) -> int:
+        """Remove every entry of ``username``; return how many went."""
+        with translate_errors():
+            return int(self._collection.delete_many({"username": username}).deleted_count)
+
     def _prune(self, keep_last: int | None, cutoff_us: int | None) -> int:
         removed = 0
         with translate_errors():

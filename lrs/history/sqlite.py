@@ -53,6 +53,13 @@ class SqliteHistoryLog(HistoryLog):
             )
         return (HistoryEntry(username, scope, block, state, time_us) for time_us, state in rows)
 
+    def forget(self, username: str) -> int:
+        """Remove every entry of ``username``; return how many went."""
+        with self.database.transaction() as connection:
+            return int(
+                connection.execute("DELETE FROM history WHERE username = ?", (username,)).rowcount
+            )
+
     def _prune(self, keep_last: int | None, cutoff_us: int | None) -> int:
         removed = 0
         with self.database.transaction() as connection:

@@ -54,6 +54,7 @@ from lrs.testing.helpers import (
 # Each contract and the module that holds it, imported on first use.
 _CONTRACTS = {
     "UserStateClientContract": "clients",
+    "StoredUserStateClientContract": "clients",
     "HistoryLogContract": "history",
     "CredentialStoreContract": "credentials",
     "StatementStoreContract": "statements",

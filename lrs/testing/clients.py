@@ -839,3 +839,33 @@ class UserStateClientContract(
 
     Subclasses supply a ``client`` fixture returning an empty client.
     """
+
+
+class StoredUserStateClientContract(UserStateClientContract):
+    """A client over a store of its own: all of the above, and forgetting a learner.
+
+    Subclasses supply a ``client`` fixture returning an empty
+    ``StoredUserStateClient``.
+    """
+
+    def test_forgetting_a_user_removes_every_block_and_its_history(
+        self, client: clients_base.StoredUserStateClient
+    ) -> None:
+        for n in range(3):
+            client.set(user(0), block(n), {"answer": n})
+        client.set(user(0), block(0), {"answer": 10}, scope=Scope.preferences)
+        client.set(user(1), block(0), {"mine": True})
+        others = client.get(user(1), block(0)), list(client.get_history(user(1), block(0)))
+        assert client.forget_user(user(0)) == 4
+        for n in range(3):
+            with pytest.raises(DoesNotExist):
+                client.get(user(0), block(n))
+            with pytest.raises(DoesNotExist):  # no history at all, not even of a delete
+                list(client.get_history(user(0), block(n)))
+        with pytest.raises(DoesNotExist):
+            list(client.get_history(user(0), block(0), scope=Scope.preferences))
+        assert [state.username for state in client.iter_all_for_block(block(0))] == [user(1)]
+        assert (client.get(user(1), block(0)), list(client.get_history(user(1), block(0)))) == (
+            others
+        )
+        assert client.forget_user(user(0)) == 0

@@ -2,10 +2,10 @@ import pytest
 
 from lrs.clients import MemoryUserStateClient, Scope, ServiceUnavailable
 from lrs.history import MemoryHistoryLog
-from lrs.testing import UserStateClientContract, block, user
+from lrs.testing import StoredUserStateClientContract, block, user
 
 
-class TestMemoryUserStateClient(UserStateClientContract):
+class TestMemoryUserStateClient(StoredUserStateClientContract):
     @pytest.fixture
     def client(self):
         return MemoryUserStateClient()

@@ -7,11 +7,11 @@ from pymongo.write_concern import WriteConcern
 from lrs.clients import MongoUserStateClient, ServiceUnavailable, UserStateError, connect
 from lrs.history import MongoHistoryLog
 from lrs.mongo import collection, durable_write_concern
-from lrs.testing import UserStateClientContract, block, user
+from lrs.testing import StoredUserStateClientContract, block, user
 from tests.mongomock_support import Pausing, ThreadSafeMongoClient
 
 
-class TestMongoUserStateClient(UserStateClientContract):
+class TestMongoUserStateClient(StoredUserStateClientContract):
     @pytest.fixture
     def client(self, monkeypatch):
         # mongomock scans its collection for every upsert: smaller chunks keep
@@ -205,5 +205,5 @@ class TestMongoUnderContention:
         return client
 
     test_history_is_exact_under_concurrent_writers = (
-        UserStateClientContract.test_history_is_exact_under_concurrent_writers
+        StoredUserStateClientContract.test_history_is_exact_under_concurrent_writers
     )

@@ -11,16 +11,16 @@ from lrs.history.sqlite import SqliteHistoryLog
 from lrs.sqlite import SqliteDatabase
 from lrs.sqlite_schema import MIGRATIONS
 from lrs.storage import open_storage
-from lrs.testing import UserStateClientContract, block, user
+from lrs.testing import StoredUserStateClientContract, block, user
 
 
-class TestSqliteUserStateClient(UserStateClientContract):
+class TestSqliteUserStateClient(StoredUserStateClientContract):
     @pytest.fixture
     def client(self, sqlite_database):
         return SqliteUserStateClient(sqlite_database)
 
 
-class TestSqliteWithHistoryElsewhere(UserStateClientContract):
+class TestSqliteWithHistoryElsewhere(StoredUserStateClientContract):
     @pytest.fixture
     def client(self, sqlite_database):
         return SqliteUserStateClient(sqlite_database, MemoryHistoryLog())
