@@ -13,7 +13,7 @@ from lrs.exceptions import Conflict, PreconditionFailed
 from lrs.testing.helpers import (
     DOCUMENT_CONTEXT,
 )
-from lrs.xapi.documents import JSON, Document, DocumentStore, Resource
+from lrs.xapi.documents import JSON, Context, Document, DocumentStore, Resource
 
 
 class DocumentHelpers:
@@ -175,7 +175,39 @@ class DocumentConcurrencyContract(DocumentHelpers):
         assert found is not None and orjson.loads(found.content) == {"n": outcomes[0]}
 
 
-class DocumentStoreContract(DocumentContentsContract, DocumentConcurrencyContract):
+class ForgetAgentsContract:
+    """Every document of an agent deleted at once (a learner's erasure).
+
+    Subclasses supply a ``documents`` fixture returning an empty store.
+    """
+
+    def test_forgetting_agents_deletes_their_state_and_profiles_only(
+        self, documents: DocumentStore
+    ) -> None:
+        ada, bob = "mbox:mailto:ada@example.org", "mbox:mailto:bob@example.org"
+        contexts = [
+            Context(Resource.state, "http://example.org/a0", ada),
+            Context(Resource.state, "http://example.org/a1", ada, "a-registration"),
+            Context(Resource.agent_profile, "", ada),
+            Context(Resource.state, "http://example.org/a0", bob),
+            Context(Resource.activity_profile, "http://example.org/a0"),
+        ]
+        for context in contexts:
+            documents.put(context, "doc", b"{}", JSON, updated_us=default_clock.now_us())
+        assert documents.forget_agents(frozenset({ada})) == 3
+        assert [documents.get(context, "doc") is not None for context in contexts] == [
+            False,
+            False,
+            False,
+            True,
+            True,
+        ]
+        assert documents.forget_agents(frozenset({ada})) == 0
+
+
+class DocumentStoreContract(
+    DocumentContentsContract, DocumentConcurrencyContract, ForgetAgentsContract
+):
     """The behaviour every document store must have.
 
     Subclasses supply a ``documents`` fixture returning an empty store.

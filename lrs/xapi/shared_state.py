@@ -175,6 +175,10 @@ class SharedStateDocuments(DocumentStore):
         if kept is not None:
             self.documents.delete(context, document_id)
 
+    def forget_agents(self, keys: frozenset[str]) -> int:
+        """Delete every document of these agents (their blocks are the client's to forget)."""
+        return self.documents.forget_agents(keys)
+
     def delete_all(self, context: Context) -> None:
         """Delete every document of the context, the learner's blocks of this activity too."""
         self.documents.delete_all(context)

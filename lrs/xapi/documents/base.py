@@ -190,3 +190,10 @@ class DocumentStore(Closeable, ABC):
     @abstractmethod
     def delete_all(self, context: Context) -> None:
         """Delete every document of the context."""
+
+    @abstractmethod
+    def forget_agents(self, keys: frozenset[str]) -> int:
+        """Delete every document of these agents, state and agent profile (a learner's erasure).
+
+        Returns how many went.
+        """

@@ -63,3 +63,9 @@ class MemoryDocumentStore(DocumentStore):
         """Delete every document of the context."""
         with self._lock:
             self._documents.pop(context, None)
+
+    def forget_agents(self, keys: frozenset[str]) -> int:
+        """Delete every document of these agents; return how many went."""
+        with self._lock:
+            theirs = [context for context in self._documents if context.agent in keys]
+            return sum(len(self._documents.pop(context)) for context in theirs)

@@ -126,6 +126,12 @@ class MongoDocumentStore(DocumentStore):
                 if self._collection.delete_one(unchanged).deleted_count:
                     return
 
+    def forget_agents(self, keys: frozenset[str]) -> int:
+        """Delete every document of these agents; return how many went."""
+        with translate_errors():
+            found = self._collection.delete_many({"agent": {"$in": sorted(keys)}})
+            return int(found.deleted_count)
+
     def delete_all(self, context: Context) -> None:
         """Delete every document of the context."""
         with translate_errors():

@@ -85,6 +85,14 @@ class SqliteDocumentStore(DocumentStore):
                 f"DELETE FROM documents WHERE {_WHERE} AND id = ?", (*_where(context), document_id)
             )
 
+    def forget_agents(self, keys: frozenset[str]) -> int:
+        """Delete every document of these agents; return how many went."""
+        with self._database.transaction() as connection:
+            return sum(
+                connection.execute("DELETE FROM documents WHERE agent = ?", (key,)).rowcount
+                for key in sorted(keys)
+            )
+
     def delete_all(self, context: Context) -> None:
         """Delete every document of the context."""
         with self._database.transaction() as connection:
