@@ -180,6 +180,21 @@ class CredentialStore(Closeable, ABC):
         self._update(revoked)
         return revoked
 
+    def retire_user(self, username: str, pseudonym: str) -> int:
+        """Revoke every credential of ``username`` and keep it under ``pseudonym`` (an erasure).
+
+        Their names, which people choose and may name the learner, are
+        emptied. Returns how many credentials were bound to ``username``.
+        """
+        mine = [item for item in self.list(include_revoked=True) if item.username == username]
+        for credential in mine:
+            self._update(
+                replace(
+                    credential, username=pseudonym, name="", revoked=credential.revoked or _now()
+                )
+            )
+        return len(mine)
+
     @abstractmethod
     def list(self, include_revoked: bool = False) -> list[Credential]:
         """Return the credentials, oldest first."""
@@ -202,7 +217,7 @@ class CredentialStore(Closeable, ABC):
 
     @abstractmethod
     def _update(self, credential: Credential) -> None:
-        """Store changed fields of an existing credential (its digest stays)."""
+        """Store changed fields of an existing credential (its digest and key stay)."""
 
 
 def _now() -> datetime:

@@ -83,7 +83,13 @@ class MongoCredentialStore(CredentialStore):
         with translate_errors():
             self._collection.update_one(
                 {"_id": credential.key},
-                {"$set": {"revoked": credential.revoked, "name": credential.name}},
+                {
+                    "$set": {
+                        "revoked": credential.revoked,
+                        "name": credential.name,
+                        "username": credential.username,
+                    }
+                },
             )
 
     def close(self) -> None:

@@ -78,8 +78,8 @@ class SqliteCredentialStore(CredentialStore):
         revoked = None if credential.revoked is None else to_us(credential.revoked)
         with self._database.transaction() as connection:
             connection.execute(
-                "UPDATE credentials SET revoked_us = ?, name = ? WHERE key = ?",
-                (revoked, credential.name, credential.key),
+                "UPDATE credentials SET revoked_us = ?, name = ?, username = ? WHERE key = ?",
+                (revoked, credential.name, credential.username, credential.key),
             )
 
     def close(self) -> None:

@@ -48,6 +48,20 @@ class CredentialStoreContract:
         assert [c.key for c in store.list(include_revoked=True)] == [credential.key]
         assert store.revoke(credential.key) == revoked
 
+    def test_an_erased_users_credentials_are_revoked_and_kept_under_the_pseudonym(
+        self, store: CredentialStore
+    ) -> None:
+        tablet, secret = store.create(Role.learner, username="ada", name="Ada's tablet")
+        old = store.revoke(store.create(Role.learner, username="ada")[0].key)
+        other, other_secret = store.create(Role.learner, username="bob", name="bob")
+        assert store.retire_user("ada", "retired-1a2b") == 2
+        assert store.authenticate(tablet.key, secret) is None
+        kept = {item.key: item for item in store.list(include_revoked=True)}
+        assert (kept[tablet.key].username, kept[tablet.key].name) == ("retired-1a2b", "")
+        assert kept[old.key].revoked == old.revoked  # revoked before: its time stays
+        assert store.authenticate(other.key, other_secret) == other
+        assert store.retire_user("ada", "retired-1a2b") == 0
+
     def test_revoking_an_unknown_key_raises_does_not_exist(self, store: CredentialStore) -> None:
         with pytest.raises(DoesNotExist):
             store.revoke("unknown-key")
