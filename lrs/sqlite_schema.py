@@ -182,6 +182,20 @@ _VERSION_3 = (
 )
 
 
+# Version 4: lrs.erasure.sqlite. One audit record per erased learner (by
+# pseudonym, the record as JSON), and the secrets the LRS makes for itself
+# (the salt of pseudonyms).
+_VERSION_4 = (
+    """CREATE TABLE erasures (
+        pseudonym TEXT PRIMARY KEY,
+        started_us INTEGER NOT NULL,
+        record TEXT NOT NULL
+    )""",
+    "CREATE INDEX erasures_by_start ON erasures (started_us)",
+    "CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL)",
+)
+
+
 def _steps(statements: tuple[str, ...]) -> Migration:
     def step(connection: sqlite3.Connection) -> None:
         for statement in statements:
@@ -194,4 +208,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     _steps(_VERSION_1),
     _steps(_VERSION_2),
     _steps(_VERSION_3),
+    _steps(_VERSION_4),
 )

@@ -20,6 +20,9 @@ from lrs.enrollments.base import EnrollmentStore
 from lrs.enrollments.memory import MemoryEnrollmentStore
 from lrs.enrollments.mongo import MongoEnrollmentStore
 from lrs.enrollments.sqlite import SqliteEnrollmentStore
+from lrs.erasure import ErasureStore, MemoryErasureStore
+from lrs.erasure.mongo import MongoErasureStore
+from lrs.erasure.sqlite import SqliteErasureStore
 from lrs.history.base import HistoryLog
 from lrs.history.factory import open_history
 from lrs.mongo import open_database
@@ -58,6 +61,7 @@ class Storage(Closeable):
     activities: ActivityStore = field(default_factory=MemoryActivityStore)
     enrollments: EnrollmentStore = field(default_factory=MemoryEnrollmentStore)
     progress: ProgressStore = field(default_factory=MemoryProgressStore)
+    erasures: ErasureStore = field(default_factory=MemoryErasureStore)
     #: Makes the writes of several stores one transaction, where the stores
     #: share a database that has them (SQLite): ``with storage.transaction():``.
     #: Elsewhere each store's write stands alone.
@@ -73,6 +77,7 @@ class Storage(Closeable):
         self.activities.close()
         self.enrollments.close()
         self.progress.close()
+        self.erasures.close()
 
 
 def open_storage(url: str = "memory://", history_url: str | None = None) -> Storage:
@@ -123,6 +128,7 @@ def sqlite_storage(database: SqliteDatabase, *, history: HistoryLog | None = Non
         SqliteActivityStore(database),
         SqliteEnrollmentStore(database),
         SqliteProgressStore(database),
+        SqliteErasureStore(database),
         transaction=database.transaction,
     )
 
@@ -153,4 +159,5 @@ def mongo_storage(
         MongoActivityStore(database),
         MongoEnrollmentStore(database),
         MongoProgressStore(database),
+        MongoErasureStore(database),
     )

@@ -503,6 +503,10 @@ class StoredUserStateClient(UserStateClient):
         return removed
 
     @abstractmethod
+    def count_user(self, username: str) -> int:
+        """How many blocks ``username`` has, in every scope (what ``forget_user`` would remove)."""
+
+    @abstractmethod
     def _forget_user(self, username: str) -> int:
         """Remove every block of ``username`` (in every scope); return how many went."""
 

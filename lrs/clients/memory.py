@@ -135,6 +135,11 @@ class MemoryUserStateClient(StoredUserStateClient):
                         (block, username)
                     )
 
+    def count_user(self, username: str) -> int:
+        """How many blocks ``username`` has, in every scope."""
+        with self._lock:
+            return sum(1 for identity in self._records if identity[0] == username)
+
     def _forget_user(self, username: str) -> int:
         with self._lock:
             mine = [identity for identity in self._records if identity[0] == username]

@@ -266,6 +266,11 @@ class MongoUserStateClient(StoredUserStateClient):
                 return {error["index"] for error in errors}
         return set()
 
+    def count_user(self, username: str) -> int:
+        """How many blocks ``username`` has, in every scope."""
+        with translate_errors():
+            return int(self._collection.count_documents({"username": username}))
+
     def _forget_user(self, username: str) -> int:
         with translate_errors():
             return int(self._collection.delete_many({"username": username}).deleted_count)

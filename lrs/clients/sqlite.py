@@ -134,6 +134,16 @@ class SqliteUserStateClient(StoredUserStateClient):
                 SqliteHistoryLog.append_in(connection, list(entries.values()))
         return entries
 
+    def count_user(self, username: str) -> int:
+        """How many blocks ``username`` has, in every scope."""
+        with translate_errors():
+            row = (
+                self._database.connection()
+                .execute("SELECT count(*) FROM state WHERE username = ?", (username,))
+                .fetchone()
+            )
+        return int(row[0])
+
     def _forget_user(self, username: str) -> int:
         with self._database.transaction() as connection:
             return int(

@@ -279,7 +279,8 @@ class ProgressStore(Closeable, ABC):
         """Write a key's records if its version is still ``version``; say if it was.
 
         The write makes the version ``version + 1``. ``summary`` is ``None``
-        when the key has no events left: it then has no records.
+        when the key has no events left: its records are then removed, and
+        its version is 0 again.
         """
 
     @abstractmethod

@@ -100,6 +100,10 @@ class MemoryProgressStore(ProgressStore):
         with self._lock:
             if self._records.get(key, _NOTHING)[0] != version:
                 return False
+            if summary is None:
+                # No events left: nothing is kept of the key (not its learner either).
+                self._records.pop(key, None)
+                return True
             self._records[key] = (
                 version + 1,
                 tuple(tuple(session) for session in sessions),

@@ -112,6 +112,14 @@ class MongoProgressStore(ProgressStore):
             ),
         }
         with translate_errors():
+            if summary is None:
+                # No events left: nothing is kept of the key (not its learner either).
+                if version == 0:
+                    return self._progress.find_one({"learner": learner, "content": content}) is None
+                deleted = self._progress.delete_one(
+                    {"learner": learner, "content": content, "version": version}
+                )
+                return bool(deleted.deleted_count == 1)
             if version == 0:
                 try:
                     self._progress.insert_one(

@@ -115,6 +115,18 @@ class SqliteProgressStore(ProgressStore):
             orjson.dumps(tries.to_json()).decode() if tries.marks or tries.spans else None,
         )
         connection = self._database.connection()
+        if summary is None:
+            # No events left: nothing is kept of the key (not its learner either).
+            cursor = connection.execute(
+                "DELETE FROM progress WHERE learner = ? AND content = ? AND version = ?",
+                (*key, version),
+            )
+            if cursor.rowcount == 1:
+                return True
+            held = connection.execute(
+                "SELECT 1 FROM progress WHERE learner = ? AND content = ?", key
+            ).fetchone()
+            return version == 0 and held is None
         if version == 0:
             cursor = connection.execute(
                 "INSERT OR IGNORE INTO progress (learner, content, version, course, summary, "

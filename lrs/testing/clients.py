@@ -856,7 +856,9 @@ class StoredUserStateClientContract(UserStateClientContract):
         client.set(user(0), block(0), {"answer": 10}, scope=Scope.preferences)
         client.set(user(1), block(0), {"mine": True})
         others = client.get(user(1), block(0)), list(client.get_history(user(1), block(0)))
+        assert client.count_user(user(0)) == 4
         assert client.forget_user(user(0)) == 4
+        assert client.count_user(user(0)) == 0
         for n in range(3):
             with pytest.raises(DoesNotExist):
                 client.get(user(0), block(n))

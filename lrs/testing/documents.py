@@ -194,7 +194,9 @@ class ForgetAgentsContract:
         ]
         for context in contexts:
             documents.put(context, "doc", b"{}", JSON, updated_us=default_clock.now_us())
+        assert documents.count_agents(frozenset({ada, "mbox:mailto:nobody@x.org"})) == 3
         assert documents.forget_agents(frozenset({ada})) == 3
+        assert documents.count_agents(frozenset({ada})) == 0
         assert [documents.get(context, "doc") is not None for context in contexts] == [
             False,
             False,

@@ -175,6 +175,10 @@ class SharedStateDocuments(DocumentStore):
         if kept is not None:
             self.documents.delete(context, document_id)
 
+    def count_agents(self, keys: frozenset[str]) -> int:
+        """How many documents these agents have (not counting their blocks)."""
+        return self.documents.count_agents(keys)
+
     def forget_agents(self, keys: frozenset[str]) -> int:
         """Delete every document of these agents (their blocks are the client's to forget)."""
         return self.documents.forget_agents(keys)

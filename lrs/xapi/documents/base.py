@@ -192,6 +192,10 @@ class DocumentStore(Closeable, ABC):
         """Delete every document of the context."""
 
     @abstractmethod
+    def count_agents(self, keys: frozenset[str]) -> int:
+        """How many documents these agents have (what ``forget_agents`` would delete)."""
+
+    @abstractmethod
     def forget_agents(self, keys: frozenset[str]) -> int:
         """Delete every document of these agents, state and agent profile (a learner's erasure).
 

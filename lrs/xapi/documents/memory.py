@@ -69,3 +69,10 @@ class MemoryDocumentStore(DocumentStore):
         with self._lock:
             theirs = [context for context in self._documents if context.agent in keys]
             return sum(len(self._documents.pop(context)) for context in theirs)
+
+    def count_agents(self, keys: frozenset[str]) -> int:
+        """How many documents these agents have."""
+        with self._lock:
+            return sum(
+                len(found) for context, found in self._documents.items() if context.agent in keys
+            )

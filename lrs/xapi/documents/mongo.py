@@ -126,6 +126,11 @@ class MongoDocumentStore(DocumentStore):
                 if self._collection.delete_one(unchanged).deleted_count:
                     return
 
+    def count_agents(self, keys: frozenset[str]) -> int:
+        """How many documents these agents have."""
+        with translate_errors():
+            return int(self._collection.count_documents({"agent": {"$in": sorted(keys)}}))
+
     def forget_agents(self, keys: frozenset[str]) -> int:
         """Delete every document of these agents; return how many went."""
         with translate_errors():

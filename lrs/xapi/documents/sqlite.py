@@ -85,6 +85,17 @@ class SqliteDocumentStore(DocumentStore):
                 f"DELETE FROM documents WHERE {_WHERE} AND id = ?", (*_where(context), document_id)
             )
 
+    def count_agents(self, keys: frozenset[str]) -> int:
+        """How many documents these agents have."""
+        connection = self._database.connection()
+        with translate_errors():
+            return sum(
+                connection.execute(
+                    "SELECT count(*) FROM documents WHERE agent = ?", (key,)
+                ).fetchone()[0]
+                for key in sorted(keys)
+            )
+
     def forget_agents(self, keys: frozenset[str]) -> int:
         """Delete every document of these agents; return how many went."""
         with self._database.transaction() as connection:

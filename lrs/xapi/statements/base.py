@@ -251,6 +251,14 @@ class StatementStore(Closeable, ABC):
     def count(self) -> int:
         """Return how many statements are stored."""
 
+    def with_agents(self, keys: Iterable[str]) -> list[str]:
+        """The ids of every statement (voided ones too) in which one of these agents appears.
+
+        Themselves or through the statements they target: what
+        ``erase_agents`` would rewrite.
+        """
+        return self._ids_with_agents(frozenset(keys))
+
     def erase_agents(self, keys: Iterable[str], replacement: dict[str, Any]) -> int:
         """Replace the agents of ``keys`` by ``replacement`` in every statement; return how many.
 

@@ -1,0 +1,105 @@
+"""The erasure record store: one audit record per erased learner, and the salt of pseudonyms.
+
+A learner's pseudonym is ``retired-`` and a keyed hash (HMAC-SHA-256) of
+their username under this LRS's salt: the same learner always gets the same
+pseudonym, so that an erasure cut short is finished by running it again, and
+nobody without the salt can tell whose it is. The salt is made once, at the
+first erasure, and kept by the store (it is not personal data; it is a
+secret: whoever holds it can test usernames against pseudonyms).
+
+An audit record names the learner by pseudonym only: when, which
+credential, the reason, and how many records each store changed.
+"""
+
+import hashlib
+import hmac
+import secrets
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from lrs.closeable import Closeable
+
+#: How a pseudonym starts (Open edX's retired usernames read the same way).
+PSEUDONYM_PREFIX = "retired-"
+#: Where a retired user's e-mail address points: ``.invalid`` is reserved (RFC 2606).
+RETIRED_EMAIL_DOMAIN = "retired.invalid"
+
+
+def pseudonym_of(username: str, salt: bytes) -> str:
+    """The pseudonym of ``username`` under ``salt``: ``retired-`` and 24 hex digits."""
+    digest = hmac.new(salt, username.encode(), hashlib.sha256).hexdigest()
+    return PSEUDONYM_PREFIX + digest[:24]
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """The record of one learner's erasure."""
+
+    pseudonym: str
+    started: datetime
+    credential: str  # the key of the credential that asked for it, or "cli"
+    reason: str
+    statements: str  # "pseudonymized" or "deleted"
+    finished: datetime | None = None
+    counts: dict[str, int] = field(default_factory=dict)  # per store
+
+    def as_json(self) -> dict[str, Any]:
+        """The record as JSON keeps it."""
+        return {
+            "pseudonym": self.pseudonym,
+            "started": self.started.isoformat(),
+            "finished": None if self.finished is None else self.finished.isoformat(),
+            "credential": self.credential,
+            "reason": self.reason,
+            "statements": self.statements,
+            "counts": dict(self.counts),
+        }
+
+
+def erasure_from(value: dict[str, Any]) -> Erasure:
+    """An erasure from ``Erasure.as_json``."""
+    finished = value["finished"]
+    return Erasure(
+        value["pseudonym"],
+        datetime.fromisoformat(value["started"]),
+        value["credential"],
+        value["reason"],
+        value["statements"],
+        None if finished is None else datetime.fromisoformat(finished),
+        dict(value["counts"]),
+    )
+
+
+class ErasureStore(Closeable, ABC):
+    """Erasure records, one per pseudonym, and the salt of pseudonyms."""
+
+    def salt(self) -> bytes:
+        """This LRS's salt, made at the first call and the same ever after (whoever races)."""
+        found = self._salt()
+        if found is None:
+            self._keep_salt(secrets.token_bytes(32))  # the first writer's wins
+            found = self._salt()
+            assert found is not None
+        return found
+
+    @abstractmethod
+    def get(self, pseudonym: str) -> Erasure | None:
+        """The record of the learner with this pseudonym, or ``None``."""
+
+    @abstractmethod
+    def put(self, erasure: Erasure) -> None:
+        """Write a record (a new one, or the same pseudonym's again)."""
+
+    @abstractmethod
+    def list(self) -> list[Erasure]:
+        """Every record, oldest first."""
+
+    @abstractmethod
+    def _salt(self) -> bytes | None:
+        """The salt kept, or ``None``."""
+
+    @abstractmethod
+    def _keep_salt(self, salt: bytes) -> None:
+        """Keep ``salt`` unless one is kept already."""

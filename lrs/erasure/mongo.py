@@ -1,0 +1,57 @@
+"""Erasure records in MongoDB: the ``erasures`` and ``secrets`` collections."""
+
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from lrs.clock import to_us
+from lrs.erasure.base import Erasure, ErasureStore, erasure_from
+from lrs.mongo import collection, translate_errors
+
+_SALT = "erasure-salt"
+
+
+class MongoErasureStore(ErasureStore):
+    """Erasure records, one document per pseudonym (``_id``)."""
+
+    def __init__(self, database: Database[Any]) -> None:
+        """Keep records in ``database``."""
+        self._erasures = collection(database, "erasures")
+        self._secrets = collection(database, "secrets")
+        with translate_errors():
+            self._erasures.create_index([("started_us", ASCENDING)], name="by_start")
+
+    def get(self, pseudonym: str) -> Erasure | None:
+        """The record of the learner with this pseudonym, or ``None``."""
+        with translate_errors():
+            found = self._erasures.find_one({"_id": pseudonym})
+        return None if found is None else erasure_from(found["record"])
+
+    def put(self, erasure: Erasure) -> None:
+        """Write a record."""
+        with translate_errors():
+            self._erasures.replace_one(
+                {"_id": erasure.pseudonym},
+                {"started_us": to_us(erasure.started), "record": erasure.as_json()},
+                upsert=True,
+            )
+
+    def list(self) -> list[Erasure]:
+        """Every record, oldest first."""
+        with translate_errors():
+            found = self._erasures.find(sort=[("started_us", ASCENDING), ("_id", ASCENDING)])
+            return [erasure_from(document["record"]) for document in found]
+
+    def _salt(self) -> bytes | None:
+        with translate_errors():
+            found = self._secrets.find_one({"_id": _SALT})
+        return None if found is None else bytes(found["value"])
+
+    def _keep_salt(self, salt: bytes) -> None:
+        with translate_errors():
+            try:
+                self._secrets.insert_one({"_id": _SALT, "value": salt})
+            except DuplicateKeyError:
+                pass  # another process kept one first: theirs is the salt

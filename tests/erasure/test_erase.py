@@ -1,0 +1,209 @@
+"""A learner erased: nothing of who they were is left in any store, on any backend."""
+
+import array
+import dataclasses
+import hashlib
+import uuid
+
+import pytest
+
+from lrs.enrollments import CourseRole
+from lrs.erasure.base import PSEUDONYM_PREFIX
+from lrs.erasure.run import erase_learner, identities
+from lrs.exceptions import DoesNotExist, InvalidInput
+from lrs.testing import COURSE, block
+from lrs.xapi.documents import JSON, Context, Resource
+from tests.support import ADMIN, BACKENDS, basic, make_app, storage_for
+
+HOMEPAGE = "https://lms.example.org"
+XAPI = {**basic(*ADMIN), "X-Experience-API-Version": "2.0.0"}
+# Made to be found by a plain substring search, and nowhere else.
+USERNAME = "ada-l815"
+EMAIL = "ada.l815@example.org"
+FULL_NAME = "Augusta Ada King-Noel"
+SHA1SUM = hashlib.sha1(f"mailto:{EMAIL}".encode()).hexdigest()
+PERSONAL = (USERNAME, EMAIL, "Augusta", SHA1SUM, "Ockham")
+BOB = {"mbox": "mailto:bob@example.org", "name": "Bob"}
+
+
+def statement(n, actor, **fields):
+    return {
+        "id": str(uuid.UUID(int=n + 1)),
+        "actor": actor,
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+        "object": {"id": f"{COURSE.replace('course-v1:', 'block-v1:')}+type@html+block@b{n % 3}"},
+        "timestamp": f"2026-03-02T09:{n:02d}:00Z",
+        **fields,
+    }
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request, tmp_path):
+    storage = storage_for(request.param, tmp_path)
+    app = make_app(storage, ACCOUNT_HOMEPAGE=HOMEPAGE)
+    stores = app.extensions["lrs"]
+    stores.enrollments.create_user(
+        USERNAME,
+        {"email": EMAIL, "full_name": FULL_NAME, "profile": {"home": "Ockham Park"}},
+        actor="test",
+    )
+    stores.enrollments.create_user("bob", {"email": "bob@example.org"}, actor="test")
+    for name in (USERNAME, "bob"):
+        stores.enrollments.enroll(name, COURSE, actor="test", role=CourseRole.learner)
+    stores.credentials.create("learner", username=USERNAME, name=f"{FULL_NAME}'s tablet")
+    account = {"account": {"homePage": HOMEPAGE, "name": USERNAME}}
+    by_mail = {"mbox": f"mailto:{EMAIL}", "name": FULL_NAME}
+    batch = [
+        statement(0, account),
+        statement(1, by_mail, result={"completion": True}),
+        statement(2, {"mbox_sha1sum": SHA1SUM}),
+        statement(3, BOB, context={"instructor": by_mail}),
+        statement(4, BOB, object={"objectType": "Group", "member": [by_mail, BOB]}),
+        statement(
+            5, BOB, context={"contextAgents": [{"objectType": "contextAgent", "agent": by_mail}]}
+        ),
+        statement(6, BOB),
+        statement(
+            7,
+            BOB,
+            verb={"id": "http://adlnet.gov/expapi/verbs/voided"},
+            object={"objectType": "StatementRef", "id": str(uuid.UUID(int=4))},
+        ),
+    ]
+    response = app.test_client().post("/xAPI/statements", json=batch, headers=XAPI)
+    assert response.status_code == 200, response.json
+    stores.state.set(USERNAME, block(0), {"answer": 42, "note": FULL_NAME})
+    stores.state.set("bob", block(0), {"answer": 7})
+    for context in (
+        Context(Resource.state, "http://example.org/a0", f"mbox:mailto:{EMAIL}"),
+        Context(Resource.agent_profile, "", f"account:{HOMEPAGE}|{USERNAME}"),
+    ):
+        stores.documents.put(context, "notes", b'{"about": "Ockham"}', JSON, updated_us=1)
+    return app
+
+
+def strings(value, seen=None):
+    """Every string (and bytes, decoded) reachable from ``value``: a memory store's dump."""
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return
+    seen.add(id(value))
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, bytes | bytearray | memoryview):
+        yield bytes(value).decode("utf-8", "replace")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings(key, seen)
+            yield from strings(item, seen)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from strings(item, seen)
+    elif isinstance(value, array.array | int | float | bool) or value is None:
+        return
+    elif dataclasses.is_dataclass(value) or hasattr(value, "__dict__"):
+        for item in vars(value).values():
+            yield from strings(item, seen)
+
+
+def dump(storage):
+    """Everything every store holds, as text: each table, collection or object."""
+    database = getattr(storage.statements, "_database", None)
+    if database is not None:  # SQLite: every row of every table
+        connection = database.connection()
+        tables = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return "\n".join(
+            repr(row)
+            for (table,) in tables.fetchall()
+            for row in connection.execute(f'SELECT * FROM "{table}"')
+        )
+    collection = getattr(storage.statements, "_collection", None)
+    if collection is not None:  # MongoDB: every document of every collection
+        db = collection.database
+        return "\n".join(
+            repr(document) for name in db.list_collection_names() for document in db[name].find()
+        )
+    return "\n".join(strings(storage))
+
+
+def test_nothing_of_the_learner_is_left_and_everything_else_is(app):
+    storage = app.extensions["lrs"]
+    accounts = app.extensions["lrs-accounts"]
+    storage.erasures.salt()  # made at the first erasure, dry or not
+    before = dump(storage)
+    assert all(personal in before for personal in PERSONAL)  # the check can fail
+    counts = storage.enrollments.course_counts(COURSE)
+    bob_statement = storage.statements.get(str(uuid.UUID(int=7)))
+    bob_state = storage.state.get("bob", block(0))
+    plan = erase_learner(
+        storage, accounts, USERNAME, reason="GDPR request 17", credential="cli", dry_run=True
+    )
+    assert plan.counts["statements"] == 7 and plan.counts["users"] == 1
+    assert dump(storage) == before  # a dry run changes nothing
+
+    erasure = erase_learner(storage, accounts, USERNAME, reason="GDPR request 17", credential="cli")
+
+    after = dump(storage)
+    for personal in PERSONAL:
+        assert personal not in after, personal
+    assert erasure.pseudonym.startswith(PSEUDONYM_PREFIX)
+    assert erasure.counts == {**plan.counts, "users": 1}
+    assert storage.erasures.list() == [erasure]
+    assert storage.enrollments.course_counts(COURSE) == counts
+    assert storage.statements.get(str(uuid.UUID(int=7))) == bob_statement
+    assert storage.state.get("bob", block(0)) == bob_state
+    # The learner's progress is the pseudonym's now: the course report keeps them.
+    pseudonym = accounts.key(erasure.pseudonym)
+    assert {summary.learner for summary in storage.progress.summaries(course=COURSE)} == {
+        pseudonym,
+        "mbox:mailto:bob@example.org",
+    }
+    # Once done, done: a second run changes nothing and gives the record back.
+    assert erase_learner(storage, accounts, USERNAME, reason="again", credential="x") == erasure
+    assert dump(storage) == after
+
+
+def test_an_erasure_cut_short_is_finished_by_running_it_again(app, monkeypatch):
+    storage = app.extensions["lrs"]
+    accounts = app.extensions["lrs-accounts"]
+    broken = storage.credentials.retire_user
+
+    def failing(*args):
+        raise RuntimeError("the store went away")
+
+    monkeypatch.setattr(storage.credentials, "retire_user", failing)
+    with pytest.raises(RuntimeError):
+        erase_learner(storage, accounts, USERNAME, reason="request", credential="cli")
+    (unfinished,) = storage.erasures.list()
+    assert unfinished.finished is None
+    monkeypatch.setattr(storage.credentials, "retire_user", broken)
+    erasure = erase_learner(storage, accounts, USERNAME, reason="request", credential="cli")
+    assert erasure.finished is not None and erasure.started == unfinished.started
+    after = dump(storage)
+    assert not any(personal in after for personal in PERSONAL)
+
+
+def test_bad_requests_change_nothing(app):
+    storage = app.extensions["lrs"]
+    accounts = app.extensions["lrs-accounts"]
+    storage.erasures.salt()
+    before = dump(storage)
+    with pytest.raises(InvalidInput, match="reason"):
+        erase_learner(storage, accounts, USERNAME, reason="  ", credential="cli")
+    with pytest.raises(DoesNotExist, match="nobody"):
+        erase_learner(storage, accounts, "nobody", reason="request", credential="cli")
+    assert dump(storage) == before
+
+
+def test_identities_are_the_account_and_both_forms_of_the_mailbox():
+    from lrs.enrollments.base import User
+    from lrs.xapi.agents import AccountAgents
+
+    keys = identities(AccountAgents(HOMEPAGE), User(USERNAME, email="Ada.L815@example.org"))
+    assert keys == {
+        f"account:{HOMEPAGE}|{USERNAME}",
+        "mbox:mailto:Ada.L815@example.org",
+        f"mbox:mailto:{EMAIL}",
+        "mbox_sha1sum:" + hashlib.sha1(b"mailto:Ada.L815@example.org").hexdigest(),
+        f"mbox_sha1sum:{SHA1SUM}",
+    }
