@@ -532,6 +532,62 @@ def import_enrollments(csv_file: Any, dry_run: bool, reason: str, storage: str) 
 
 
 @main.group()
+def learners() -> None:
+    """A learner's data: erase it everywhere, and list the erasures (docs/erasure.md)."""
+
+
+@learners.command("erase")
+@click.argument("username")
+@click.option(
+    "--reason", required=True, help="Why (a request number...): kept in the audit record."
+)
+@click.option("--dry-run", is_flag=True, help="Only count what would change.")
+@STORAGE_OPTION
+def erase_learner_command(username: str, reason: str, dry_run: bool, storage: str) -> None:
+    """Erase a learner from every store: statements pseudonymized, the rest removed.
+
+    Their statements keep their place in reports under a pseudonym
+    (retired-...); their documents, learner state and its history, progress
+    records and personal user data go; their credentials are revoked. One
+    audit record names them by pseudonym only. Running it again finishes an
+    erasure cut short, or changes nothing.
+    """
+    from lrs.erasure.run import erase_learner
+    from lrs.xapi.agents import AccountAgents
+
+    accounts = AccountAgents(str(load_settings({"STORAGE_URL": storage})["ACCOUNT_HOMEPAGE"]))
+    with _persistent_storage(storage, "learners", "/api/v1/users/{username}/erase") as stores:
+        erasure = erase_learner(
+            stores,
+            accounts,
+            username,
+            reason=reason,
+            credential="cli",
+            dry_run=dry_run,
+            on_step=lambda step: click.echo(f"  {step}...", err=True),
+        )
+    title = "Would change" if dry_run else f"Erased as {erasure.pseudonym}; changed"
+    click.echo(f"{title}:")
+    for name, count in erasure.counts.items():
+        click.echo(f"  {name}: {count}")
+
+
+@learners.command("erasures")
+@STORAGE_OPTION
+def list_erasures(storage: str) -> None:
+    """List the erasures: when, by whom, why, and what each changed (by pseudonym only)."""
+    with _persistent_storage(storage, "erasures", "/api/v1/erasures") as stores:
+        erasures = stores.erasures.list()
+    for erasure in erasures:
+        state = "finished" if erasure.finished is not None else "NOT FINISHED: run it again"
+        counts = ", ".join(f"{name} {count}" for name, count in erasure.counts.items())
+        click.echo(
+            f"{erasure.started:%Y-%m-%d %H:%M} {erasure.pseudonym} by {erasure.credential} "
+            f"({erasure.reason}): {state}; {counts}"
+        )
+
+
+@main.group()
 def progress() -> None:
     """Learning progress derived from statements (sessions, summaries)."""
 

@@ -105,6 +105,7 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
         auth,
         credentials,
         enrollments,
+        erasure,
         errors,
         health,
         intake,
@@ -123,6 +124,7 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     api.register_blueprint(credentials.blp)
     api.register_blueprint(enrollments.blp)
     api.register_blueprint(progress.blp)
+    api.register_blueprint(erasure.blp)
     # The xAPI resources follow the xAPI specification, not this API's
     # OpenAPI conventions: a plain Flask blueprint.
     xapi.install(app)

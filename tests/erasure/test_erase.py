@@ -207,3 +207,81 @@ def test_identities_are_the_account_and_both_forms_of_the_mailbox():
         "mbox_sha1sum:" + hashlib.sha1(b"mailto:Ada.L815@example.org").hexdigest(),
         f"mbox_sha1sum:{SHA1SUM}",
     }
+
+
+ERASE = f"/api/v1/users/{USERNAME}/erase"
+
+
+def test_admins_erase_over_http_and_read_the_audit_records(app):
+    from lrs.credentials.base import Role
+
+    client = app.test_client()
+    admin = basic(*ADMIN)
+    storage = app.extensions["lrs"]
+    storage.erasures.salt()
+    coach, secret = storage.credentials.create(Role.coach, username="bob")
+    before = dump(storage)
+    plan = client.post(ERASE, json={"reason": "ticket 9", "dry_run": True}, headers=admin)
+    assert plan.status_code == 200, plan.json
+    assert plan.json["finished"] is None and plan.json["counts"]["statements"] == 7
+    assert dump(storage) == before
+    for bad, status in (
+        ({"reason": ""}, 400),
+        ({}, 400),
+        ({"reason": "x", "dry_run": "maybe"}, 400),
+    ):
+        assert client.post(ERASE, json=bad, headers=admin).status_code == status
+    assert (
+        client.post("/api/v1/users/nobody/erase", json={"reason": "x"}, headers=admin).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            "/api/v1/users/no%20spaces/erase", json={"reason": "x"}, headers=admin
+        ).status_code
+        == 400
+    )
+    refused = client.post(ERASE, json={"reason": "x"}, headers=basic(coach.key, secret))
+    assert refused.status_code == 403
+    assert dump(storage) == before
+
+    done = client.post(ERASE, json={"reason": "ticket 9"}, headers=admin)
+    assert done.status_code == 200, done.json
+    assert done.json["credential"] == ADMIN[0] and done.json["finished"]
+    listed = client.get("/api/v1/erasures", headers=admin)
+    assert [item["pseudonym"] for item in listed.json] == [done.json["pseudonym"]]
+    assert not any(personal in repr(listed.json) for personal in PERSONAL)
+    assert client.get("/api/v1/erasures", headers=basic(coach.key, secret)).status_code == 403
+    assert client.post(ERASE, json={"reason": "again"}, headers=admin).json == done.json
+
+
+def test_the_erase_command_and_the_list_of_erasures(tmp_path):
+    from click.testing import CliRunner
+
+    from lrs.cli import main
+    from lrs.storage import open_storage
+
+    url = f"sqlite:///{tmp_path}/lrs.db"
+    storage = open_storage(url)
+    storage.enrollments.create_user(USERNAME, {"email": EMAIL, "full_name": FULL_NAME}, actor="t")
+    storage.close()
+    runner = CliRunner()
+    refused = runner.invoke(
+        main, ["learners", "erase", USERNAME, "--reason", " ", "--storage", url]
+    )
+    assert refused.exit_code == 1 and "reason" in refused.output
+    dry = runner.invoke(
+        main, ["learners", "erase", USERNAME, "--reason", "r", "--dry-run", "--storage", url]
+    )
+    assert dry.exit_code == 0, dry.output
+    assert "Would change:" in dry.output and "users: 1" in dry.output
+    done = runner.invoke(main, ["learners", "erase", USERNAME, "--reason", "r", "--storage", url])
+    assert done.exit_code == 0, done.output
+    assert "Erased as retired-" in done.output
+    listed = runner.invoke(main, ["learners", "erasures", "--storage", url])
+    assert listed.exit_code == 0 and "retired-" in listed.output and "finished" in listed.output
+    assert USERNAME not in listed.output
+    unknown = runner.invoke(
+        main, ["learners", "erase", "nobody", "--reason", "r", "--storage", url]
+    )
+    assert unknown.exit_code == 1 and "nobody" in unknown.output
