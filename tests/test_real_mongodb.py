@@ -9,6 +9,7 @@ import pytest
 from lrs.clients import MongoUserStateClient
 from lrs.credentials import MongoCredentialStore
 from lrs.enrollments import MongoEnrollmentStore
+from lrs.erasure.mongo import MongoErasureStore
 from lrs.history import MongoHistoryLog
 from lrs.progress.mongo import MongoProgressStore
 from lrs.testing import (
@@ -17,6 +18,7 @@ from lrs.testing import (
     CredentialStoreContract,
     DocumentStoreContract,
     EnrollmentStoreContract,
+    ErasureStoreContract,
     HistoryLogContract,
     ProgressStoreContract,
     StatementStoreContract,
@@ -110,3 +112,9 @@ class TestRealMongoProgressStore(ProgressStoreContract):
     @pytest.fixture
     def progress(self, driver, database):
         return MongoProgressStore(driver[database()])
+
+
+class TestRealMongoErasureStore(ErasureStoreContract):
+    @pytest.fixture
+    def erasures(self, driver, database):
+        return MongoErasureStore(driver[database()])

@@ -61,6 +61,7 @@ _CONTRACTS = {
     "DocumentStoreContract": "documents",
     "EnrollmentStoreContract": "enrollments",
     "ProgressStoreContract": "progress",
+    "ErasureStoreContract": "erasures",
     "ActivityStoreContract": "activities",
     "AttachmentStoreContract": "attachments",
 }
