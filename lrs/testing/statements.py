@@ -329,11 +329,39 @@ class StatementErasureContract(StatementHelpers):
         assert statements.count() == 7
 
 
+class StatementDeletionContract(StatementHelpers):
+    """Statements removed for good: by id, and the oldest first (a purge by age).
+
+    Subclasses supply a ``statements`` fixture returning an empty store.
+    """
+
+    def test_deleted_statements_are_gone_from_reads_queries_and_the_count(
+        self, statements: StatementStore
+    ) -> None:
+        for n in range(5):
+            statements.save([self.record(statement(n, actor=f"mailto:l{n % 2}@x.org"), 1_000 + n)])
+        assert statements.older_than(1_003, 10) == [statement(n)["id"] for n in range(3)]
+        assert statements.older_than(1_003, 2) == [statement(n)["id"] for n in range(2)]
+        assert statements.delete([statement(0)["id"], statement(1)["id"], "not-stored"]) == 2
+        assert statements.get(statement(0)["id"]) is None
+        assert statements.count() == 3
+        assert self.ids(statements.query(StatementQuery(ascending=True))) == [
+            statement(n)["id"] for n in (2, 3, 4)
+        ]
+        only = StatementQuery(agent="mbox:mailto:l1@x.org")
+        assert self.ids(statements.query(only)) == [statement(3)["id"]]
+        assert statements.older_than(1_003, 10) == [statement(2)["id"]]
+        assert statements.delete([]) == 0
+        # An id deleted may be stored again, as new.
+        assert self.save(statements, statement(0)) == [statement(0)["id"]]
+
+
 class StatementStoreContract(
     StatementSavingContract,
     StatementQueryContract,
     StatementRacingContract,
     StatementErasureContract,
+    StatementDeletionContract,
 ):
     """The behaviour every statement store must have.
 

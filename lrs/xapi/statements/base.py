@@ -308,6 +308,31 @@ class StatementStore(Closeable, ABC):
             self._replace(rewritten)
         return len(rewritten)
 
+    def delete(self, ids: Iterable[str]) -> int:
+        """Remove statements for good (an erasure that asks for it, a purge by age).
+
+        They are gone from reads, queries and the count. Statements that
+        targeted them keep the terms they inherited from them (see
+        docs/erasure.md). Returns how many were stored.
+        """
+        found = sorted(set(ids))
+        return self._delete(found) if found else 0
+
+    def older_than(self, stored_us: int, limit: int) -> list[str]:
+        """Up to ``limit`` ids of statements stored before ``stored_us``, oldest first.
+
+        Voided ones too. A purge by age reads them a batch at a time.
+        """
+        return self._older_than(stored_us, limit)
+
+    @abstractmethod
+    def _delete(self, ids: Sequence[str]) -> int:
+        """Remove the statements with these ids, and their index entries; return how many were."""
+
+    @abstractmethod
+    def _older_than(self, stored_us: int, limit: int) -> list[str]:
+        """See ``older_than``."""
+
     @abstractmethod
     def _ids_with_agents(self, keys: frozenset[str]) -> list[str]:
         """The ids of every statement, voided or not, with one of these agents in its term sets."""

@@ -224,7 +224,34 @@ class MemoryStatementStore(StatementStore):
 
     def count(self) -> int:
         """Return how many statements are stored."""
-        return len(self._rows)
+        return len(self._numbers)
+
+    def _delete(self, ids: Sequence[str]) -> int:
+        with self._lock:
+            numbers = {self._numbers.pop(item) for item in ids if item in self._numbers}
+            if not numbers:
+                return 0
+            lists: set[tuple[int, str]] = set()
+            for number in numbers:
+                row = self._rows[number]
+                lists |= {key for terms in (row[4], *row[6]) for key in index_keys(terms)}
+                # A row's number stays taken (numbers are positions); its data goes.
+                self._rows[number] = (row[0], "", row[2], b"", (), True, ())
+            for kind, value in lists:
+                kept = array("q", (n for n in self._index[kind][value] if n not in numbers))
+                if kept:
+                    self._index[kind][value] = kept
+                else:
+                    del self._index[kind][value]
+                    if not any(value in index for index in self._index):
+                        self._strings.pop(value, None)
+            self._order = array("q", (n for n in self._order if n not in numbers))
+            return len(numbers)
+
+    def _older_than(self, stored_us: int, limit: int) -> list[str]:
+        with self._lock:
+            end = bisect.bisect_left(self._order, (stored_us, ""), key=self._position)
+            return [self._rows[number][0] for number in self._order[: min(end, limit)]]
 
     def _ids_with_agents(self, keys: frozenset[str]) -> list[str]:
         with self._lock:

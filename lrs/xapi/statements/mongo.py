@@ -252,3 +252,17 @@ class MongoStatementStore(StatementStore):
                         }
                     },
                 )
+
+    def _delete(self, ids: Sequence[str]) -> int:
+        with translate_errors():
+            return int(self._collection.delete_many({"_id": {"$in": list(ids)}}).deleted_count)
+
+    def _older_than(self, stored_us: int, limit: int) -> list[str]:
+        with translate_errors():
+            found = self._collection.find(
+                {"stored_us": {"$lt": stored_us}, **_VISIBLE},
+                projection=["_id"],
+                sort=[("stored_us", ASCENDING), ("_id", ASCENDING)],
+                limit=limit,
+            )
+            return [document["_id"] for document in found]

@@ -318,17 +318,56 @@ class SqliteStatementStore(StatementStore):
                     }
                 ),
             )
-            unused = [
-                (term,)
-                for term in sorted(old_terms)
-                if connection.execute(
-                    "SELECT 1 FROM statement_terms WHERE term = ? LIMIT 1", (term,)
-                ).fetchone()
-                is None
-            ]
-            connection.executemany("DELETE FROM term_values WHERE id = ?", unused)
-            # Numbers remembered for values that are gone would be wrong later.
-            self._database.after_commit(self._forget_terms)
+            self._drop_unused_terms(connection, old_terms)
+
+    def _drop_unused_terms(self, connection: sqlite3.Connection, terms: set[int]) -> None:
+        """Delete the values of these terms that no statement has any more."""
+        unused = [
+            (term,)
+            for term in sorted(terms)
+            if connection.execute(
+                "SELECT 1 FROM statement_terms WHERE term = ? LIMIT 1", (term,)
+            ).fetchone()
+            is None
+        ]
+        connection.executemany("DELETE FROM term_values WHERE id = ?", unused)
+        # Numbers remembered for values that are gone would be wrong later.
+        self._database.after_commit(self._forget_terms)
 
     def _forget_terms(self) -> None:
         self._term_ids = {}
+
+    def _delete(self, ids: Sequence[str]) -> int:
+        with self._database.transaction() as connection:
+            seqs = [
+                row[0]
+                for row in rows_in(
+                    connection, "SELECT seq FROM statements WHERE id IN ({marks})", ids
+                )
+            ]
+            terms = {
+                row[0]
+                for row in rows_in(
+                    connection,
+                    "SELECT DISTINCT term FROM statement_terms WHERE seq IN ({marks})",
+                    seqs,
+                )
+            }
+            connection.executemany(
+                "DELETE FROM statement_terms WHERE seq = ?", [(seq,) for seq in seqs]
+            )
+            connection.executemany("DELETE FROM statements WHERE seq = ?", [(seq,) for seq in seqs])
+            self._drop_unused_terms(connection, terms)
+            return len(seqs)
+
+    def _older_than(self, stored_us: int, limit: int) -> list[str]:
+        with translate_errors():
+            rows = (
+                self._database.connection()
+                .execute(
+                    "SELECT id FROM statements WHERE stored_us < ? ORDER BY stored_us, id LIMIT ?",
+                    (stored_us, limit),
+                )
+                .fetchall()
+            )
+        return [row[0] for row in rows]
