@@ -36,3 +36,11 @@ class AttachmentStoreContract:
         attachments.put([])
         for item in items:
             assert attachments.get(item.sha2) == item
+
+    def test_deleted_data_is_gone_and_other_data_stays(self, attachments: AttachmentStore) -> None:
+        other = AttachmentData(hashlib.sha256(b"other").hexdigest(), "x/y", b"other")
+        attachments.put([AttachmentData(SHA, "x/y", DATA), other])
+        assert attachments.delete([SHA.upper(), "0" * 64]) == 1
+        assert attachments.get(SHA) is None
+        assert attachments.get(other.sha2) == other
+        assert attachments.delete([]) == 0

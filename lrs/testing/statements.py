@@ -352,6 +352,24 @@ class StatementDeletionContract(StatementHelpers):
         assert self.ids(statements.query(only)) == [statement(3)["id"]]
         assert statements.older_than(1_003, 10) == [statement(2)["id"]]
         assert statements.delete([]) == 0
+        sha2 = "ab" * 32
+        used = statement(
+            9,
+            attachments=[
+                {
+                    "usageType": "http://example.org/usage",
+                    "display": {"en": "a file"},
+                    "contentType": "text/plain",
+                    "length": 4,
+                    "sha2": sha2,
+                    "fileUrl": "http://example.org/file",
+                }
+            ],
+        )
+        self.save(statements, used)
+        assert statements.using_attachments({sha2, "cd" * 32}) == {sha2}
+        statements.delete([used["id"]])
+        assert statements.using_attachments({sha2}) == set()
         # An id deleted may be stored again, as new.
         assert self.save(statements, statement(0)) == [statement(0)["id"]]
 

@@ -114,3 +114,7 @@ class AttachmentStore(Closeable, ABC):
     @abstractmethod
     def get(self, sha2: str) -> AttachmentData | None:
         """Return the data with this hash, or ``None``."""
+
+    @abstractmethod
+    def delete(self, hashes: Iterable[str]) -> int:
+        """Remove the data with these hashes (no statement uses it any more); return how many."""

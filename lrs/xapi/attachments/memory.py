@@ -23,3 +23,8 @@ class MemoryAttachmentStore(AttachmentStore):
     def get(self, sha2: str) -> AttachmentData | None:
         """Return the data with this hash, or ``None``."""
         return self._data.get(sha2.lower())
+
+    def delete(self, hashes: Iterable[str]) -> int:
+        """Remove the data with these hashes; return how many."""
+        with self._lock:
+            return sum(self._data.pop(sha2.lower(), None) is not None for sha2 in set(hashes))

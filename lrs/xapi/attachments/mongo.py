@@ -43,3 +43,9 @@ class MongoAttachmentStore(AttachmentStore):
         if document is None:
             return None
         return AttachmentData(document["_id"], document["content_type"], bytes(document["data"]))
+
+    def delete(self, hashes: Iterable[str]) -> int:
+        """Remove the data with these hashes; return how many."""
+        wanted = sorted({sha2.lower() for sha2 in hashes})
+        with translate_errors():
+            return int(self._collection.delete_many({"_id": {"$in": wanted}}).deleted_count)

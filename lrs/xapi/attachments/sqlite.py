@@ -36,3 +36,13 @@ class SqliteAttachmentStore(AttachmentStore):
                 .fetchone()
             )
         return None if row is None else AttachmentData(row[0], row[1], bytes(row[2]))
+
+    def delete(self, hashes: Iterable[str]) -> int:
+        """Remove the data with these hashes; return how many."""
+        with self._database.transaction() as connection:
+            return sum(
+                connection.execute(
+                    "DELETE FROM attachments WHERE sha2 = ?", (sha2.lower(),)
+                ).rowcount
+                for sha2 in sorted(set(hashes))
+            )

@@ -325,6 +325,18 @@ class StatementStore(Closeable, ABC):
         """
         return self._older_than(stored_us, limit)
 
+    def using_attachments(self, hashes: Iterable[str]) -> set[str]:
+        """Which of these attachment hashes a stored statement still names.
+
+        Read from the statements' text (no index holds them): a scan, for
+        the rare removal of statements.
+        """
+        return {sha2 for sha2 in set(hashes) if self._names(f'"sha2":"{sha2}"')}
+
+    @abstractmethod
+    def _names(self, text: str) -> bool:
+        """Whether a stored statement's text holds ``text``."""
+
     @abstractmethod
     def _delete(self, ids: Sequence[str]) -> int:
         """Remove the statements with these ids, and their index entries; return how many were."""

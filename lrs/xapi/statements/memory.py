@@ -248,6 +248,10 @@ class MemoryStatementStore(StatementStore):
             self._order = array("q", (n for n in self._order if n not in numbers))
             return len(numbers)
 
+    def _names(self, text: str) -> bool:
+        with self._lock:
+            return any(text in self._rows[number][1] for number in self._numbers.values())
+
     def _older_than(self, stored_us: int, limit: int) -> list[str]:
         with self._lock:
             end = bisect.bisect_left(self._order, (stored_us, ""), key=self._position)

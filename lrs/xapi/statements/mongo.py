@@ -13,6 +13,7 @@ of its own (see ``MongoStatementStore.save`` and docs/mongodb.md): it is
 inserted as pending, invisible to reads, then made visible in one update.
 """
 
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -256,6 +257,13 @@ class MongoStatementStore(StatementStore):
     def _delete(self, ids: Sequence[str]) -> int:
         with translate_errors():
             return int(self._collection.delete_many({"_id": {"$in": list(ids)}}).deleted_count)
+
+    def _names(self, text: str) -> bool:
+        with translate_errors():
+            found = self._collection.find_one(
+                {"text": {"$regex": re.escape(text)}, **_VISIBLE}, projection=["_id"]
+            )
+        return found is not None
 
     def _older_than(self, stored_us: int, limit: int) -> list[str]:
         with translate_errors():

@@ -360,6 +360,15 @@ class SqliteStatementStore(StatementStore):
             self._drop_unused_terms(connection, terms)
             return len(seqs)
 
+    def _names(self, text: str) -> bool:
+        with translate_errors():
+            row = (
+                self._database.connection()
+                .execute("SELECT 1 FROM statements WHERE instr(text, ?) > 0 LIMIT 1", (text,))
+                .fetchone()
+            )
+        return row is not None
+
     def _older_than(self, stored_us: int, limit: int) -> list[str]:
         with translate_errors():
             rows = (
