@@ -542,8 +542,15 @@ def learners() -> None:
     "--reason", required=True, help="Why (a request number...): kept in the audit record."
 )
 @click.option("--dry-run", is_flag=True, help="Only count what would change.")
+@click.option(
+    "--delete-statements",
+    is_flag=True,
+    help="Delete their statements instead of pseudonymizing them (reports lose them).",
+)
 @STORAGE_OPTION
-def erase_learner_command(username: str, reason: str, dry_run: bool, storage: str) -> None:
+def erase_learner_command(
+    username: str, reason: str, dry_run: bool, delete_statements: bool, storage: str
+) -> None:
     """Erase a learner from every store: statements pseudonymized, the rest removed.
 
     Their statements keep their place in reports under a pseudonym
@@ -564,6 +571,7 @@ def erase_learner_command(username: str, reason: str, dry_run: bool, storage: st
             reason=reason,
             credential="cli",
             dry_run=dry_run,
+            delete_statements=delete_statements,
             on_step=lambda step: click.echo(f"  {step}...", err=True),
         )
     title = "Would change" if dry_run else f"Erased as {erasure.pseudonym}; changed"

@@ -33,8 +33,9 @@ class Erase(MethodView):
     def post(self, args: dict[str, Any], username: str) -> Any:
         """Erase a learner everywhere (docs/erasure.md); with ``dry_run``, count only.
 
-        Statements are pseudonymized; documents, learner state, progress and
-        personal user data are removed; credentials revoked. Answers the
+        Statements are pseudonymized (or deleted, with ``delete_statements``);
+        documents, learner state, progress and personal user data are
+        removed; credentials revoked. Answers the
         audit record. Running it again for an erased learner changes
         nothing and answers the same record; an erasure cut short is
         finished.
@@ -48,6 +49,7 @@ class Erase(MethodView):
             reason=args["reason"],
             credential=current_credential().key,
             dry_run=args["dry_run"],
+            delete_statements=args["delete_statements"],
         )
         return asdict(erasure)
 

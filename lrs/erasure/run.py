@@ -2,18 +2,23 @@
 
 The learner's identities are their account agent on ``LRS_ACCOUNT_HOMEPAGE``
 and the ``mailto:`` of their e-mail (as ``mbox`` and as ``mbox_sha1sum``).
-Statements are *pseudonymized*, not deleted: each of those agents becomes
-the account agent of the pseudonym, the same in every statement, so that
-course reports and counts stay right, and nothing in them says who the
-learner was. (xAPI makes statements immutable to clients, not to the LRS,
-which must not keep what it may no longer hold; voided statements are
-rewritten too.)
+By default statements are *pseudonymized*, not deleted: each of those
+agents becomes the account agent of the pseudonym, the same in every
+statement, so that course reports and counts stay right, and nothing in
+them says who the learner was. (xAPI makes statements immutable to clients,
+not to the LRS, which must not keep what it may no longer hold; voided
+statements are rewritten too.) With ``delete_statements``, they are
+pseudonymized first (so that statements that only target them keep no
+trace in the terms they inherit), then every statement the learner appears
+in is deleted, with its progress and the attachment data no statement names
+any more.
 
 The steps, each of which can be repeated without harm:
 
 1. the audit record is written, unfinished (pseudonym, when, who, why);
-2. statements are rewritten; the learner's State and Agent Profile
-   documents, learner state and its history are removed;
+2. statements are rewritten (and, when asked, those of the pseudonym
+   deleted); the learner's State and Agent Profile documents, learner state
+   and its history are removed;
 3. progress records are derived again: none for the old identities, the
    pseudonym's from the rewritten statements;
 4. credentials are revoked and kept under the pseudonym;
@@ -32,13 +37,16 @@ from lrs.clients.base import StoredUserStateClient
 from lrs.clock import default_clock, from_us
 from lrs.enrollments.base import User
 from lrs.erasure.base import RETIRED_EMAIL_DOMAIN, Erasure, pseudonym_of
+from lrs.erasure.removal import remove_statements
 from lrs.exceptions import DoesNotExist, InvalidInput
 from lrs.progress.rebuild import rebuild
 from lrs.storage import Storage
 from lrs.xapi.agents import AccountAgents
 
-#: What a statement becomes of a learner's: the pseudonym's account agent.
+#: What becomes of a learner's statements: the pseudonym's account agent stands in.
 PSEUDONYMIZED = "pseudonymized"
+#: ... or they are deleted.
+DELETED = "deleted"
 
 
 def identities(accounts: AccountAgents, user: User) -> frozenset[str]:
@@ -59,6 +67,7 @@ def erase_learner(
     reason: str,
     credential: str,
     dry_run: bool = False,
+    delete_statements: bool = False,
     on_step: Callable[[str], None] | None = None,
 ) -> Erasure:
     """Erase a learner from every store, or count what that would change (``dry_run``).
@@ -85,14 +94,17 @@ def erase_learner(
             raise DoesNotExist(f"no user {username!r}") from None
         user = None  # cut short after its user record moved: only the record is left
     started = done.started if done is not None else from_us(default_clock.now_us())
-    erasure = Erasure(pseudonym, started, credential, reason, PSEUDONYMIZED)
+    mode = DELETED if delete_statements else PSEUDONYMIZED
+    erasure = Erasure(pseudonym, started, credential, reason, mode)
     if user is None:
         return _finish(storage, erasure, {})
     keys = identities(accounts, user)
     if dry_run:
         return replace(erasure, counts=_counted(storage, accounts, user, keys))
     storage.erasures.put(erasure)
-    counts = _erased(storage, accounts, user, keys, pseudonym, on_step or (lambda step: None))
+    counts = _erased(
+        storage, accounts, user, keys, pseudonym, delete_statements, on_step or (lambda step: None)
+    )
     return _finish(storage, erasure, counts)
 
 
@@ -121,6 +133,7 @@ def _erased(
     user: User,
     keys: frozenset[str],
     pseudonym: str,
+    delete_statements: bool,
     on_step: Callable[[str], None],
 ) -> dict[str, int]:
     """Every step of the erasure of ``user`` but the audit record's; the counts per store."""
@@ -129,6 +142,17 @@ def _erased(
     counts["statements"] = storage.statements.erase_agents(
         keys, {"account": {"homePage": accounts.homepage, "name": pseudonym}}
     )
+    if delete_statements:
+        # By the pseudonym, so that a second run finds what a first left.
+        own = accounts.key(pseudonym)
+        theirs = [
+            record.id
+            for record in map(storage.statements.get, storage.statements.with_agents({own}))
+            if record is not None and own in record.terms.related_agents
+        ]
+        removed = remove_statements(storage, theirs)
+        counts["statements_deleted"] = removed["statements"]
+        counts["attachments"] = removed["attachments"]
     on_step("documents")
     counts["documents"] = storage.documents.forget_agents(keys)
     on_step("learner state")

@@ -163,6 +163,47 @@ def test_nothing_of_the_learner_is_left_and_everything_else_is(app):
     assert dump(storage) == after
 
 
+def test_deleting_the_statements_removes_them_their_progress_and_unused_attachments(app):
+    from lrs.xapi.attachments import AttachmentData
+
+    storage = app.extensions["lrs"]
+    accounts = app.extensions["lrs-accounts"]
+    data = b"Ada's notes from Ockham"
+    sha2 = hashlib.sha256(data).hexdigest()
+    storage.attachments.put([AttachmentData(sha2, "text/plain", data)])
+    attached = statement(
+        9,
+        {"mbox": f"mailto:{EMAIL}"},
+        attachments=[
+            {
+                "usageType": "http://example.org/notes",
+                "display": {"en": "notes"},
+                "contentType": "text/plain",
+                "length": len(data),
+                "sha2": sha2,
+                "fileUrl": "http://example.org/notes.txt",
+            }
+        ],
+    )
+    response = app.test_client().post("/xAPI/statements", json=attached, headers=XAPI)
+    assert response.status_code == 200, response.json
+    kept = storage.statements.get(str(uuid.UUID(int=7)))
+    erasure = erase_learner(
+        storage, accounts, USERNAME, reason="request", credential="cli", delete_statements=True
+    )
+    assert erasure.statements == "deleted"
+    # 0, 1, 2 (actor), 3 (instructor), 4 (member), 5 (context agent), 9: all gone.
+    assert erasure.counts["statements_deleted"] == 7 and erasure.counts["attachments"] == 1
+    assert storage.statements.count() == 2  # bob's 6, and 7 (which voided 3)
+    assert storage.statements.get(str(uuid.UUID(int=7))) == kept
+    assert storage.attachments.get(sha2) is None
+    pseudonym = accounts.key(erasure.pseudonym)
+    assert storage.progress.summaries(learner=pseudonym) == []
+    after = dump(storage)
+    assert not any(personal in after for personal in PERSONAL)
+    assert "Ockham" not in after  # the attachment's data went too
+
+
 def test_an_erasure_cut_short_is_finished_by_running_it_again(app, monkeypatch):
     storage = app.extensions["lrs"]
     accounts = app.extensions["lrs-accounts"]

@@ -12,6 +12,13 @@ class EraseSchema(ma.Schema):
         validate=validate.Length(min=1, max=1000),
         metadata={"description": "Why (a request number...): kept in the audit record."},
     )
+    delete_statements = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Delete the learner's statements instead of pseudonymizing them "
+            "(their place in course reports goes with them)."
+        },
+    )
     dry_run = fields.Boolean(
         load_default=False,
         metadata={"description": "Only count what would change; nothing is changed or kept."},

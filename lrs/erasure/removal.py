@@ -1,0 +1,40 @@
+"""Removing statements for good, with what depends on them (progress, attachment data).
+
+Used by an erasure that deletes a learner's statements (and, later, by a
+purge by age).
+"""
+
+import functools
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from lrs.progress.derive import event_of
+from lrs.progress.rebuild import key_events
+from lrs.storage import Storage
+
+
+def remove_statements(storage: Storage, ids: Iterable[str]) -> dict[str, int]:
+    """Delete statements, take their progress back, and drop attachment data none names now.
+
+    Progress is taken back as for a voided statement: the sessions near each
+    removed statement's time are derived again from the statements left.
+    Returns how many statements and attachments went.
+    """
+    records = [record for record in map(storage.statements.get, sorted(set(ids))) if record]
+    events = []
+    hashes: set[str] = set()
+    for record in records:
+        statement: dict[str, Any] = orjson.loads(record.text)
+        for attachment in statement.get("attachments") or ():
+            if isinstance(attachment, dict) and isinstance(attachment.get("sha2"), str):
+                hashes.add(attachment["sha2"])
+        event = None if record.voided else event_of(statement, record.id, record.stored_us)
+        if event is not None:
+            events.append(event)
+    removed = storage.statements.delete(record.id for record in records)
+    if events:
+        storage.progress.record([], events, functools.partial(key_events, storage.statements))
+    unused = hashes - storage.statements.using_attachments(hashes)
+    return {"statements": removed, "attachments": storage.attachments.delete(unused)}
