@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
@@ -38,6 +38,8 @@ from lrs.xapi.statements.base import (
 COLLECTION = "statements"
 # Statements of a batch still being stored carry ``pending``; reads skip them.
 _VISIBLE: dict[str, Any] = {"pending": {"$exists": False}}
+# Statements rewritten per bulk write (an erasure's).
+_REPLACED_AT_ONCE = 1000
 # A pending batch this old was abandoned by a writer that died mid-way.
 ABANDONED_AFTER_US = 60_000_000
 # Each filter's field inside ``termsets``, indexed with the stored time so
@@ -237,21 +239,18 @@ class MongoStatementStore(StatementStore):
             return sorted(document["_id"] for document in found)
 
     def _replace(self, records: Sequence[Record]) -> None:
-        # One update per statement (no multi-document transaction): a failure
-        # part way leaves some rewritten, and the erasure, run again, does the
-        # rest. Each update names the whole new content: repeating it is harmless.
+        # No multi-document transaction: a failure part way leaves some
+        # rewritten, and the erasure, run again, does the rest. Each update
+        # names the whole new content, so repeating one is harmless.
+        operations = []
+        for record in records:
+            document = _document(record)
+            fields = {name: document[name] for name in ("text", "digest", "termsets")}
+            operations.append(UpdateOne({"_id": record.id}, {"$set": fields}))
         with translate_errors():
-            for record in records:
-                document = _document(record)
-                self._collection.update_one(
-                    {"_id": record.id},
-                    {
-                        "$set": {
-                            "text": document["text"],
-                            "digest": document["digest"],
-                            "termsets": document["termsets"],
-                        }
-                    },
+            for start in range(0, len(operations), _REPLACED_AT_ONCE):
+                self._collection.bulk_write(
+                    operations[start : start + _REPLACED_AT_ONCE], ordered=False
                 )
 
     def _delete(self, ids: Sequence[str]) -> int:
