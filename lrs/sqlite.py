@@ -176,6 +176,10 @@ class SqliteDatabase(Closeable):
             # cost requests more than their own work.
             connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             connection.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
+            # Deleted content is zeroed where its page is written anyway (no
+            # extra writes): what an erasure or a purge removes does not stay
+            # readable in the file's free space.
+            connection.execute("PRAGMA secure_delete = FAST")
             with self._lock:
                 self._connections.append(connection)
             self._local.connection = connection
@@ -237,6 +241,17 @@ class SqliteDatabase(Closeable):
                     self._checkpointer.start()
                     self._checkpointer_pid = os.getpid()
         self._written.set()
+
+    def empty_log(self) -> bool:
+        """Write the whole write-ahead log back into the file and empty it; say if it could.
+
+        After an erasure: the log still holds pages as they were before it.
+        Waits for writers (``busy_timeout``); a reader still using old pages
+        keeps the log from being emptied (``False``), as it should.
+        """
+        with translate_errors():
+            busy, _, _ = self.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
 
     def _checkpoints(self) -> None:
         """Checkpoint the write-ahead log while there are writes, until closed."""

@@ -66,6 +66,9 @@ class Storage(Closeable):
     #: share a database that has them (SQLite): ``with storage.transaction():``.
     #: Elsewhere each store's write stands alone.
     transaction: Callable[[], AbstractContextManager[Any]] = nullcontext
+    #: Empties a write-ahead log into the data, where there is one (SQLite's):
+    #: after an erasure, so that the log keeps no page as it was before.
+    empty_log: Callable[[], bool] = lambda: True
 
     def close(self) -> None:
         """Close every store."""
@@ -130,6 +133,7 @@ def sqlite_storage(database: SqliteDatabase, *, history: HistoryLog | None = Non
         SqliteProgressStore(database),
         SqliteErasureStore(database),
         transaction=database.transaction,
+        empty_log=database.empty_log,
     )
 
 

@@ -184,6 +184,7 @@ def _state(storage: Storage) -> StoredUserStateClient:
 def _finish(storage: Storage, erasure: Erasure, counts: dict[str, int]) -> Erasure:
     finished = replace(erasure, counts=counts, finished=_now())
     storage.erasures.put(finished)
+    storage.empty_log()
     return finished
 
 

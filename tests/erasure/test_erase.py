@@ -39,7 +39,11 @@ def statement(n, actor, **fields):
 
 @pytest.fixture(params=BACKENDS)
 def app(request, tmp_path):
-    storage = storage_for(request.param, tmp_path)
+    return app_on(storage_for(request.param, tmp_path))
+
+
+def app_on(storage):
+    """An app on ``storage`` holding the learner and bob, everywhere a learner can be."""
     app = make_app(storage, ACCOUNT_HOMEPAGE=HOMEPAGE)
     stores = app.extensions["lrs"]
     stores.enrollments.create_user(
@@ -326,3 +330,21 @@ def test_the_erase_command_and_the_list_of_erasures(tmp_path):
         main, ["learners", "erase", "nobody", "--reason", "r", "--storage", url]
     )
     assert unknown.exit_code == 1 and "nobody" in unknown.output
+
+
+def test_the_sqlite_file_and_its_log_keep_nothing_of_the_learner(tmp_path):
+    from lrs.storage import open_storage
+
+    storage = open_storage(f"sqlite:///{tmp_path}/lrs.db")
+    app = app_on(storage)
+    erase_learner(
+        storage,
+        app.extensions["lrs-accounts"],
+        USERNAME,
+        reason="request",
+        credential="cli",
+    )
+    raw = b"".join(path.read_bytes() for path in tmp_path.iterdir())
+    for personal in PERSONAL:
+        assert personal.encode() not in raw, personal
+    storage.close()
