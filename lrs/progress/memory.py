@@ -27,6 +27,8 @@ class MemoryProgressStore(ProgressStore):
         """An empty store."""
         self._lock = threading.Lock()
         self._records: dict[Key, _Held] = {}
+        # Each learner's contents: a learner's records without a walk of all.
+        self._contents: dict[str, set[str]] = {}
 
     def summaries(
         self, *, learner: str | None = None, content: str | None = None, course: str | None = None
@@ -73,7 +75,11 @@ class MemoryProgressStore(ProgressStore):
         Filtered on the plain tuples, before any record is built.
         """
         with self._lock:
-            records = list(self._records.values())
+            if learner is None:
+                records = list(self._records.values())
+            else:
+                mine = self._contents.get(learner, ())
+                records = [self._records[(learner, item)] for item in mine]
         return [
             record
             for record in records
@@ -100,10 +106,16 @@ class MemoryProgressStore(ProgressStore):
         with self._lock:
             if self._records.get(key, _NOTHING)[0] != version:
                 return False
+            learner, content = key
             if summary is None:
                 # No events left: nothing is kept of the key (not its learner either).
-                self._records.pop(key, None)
+                if self._records.pop(key, None) is not None:
+                    contents = self._contents[learner]
+                    contents.discard(content)
+                    if not contents:
+                        del self._contents[learner]
                 return True
+            self._contents.setdefault(learner, set()).add(content)
             self._records[key] = (
                 version + 1,
                 tuple(tuple(session) for session in sessions),
@@ -115,6 +127,7 @@ class MemoryProgressStore(ProgressStore):
     def _clear(self) -> None:
         with self._lock:
             self._records.clear()
+            self._contents.clear()
 
 
 def _try_records(plain: tuple[_Plain, _Plain]) -> TryRecords:

@@ -36,26 +36,39 @@ def with_agents_replaced(value: Any, keys: frozenset[str], replacement: dict[str
     keeping its ``objectType``; its name and other properties go with it.
     Everything else is copied as it is.
     """
-    if isinstance(value, list):
-        return [with_agents_replaced(item, keys, replacement) for item in value]
-    if not isinstance(value, dict):
+    if type(value) is list:
+        return [
+            with_agents_replaced(item, keys, replacement) if type(item) in _CONTAINERS else item
+            for item in value
+        ]
+    if type(value) is not dict:
         return value
-    if _identified(value) and agent_key(value) in keys:
+    if not value.keys().isdisjoint(_IDENTIFIERS) and _identified(value) in keys:
         found = dict(replacement)
         if "objectType" in value:
             found["objectType"] = value["objectType"]
         return found
-    return {name: with_agents_replaced(item, keys, replacement) for name, item in value.items()}
+    return {
+        name: with_agents_replaced(item, keys, replacement) if type(item) in _CONTAINERS else item
+        for name, item in value.items()
+    }
 
 
-def _identified(value: dict[str, Any]) -> bool:
-    """Whether ``agent_key`` can read an identifier from this object without failing."""
+# What JSON nests in, and the properties that identify an agent.
+_CONTAINERS = (dict, list)
+_IDENTIFIERS = frozenset({"mbox", "mbox_sha1sum", "openid", "account"})
+
+
+def _identified(value: dict[str, Any]) -> str | None:
+    """The key of an object that identifies an agent as xAPI does, or ``None``."""
     account = value.get("account")
-    return any(isinstance(value.get(name), str) for name in ("mbox", "mbox_sha1sum", "openid")) or (
+    if any(isinstance(value.get(name), str) for name in ("mbox", "mbox_sha1sum", "openid")) or (
         isinstance(account, dict)
         and isinstance(account.get("homePage"), str)
         and isinstance(account.get("name"), str)
-    )
+    ):
+        return agent_key(value)
+    return None
 
 
 @dataclass(frozen=True)
