@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from lrs import __version__
+from lrs.clock import default_clock
 from lrs.credentials.base import Role
 from lrs.enrollments.base import MODES, CourseRole
 from lrs.enrollments.bulk import bulk_enroll, parse_csv
@@ -588,11 +589,56 @@ def list_erasures(storage: str) -> None:
         erasures = stores.erasures.list()
     for erasure in erasures:
         state = "finished" if erasure.finished is not None else "NOT FINISHED: run it again"
+        if erasure.kind != "erasure":
+            state = f"{erasure.kind}, {state}"
         counts = ", ".join(f"{name} {count}" for name, count in erasure.counts.items())
         click.echo(
             f"{erasure.started:%Y-%m-%d %H:%M} {erasure.pseudonym} by {erasure.credential} "
             f"({erasure.reason}): {state}; {counts}"
         )
+
+
+@main.group()
+def purge() -> None:
+    """Retention: remove old records for good (see also `lrs history prune`)."""
+
+
+@purge.command("statements")
+@click.option(
+    "--older-than",
+    "days",
+    required=True,
+    type=click.IntRange(min=0),
+    help="Remove statements stored more than this many days ago.",
+)
+@click.option("--dry-run", is_flag=True, help="Only count what would go.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@STORAGE_OPTION
+def purge_statements_command(days: int, dry_run: bool, quiet: bool, storage: str) -> None:
+    """Remove statements stored more than DAYS days ago, a batch at a time.
+
+    Their progress is taken back and attachment data no statement names any
+    more goes too; an audit record is kept (`lrs learners erasures`). Runs
+    beside a server taking statements (one batch's write at a time): fit
+    for cron, e.g. `0 3 * * * lrs purge statements --older-than 1825 --quiet`.
+    """
+    from lrs.erasure.purge import purge_statements
+
+    with _persistent_storage(storage, "statements", "the CLI") as stores:
+        if dry_run:
+            found = purge_statements(stores, days, credential="cli", dry_run=True)
+            click.echo(f"Would remove {found.counts['statements']:,} statements.")
+            return
+        total = stores.statements.count_older_than(default_clock.now_us() - days * 86_400_000_000)
+        show = not quiet and sys.stderr.isatty()
+        with click.progressbar(
+            length=total, label="Removing statements", file=sys.stderr, hidden=not show
+        ) as bar:
+            record = purge_statements(stores, days, credential="cli", on_batch=bar.update)
+    click.echo(
+        f"Removed {record.counts['statements']:,} statements and "
+        f"{record.counts['attachments']:,} attachments ({record.reason})."
+    )
 
 
 @main.group()

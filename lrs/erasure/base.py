@@ -35,7 +35,11 @@ def pseudonym_of(username: str, salt: bytes) -> str:
 
 @dataclass(frozen=True)
 class Erasure:
-    """The record of one learner's erasure."""
+    """The record of one learner's erasure, or of one purge by age (``kind``).
+
+    A purge's record is keyed ``purge-`` and its start time, where an
+    erasure's is keyed by the learner's pseudonym.
+    """
 
     pseudonym: str
     started: datetime
@@ -44,6 +48,7 @@ class Erasure:
     statements: str  # "pseudonymized" or "deleted"
     finished: datetime | None = None
     counts: dict[str, int] = field(default_factory=dict)  # per store
+    kind: str = "erasure"  # or "purge"
 
     def as_json(self) -> dict[str, Any]:
         """The record as JSON keeps it."""
@@ -55,6 +60,7 @@ class Erasure:
             "reason": self.reason,
             "statements": self.statements,
             "counts": dict(self.counts),
+            "kind": self.kind,
         }
 
 
@@ -69,6 +75,7 @@ def erasure_from(value: dict[str, Any]) -> Erasure:
         value["statements"],
         None if finished is None else datetime.fromisoformat(finished),
         dict(value["counts"]),
+        value.get("kind", "erasure"),
     )
 
 

@@ -342,6 +342,7 @@ class StatementDeletionContract(StatementHelpers):
             statements.save([self.record(statement(n, actor=f"mailto:l{n % 2}@x.org"), 1_000 + n)])
         assert statements.older_than(1_003, 10) == [statement(n)["id"] for n in range(3)]
         assert statements.older_than(1_003, 2) == [statement(n)["id"] for n in range(2)]
+        assert (statements.count_older_than(1_003), statements.count_older_than(0)) == (3, 0)
         assert statements.delete([statement(0)["id"], statement(1)["id"], "not-stored"]) == 2
         assert statements.get(statement(0)["id"]) is None
         assert statements.count() == 3

@@ -36,6 +36,7 @@ class ErasureSchema(ma.Schema):
     credential = fields.String(metadata={"description": 'The key of who asked, or "cli".'})
     reason = fields.String()
     statements = fields.String(metadata={"description": "What became of the statements."})
+    kind = fields.String(metadata={"description": '"erasure", or "purge" (by age).'})
     counts = fields.Dict(
         keys=fields.String(), values=fields.Integer(), metadata={"description": "Per store."}
     )

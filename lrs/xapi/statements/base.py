@@ -346,6 +346,10 @@ class StatementStore(Closeable, ABC):
         """See ``older_than``."""
 
     @abstractmethod
+    def count_older_than(self, stored_us: int) -> int:
+        """How many statements (voided ones too) were stored before ``stored_us``."""
+
+    @abstractmethod
     def _ids_with_agents(self, keys: frozenset[str]) -> list[str]:
         """The ids of every statement, voided or not, with one of these agents in its term sets."""
 

@@ -252,6 +252,11 @@ class MemoryStatementStore(StatementStore):
         with self._lock:
             return any(text in self._rows[number][1] for number in self._numbers.values())
 
+    def count_older_than(self, stored_us: int) -> int:
+        """How many statements were stored before ``stored_us``."""
+        with self._lock:
+            return bisect.bisect_left(self._order, (stored_us, ""), key=self._position)
+
     def _older_than(self, stored_us: int, limit: int) -> list[str]:
         with self._lock:
             end = bisect.bisect_left(self._order, (stored_us, ""), key=self._position)

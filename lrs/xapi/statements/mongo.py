@@ -264,6 +264,13 @@ class MongoStatementStore(StatementStore):
             )
         return found is not None
 
+    def count_older_than(self, stored_us: int) -> int:
+        """How many statements were stored before ``stored_us``."""
+        with translate_errors():
+            return int(
+                self._collection.count_documents({"stored_us": {"$lt": stored_us}, **_VISIBLE})
+            )
+
     def _older_than(self, stored_us: int, limit: int) -> list[str]:
         with translate_errors():
             found = self._collection.find(

@@ -369,6 +369,16 @@ class SqliteStatementStore(StatementStore):
             )
         return row is not None
 
+    def count_older_than(self, stored_us: int) -> int:
+        """How many statements were stored before ``stored_us``."""
+        with translate_errors():
+            row = (
+                self._database.connection()
+                .execute("SELECT count(*) FROM statements WHERE stored_us < ?", (stored_us,))
+                .fetchone()
+            )
+        return int(row[0])
+
     def _older_than(self, stored_us: int, limit: int) -> list[str]:
         with translate_errors():
             rows = (
