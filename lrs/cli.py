@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from lrs import __version__
-from lrs.clock import default_clock
+from lrs.clock import default_clock, from_us
 from lrs.credentials.base import Role
 from lrs.enrollments.base import MODES, CourseRole
 from lrs.enrollments.bulk import bulk_enroll, parse_csv
@@ -61,11 +61,19 @@ def history() -> None:
     type=click.IntRange(min=1),
     help="Remove entries older than this many days.",
 )
-def prune(history_url: str | None, keep_last: int | None, max_age_days: int | None) -> None:
+@click.option(
+    "--storage",
+    help="Where the audit record of the prune goes (default: the history's store, when it "
+    "holds the LRS's other data too, as a sqlite: or mongodb: URL does).",
+)
+def prune(
+    history_url: str | None, keep_last: int | None, max_age_days: int | None, storage: str | None
+) -> None:
     """Remove history entries that the retention policy excludes.
 
     An entry goes when it is beyond the newest KEEP_LAST of its block, or older
-    than MAX_AGE_DAYS: either limit is enough.
+    than MAX_AGE_DAYS: either limit is enough. An audit record of the prune is
+    kept with the erasures (`lrs learners erasures`).
     """
     if not history_url:
         raise click.UsageError("name the history store with --history-url or LRS_HISTORY_URL")
@@ -77,12 +85,32 @@ def prune(history_url: str | None, keep_last: int | None, max_age_days: int | No
         keep_last=keep_last,
         max_age=None if max_age_days is None else timedelta(days=max_age_days),
     )
+    started = from_us(default_clock.now_us())
     try:
         with open_history(history_url, retention) as log:
             removed = log.prune()
     except (ValueError, UserStateError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"removed {removed} history entries")
+    audit = storage or history_url
+    if parse_storage_url(audit).backend in (Backend.sqlite, Backend.mongodb, Backend.mongomock):
+        from lrs.erasure import Erasure
+
+        limits = [f"the newest {keep_last} of each block"] if keep_last else []
+        limits += [f"{max_age_days} days"] if max_age_days else []
+        with _persistent_storage(audit, "audit records", "the CLI") as stores:
+            stores.erasures.put(
+                Erasure(
+                    f"history-prune-{started:%Y%m%dT%H%M%S.%fZ}",
+                    started,
+                    "cli",
+                    "learner-state history kept: " + ", ".join(limits),
+                    "deleted",
+                    from_us(default_clock.now_us()),
+                    {"history_entries": removed},
+                    kind="history-prune",
+                )
+            )
 
 
 @main.command()

@@ -39,6 +39,18 @@ def test_prune_reads_the_url_from_the_environment():
     assert "removed 0 history entries" in result.output
 
 
+def test_prune_keeps_an_audit_record_beside_the_erasures(tmp_path):
+    url = f"sqlite:///{tmp_path}/lrs.db"
+    with open_storage(url) as storage:
+        for n in range(3):
+            storage.state.set(user(0), block(0), {"n": n})
+    result = run("history", "prune", "--history-url", url, "--keep-last", "1")
+    assert result.exit_code == 0, result.output
+    listed = run("learners", "erasures", "--storage", url)
+    assert "history-prune, finished; history_entries 2" in listed.output
+    assert "the newest 1 of each block" in listed.output
+
+
 def test_prune_needs_a_limit():
     result = run("history", "prune", "--history-url", "mongomock://")
     assert result.exit_code == 2
