@@ -502,9 +502,13 @@ class StoredUserStateClient(UserStateClient):
         self.history.forget(username)
         return removed
 
-    @abstractmethod
     def count_user(self, username: str) -> int:
         """How many blocks ``username`` has, in every scope (what ``forget_user`` would remove)."""
+        return self._count_user(username)
+
+    @abstractmethod
+    def _count_user(self, username: str) -> int:
+        """See ``count_user``."""
 
     @abstractmethod
     def _forget_user(self, username: str) -> int:

@@ -135,8 +135,7 @@ class MemoryUserStateClient(StoredUserStateClient):
                         (block, username)
                     )
 
-    def count_user(self, username: str) -> int:
-        """How many blocks ``username`` has, in every scope."""
+    def _count_user(self, username: str) -> int:
         with self._lock:
             return sum(1 for identity in self._records if identity[0] == username)
 

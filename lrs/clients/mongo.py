@@ -266,8 +266,7 @@ class MongoUserStateClient(StoredUserStateClient):
                 return {error["index"] for error in errors}
         return set()
 
-    def count_user(self, username: str) -> int:
-        """How many blocks ``username`` has, in every scope."""
+    def _count_user(self, username: str) -> int:
         with translate_errors():
             return int(self._collection.count_documents({"username": username}))
 

@@ -134,8 +134,7 @@ class SqliteUserStateClient(StoredUserStateClient):
                 SqliteHistoryLog.append_in(connection, list(entries.values()))
         return entries
 
-    def count_user(self, username: str) -> int:
-        """How many blocks ``username`` has, in every scope."""
+    def _count_user(self, username: str) -> int:
         with translate_errors():
             row = (
                 self._database.connection()

@@ -115,6 +115,8 @@ def test_every_hook_is_implemented_by_each_backend():
         "_current",
         "_iter_all_for_block",
         "_iter_all_for_course",
+        "_count_user",
+        "_forget_user",
     }
     for cls in (MemoryUserStateClient, MongoUserStateClient, HttpUserStateClient):
         assert not cls.__abstractmethods__

@@ -47,6 +47,7 @@ def test_the_rules_are_in_the_base_and_backends_implement_hooks():
         "_write_enrollment",
         "_list_enrollments",
         "_history",
+        "_retire",
     }
 
 

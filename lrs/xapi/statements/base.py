@@ -345,9 +345,13 @@ class StatementStore(Closeable, ABC):
     def _older_than(self, stored_us: int, limit: int) -> list[str]:
         """See ``older_than``."""
 
-    @abstractmethod
     def count_older_than(self, stored_us: int) -> int:
         """How many statements (voided ones too) were stored before ``stored_us``."""
+        return self._count_older_than(stored_us)
+
+    @abstractmethod
+    def _count_older_than(self, stored_us: int) -> int:
+        """See ``count_older_than``."""
 
     @abstractmethod
     def _ids_with_agents(self, keys: frozenset[str]) -> list[str]:

@@ -252,8 +252,7 @@ class MemoryStatementStore(StatementStore):
         with self._lock:
             return any(text in self._rows[number][1] for number in self._numbers.values())
 
-    def count_older_than(self, stored_us: int) -> int:
-        """How many statements were stored before ``stored_us``."""
+    def _count_older_than(self, stored_us: int) -> int:
         with self._lock:
             return bisect.bisect_left(self._order, (stored_us, ""), key=self._position)
 

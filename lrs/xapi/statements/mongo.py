@@ -264,8 +264,7 @@ class MongoStatementStore(StatementStore):
             )
         return found is not None
 
-    def count_older_than(self, stored_us: int) -> int:
-        """How many statements were stored before ``stored_us``."""
+    def _count_older_than(self, stored_us: int) -> int:
         with translate_errors():
             return int(
                 self._collection.count_documents({"stored_us": {"$lt": stored_us}, **_VISIBLE})

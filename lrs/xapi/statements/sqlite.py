@@ -369,8 +369,7 @@ class SqliteStatementStore(StatementStore):
             )
         return row is not None
 
-    def count_older_than(self, stored_us: int) -> int:
-        """How many statements were stored before ``stored_us``."""
+    def _count_older_than(self, stored_us: int) -> int:
         with translate_errors():
             row = (
                 self._database.connection()
