@@ -80,6 +80,11 @@ def _record(row: _Row) -> Record:
 _new_tuple = tuple.__new__
 
 
+def _keys_of(row: _Row) -> set[tuple[int, str]]:
+    """The index keys a stored row is listed under: its own terms' and its inherited ones'."""
+    return {key for terms in (row[4], *row[6]) for key in index_keys(terms)}
+
+
 class MemoryStatementStore(StatementStore):
     """A statement store in lists and sorted arrays; thread-safe, one process only.
 
@@ -234,19 +239,28 @@ class MemoryStatementStore(StatementStore):
             lists: set[tuple[int, str]] = set()
             for number in numbers:
                 row = self._rows[number]
-                lists |= {key for terms in (row[4], *row[6]) for key in index_keys(terms)}
+                lists |= _keys_of(row)
                 # A row's number stays taken (numbers are positions); its data goes.
                 self._rows[number] = (row[0], "", row[2], b"", (), True, ())
-            for kind, value in lists:
-                kept = array("q", (n for n in self._index[kind][value] if n not in numbers))
-                if kept:
-                    self._index[kind][value] = kept
-                else:
-                    del self._index[kind][value]
-                    if not any(value in index for index in self._index):
-                        self._strings.pop(value, None)
+            for key in lists:
+                self._unlist(key, numbers)
             self._order = array("q", (n for n in self._order if n not in numbers))
             return len(numbers)
+
+    def _unlist(self, key: tuple[int, str], numbers: set[int]) -> None:
+        """Take ``numbers`` out of one index list (the lock held); an emptied list goes.
+
+        A value no list holds any more goes from the shared strings too: an
+        erased learner's key is not kept in memory.
+        """
+        kind, value = key
+        kept = array("q", (n for n in self._index[kind][value] if n not in numbers))
+        if kept:
+            self._index[kind][value] = kept
+            return
+        del self._index[kind][value]
+        if not any(value in index for index in self._index):
+            self._strings.pop(value, None)
 
     def _names(self, text: str) -> bool:
         with self._lock:
@@ -254,12 +268,16 @@ class MemoryStatementStore(StatementStore):
 
     def _count_older_than(self, stored_us: int) -> int:
         with self._lock:
-            return bisect.bisect_left(self._order, (stored_us, ""), key=self._position)
+            return self._stored_before(stored_us)
 
     def _older_than(self, stored_us: int, limit: int) -> list[str]:
         with self._lock:
-            end = bisect.bisect_left(self._order, (stored_us, ""), key=self._position)
-            return [self._rows[number][0] for number in self._order[: min(end, limit)]]
+            end = min(self._stored_before(stored_us), limit)
+            return [self._rows[number][0] for number in self._order[:end]]
+
+    def _stored_before(self, stored_us: int) -> int:
+        """How many statements were stored before ``stored_us`` (the lock held)."""
+        return bisect.bisect_left(self._order, (stored_us, ""), key=self._position)
 
     def _ids_with_agents(self, keys: frozenset[str]) -> list[str]:
         with self._lock:
@@ -277,7 +295,7 @@ class MemoryStatementStore(StatementStore):
             for record in records:
                 number = self._numbers[record.id]
                 row = self._rows[number]
-                old = {key for terms in (row[4], *row[6]) for key in index_keys(terms)}
+                old = _keys_of(row)
                 terms = self._shared(record.terms)
                 inherited = tuple(map(self._shared, record.inherited))
                 new = {key for each in (terms, *inherited) for key in index_keys(each)}
@@ -287,14 +305,8 @@ class MemoryStatementStore(StatementStore):
                     joining.setdefault(key, set()).add(number)
                 digest = bytes.fromhex(record.digest)
                 self._rows[number] = (row[0], record.text, row[2], digest, terms, row[5], inherited)
-            for (kind, value), numbers in leaving.items():
-                kept = array("q", (n for n in self._index[kind][value] if n not in numbers))
-                if kept:
-                    self._index[kind][value] = kept
-                else:
-                    del self._index[kind][value]  # nothing keeps the value
-                    if not any(value in index for index in self._index):
-                        self._strings.pop(value, None)
+            for key, numbers in leaving.items():
+                self._unlist(key, numbers)
             for (kind, value), numbers in joining.items():
                 merged = sorted({*self._index[kind].get(value, ()), *numbers}, key=self._position)
                 self._index[kind][value] = array("q", merged)
