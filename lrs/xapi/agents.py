@@ -12,18 +12,28 @@ from typing import Any
 
 
 def agent_key(agent: Any) -> str | None:
-    """The inverse functional identifier of an agent or identified group, as one string."""
+    """The inverse functional identifier of an agent or identified group, as one string.
+
+    ``None`` for anything else, including an object whose identifier is not
+    well formed (a valid statement has none such; JSON inside extensions may).
+    """
     if not isinstance(agent, dict):
         return None
     if "mbox" in agent:
-        return f"mbox:{agent['mbox']}"
+        mbox = agent["mbox"]
+        return f"mbox:{mbox}" if isinstance(mbox, str) else None
     if "mbox_sha1sum" in agent:
-        return f"mbox_sha1sum:{agent['mbox_sha1sum'].lower()}"
+        digest = agent["mbox_sha1sum"]
+        return f"mbox_sha1sum:{digest.lower()}" if isinstance(digest, str) else None
     if "openid" in agent:
-        return f"openid:{agent['openid']}"
+        openid = agent["openid"]
+        return f"openid:{openid}" if isinstance(openid, str) else None
     if "account" in agent:
-        account = agent["account"]
-        return f"account:{account['homePage']}|{account['name']}"
+        try:
+            homepage, name = agent["account"]["homePage"], agent["account"]["name"]
+        except (TypeError, KeyError):
+            return None
+        return f"account:{homepage}|{name}" if type(homepage) is type(name) is str else None
     return None
 
 
@@ -43,7 +53,7 @@ def with_agents_replaced(value: Any, keys: frozenset[str], replacement: dict[str
         ]
     if type(value) is not dict:
         return value
-    if not value.keys().isdisjoint(_IDENTIFIERS) and _identified(value) in keys:
+    if not value.keys().isdisjoint(_IDENTIFIERS) and agent_key(value) in keys:
         found = dict(replacement)
         if "objectType" in value:
             found["objectType"] = value["objectType"]
@@ -57,18 +67,6 @@ def with_agents_replaced(value: Any, keys: frozenset[str], replacement: dict[str
 # What JSON nests in, and the properties that identify an agent.
 _CONTAINERS = (dict, list)
 _IDENTIFIERS = frozenset({"mbox", "mbox_sha1sum", "openid", "account"})
-
-
-def _identified(value: dict[str, Any]) -> str | None:
-    """The key of an object that identifies an agent as xAPI does, or ``None``."""
-    account = value.get("account")
-    if any(isinstance(value.get(name), str) for name in ("mbox", "mbox_sha1sum", "openid")) or (
-        isinstance(account, dict)
-        and isinstance(account.get("homePage"), str)
-        and isinstance(account.get("name"), str)
-    ):
-        return agent_key(value)
-    return None
 
 
 @dataclass(frozen=True)
