@@ -180,13 +180,17 @@ class CredentialStore(Closeable, ABC):
         self._update(revoked)
         return revoked
 
+    def of_user(self, username: str) -> list[Credential]:
+        """The credentials bound to ``username``, revoked ones too, oldest first."""
+        return [item for item in self.list(include_revoked=True) if item.username == username]
+
     def retire_user(self, username: str, pseudonym: str) -> int:
         """Revoke every credential of ``username`` and keep it under ``pseudonym`` (an erasure).
 
         Their names, which people choose and may name the learner, are
         emptied. Returns how many credentials were bound to ``username``.
         """
-        mine = [item for item in self.list(include_revoked=True) if item.username == username]
+        mine = self.of_user(username)
         for credential in mine:
             self._update(
                 replace(

@@ -70,7 +70,7 @@ def purge_statements(
         ids = storage.statements.older_than(cutoff_us, BATCH)
         if not ids:
             break
-        removed = remove_statements(storage, ids)
+        removed = remove_statements(storage, filter(None, map(storage.statements.get, ids)))
         for name, count in removed.items():
             counts[name] += count
         if on_batch is not None:

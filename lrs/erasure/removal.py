@@ -13,16 +13,17 @@ import orjson
 from lrs.progress.derive import event_of
 from lrs.progress.rebuild import key_events
 from lrs.storage import Storage
+from lrs.xapi.statements.base import Record
 
 
-def remove_statements(storage: Storage, ids: Iterable[str]) -> dict[str, int]:
-    """Delete statements, take their progress back, and drop attachment data none names now.
+def remove_statements(storage: Storage, records: Iterable[Record]) -> dict[str, int]:
+    """Delete stored statements, take their progress back, and drop attachment data none names now.
 
     Progress is taken back as for a voided statement: the sessions near each
     removed statement's time are derived again from the statements left.
     Returns how many statements and attachments went.
     """
-    records = [record for record in map(storage.statements.get, sorted(set(ids))) if record]
+    records = list(records)
     events = []
     hashes: set[str] = set()
     for record in records:

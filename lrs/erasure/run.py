@@ -116,15 +116,19 @@ def _counted(
         "statements": len(storage.statements.with_agents(keys)),
         "documents": storage.documents.count_agents(keys),
         "state_blocks": _state(storage).count_user(user.username),
-        "progress_records": sum(len(storage.progress.summaries(learner=key)) for key in keys),
-        "credentials": sum(
-            1
-            for credential in storage.credentials.list(include_revoked=True)
-            if credential.username == user.username
-        ),
-        "enrollments": len(list(storage.enrollments.list_enrollments(username=user.username))),
+        "progress_records": _progress_records(storage, keys),
+        "credentials": len(storage.credentials.of_user(user.username)),
+        "enrollments": _enrollments(storage, user),
         "users": 1,
     }
+
+
+def _progress_records(storage: Storage, keys: frozenset[str]) -> int:
+    return sum(len(storage.progress.summaries(learner=key)) for key in keys)
+
+
+def _enrollments(storage: Storage, user: User) -> int:
+    return sum(1 for _ in storage.enrollments.list_enrollments(username=user.username))
 
 
 def _erased(
@@ -146,7 +150,7 @@ def _erased(
         # By the pseudonym, so that a second run finds what a first left.
         own = accounts.key(pseudonym)
         theirs = [
-            record.id
+            record
             for record in map(storage.statements.get, storage.statements.with_agents({own}))
             if record is not None and own in record.terms.related_agents
         ]
@@ -158,14 +162,14 @@ def _erased(
     on_step("learner state")
     counts["state_blocks"] = _state(storage).forget_user(user.username)
     on_step("progress")
-    counts["progress_records"] = sum(len(storage.progress.summaries(learner=key)) for key in keys)
+    counts["progress_records"] = _progress_records(storage, keys)
     for key in sorted(keys):
         rebuild(storage.progress, storage.statements, learner=key)
     rebuild(storage.progress, storage.statements, learner=accounts.key(pseudonym))
     on_step("credentials")
     counts["credentials"] = storage.credentials.retire_user(user.username, pseudonym)
     on_step("user and enrollments")
-    counts["enrollments"] = len(list(storage.enrollments.list_enrollments(username=user.username)))
+    counts["enrollments"] = _enrollments(storage, user)
     counts["users"] = int(
         storage.enrollments.retire_user(
             user.username, pseudonym, f"{pseudonym}@{RETIRED_EMAIL_DOMAIN}"

@@ -54,6 +54,7 @@ class CredentialStoreContract:
         tablet, secret = store.create(Role.learner, username="ada", name="Ada's tablet")
         old = store.revoke(store.create(Role.learner, username="ada")[0].key)
         other, other_secret = store.create(Role.learner, username="bob", name="bob")
+        assert [item.key for item in store.of_user("ada")] == [tablet.key, old.key]
         assert store.retire_user("ada", "retired-1a2b") == 2
         assert store.authenticate(tablet.key, secret) is None
         kept = {item.key: item for item in store.list(include_revoked=True)}
