@@ -94,22 +94,19 @@ def prune(
     click.echo(f"removed {removed} history entries")
     audit = storage or history_url
     if parse_storage_url(audit).backend in (Backend.sqlite, Backend.mongodb, Backend.mongomock):
-        from lrs.erasure import Erasure
+        from dataclasses import replace
+
+        from lrs.erasure.base import removal
 
         limits = [f"the newest {keep_last} of each block"] if keep_last else []
         limits += [f"{max_age_days} days"] if max_age_days else []
         with _persistent_storage(audit, "audit records", "the CLI") as stores:
+            record = removal(
+                "history-prune", started, "cli", "learner-state history kept: " + ", ".join(limits)
+            )
+            finished = from_us(default_clock.now_us())
             stores.erasures.put(
-                Erasure(
-                    f"history-prune-{started:%Y%m%dT%H%M%S.%fZ}",
-                    started,
-                    "cli",
-                    "learner-state history kept: " + ", ".join(limits),
-                    "deleted",
-                    from_us(default_clock.now_us()),
-                    {"history_entries": removed},
-                    kind="history-prune",
-                )
+                replace(record, finished=finished, counts={"history_entries": removed})
             )
 
 

@@ -64,6 +64,16 @@ class Erasure:
         }
 
 
+def removal(kind: str, started: datetime, credential: str, reason: str) -> Erasure:
+    """The audit record of a removal by age (a purge, a history prune), not yet finished.
+
+    Keyed by its kind and start, where an erasure's is keyed by pseudonym.
+    """
+    return Erasure(
+        f"{kind}-{started:%Y%m%dT%H%M%S.%fZ}", started, credential, reason, "deleted", kind=kind
+    )
+
+
 def erasure_from(value: dict[str, Any]) -> Erasure:
     """An erasure from ``Erasure.as_json``."""
     finished = value["finished"]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from lrs.clock import default_clock, from_us
-from lrs.erasure.base import Erasure
+from lrs.erasure.base import Erasure, removal
 from lrs.erasure.removal import remove_statements
 from lrs.exceptions import InvalidInput
 from lrs.storage import Storage
@@ -52,13 +52,11 @@ def purge_statements(
     now_us = default_clock.now_us()
     cutoff_us = now_us - older_than_days * _DAY_US
     started = from_us(now_us)
-    record = Erasure(
-        f"purge-{started:%Y%m%dT%H%M%S.%fZ}",
+    record = removal(
+        "purge",
         started,
         credential,
         f"statements stored before {from_us(cutoff_us).isoformat()} ({older_than_days} days)",
-        "deleted",
-        kind="purge",
     )
     if dry_run:
         return replace(
