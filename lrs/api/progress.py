@@ -37,6 +37,7 @@ from lrs.clock import from_us, to_us
 from lrs.credentials.base import Role
 from lrs.exceptions import DoesNotExist, InvalidInput, PermissionDenied
 from lrs.progress import ContentSession, ContentSummary, ProgressStore
+from lrs.progress.derive import ASSESSMENT_TYPE
 from lrs.progress.rebuild import rebuild
 from lrs.progress.report import course_report, enrolled_learners, exam_report
 from lrs.progress.tries import Attempt, Try
@@ -269,12 +270,12 @@ class Exams(MethodView):
         attempts: dict[tuple[str, str], list[Attempt]] = {}
 
         def read(learner: str | None, content: str | None, course: str | None) -> Any:
-            exams = _store().exams(learner=learner, content=content, course=course)
-            wanted = {(exam.learner, exam.content) for exam in exams}
-            for attempt in _store().attempts(learner=learner, content=content, course=course):
-                if (attempt.learner, attempt.content) in wanted:
-                    attempts.setdefault((attempt.learner, attempt.content), []).append(attempt)
-            return exams
+            # The attempts of exams only: tries of other contents are not derived.
+            for attempt in _store().attempts(
+                learner=learner, content=content, course=course, kind=ASSESSMENT_TYPE
+            ):
+                attempts.setdefault((attempt.learner, attempt.content), []).append(attempt)
+            return _store().exams(learner=learner, content=content, course=course)
 
         def fields(exam: ContentSummary) -> dict[str, Any]:
             found = attempts.get((exam.learner, exam.content), [])

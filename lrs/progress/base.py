@@ -198,22 +198,36 @@ class ProgressStore(Closeable, ABC):
         """The content sessions that match every filter given, by learner, content, then start."""
 
     def tries(
-        self, *, learner: str | None = None, content: str | None = None, course: str | None = None
+        self,
+        *,
+        learner: str | None = None,
+        content: str | None = None,
+        course: str | None = None,
+        kind: str | None = None,
     ) -> list[Try]:
-        """The tries that match every filter given, by learner, content, start, registration."""
+        """The tries that match every filter given, by learner, content, start, registration.
+
+        ``kind``: only in contents of that activity type (their summary's).
+        """
         return [
             found
             for summary, sessions, records in self._tried(learner, content, course)
+            if kind is None or summary.kind == kind
             for found in tries_of(summary.learner, summary.content, sessions, records)
         ]
 
     def attempts(
-        self, *, learner: str | None = None, content: str | None = None, course: str | None = None
+        self,
+        *,
+        learner: str | None = None,
+        content: str | None = None,
+        course: str | None = None,
+        kind: str | None = None,
     ) -> list[Attempt]:
         """The attempts of the tries that match every filter given, in the tries' order."""
         return [
             attempt
-            for found in self.tries(learner=learner, content=content, course=course)
+            for found in self.tries(learner=learner, content=content, course=course, kind=kind)
             for attempt in found.attempts
         ]
 

@@ -403,6 +403,8 @@ class ProgressTriesContract:
             (bob, "http://x.org/1"),
         ]
         assert keys(progress.attempts(course="C2")) == []
+        assert keys(progress.tries(kind="")) == keys(progress.tries())  # the events name none
+        assert progress.tries(kind="http://adlnet.gov/expapi/activities/assessment") == []
         assert keys(progress.attempts(learner=bob)) == [(bob, "http://x.org/1")]
 
 
