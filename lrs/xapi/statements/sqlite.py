@@ -285,17 +285,7 @@ class SqliteStatementStore(StatementStore):
             term_ids = self._numbered(connection, {value for each in keys for _, value in each})
             # The terms every changed statement had: those no statement has any
             # more are forgotten, values and all.
-            old_terms = {
-                row[0]
-                for row in rows_in(
-                    connection,
-                    "SELECT DISTINCT term FROM statement_terms WHERE seq IN ({marks})",
-                    list(seqs.values()),
-                )
-            }
-            connection.executemany(
-                "DELETE FROM statement_terms WHERE seq = ?", [(seq,) for seq in seqs.values()]
-            )
+            old_terms = self._unindex(connection, list(seqs.values()))
             connection.executemany(
                 "UPDATE statements SET text = ?, digest = ?, termsets = ? WHERE seq = ?",
                 [
@@ -319,6 +309,20 @@ class SqliteStatementStore(StatementStore):
                 ),
             )
             self._drop_unused_terms(connection, old_terms)
+
+    @staticmethod
+    def _unindex(connection: sqlite3.Connection, seqs: list[int]) -> set[int]:
+        """Delete the index rows of these statements; return the terms they were under."""
+        terms = {
+            row[0]
+            for row in rows_in(
+                connection, "SELECT DISTINCT term FROM statement_terms WHERE seq IN ({marks})", seqs
+            )
+        }
+        connection.executemany(
+            "DELETE FROM statement_terms WHERE seq = ?", [(seq,) for seq in seqs]
+        )
+        return terms
 
     def _drop_unused_terms(self, connection: sqlite3.Connection, terms: set[int]) -> None:
         """Delete the values of these terms that no statement has any more."""
@@ -345,17 +349,7 @@ class SqliteStatementStore(StatementStore):
                     connection, "SELECT seq FROM statements WHERE id IN ({marks})", ids
                 )
             ]
-            terms = {
-                row[0]
-                for row in rows_in(
-                    connection,
-                    "SELECT DISTINCT term FROM statement_terms WHERE seq IN ({marks})",
-                    seqs,
-                )
-            }
-            connection.executemany(
-                "DELETE FROM statement_terms WHERE seq = ?", [(seq,) for seq in seqs]
-            )
+            terms = self._unindex(connection, seqs)
             connection.executemany("DELETE FROM statements WHERE seq = ?", [(seq,) for seq in seqs])
             self._drop_unused_terms(connection, terms)
             return len(seqs)
