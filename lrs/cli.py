@@ -1,5 +1,6 @@
 """The ``lrs`` command line."""
 
+import contextlib
 import getpass
 import os
 import sys
@@ -15,7 +16,7 @@ from lrs import __version__
 from lrs.clock import default_clock, from_us
 from lrs.credentials.base import Role
 from lrs.enrollments.base import MODES, CourseRole
-from lrs.enrollments.bulk import bulk_enroll, parse_csv
+from lrs.enrollments.bulk import bulk_enroll, parse_rows
 from lrs.exceptions import DoesNotExist, InvalidInput, UserStateError
 from lrs.history.base import Retention
 from lrs.history.factory import open_history
@@ -529,27 +530,41 @@ def list_enrollments(
 
 
 @enrollments.command("import")
-@click.argument("csv_file", type=click.File("rb"))
+@click.argument("rows_file", type=click.File("rb"))
 @click.option("--dry-run", is_flag=True, help="Say what would happen; write nothing.")
 @click.option("--reason", default="", help="Why; kept in each enrollment's history.")
 @STORAGE_OPTION
-def import_enrollments(csv_file: Any, dry_run: bool, reason: str, storage: str) -> None:
-    """Enroll every row of a CSV file (header: username,course_key[,mode][,role]).
+def import_enrollments(rows_file: Any, dry_run: bool, reason: str, storage: str) -> None:
+    """Enroll every row of a CSV file (header: username,course_key[,mode][,role]) or NDJSON.
 
     Prints each row's result; a bad row is reported and skipped. Exits with
-    status 1 when any row failed.
+    status 1 when any row failed. The same as `lrs import enrollments`.
     """
+    _import_rows(rows_file, dry_run, reason, storage, users=False)
+
+
+def _import_rows(rows_file: Any, dry_run: bool, reason: str, storage: str, *, users: bool) -> None:
+    """Apply the rows of a users or enrollments file and report each."""
+    from lrs.enrollments.bulk import USER_COLUMNS, bulk_users
+
     with _enrollment_storage(storage) as stores:
         try:
-            rows = parse_csv(csv_file.read())
-            results = bulk_enroll(
-                stores.enrollments, rows, actor=_actor(), reason=reason, dry_run=dry_run
-            )
+            if users:
+                rows = parse_rows(rows_file.read(), USER_COLUMNS)
+                results = bulk_users(
+                    stores.enrollments, rows, actor=_actor(), reason=reason, dry_run=dry_run
+                )
+            else:
+                rows = parse_rows(rows_file.read())
+                results = bulk_enroll(
+                    stores.enrollments, rows, actor=_actor(), reason=reason, dry_run=dry_run
+                )
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
     for result in results:
         detail = f"\t{result.reason}" if result.reason else ""
-        click.echo(f"{result.row}\t{result.username}\t{result.course_key}\t{result.result}{detail}")
+        course = f"\t{result.course_key}" if not users else ""
+        click.echo(f"{result.row}\t{result.username}{course}\t{result.result}{detail}")
     summary = Counter(result.result for result in results)
     prefix = "dry run: " if dry_run else ""
     click.echo(prefix + ", ".join(f"{count} {name}" for name, count in sorted(summary.items())))
@@ -817,3 +832,279 @@ def _table(rows: Sequence[Sequence[str]]) -> None:
             cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)
         ]
         click.echo("  ".join(cells).rstrip())
+
+
+@main.group("import")
+def import_() -> None:
+    """Bring records in: statements (from a file or another LRS), users, enrollments."""
+
+
+@import_.command("users")
+@click.argument("rows_file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Say what would happen; write nothing.")
+@click.option("--reason", default="", help="Why; kept in each user's history.")
+@STORAGE_OPTION
+def import_users_command(rows_file: Any, dry_run: bool, reason: str, storage: str) -> None:
+    """Create (or bring up to date) every user of a CSV file or NDJSON.
+
+    CSV header: username, then any of email, full_name, language, is_staff,
+    is_active (true/false), profile (a JSON object). A user whose fields are
+    already the row's is unchanged: importing a file twice changes nothing.
+    Exits with status 1 when any row failed.
+    """
+    _import_rows(rows_file, dry_run, reason, storage, users=True)
+
+
+@import_.command("enrollments")
+@click.argument("rows_file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Say what would happen; write nothing.")
+@click.option("--reason", default="", help="Why; kept in each enrollment's history.")
+@STORAGE_OPTION
+def import_enrollments_command(rows_file: Any, dry_run: bool, reason: str, storage: str) -> None:
+    """Enroll every row of a CSV file (header: username,course_key[,mode][,role]) or NDJSON.
+
+    Exits with status 1 when any row failed.
+    """
+    _import_rows(rows_file, dry_run, reason, storage, users=False)
+
+
+def _credentials(auth: str | None, option: str) -> tuple[str, str]:
+    if not auth or ":" not in auth:
+        raise click.UsageError(f"{option} needs --auth KEY:SECRET")
+    key, _, secret = auth.partition(":")
+    return key, secret
+
+
+@import_.command("statements")
+@click.argument("source", type=click.File("rb"), required=False)
+@click.option(
+    "--from-lrs",
+    metavar="URL",
+    help="Pull every statement from another LRS's xAPI endpoint (http://host/xAPI), "
+    "following its more links, instead of reading a file.",
+)
+@click.option(
+    "--to", metavar="URL", help="Send to another LRS's xAPI endpoint instead of this store."
+)
+@click.option(
+    "--auth",
+    metavar="KEY:SECRET",
+    help="Credentials of the other LRS (Basic): of --from-lrs, else of --to.",
+)
+@click.option(
+    "--to-auth", metavar="KEY:SECRET", help="Credentials of --to, when --from-lrs has others."
+)
+@click.option("--since", help="With --from-lrs: only statements stored after this time.")
+@click.option("--dry-run", is_flag=True, help="Check everything and say what would happen.")
+@click.option(
+    "--preserve-stored",
+    is_flag=True,
+    help="Keep each statement's stored time and authority from the source (a migration); "
+    "see docs/transfer.md for what it means to since queries.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@STORAGE_OPTION
+def import_statements_command(
+    source: Any,
+    from_lrs: str | None,
+    to: str | None,
+    auth: str | None,
+    to_auth: str | None,
+    since: str | None,
+    dry_run: bool,
+    preserve_stored: bool,
+    quiet: bool,
+    storage: str,
+) -> None:
+    """Import statements from SOURCE (NDJSON, a JSON array or a StatementResult; - for stdin).
+
+    Each statement is checked as POST /xAPI/statements checks it and stored in
+    batches, each all or nothing. Statements stored already with the same
+    content are skipped, with other content reported as conflicts: running
+    the command again after an interruption finishes the job. Exits with
+    status 1 when any statement was invalid or a conflict.
+    """
+    from lrs.imports.remote import RemoteError, RemoteLRS, RemoteTarget
+    from lrs.imports.sources import UnreadableFile, read_statements
+    from lrs.imports.statements import LocalTarget, Target, import_statements
+    from lrs.xapi.agents import AccountAgents
+    from lrs.xapi.prepare import iso
+
+    if (source is None) == (from_lrs is None):
+        raise click.UsageError("give a file, or --from-lrs URL (not both)")
+    if since is not None and from_lrs is None:
+        raise click.UsageError("--since is for --from-lrs (a file is imported whole)")
+    if since is not None:
+        since = iso(_moment(since, "--since") or 0)
+    if preserve_stored and to is not None:
+        raise click.UsageError("--preserve-stored keeps stored times in this LRS only, not --to")
+    if to is None and _is_memory(storage):
+        raise click.UsageError("memory:// keeps nothing: import into a persistent --storage")
+    remotes = []
+    try:
+        if from_lrs is not None:
+            pulled = RemoteLRS(from_lrs, _credentials(auth, "--from-lrs"))
+            remotes.append(pulled)
+            items = pulled.pages(since)
+            total = None
+        else:
+            items = read_statements(source)
+            total = _size(source)
+        with contextlib.ExitStack() as stack:
+            target: Target
+            if to is not None:
+                sent = RemoteLRS(to, _credentials(to_auth or auth, "--to"))
+                remotes.append(sent)
+                target = RemoteTarget(sent)
+            else:
+                stores = stack.enter_context(_persistent_storage(storage, "statements", "/xAPI"))
+                target = LocalTarget(stores)
+            homepage = str(load_settings({"STORAGE_URL": storage})["ACCOUNT_HOMEPAGE"])
+            authority = {"objectType": "Agent", "name": "lrs import"}
+            authority.update(AccountAgents(homepage).agent("lrs-import"))
+            # A file's bar follows the bytes read; a pull from an LRS, of
+            # unknown length, counts the statements.
+            bar: Any = stack.enter_context(
+                click.progressbar(
+                    items if total is None else None,
+                    length=total,
+                    label="Importing statements",
+                    file=sys.stderr,
+                    hidden=quiet or not sys.stderr.isatty(),
+                    show_pos=total is None,
+                )
+            )
+            position = [0]
+
+            def advance(count: int) -> None:
+                if total is not None:
+                    now = source.tell()
+                    bar.update(now - position[0])
+                    position[0] = now
+
+            try:
+                summary = import_statements(
+                    bar if total is None else items,
+                    target,
+                    authority,
+                    dry_run=dry_run,
+                    preserve_stored=preserve_stored,
+                    on_batch=advance,
+                )
+            except RemoteError as exc:
+                raise click.ClickException(
+                    f"{exc}; what was imported stays: run the same command again to finish"
+                ) from exc
+    except UnreadableFile as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        for remote in remotes:
+            remote.close()
+    for where, statement_id in summary.conflicts:
+        click.echo(f"{where}: conflict: statement {statement_id} is stored with other content")
+    for where, reason in summary.invalid:
+        click.echo(f"{where}: invalid: {reason}")
+    prefix = "dry run: would store" if dry_run else "stored"
+    click.echo(
+        f"{prefix} {summary.stored:,}, skipped {summary.skipped:,} (stored already), "
+        f"conflicts {len(summary.conflicts):,}, invalid {len(summary.invalid):,} "
+        f"(of {summary.read:,} read)"
+    )
+    if summary.failed:
+        sys.exit(1)
+
+
+def _size(stream: Any) -> int | None:
+    """The size of a file in bytes, or ``None`` for a pipe."""
+    try:
+        return os.fstat(stream.fileno()).st_size if stream.seekable() else None
+    except (OSError, ValueError):
+        return None
+
+
+def _moment(value: str | None, option: str) -> int | None:
+    from lrs.exports.kinds import moment_us
+
+    try:
+        return None if value is None else moment_us(value, option)
+    except InvalidInput as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from exc
+
+
+@main.command("export")
+@click.argument("kind")
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(["ndjson", "csv"]),
+    default="ndjson",
+    show_default=True,
+    help="NDJSON for machines (and lrs import), CSV for people.",
+)
+@click.option("--since", help="Only records after this time (ISO 8601; see docs/transfer.md).")
+@click.option("--until", help="Only records up to this time (ISO 8601).")
+@click.option("--course-key", help="Only the records of this course.")
+@click.option(
+    "--out", type=click.File("wb"), default="-", help="The file to write (default: -, stdout)."
+)
+@click.option("--bom", is_flag=True, help="CSV: start with a byte-order mark (for spreadsheets).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@STORAGE_OPTION
+def export_command(
+    kind: str,
+    export_format: str,
+    since: str | None,
+    until: str | None,
+    course_key: str | None,
+    out: Any,
+    bom: bool,
+    quiet: bool,
+    storage: str,
+) -> None:
+    """Write every record of KIND as NDJSON or CSV, streamed (docs/transfer.md).
+
+    KIND is statements, users, enrollments, enrollment-changes, state-history
+    (with --course-key), summaries, sessions, attempts or exams. The export is
+    recorded (GET /api/v1/exports/requests). Example:
+    `lrs export statements --since 2026-01-01 --out statements.ndjson`.
+    """
+    from lrs.exports.kinds import Filters, kind_named
+    from lrs.exports.run import start_export
+    from lrs.xapi.agents import AccountAgents
+
+    try:
+        filters_given = Filters(_moment(since, "--since"), _moment(until, "--until"), course_key)
+    except InvalidInput as exc:  # since after until
+        raise click.UsageError(str(exc)) from exc
+    try:
+        found = kind_named(kind)
+    except InvalidInput as exc:
+        raise click.BadParameter(str(exc), param_hint="KIND") from exc
+    accounts = AccountAgents(str(load_settings({"STORAGE_URL": storage})["ACCOUNT_HOMEPAGE"]))
+    with _persistent_storage(storage, "records", "/api/v1/exports") as stores:
+        try:
+            export = start_export(
+                stores,
+                accounts,
+                found.name,
+                export_format,
+                filters_given,
+                credential=_actor(),
+                bom=bom,
+            )
+        except InvalidInput as exc:
+            raise click.UsageError(str(exc)) from exc
+        total = found.count(stores) if found.count is not None else None
+        with click.progressbar(
+            length=total or 0,
+            label=f"Exporting {found.name}",
+            file=sys.stderr,
+            hidden=quiet or not sys.stderr.isatty() or total is None,
+        ) as bar:
+            written = 0
+            for chunk in export.chunks:
+                out.write(chunk)
+                bar.update(export.counted.rows - written)
+                written = export.counted.rows
+        out.flush()
+    click.echo(f"exported {export.counted.rows:,} {found.name} ({export.request.id})", err=True)

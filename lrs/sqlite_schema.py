@@ -196,6 +196,17 @@ _VERSION_4 = (
 )
 
 
+# Version 5: lrs.exports.sqlite. One record per export (the record as JSON).
+_VERSION_5 = (
+    """CREATE TABLE export_requests (
+        id TEXT PRIMARY KEY,
+        requested_us INTEGER NOT NULL,
+        record TEXT NOT NULL
+    )""",
+    "CREATE INDEX export_requests_by_time ON export_requests (requested_us)",
+)
+
+
 def _steps(statements: tuple[str, ...]) -> Migration:
     def step(connection: sqlite3.Connection) -> None:
         for statement in statements:
@@ -209,4 +220,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     _steps(_VERSION_2),
     _steps(_VERSION_3),
     _steps(_VERSION_4),
+    _steps(_VERSION_5),
 )

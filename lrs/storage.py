@@ -23,6 +23,9 @@ from lrs.enrollments.sqlite import SqliteEnrollmentStore
 from lrs.erasure import ErasureStore, MemoryErasureStore
 from lrs.erasure.mongo import MongoErasureStore
 from lrs.erasure.sqlite import SqliteErasureStore
+from lrs.exports import ExportLog, MemoryExportLog
+from lrs.exports.mongo import MongoExportLog
+from lrs.exports.sqlite import SqliteExportLog
 from lrs.history.base import HistoryLog
 from lrs.history.factory import open_history
 from lrs.mongo import open_database
@@ -62,6 +65,7 @@ class Storage(Closeable):
     enrollments: EnrollmentStore = field(default_factory=MemoryEnrollmentStore)
     progress: ProgressStore = field(default_factory=MemoryProgressStore)
     erasures: ErasureStore = field(default_factory=MemoryErasureStore)
+    exports: ExportLog = field(default_factory=MemoryExportLog)
     #: Makes the writes of several stores one transaction, where the stores
     #: share a database that has them (SQLite): ``with storage.transaction():``.
     #: Elsewhere each store's write stands alone.
@@ -81,6 +85,7 @@ class Storage(Closeable):
         self.enrollments.close()
         self.progress.close()
         self.erasures.close()
+        self.exports.close()
 
 
 def open_storage(url: str = "memory://", history_url: str | None = None) -> Storage:
@@ -132,6 +137,7 @@ def sqlite_storage(database: SqliteDatabase, *, history: HistoryLog | None = Non
         SqliteEnrollmentStore(database),
         SqliteProgressStore(database),
         SqliteErasureStore(database),
+        SqliteExportLog(database),
         transaction=database.transaction,
         empty_log=database.empty_log,
     )
@@ -164,4 +170,5 @@ def mongo_storage(
         MongoEnrollmentStore(database),
         MongoProgressStore(database),
         MongoErasureStore(database),
+        MongoExportLog(database),
     )

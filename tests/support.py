@@ -49,9 +49,9 @@ class LiveServer:
     One server serves a whole test session; each test sets ``app`` to its own.
     """
 
-    def __init__(self):
+    def __init__(self, port=0):
         self.app = None
-        self.server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
+        self.server = make_server("127.0.0.1", port, self._dispatch, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

@@ -10,6 +10,7 @@ from lrs.clients import MongoUserStateClient
 from lrs.credentials import MongoCredentialStore
 from lrs.enrollments import MongoEnrollmentStore
 from lrs.erasure.mongo import MongoErasureStore
+from lrs.exports.mongo import MongoExportLog
 from lrs.history import MongoHistoryLog
 from lrs.progress.mongo import MongoProgressStore
 from lrs.testing import (
@@ -19,6 +20,7 @@ from lrs.testing import (
     DocumentStoreContract,
     EnrollmentStoreContract,
     ErasureStoreContract,
+    ExportLogContract,
     HistoryLogContract,
     ProgressStoreContract,
     StatementStoreContract,
@@ -118,3 +120,9 @@ class TestRealMongoErasureStore(ErasureStoreContract):
     @pytest.fixture
     def erasures(self, driver, database):
         return MongoErasureStore(driver[database()])
+
+
+class TestRealMongoExportLog(ExportLogContract):
+    @pytest.fixture
+    def exports(self, driver, database):
+        return MongoExportLog(driver[database()])

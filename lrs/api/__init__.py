@@ -107,6 +107,7 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
         enrollments,
         erasure,
         errors,
+        exports,
         health,
         intake,
         progress,
@@ -125,6 +126,7 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     api.register_blueprint(enrollments.blp)
     api.register_blueprint(progress.blp)
     api.register_blueprint(erasure.blp)
+    api.register_blueprint(exports.blp)
     # The xAPI resources follow the xAPI specification, not this API's
     # OpenAPI conventions: a plain Flask blueprint.
     xapi.install(app)

@@ -8,7 +8,6 @@ change nothing; ``POST /api/v1/progress/rebuild`` (admin) derives records again.
 """
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -36,11 +35,20 @@ from lrs.api.schemas.progress import (
 from lrs.clock import from_us, to_us
 from lrs.credentials.base import Role
 from lrs.exceptions import DoesNotExist, InvalidInput, PermissionDenied
-from lrs.progress import ContentSession, ContentSummary, ProgressStore
+from lrs.progress import ContentSummary, ProgressStore
 from lrs.progress.derive import ASSESSMENT_TYPE
+from lrs.progress.fields import (
+    attempt_fields,
+    attempt_history_fields,
+    overlaps,
+    session_fields,
+    summary_fields,
+    time_or_none,
+    try_fields,
+)
 from lrs.progress.rebuild import rebuild
 from lrs.progress.report import course_report, enrolled_learners, exam_report
-from lrs.progress.tries import Attempt, Try
+from lrs.progress.tries import Attempt
 from lrs.xapi.agents import AccountAgents
 
 blp = Blueprint(
@@ -91,10 +99,6 @@ def _wanted(args: dict[str, Any]) -> tuple[str | None, frozenset[str] | None]:
     return learner, visible
 
 
-def _time(us: int | None) -> datetime | None:
-    return None if us is None else from_us(us)
-
-
 def _bounds(args: dict[str, Any]) -> tuple[int | None, int | None]:
     """The time range a query asks for, in microseconds (``None``: no bound).
 
@@ -106,18 +110,6 @@ def _bounds(args: dict[str, Any]) -> tuple[int | None, int | None]:
     if since is not None and until is not None and since > until:
         raise InvalidInput("since is after until")
     return since, until
-
-
-def _within(record: Any, since: int | None, until: int | None) -> bool:
-    """Whether a record's time overlaps the range: ends at or after ``since``, starts by ``until``.
-
-    A summary's time is from its first statement to its last.
-    """
-    if isinstance(record, ContentSummary):
-        start, end = record.first_us, record.last_us
-    else:
-        start, end = record.start_us, record.end_us
-    return (since is None or end >= since) and (until is None or start <= until)
 
 
 def _listed(
@@ -137,77 +129,9 @@ def _listed(
             **fields(record),
         }
         for record in found
-        if (visible is None or record.learner in visible) and _within(record, since, until)
+        if (visible is None or record.learner in visible) and overlaps(record, since, until)
     ]
     return paginate(items, args["page"], args["page_size"])
-
-
-def _summary(summary: ContentSummary) -> dict[str, Any]:
-    return {
-        "kind": summary.kind,
-        "course_key": summary.course,
-        "first": from_us(summary.first_us),
-        "last": from_us(summary.last_us),
-        "completed": _time(summary.completion_us),
-        "time_spent": summary.time_spent_us / 1_000_000,
-        "progress": summary.progress,
-        "sessions": summary.sessions,
-        "closed": _time(summary.closed_us),
-        "score": summary.score,
-    }
-
-
-def _session(session: ContentSession) -> dict[str, Any]:
-    return {
-        "start": from_us(session.start_us),
-        "end": from_us(session.end_us),
-        "time_spent": session.time_spent_us / 1_000_000,
-        "progress": session.progress,
-        "completed": _time(session.completion_us),
-    }
-
-
-def _attempt(attempt: Attempt) -> dict[str, Any]:
-    return {
-        "item": attempt.item,
-        "registration": attempt.registration,
-        "start": from_us(attempt.start_us),
-        "end": from_us(attempt.end_us),
-        "correct": attempt.correct,
-        "response": attempt.response,
-        "readable": attempt.readable,
-        "hinted": attempt.hinted,
-    }
-
-
-def _history(attempt: Attempt) -> dict[str, Any]:
-    return {
-        **_attempt(attempt),
-        "history": [
-            {
-                "time": from_us(step.time_us),
-                "statement_id": step.statement_id,
-                "correct": step.correct,
-                "response": step.response,
-                "readable": step.readable,
-                "hinted": step.hinted,
-            }
-            for step in attempt.history
-        ],
-    }
-
-
-def _try(found: Try) -> dict[str, Any]:
-    criterion = found.criterion
-    return {
-        "registration": found.registration,
-        "start": from_us(found.start_us),
-        "end": from_us(found.end_us),
-        "time_spent": found.time_spent_us / 1_000_000,
-        "criterion": None if criterion is None else {"m": criterion[0], "n": criterion[1]},
-        "completed": _time(found.completion_us),
-        "attempts": [_attempt(attempt) for attempt in found.attempts],
-    }
 
 
 @blp.route("/summaries")
@@ -218,7 +142,7 @@ class Summaries(MethodView):
     @blp.response(200, SummarySchema(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """List summaries by learner, then content, filtered, a page at a time."""
-        return _listed(args, _store().summaries, _summary)
+        return _listed(args, _store().summaries, summary_fields)
 
 
 @blp.route("/sessions")
@@ -229,7 +153,7 @@ class Sessions(MethodView):
     @blp.response(200, SessionSchema(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """List sessions by learner, content, then start, filtered, a page at a time."""
-        return _listed(args, _store().sessions, _session)
+        return _listed(args, _store().sessions, session_fields)
 
 
 @blp.route("/tries")
@@ -240,7 +164,7 @@ class Tries(MethodView):
     @blp.response(200, TrySchema(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """List tries by learner, content, then start, filtered, a page at a time."""
-        return _listed(args, _store().tries, _try)
+        return _listed(args, _store().tries, try_fields)
 
 
 @blp.route("/attempts")
@@ -251,7 +175,7 @@ class Attempts(MethodView):
     @blp.response(200, AttemptSchema(many=True))
     def get(self, args: dict[str, Any]) -> Any:
         """List attempts by learner, content, try, then first answer, a page at a time."""
-        return _listed(args, _store().attempts, _history)
+        return _listed(args, _store().attempts, attempt_history_fields)
 
 
 @blp.route("/exams")
@@ -279,7 +203,10 @@ class Exams(MethodView):
 
         def fields(exam: ContentSummary) -> dict[str, Any]:
             found = attempts.get((exam.learner, exam.content), [])
-            return {**_summary(exam), "attempts": [_attempt(attempt) for attempt in found]}
+            return {
+                **summary_fields(exam),
+                "attempts": [attempt_fields(attempt) for attempt in found],
+            }
 
         return _listed(args, read, fields)
 
@@ -351,7 +278,7 @@ class UserSessions(MethodView):
             }
             for session in found
             if (visible is None or session.learner in visible)
-            and _within(session, since, until)
+            and overlaps(session, since, until)
             and ("activity" not in args or args["activity"] in session.activities)
         ]
         return paginate(items, args["page"], args["page_size"])
@@ -411,7 +338,7 @@ class Report(MethodView):
                             "activity": activity,
                             "progress": summary.progress,
                             "time_spent": summary.time_spent_us / 1_000_000,
-                            "completed": _time(summary.completion_us),
+                            "completed": time_or_none(summary.completion_us),
                         }
                         for activity, summary in row.cells.items()
                     ],

@@ -62,6 +62,7 @@ _CONTRACTS = {
     "EnrollmentStoreContract": "enrollments",
     "ProgressStoreContract": "progress",
     "ErasureStoreContract": "erasures",
+    "ExportLogContract": "exports",
     "ActivityStoreContract": "activities",
     "AttachmentStoreContract": "attachments",
 }

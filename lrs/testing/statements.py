@@ -78,6 +78,11 @@ class StatementSavingContract(StatementHelpers):
         assert target is not None and target.voided
         found = self.ids(statements.query(StatementQuery()))
         assert found == [statement(2)["id"], statement(1)["id"]]
+        everything = statements.query(StatementQuery(with_voided=True, ascending=True))
+        assert self.ids(everything) == [statement(n)["id"] for n in range(3)]
+        assert [record.voided for record in everything] == [True, False, False]
+        page = statements.query(StatementQuery(with_voided=True, ascending=True, limit=1))
+        assert self.ids(page) == [statement(0)["id"]]
 
     def test_a_voiding_statement_cannot_be_voided(self, statements: StatementStore) -> None:
         self.save(statements, statement(0))

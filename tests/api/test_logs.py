@@ -58,10 +58,10 @@ def test_a_store_error_is_logged_without_the_statement(caplog):
 
 
 def test_an_unexpected_error_is_logged_without_its_message(caplog, monkeypatch):
-    def fail(records, batch, *args):
+    def fail(storage, records, batch, *args):
         raise ValueError(f"cannot store {json.dumps(batch)}")
 
-    monkeypatch.setattr("lrs.api.xapi.statements._save", fail)
+    monkeypatch.setattr("lrs.api.xapi.statements.store_batch", fail)
     http = make_app(PROPAGATE_EXCEPTIONS=False).test_client()
     agent = json.dumps(STATEMENT["actor"])
     with caplog.at_level(logging.INFO):

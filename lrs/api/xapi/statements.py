@@ -22,15 +22,12 @@ from lrs.api.errors import refuse
 from lrs.api.xapi import accounts, blp, multipart, version
 from lrs.clock import default_clock, from_us, to_us
 from lrs.exceptions import PermissionDenied
-from lrs.progress import Event, event_of
-from lrs.progress.rebuild import key_events
 from lrs.xapi import syntax
-from lrs.xapi.activities import definitions_in
 from lrs.xapi.agents import agent_key
-from lrs.xapi.attachments import AttachmentData, attachment_parts, check_statement_attachments
-from lrs.xapi.prepare import Prepared, iso, prepare
+from lrs.xapi.attachments import AttachmentData, attachment_parts
+from lrs.xapi.ingest import store_batch
+from lrs.xapi.prepare import iso, prepare
 from lrs.xapi.result_formats import canonical, ids_only
-from lrs.xapi.signature import check_signature
 from lrs.xapi.statements.base import Record, StatementQuery, StatementStore
 from lrs.xapi.validation import StatementError, validate_actor
 
@@ -114,62 +111,6 @@ def _json(data: bytes) -> Any:
         refuse(400, f"the statements are not valid JSON: {exc}")
 
 
-def _save(
-    prepared: list[Prepared],
-    batch: list[Any],
-    paths: list[str],
-    received: dict[str, AttachmentData],
-) -> None:
-    """Store the attachment data the batch uses, then the batch itself."""
-    used = check_statement_attachments(batch, received, paths)
-    for statement, path in zip(batch, paths, strict=True):
-        check_signature(statement, received, path)
-    storage = current_app.extensions["lrs"]
-    # The Activities resource answers with definitions merged from statements.
-    definitions = definitions_in(batch)
-    # What each statement says about progress (lrs.progress); one without a
-    # timestamp takes its stored time once stamped.
-    drafts = [
-        event_of(statement, item.id, 0) for statement, item in zip(batch, prepared, strict=True)
-    ]
-    # One transaction where the storage has them (one commit, all or nothing);
-    # what needs no lock is done before it.
-    with storage.transaction():
-        # Data first: where a store has no transactions, data kept by hash is
-        # harmless if the statements then fail.
-        storage.attachments.put(received[sha2] for sha2 in sorted(used))
-        # Stamped last, just before saving (in SQLite, under the write lock),
-        # so that concurrent batches reach the store in the order of their
-        # stamps (one clock reading for the batch, one stamp per statement:
-        # stored order is the batch's order).
-        first_us = default_clock.now_us(len(prepared))
-        stamped = [item.stamped(first_us + index) for index, item in enumerate(prepared)]
-        new = set(storage.statements.save(stamped))
-        storage.activities.merge(definitions)
-        # Progress is kept before the POST is answered; a statement stored
-        # before gives nothing new.
-        events = [
-            draft if item.timestamped else draft._replace(time_us=record.stored_us)
-            for draft, item, record in zip(drafts, prepared, stamped, strict=True)
-            if draft is not None and record.id in new
-        ]
-        targets = [record.voids for record in stamped if record.id in new and record.voids]
-        voided = [_event_of_stored(storage.statements, target) for target in targets]
-        storage.progress.record(
-            events,
-            [event for event in voided if event is not None],
-            functools.partial(key_events, storage.statements),
-        )
-
-
-def _event_of_stored(statements: StatementStore, statement_id: str) -> Event | None:
-    """The progress event of a stored statement (of a voided one, to take it back)."""
-    record = statements.get(statement_id)
-    return (
-        None if record is None else event_of(orjson.loads(record.text), record.id, record.stored_us)
-    )
-
-
 @blp.after_request
 def consistent_through(response: Response) -> Response:
     """Every Statement resource response, errors too, says what it is consistent through."""
@@ -196,7 +137,7 @@ def put_statement() -> ResponseReturnValue:
         refuse(400, "the statement's id does not match statementId")
     _require_own([data], own)
     prepared = prepare({**data, "id": statement_id}, version=version(), authority=_authority())
-    _save([prepared], [data], ["statement"], received)
+    store_batch(current_app.extensions["lrs"], [prepared], [data], ["statement"], received)
     return Response(status=204)
 
 
@@ -224,7 +165,7 @@ def post_statements() -> ResponseReturnValue:
     ids = [item.id for item in prepared]
     if len(set(ids)) != len(ids):
         refuse(400, "the batch holds two statements with one id")
-    _save(prepared, batch, paths, received)
+    store_batch(current_app.extensions["lrs"], prepared, batch, paths, received)
     return current_app.response_class(orjson.dumps(ids), mimetype="application/json")
 
 

@@ -177,6 +177,8 @@ class StatementQuery:
     limit: int = 100
     # Where the previous page ended: (stored_us, id) of its last statement.
     after: tuple[int, str] | None = None
+    # Voided statements too (an export, a backup); xAPI queries never ask for them.
+    with_voided: bool = False
 
     def index_keys(self) -> list[tuple[int, str]]:
         """The (kind, value) keys the filters ask for, the usually most selective first.
@@ -245,6 +247,7 @@ class StatementStore(Closeable, ABC):
         """Return up to ``query.limit`` unvoided records that match the query.
 
         Newest first (oldest first when ``ascending``), ties broken by id.
+        Voided records too when ``query.with_voided``.
         """
 
     @abstractmethod

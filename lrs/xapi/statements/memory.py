@@ -197,7 +197,7 @@ class MemoryStatementStore(StatementStore):
             found = []
             for number in self._walk(numbers, query):
                 row = self._rows[number]
-                if row[5]:  # voided
+                if row[5] and not query.with_voided:
                     continue
                 record = _record(row)
                 if check and not query.matches(record):

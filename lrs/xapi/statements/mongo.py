@@ -189,7 +189,9 @@ class MongoStatementStore(StatementStore):
 
     def query(self, query: StatementQuery) -> list[Record]:
         """Return the matching unvoided records (see ``StatementStore``)."""
-        conditions: list[dict[str, Any]] = [{"voided": False}, _VISIBLE]
+        conditions: list[dict[str, Any]] = [_VISIBLE]
+        if not query.with_voided:
+            conditions.append({"voided": False})
         # All the filters must hold in one term set: the statement's own, or
         # one inherited from a target.
         term_set: dict[str, Any] = {}

@@ -210,12 +210,12 @@ class SqliteStatementStore(StatementStore):
         after: tuple[int, str] | None,
         limit: int,
     ) -> list[tuple[Any, ...]]:
-        """Up to ``limit`` unvoided rows past ``after``, in the query's order.
+        """Up to ``limit`` rows (unvoided ones, unless asked) past ``after``, in the query's order.
 
         ``walk`` is the (term number, kind) whose index rows are walked; without
         it, the walk is on the statements' time index.
         """
-        conditions: list[str] = ["s.voided = 0"]
+        conditions: list[str] = [] if query.with_voided else ["s.voided = 0"]
         values: list[int | str] = []
         # The stored time is read from the index walked: t for a term, s without.
         time = "s.stored_us" if walk is None else "t.stored_us"
@@ -243,7 +243,7 @@ class SqliteStatementStore(StatementStore):
             return (
                 self._database.connection()
                 .execute(
-                    f"SELECT {_COLUMNS} FROM {source} WHERE {' AND '.join(conditions)} "
+                    f"SELECT {_COLUMNS} FROM {source} WHERE {' AND '.join(conditions) or '1'} "
                     f"ORDER BY {time} {direction}, s.id {direction} LIMIT ?",
                     (*values, limit),
                 )
