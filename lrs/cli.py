@@ -529,16 +529,33 @@ def list_enrollments(
             )
 
 
+def _rows_options(what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The argument and options of a command that imports users or enrollments."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed(
+            [
+                click.argument("rows_file", type=click.File("rb")),
+                click.option(
+                    "--dry-run", is_flag=True, help="Say what would happen; write nothing."
+                ),
+                click.option("--reason", default="", help=f"Why; kept in each {what}'s history."),
+                STORAGE_OPTION,
+            ]
+        ):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 @enrollments.command("import")
-@click.argument("rows_file", type=click.File("rb"))
-@click.option("--dry-run", is_flag=True, help="Say what would happen; write nothing.")
-@click.option("--reason", default="", help="Why; kept in each enrollment's history.")
-@STORAGE_OPTION
+@_rows_options("enrollment")
 def import_enrollments(rows_file: Any, dry_run: bool, reason: str, storage: str) -> None:
     """Enroll every row of a CSV file (header: username,course_key[,mode][,role]) or NDJSON.
 
     Prints each row's result; a bad row is reported and skipped. Exits with
-    status 1 when any row failed. The same as `lrs import enrollments`.
+    status 1 when any row failed. Also `lrs import enrollments`.
     """
     _import_rows(rows_file, dry_run, reason, storage, users=False)
 
@@ -840,10 +857,7 @@ def import_() -> None:
 
 
 @import_.command("users")
-@click.argument("rows_file", type=click.File("rb"))
-@click.option("--dry-run", is_flag=True, help="Say what would happen; write nothing.")
-@click.option("--reason", default="", help="Why; kept in each user's history.")
-@STORAGE_OPTION
+@_rows_options("user")
 def import_users_command(rows_file: Any, dry_run: bool, reason: str, storage: str) -> None:
     """Create (or bring up to date) every user of a CSV file or NDJSON.
 
@@ -855,17 +869,8 @@ def import_users_command(rows_file: Any, dry_run: bool, reason: str, storage: st
     _import_rows(rows_file, dry_run, reason, storage, users=True)
 
 
-@import_.command("enrollments")
-@click.argument("rows_file", type=click.File("rb"))
-@click.option("--dry-run", is_flag=True, help="Say what would happen; write nothing.")
-@click.option("--reason", default="", help="Why; kept in each enrollment's history.")
-@STORAGE_OPTION
-def import_enrollments_command(rows_file: Any, dry_run: bool, reason: str, storage: str) -> None:
-    """Enroll every row of a CSV file (header: username,course_key[,mode][,role]) or NDJSON.
-
-    Exits with status 1 when any row failed.
-    """
-    _import_rows(rows_file, dry_run, reason, storage, users=False)
+# The same command under both groups.
+import_.add_command(import_enrollments, "enrollments")
 
 
 def _credentials(auth: str | None, option: str) -> tuple[str, str]:

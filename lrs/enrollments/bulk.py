@@ -103,15 +103,21 @@ def parse_csv(data: bytes, columns: Sequence[str] = COLUMNS) -> list[dict[str, s
     return rows
 
 
-def _check_row(row: Any) -> tuple[str, str, str | None, CourseRole | None]:
+def _username_of(row: Any, columns: Sequence[str]) -> str:
+    """The username of a row that is an object of known fields."""
     if not isinstance(row, Mapping):
         raise InvalidInput("a row must be an object")
-    unknown = set(row) - set(COLUMNS)
+    unknown = set(row) - set(columns)
     if unknown:
         raise InvalidInput(f"unknown fields: {', '.join(sorted(map(str, unknown)))}")
     username = row.get("username")
     if not isinstance(username, str) or not username:
         raise InvalidInput("username is required")
+    return username
+
+
+def _check_row(row: Any) -> tuple[str, str, str | None, CourseRole | None]:
+    username = _username_of(row, COLUMNS)
     course_key = check_course_key(row.get("course_key"))
     mode = None if row.get("mode") is None else check_mode(row["mode"])
     role = None if row.get("role") is None else check_role(row["role"])
@@ -173,14 +179,7 @@ _CSV_BOOLEANS = {"true": True, "false": False, "1": True, "0": False, "yes": Tru
 
 def _user_row(row: Any) -> tuple[str, dict[str, Any]]:
     """The username and the checked user fields of a row (CSV text or JSON values)."""
-    if not isinstance(row, Mapping):
-        raise InvalidInput("a row must be an object")
-    unknown = set(row) - set(USER_COLUMNS)
-    if unknown:
-        raise InvalidInput(f"unknown fields: {', '.join(sorted(map(str, unknown)))}")
-    username = row.get("username")
-    if not isinstance(username, str) or not username:
-        raise InvalidInput("username is required")
+    username = _username_of(row, USER_COLUMNS)
     check_username(username)
     fields = {name: value for name, value in row.items() if name != "username"}
     for name in ("is_staff", "is_active"):

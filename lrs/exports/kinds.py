@@ -28,7 +28,7 @@ import orjson
 from lrs.clock import from_us, to_us
 from lrs.enrollments.base import Change, Enrollment, User
 from lrs.exceptions import InvalidInput
-from lrs.progress.derive import ContentSession, ContentSummary, course_of
+from lrs.progress.derive import course_of
 from lrs.progress.fields import (
     attempt_history_fields,
     overlaps,
@@ -385,13 +385,14 @@ STATE_COLUMNS = ("updated", "username", "block_key", "scope", "state")
 
 
 def _progress(
-    read: Callable[[Storage, str | None], list[Any]],
-    fields: Callable[[Any], dict[str, Any]],
+    listed: str, fields: Callable[[Any], dict[str, Any]]
 ) -> Callable[[Storage, AccountAgents, Filters], Iterator[dict[str, Any]]]:
+    """The reader of one list of the progress store (``summaries``, ``sessions``...)."""
+
     def records(
         storage: Storage, accounts: AccountAgents, filters: Filters
     ) -> Iterator[dict[str, Any]]:
-        for record in read(storage, filters.course_key):
+        for record in getattr(storage.progress, listed)(course=filters.course_key):
             if filters.learners is not None and record.learner not in filters.learners:
                 continue
             # Kept when it overlaps the range (bounds included).
@@ -404,22 +405,6 @@ def _progress(
                 }
 
     return records
-
-
-def _summaries(storage: Storage, course: str | None) -> list[ContentSummary]:
-    return storage.progress.summaries(course=course)
-
-
-def _sessions(storage: Storage, course: str | None) -> list[ContentSession]:
-    return storage.progress.sessions(course=course)
-
-
-def _attempts(storage: Storage, course: str | None) -> list[Any]:
-    return storage.progress.attempts(course=course)
-
-
-def _exams(storage: Storage, course: str | None) -> list[ContentSummary]:
-    return storage.progress.exams(course=course)
 
 
 _LEARNER = ("username", "agent", "activity")
@@ -529,28 +514,28 @@ KINDS: dict[str, Kind] = {
             "summaries",
             "content summaries (Kolibri's summary logs)",
             SUMMARY_COLUMNS,
-            _progress(_summaries, summary_fields),
+            _progress("summaries", summary_fields),
             progress=True,
         ),
         _kind(
             "sessions",
             "content sessions (Kolibri's session logs)",
             SESSION_COLUMNS,
-            _progress(_sessions, session_fields),
+            _progress("sessions", session_fields),
             progress=True,
         ),
         _kind(
             "attempts",
             "attempts at questions, with every answer",
             ATTEMPT_COLUMNS,
-            _progress(_attempts, attempt_history_fields),
+            _progress("attempts", attempt_history_fields),
             progress=True,
         ),
         _kind(
             "exams",
             "exams: the summaries of assessments",
             SUMMARY_COLUMNS,
-            _progress(_exams, summary_fields),
+            _progress("exams", summary_fields),
             progress=True,
         ),
     )
