@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,7 +17,7 @@ from lrs.clock import default_clock, from_us
 from lrs.credentials.base import Role
 from lrs.enrollments.base import MODES, CourseRole
 from lrs.enrollments.bulk import bulk_enroll, parse_rows
-from lrs.exceptions import DoesNotExist, InvalidInput, UserStateError
+from lrs.exceptions import Conflict, DoesNotExist, InvalidInput, UserStateError
 from lrs.history.base import Retention
 from lrs.history.factory import open_history
 from lrs.serve import DEFAULT_THREADS, MEMORY_THREADS, Limits
@@ -25,6 +25,9 @@ from lrs.settings import load_settings
 from lrs.sqlite import SqliteDatabase
 from lrs.storage import Storage, open_storage
 from lrs.urls import Backend, parse_storage_url
+
+if TYPE_CHECKING:
+    from lrs.assignments.lifecycle import Assignments
 
 STORAGE_OPTION = click.option(
     "--storage",
@@ -415,6 +418,21 @@ def _actor() -> str:
 
 
 @contextmanager
+def _assignments_of(stores: Storage, url: str) -> Iterator["Assignments"]:
+    """The assignments of ``stores``, with the webhook of the settings; its queue drained at end."""
+    from lrs.assignments.lifecycle import Assignments
+
+    try:
+        found = Assignments.from_settings(stores, load_settings({"STORAGE_URL": url}))
+    except InvalidInput as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        yield found
+    finally:
+        found.close()
+
+
+@contextmanager
 def _enrollment_storage(url: str) -> Iterator[Storage]:
     with _persistent_storage(
         url, "users and enrollments", "/api/v1/users, /api/v1/enrollments"
@@ -440,8 +458,9 @@ def create_user(
 ) -> None:
     """Create a user."""
     fields = {"email": email, "full_name": full_name, "language": language, "is_staff": staff}
-    with _enrollment_storage(storage) as stores:
+    with _enrollment_storage(storage) as stores, _assignments_of(stores, storage) as assignments:
         user = stores.enrollments.create_user(username, fields, actor=_actor(), reason=reason)
+        assignments.link_user(user.username, user.email, actor=_actor())
     click.echo(f"created user {user.username}")
 
 
@@ -475,7 +494,7 @@ def enroll(
     username: str, course_key: str, mode: str | None, role: str | None, reason: str, storage: str
 ) -> None:
     """Enroll a user in a course (again: reactivates; nothing when already active)."""
-    with _enrollment_storage(storage) as stores:
+    with _enrollment_storage(storage) as stores, _assignments_of(stores, storage) as assignments:
         try:
             enrollment, outcome = stores.enrollments.enroll(
                 username,
@@ -487,6 +506,7 @@ def enroll(
             )
         except DoesNotExist as exc:
             raise click.ClickException(str(exc)) from exc
+        assignments.on_enrolled(username, course_key)
     click.echo(
         f"{outcome.value}: {username} in {course_key} ({enrollment.mode}, {enrollment.role})"
     )
@@ -564,7 +584,7 @@ def _import_rows(rows_file: Any, dry_run: bool, reason: str, storage: str, *, us
     """Apply the rows of a users or enrollments file and report each."""
     from lrs.enrollments.bulk import USER_COLUMNS, bulk_users
 
-    with _enrollment_storage(storage) as stores:
+    with _enrollment_storage(storage) as stores, _assignments_of(stores, storage) as assignments:
         try:
             if users:
                 rows = parse_rows(rows_file.read(), USER_COLUMNS)
@@ -578,6 +598,15 @@ def _import_rows(rows_file: Any, dry_run: bool, reason: str, storage: str, *, us
                 )
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
+        # Assignments follow new e-mail addresses and enrollments.
+        for result in results:
+            if dry_run or result.result not in ("created", "updated", "reactivated"):
+                continue
+            if users:
+                user = stores.enrollments.get_user(result.username)
+                assignments.link_user(user.username, user.email, actor=_actor())
+            else:
+                assignments.on_enrolled(result.username, result.course_key)
     for result in results:
         detail = f"\t{result.reason}" if result.reason else ""
         course = f"\t{result.course_key}" if not users else ""
@@ -963,7 +992,8 @@ def import_statements_command(
                 target = RemoteTarget(sent)
             else:
                 stores = stack.enter_context(_persistent_storage(storage, "statements", "/xAPI"))
-                target = LocalTarget(stores)
+                assignments = stack.enter_context(_assignments_of(stores, storage))
+                target = LocalTarget(stores, on_stored=assignments.on_events)
             homepage = str(load_settings({"STORAGE_URL": storage})["ACCOUNT_HOMEPAGE"])
             authority = {"objectType": "Agent", "name": "lrs import"}
             authority.update(AccountAgents(homepage).agent("lrs-import"))
@@ -1113,3 +1143,155 @@ def export_command(
                 written = export.counted.rows
         out.flush()
     click.echo(f"exported {export.counted.rows:,} {found.name} ({export.request.id})", err=True)
+
+
+@main.group()
+def assignments() -> None:
+    """Content assigned to learners, with a lifecycle (docs/assignments.md)."""
+
+
+def _assignment_line(found: Any) -> str:
+    due = f"due {found.due:%Y-%m-%d %H:%M}" if found.due else "no due date"
+    return f"{found.id}\t{found.learner}\t{found.content}\t{found.state}\t{due}"
+
+
+@assignments.command("create")
+@click.argument("content")
+@click.option("--username", help="The learner, a user.")
+@click.option("--email", help="Or the learner's e-mail address (linked to its user).")
+@click.option("--course-key", help="The course an activity is in.")
+@click.option("--due", help="When it expires (ISO 8601; a date alone is its end, UTC).")
+@click.option("--note", default="", help="A note for the learner.")
+@STORAGE_OPTION
+def create_assignment(
+    content: str,
+    username: str | None,
+    email: str | None,
+    course_key: str | None,
+    due: str | None,
+    note: str,
+    storage: str,
+) -> None:
+    """Assign CONTENT (an activity IRI or a course key) to a learner."""
+    from lrs.assignments.lifecycle import parse_due
+
+    with _persistent_storage(storage, "assignments", "/api/v1/assignments") as stores:
+        with _assignments_of(stores, storage) as service:
+            try:
+                made = service.assign(
+                    content,
+                    username=username,
+                    email=email,
+                    course_key=course_key,
+                    due=parse_due(due),
+                    note=note,
+                    actor=_actor(),
+                )
+            except (DoesNotExist, Conflict) as exc:
+                raise click.ClickException(str(exc)) from exc
+    click.echo(_assignment_line(made))
+
+
+@assignments.command("list")
+@click.option("--course-key")
+@click.option("--content")
+@click.option("--username")
+@click.option("--state", help="allocated, accepted, completed, errored, cancelled, ...")
+@click.option(
+    "--overdue", is_flag=True, help="Only those whose due date passed before they were completed."
+)
+@STORAGE_OPTION
+def list_assignments(
+    course_key: str | None,
+    content: str | None,
+    username: str | None,
+    state: str | None,
+    overdue: bool,
+    storage: str,
+) -> None:
+    """List assignments, oldest first: id, learner, content, state, due date."""
+    from lrs.assignments.base import Filters, listed_states
+
+    with _persistent_storage(storage, "assignments", "/api/v1/assignments") as stores:
+        with _assignments_of(stores, storage) as service:
+            filters = Filters(
+                course_key=course_key,
+                content=content,
+                username=username,
+                states=listed_states(state, overdue),
+            )
+            found = service.find(filters)
+    for item in found:
+        click.echo(_assignment_line(item))
+
+
+@assignments.command("cancel")
+@click.argument("assignment_id")
+@click.option("--reason", default="", help="Why; kept in its log and history.")
+@STORAGE_OPTION
+def cancel_assignment(assignment_id: str, reason: str, storage: str) -> None:
+    """Cancel an allocated, accepted or errored assignment."""
+    with _persistent_storage(storage, "assignments", "/api/v1/assignments") as stores:
+        with _assignments_of(stores, storage) as service:
+            try:
+                found = service.cancel(assignment_id, actor=_actor(), reason=reason)
+            except (DoesNotExist, Conflict) as exc:
+                raise click.ClickException(str(exc)) from exc
+    click.echo(_assignment_line(found))
+
+
+@assignments.command("import")
+@click.argument("rows_file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Say what would happen; write nothing.")
+@STORAGE_OPTION
+def import_assignments(rows_file: Any, dry_run: bool, storage: str) -> None:
+    """Assign every row of a CSV file or NDJSON (content, username or email, ...).
+
+    Columns: content, username, email, course_key, due, note. Prints each
+    row's outcome; exits with status 1 when any row failed.
+    """
+    from lrs.assignments.lifecycle import ROW_FIELDS
+
+    with _persistent_storage(storage, "assignments", "/api/v1/assignments") as stores:
+        with _assignments_of(stores, storage) as service:
+            rows = parse_rows(rows_file.read(), ROW_FIELDS)
+            outcomes = service.assign_many(rows, actor=_actor(), dry_run=dry_run)
+    for outcome in outcomes:
+        detail = f"\t{outcome.reason}" if outcome.reason else ""
+        click.echo(f"{outcome.row}\t{outcome.learner}\t{outcome.content}\t{outcome.result}{detail}")
+    summary = Counter(outcome.result for outcome in outcomes)
+    prefix = "dry run: " if dry_run else ""
+    click.echo(prefix + ", ".join(f"{count} {name}" for name, count in sorted(summary.items())))
+    if summary.get("error"):
+        sys.exit(1)
+
+
+@assignments.command("expire")
+@STORAGE_OPTION
+def expire_assignments(storage: str) -> None:
+    """Expire every open assignment past its due date (for cron: a second run does nothing)."""
+    with _persistent_storage(storage, "assignments", "/api/v1/assignments") as stores:
+        with _assignments_of(stores, storage) as service:
+            expired = service.expire()
+    click.echo(f"expired {len(expired)} assignments")
+
+
+@assignments.command("remind")
+@click.option(
+    "--before",
+    required=True,
+    help="How long before the due date: 2d, 12h, 30m (each assignment is reminded once).",
+)
+@STORAGE_OPTION
+def remind_assignments(before: str, storage: str) -> None:
+    """Remind the learners of open assignments due within BEFORE (for cron; once each)."""
+    from lrs.assignments.lifecycle import parse_span
+
+    try:
+        span = parse_span(before)
+    except InvalidInput as exc:
+        raise click.BadParameter(str(exc), param_hint="--before") from exc
+    with _persistent_storage(storage, "assignments", "/api/v1/assignments") as stores:
+        with _assignments_of(stores, storage) as service:
+            reminded = service.remind(span)
+    click.echo(f"reminded {len(reminded)} assignments")

@@ -207,6 +207,45 @@ _VERSION_5 = (
 )
 
 
+# Version 6: lrs.assignments.sqlite. Assignments (the record as JSON, with
+# the columns they are found by), at most one active per (learner, content)
+# by a partial unique index; their actions and changes, appended.
+_VERSION_6 = (
+    """CREATE TABLE assignments (
+        id TEXT PRIMARY KEY,
+        learner TEXT NOT NULL,
+        content TEXT NOT NULL,
+        course_key TEXT,
+        username TEXT,
+        email TEXT,
+        state TEXT NOT NULL,
+        active INTEGER NOT NULL,
+        due_us INTEGER,
+        created_us INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        record TEXT NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX assignments_active ON assignments (learner, content) WHERE active = 1",
+    "CREATE INDEX assignments_by_created ON assignments (created_us, id)",
+    "CREATE INDEX assignments_by_course ON assignments (course_key, created_us)",
+    "CREATE INDEX assignments_by_username ON assignments (username)",
+    "CREATE INDEX assignments_by_email ON assignments (email)",
+    "CREATE INDEX assignments_by_due ON assignments (due_us) WHERE due_us IS NOT NULL",
+    """CREATE TABLE assignment_actions (
+        seq INTEGER PRIMARY KEY,
+        assignment_id TEXT NOT NULL,
+        record TEXT NOT NULL
+    )""",
+    "CREATE INDEX assignment_actions_by_assignment ON assignment_actions (assignment_id, seq)",
+    """CREATE TABLE assignment_changes (
+        seq INTEGER PRIMARY KEY,
+        assignment_id TEXT NOT NULL,
+        record TEXT NOT NULL
+    )""",
+    "CREATE INDEX assignment_changes_by_assignment ON assignment_changes (assignment_id, seq)",
+)
+
+
 def _steps(statements: tuple[str, ...]) -> Migration:
     def step(connection: sqlite3.Connection) -> None:
         for statement in statements:
@@ -221,4 +260,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     _steps(_VERSION_3),
     _steps(_VERSION_4),
     _steps(_VERSION_5),
+    _steps(_VERSION_6),
 )

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from lrs.assignments import AssignmentStore, MemoryAssignmentStore
+from lrs.assignments.mongo import MongoAssignmentStore
+from lrs.assignments.sqlite import SqliteAssignmentStore
 from lrs.clients.base import UserStateClient
 from lrs.clients.factory import connect
 from lrs.clients.mongo import MongoUserStateClient
@@ -66,6 +69,7 @@ class Storage(Closeable):
     progress: ProgressStore = field(default_factory=MemoryProgressStore)
     erasures: ErasureStore = field(default_factory=MemoryErasureStore)
     exports: ExportLog = field(default_factory=MemoryExportLog)
+    assignments: AssignmentStore = field(default_factory=MemoryAssignmentStore)
     #: Makes the writes of several stores one transaction, where the stores
     #: share a database that has them (SQLite): ``with storage.transaction():``.
     #: Elsewhere each store's write stands alone.
@@ -86,6 +90,7 @@ class Storage(Closeable):
         self.progress.close()
         self.erasures.close()
         self.exports.close()
+        self.assignments.close()
 
 
 def open_storage(url: str = "memory://", history_url: str | None = None) -> Storage:
@@ -138,6 +143,7 @@ def sqlite_storage(database: SqliteDatabase, *, history: HistoryLog | None = Non
         SqliteProgressStore(database),
         SqliteErasureStore(database),
         SqliteExportLog(database),
+        SqliteAssignmentStore(database),
         transaction=database.transaction,
         empty_log=database.empty_log,
     )
@@ -171,4 +177,5 @@ def mongo_storage(
         MongoProgressStore(database),
         MongoErasureStore(database),
         MongoExportLog(database),
+        MongoAssignmentStore(database),
     )

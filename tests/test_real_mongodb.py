@@ -6,6 +6,7 @@ import uuid
 import pymongo
 import pytest
 
+from lrs.assignments.mongo import MongoAssignmentStore
 from lrs.clients import MongoUserStateClient
 from lrs.credentials import MongoCredentialStore
 from lrs.enrollments import MongoEnrollmentStore
@@ -15,6 +16,7 @@ from lrs.history import MongoHistoryLog
 from lrs.progress.mongo import MongoProgressStore
 from lrs.testing import (
     ActivityStoreContract,
+    AssignmentStoreContract,
     AttachmentStoreContract,
     CredentialStoreContract,
     DocumentStoreContract,
@@ -126,3 +128,9 @@ class TestRealMongoExportLog(ExportLogContract):
     @pytest.fixture
     def exports(self, driver, database):
         return MongoExportLog(driver[database()])
+
+
+class TestRealMongoAssignmentStore(AssignmentStoreContract):
+    @pytest.fixture
+    def assignments(self, driver, database):
+        return MongoAssignmentStore(driver[database()])

@@ -10,6 +10,7 @@ from flask import Flask, request
 from flask.json.provider import JSONProvider
 
 from lrs import strict_json
+from lrs.assignments.lifecycle import Assignments
 from lrs.exceptions import InvalidInput
 from lrs.settings import load_settings
 from lrs.storage import Storage, open_storage
@@ -96,12 +97,15 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     storage.progress.session_gap_us = int(gap * 1_000_000)
     # The account agents that stand for this LRS's users in xAPI.
     app.extensions["lrs-accounts"] = AccountAgents(str(app.config["ACCOUNT_HOMEPAGE"]))
+    # Assignments follow statements, enrollments and users (lrs.assignments).
+    app.extensions["lrs-assignments"] = Assignments.from_settings(storage, app.config)
     if app.config["ADMIN_KEY"] and app.config["ADMIN_SECRET"]:
         storage.credentials.ensure(
             str(app.config["ADMIN_KEY"]), str(app.config["ADMIN_SECRET"]), name="LRS_ADMIN_KEY"
         )
 
     from lrs.api import (
+        assignments,
         auth,
         credentials,
         enrollments,
@@ -127,6 +131,7 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     api.register_blueprint(progress.blp)
     api.register_blueprint(erasure.blp)
     api.register_blueprint(exports.blp)
+    api.register_blueprint(assignments.blp)
     # The xAPI resources follow the xAPI specification, not this API's
     # OpenAPI conventions: a plain Flask blueprint.
     xapi.install(app)

@@ -11,13 +11,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
-import orjson
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
 
 from lrs.api.auth import access, current_credential
 from lrs.api.blueprint import Blueprint
 from lrs.api.pagination import paginate
+from lrs.api.rows import request_body, request_rows
 from lrs.api.schemas.enrollments import (
     BulkQueryArgsSchema,
     BulkResultSchema,
@@ -38,9 +38,10 @@ from lrs.api.schemas.enrollments import (
     UserListQueryArgsSchema,
     UserSchema,
 )
+from lrs.assignments.lifecycle import Assignments
 from lrs.enrollments.base import Change, CourseRole, EnrollmentStore, Outcome, as_dict
-from lrs.enrollments.bulk import bulk_enroll, parse_csv
-from lrs.exceptions import DoesNotExist, InvalidInput
+from lrs.enrollments.bulk import COLUMNS, bulk_enroll
+from lrs.exceptions import DoesNotExist
 
 blp = Blueprint(
     "enrollments",
@@ -53,6 +54,12 @@ blp = Blueprint(
 def _store() -> EnrollmentStore:
     store: EnrollmentStore = current_app.extensions["lrs"].enrollments
     return store
+
+
+def _assignments() -> Assignments:
+    """Assignments follow users (their e-mail addresses) and enrollments."""
+    found: Assignments = current_app.extensions["lrs-assignments"]
+    return found
 
 
 def _actor() -> str:
@@ -100,7 +107,9 @@ class Users(MethodView):
         """Create a user."""
         access().require_manager()
         username, reason = body.pop("username"), body.pop("reason")
-        return _store().create_user(username, body, actor=_actor(), reason=reason)
+        user = _store().create_user(username, body, actor=_actor(), reason=reason)
+        _assignments().link_user(user.username, user.email, actor=_actor())
+        return user
 
 
 @blp.route("/users/<string:username>")
@@ -123,7 +132,10 @@ class UserItem(MethodView):
         """Change some fields of a user (``profile`` is replaced whole)."""
         access().require_manager()
         reason = body.pop("reason")
-        return _store().update_user(username, body, actor=_actor(), reason=reason)
+        user = _store().update_user(username, body, actor=_actor(), reason=reason)
+        if "email" in body:
+            _assignments().link_user(user.username, user.email, actor=_actor())
+        return user
 
 
 @blp.route("/users/<string:username>/history")
@@ -177,6 +189,7 @@ class Enrollments(MethodView):
             actor=_actor(),
             reason=body["reason"],
         )
+        _assignments().on_enrolled(enrollment.username, enrollment.course_key)
         result = {**as_dict(enrollment), "outcome": outcome.value}
         return result, 201 if outcome == Outcome.created else 200
 
@@ -200,7 +213,7 @@ class EnrollmentItem(MethodView):
     def patch(self, body: dict[str, Any], args: dict[str, Any]) -> Any:
         """Change an enrollment's mode, role or activity."""
         access().require_manager()
-        return _store().update_enrollment(
+        enrollment = _store().update_enrollment(
             args["username"],
             args["course_key"],
             mode=body.get("mode"),
@@ -209,6 +222,9 @@ class EnrollmentItem(MethodView):
             actor=_actor(),
             reason=body["reason"],
         )
+        if enrollment.is_active:
+            _assignments().on_enrolled(enrollment.username, enrollment.course_key)
+        return enrollment
 
     @blp.arguments(UnenrollQueryArgsSchema(), location="query")
     @blp.response(200, EnrollmentSchema())
@@ -258,24 +274,7 @@ class Bulk(MethodView):
 
     @blp.arguments(BulkQueryArgsSchema(), location="query")
     @blp.response(200, BulkResultSchema())
-    @blp.doc(
-        requestBody={
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {"type": "array", "items": {"type": "object"}},
-                    "example": [{"username": "ada", "course_key": "course-v1:Org+C+R"}],
-                },
-                "text/csv": {"schema": {"type": "string"}},
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                },
-            },
-        }
-    )
+    @blp.doc(requestBody=request_body({"username": "ada", "course_key": "course-v1:Org+C+R"}))
     def post(self, args: dict[str, Any]) -> Any:
         """Enroll many: a JSON array of rows, a CSV file, or a form upload (``file``).
 
@@ -286,7 +285,7 @@ class Bulk(MethodView):
         ``dry_run=true`` nothing is written.
         """
         access().require_manager()
-        rows = _rows()
+        rows = request_rows(COLUMNS)
         results = bulk_enroll(
             _store(),
             rows,
@@ -294,28 +293,11 @@ class Bulk(MethodView):
             reason=args["reason"],
             dry_run=args["dry_run"],
         )
+        for result in results:
+            if not args["dry_run"] and result.result in ("created", "reactivated"):
+                _assignments().on_enrolled(result.username, result.course_key)
         return {
             "dry_run": args["dry_run"],
             "summary": dict(Counter(result.result for result in results)),
             "results": results,
         }
-
-
-def _rows() -> list[Any]:
-    """The rows of a bulk request, whichever of its three forms it takes."""
-    if request.mimetype == "text/csv":
-        return parse_csv(request.get_data())
-    if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None:
-            raise InvalidInput("the form has no file field named 'file'")
-        return parse_csv(upload.read())
-    if request.mimetype != "application/json":
-        raise InvalidInput("send a JSON array, text/csv, or a multipart/form-data file upload")
-    try:
-        rows = orjson.loads(request.get_data())
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"the request body is not valid JSON: {exc}") from None
-    if not isinstance(rows, list):
-        raise InvalidInput("the JSON body must be an array of rows")
-    return rows

@@ -21,7 +21,8 @@ The steps, each of which can be repeated without harm:
    and its history are removed;
 3. progress records are derived again: none for the old identities, the
    pseudonym's from the rewritten statements;
-4. credentials are revoked and kept under the pseudonym;
+4. credentials are revoked and kept under the pseudonym; assignments keep
+   no e-mail address or note, under the pseudonym;
 5. the user record, enrollments and change records move to the pseudonym,
    without personal data (the last step that reads the user record: until
    it is done, a second run finds the user and redoes every step);
@@ -118,6 +119,7 @@ def _counted(
         "state_blocks": _state(storage).count_user(user.username),
         "progress_records": _progress_records(storage, keys),
         "credentials": len(storage.credentials.of_user(user.username)),
+        "assignments": len(storage.assignments.of_learner(user.username, [user.email])),
         "enrollments": _enrollments(storage, user),
         "users": 1,
     }
@@ -168,6 +170,10 @@ def _erased(
     rebuild(storage.progress, storage.statements, learner=accounts.key(pseudonym))
     on_step("credentials")
     counts["credentials"] = storage.credentials.retire_user(user.username, pseudonym)
+    on_step("assignments")
+    counts["assignments"] = storage.assignments.clear_personal(
+        user.username, [user.email], pseudonym=pseudonym
+    )
     on_step("user and enrollments")
     counts["enrollments"] = _enrollments(storage, user)
     counts["users"] = int(

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple, Protocol
 from lrs.clock import default_clock, to_us
 from lrs.exceptions import Conflict, InvalidInput
 from lrs.imports.sources import Item
+from lrs.progress import Event
 from lrs.storage import Storage
 from lrs.xapi import syntax
 from lrs.xapi.attachments import check_statement_attachments
@@ -168,9 +169,12 @@ def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
 class LocalTarget:
     """This LRS's stores."""
 
-    def __init__(self, storage: Storage) -> None:
-        """Store into ``storage``."""
+    def __init__(
+        self, storage: Storage, on_stored: Callable[[list[Event]], None] | None = None
+    ) -> None:
+        """Store into ``storage``; ``on_stored`` follows each batch (see ``store_batch``)."""
         self.storage = storage
+        self.on_stored = on_stored
 
     def send(self, batch: list[Checked], summary: ImportSummary, dry_run: bool) -> None:
         """Store the statements not stored yet; count the rest as skipped or conflicts."""
@@ -214,6 +218,7 @@ class LocalTarget:
             [checked.statement for checked in batch],
             [checked.where for checked in batch],
             stored_us=stored_us,
+            on_stored=self.on_stored,
         )
         summary.stored += len(new)
         summary.skipped += len(batch) - len(new)

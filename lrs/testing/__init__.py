@@ -63,6 +63,7 @@ _CONTRACTS = {
     "ProgressStoreContract": "progress",
     "ErasureStoreContract": "erasures",
     "ExportLogContract": "exports",
+    "AssignmentStoreContract": "assignments",
     "ActivityStoreContract": "activities",
     "AttachmentStoreContract": "attachments",
 }

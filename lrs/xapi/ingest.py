@@ -7,7 +7,7 @@ has them (xAPI-Communication.md 2.1.2: a batch is stored all or nothing).
 """
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -33,6 +33,7 @@ def store_batch(
     received: dict[str, AttachmentData] | None = None,
     *,
     stored_us: Sequence[int] | None = None,
+    on_stored: Callable[[list[Event]], None] | None = None,
 ) -> set[str]:
     """Store a batch of prepared statements, all or nothing; return the ids newly stored.
 
@@ -45,6 +46,8 @@ def store_batch(
         received: the attachment data sent with the batch, by SHA-2.
         stored_us: the stored time of each statement, kept from another LRS
             (``--preserve-stored``); by default the batch is stamped now.
+        on_stored: called once the batch is committed, with the progress
+            events of the statements newly stored (assignments follow them).
 
     Raises:
         StatementError: an attachment or a signature does not match its statement.
@@ -92,6 +95,8 @@ def store_batch(
             [event for event in voided if event is not None],
             functools.partial(key_events, storage.statements),
         )
+    if on_stored is not None and events:
+        on_stored(events)
     return new
 
 

@@ -58,7 +58,7 @@ def test_a_store_error_is_logged_without_the_statement(caplog):
 
 
 def test_an_unexpected_error_is_logged_without_its_message(caplog, monkeypatch):
-    def fail(storage, records, batch, *args):
+    def fail(storage, records, batch, *args, **options):
         raise ValueError(f"cannot store {json.dumps(batch)}")
 
     monkeypatch.setattr("lrs.api.xapi.statements.store_batch", fail)

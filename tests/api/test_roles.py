@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from lrs.assignments import State
 from lrs.enrollments import CourseRole
 from lrs.testing import COURSE, OTHER_COURSE, block, user
 from tests.support import ADMIN, basic
@@ -13,6 +14,8 @@ ONE = {"username": user(0), "block": block(0)}
 ENROLLMENT = {"username": user(0), "course_key": COURSE}
 XAPI = {"X-Experience-API-Version": "1.0.3"}
 LEARNER_AGENT = {"account": {"homePage": "http://localhost", "name": user(0)}}
+AS = "/api/v1/assignments"
+QUIZ_2 = "http://example.org/activities/quiz-2"
 STATEMENT = {
     "actor": LEARNER_AGENT,
     "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
@@ -60,6 +63,25 @@ ENDPOINTS = {
     "bulk": ("post", "/api/v1/enrollments/bulk", None, []),
     "read-statements": ("get", "/xAPI/statements", {"agent": json.dumps(LEARNER_AGENT)}, None),
     "store-statement": ("post", "/xAPI/statements", None, STATEMENT),
+    "export-statements": ("get", "/api/v1/exports/statements", None, None),
+    "export-summaries": ("get", "/api/v1/exports/summaries", {"course_key": COURSE}, None),
+    "export-requests": ("get", "/api/v1/exports/requests", None, None),
+    "list-assignments": ("get", AS, {"username": user(0), "course_key": COURSE}, None),
+    "assign": ("post", AS, None, {"content": QUIZ_2, "username": user(0), "course_key": COURSE}),
+    "bulk-assign": (
+        "post",
+        f"{AS}/bulk",
+        None,
+        [{"content": QUIZ_2, "username": user(0), "course_key": COURSE}],
+    ),
+    "assignment-counts": ("get", f"{AS}/counts", {"course_key": COURSE}, None),
+    "read-assignment": ("get", f"{AS}/{{open}}", None, None),
+    "cancel-assignment": ("post", f"{AS}/{{open}}/cancel", None, {"reason": "r"}),
+    "reverse-assignment": ("post", f"{AS}/{{done}}/reverse", None, {"reason": "r"}),
+    "retry-assignment": ("post", f"{AS}/{{errored}}/retry", None, None),
+    "acknowledge-assignment": ("post", f"{AS}/{{open}}/acknowledge", None, None),
+    "assignment-actions": ("get", f"{AS}/{{open}}/actions", None, None),
+    "assignment-history": ("get", f"{AS}/{{open}}/history", None, None),
 }
 
 OWN_DATA = {
@@ -79,6 +101,11 @@ OWN_DATA = {
     "enrollment-history",
     "read-statements",
     "store-statement",
+    "list-assignments",
+    "read-assignment",
+    "acknowledge-assignment",
+    "assignment-actions",
+    "assignment-history",
 }
 # What a coach of the learner's course reads.
 COACHED = {
@@ -93,8 +120,28 @@ COACHED = {
     "enrollment-history",
     "counts",
     "read-statements",
+    "export-summaries",
+    "list-assignments",
+    "assign",
+    "bulk-assign",
+    "assignment-counts",
+    "read-assignment",
+    "cancel-assignment",
+    "retry-assignment",
+    "acknowledge-assignment",
+    "assignment-actions",
+    "assignment-history",
 }
-ADMIN_ONLY = {"list-credentials", "create-credential", "read-credential", "revoke-credential"}
+ADMIN_ONLY = {
+    "list-credentials",
+    "create-credential",
+    "read-credential",
+    "revoke-credential",
+    "export-statements",
+    "export-requests",
+}
+# Admin credentials, and the coach of the course: not service credentials.
+ADMIN_OR_COACH = {"export-summaries"}
 PUBLIC = {"health", "openapi"}
 
 
@@ -106,7 +153,7 @@ def expected(caller, endpoint):
     if endpoint == "me" or caller == "admin":
         return 200
     if caller == "service":
-        return 403 if endpoint in ADMIN_ONLY else 200
+        return 403 if endpoint in ADMIN_ONLY | ADMIN_OR_COACH else 200
     if caller == "learner-self":
         return 200 if endpoint in OWN_DATA else 403
     if caller == "coach":
@@ -168,7 +215,16 @@ def test_role_matrix(app, state, caller, endpoint):
     enrollments.enroll("coach0", COURSE, role=CourseRole.coach, actor="test")
     enrollments.enroll("coach1", OTHER_COURSE, role=CourseRole.coach, actor="test")
     app.extensions["lrs"].credentials.create("service", key="victim-key-01", secret="v" * 20)
+    assignments = app.extensions["lrs"].assignments
+    quiz = "http://example.org/activities/quiz-1"
+    opened = assignments.create(quiz, username=user(0), course_key=COURSE, actor="test")
+    done = assignments.create(COURSE, username=user(0), actor="test")
+    for step in (State.accepted, State.completed):
+        assignments.move(done.id, step, actor="test")
+    errored = assignments.create(quiz, email="someone@example.org", course_key=COURSE, actor="t")
+    assignments.move(errored.id, State.errored, actor="test")
     method, path, query, body = ENDPOINTS[endpoint]
+    path = path.format(open=opened.id, done=done.id, errored=errored.id)
     headers = headers_for(app, caller)
     if path.startswith("/xAPI"):
         headers = {**headers, **XAPI}
@@ -190,6 +246,12 @@ def test_role_matrix(app, state, caller, endpoint):
         assert enrollments.get_enrollment(user(0), COURSE).is_active
         assert enrollments.get_user(user(0)).full_name == ""
         assert len(list(enrollments.list_users())) == 4
+        assert [item.state for item in assignments.find()] == [
+            State.allocated,
+            State.completed,
+            State.errored,
+        ]
+        assert [action.kind for action in assignments.actions(opened.id)] == ["created"]
 
 
 def test_created_credential_secret_is_shown_once(http, admin):

@@ -10,7 +10,7 @@ import pytest
 from lrs.enrollments import CourseRole
 from lrs.erasure.base import PSEUDONYM_PREFIX
 from lrs.erasure.run import erase_learner, identities
-from lrs.exceptions import DoesNotExist, InvalidInput
+from lrs.exceptions import Conflict, DoesNotExist, InvalidInput
 from lrs.testing import COURSE, block
 from lrs.xapi.documents import JSON, Context, Resource
 from tests.support import ADMIN, BACKENDS, basic, make_app, storage_for
@@ -78,6 +78,11 @@ def app_on(storage):
     assert response.status_code == 200, response.json
     stores.state.set(USERNAME, block(0), {"answer": 42, "note": FULL_NAME})
     stores.state.set("bob", block(0), {"answer": 7})
+    # Assignments: by username, and by e-mail (its failed link quotes the address).
+    stores.assignments.create(COURSE, username=USERNAME, note="Ockham retake", actor="test")
+    by_mail = stores.assignments.create(COURSE, email=EMAIL, actor="test", note="for Augusta")
+    with pytest.raises(Conflict):
+        stores.assignments.link(by_mail.id, USERNAME, actor="test")
     for context in (
         Context(Resource.state, "http://example.org/a0", f"mbox:mailto:{EMAIL}"),
         Context(Resource.agent_profile, "", f"account:{HOMEPAGE}|{USERNAME}"),

@@ -137,7 +137,14 @@ def put_statement() -> ResponseReturnValue:
         refuse(400, "the statement's id does not match statementId")
     _require_own([data], own)
     prepared = prepare({**data, "id": statement_id}, version=version(), authority=_authority())
-    store_batch(current_app.extensions["lrs"], [prepared], [data], ["statement"], received)
+    store_batch(
+        current_app.extensions["lrs"],
+        [prepared],
+        [data],
+        ["statement"],
+        received,
+        on_stored=current_app.extensions["lrs-assignments"].on_events,
+    )
     return Response(status=204)
 
 
@@ -165,7 +172,14 @@ def post_statements() -> ResponseReturnValue:
     ids = [item.id for item in prepared]
     if len(set(ids)) != len(ids):
         refuse(400, "the batch holds two statements with one id")
-    store_batch(current_app.extensions["lrs"], prepared, batch, paths, received)
+    store_batch(
+        current_app.extensions["lrs"],
+        prepared,
+        batch,
+        paths,
+        received,
+        on_stored=current_app.extensions["lrs-assignments"].on_events,
+    )
     return current_app.response_class(orjson.dumps(ids), mimetype="application/json")
 
 
