@@ -55,6 +55,9 @@ DEFAULTS: dict[str, Any] = {
     # secret their HMAC-SHA-256 signature is made with (required with a URL).
     "WEBHOOK_URL": None,
     "WEBHOOK_SECRET": None,
+    # The key that signs dashboard sessions; when not set, one is made once
+    # and kept by the storage.
+    "SECRET_KEY": None,
 }
 
 

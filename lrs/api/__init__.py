@@ -9,7 +9,7 @@ import orjson
 from flask import Flask, request
 from flask.json.provider import JSONProvider
 
-from lrs import strict_json
+from lrs import strict_json, web
 from lrs.assignments.lifecycle import Assignments
 from lrs.exceptions import InvalidInput
 from lrs.settings import load_settings
@@ -132,6 +132,8 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     api.register_blueprint(erasure.blp)
     api.register_blueprint(exports.blp)
     api.register_blueprint(assignments.blp)
+    # The dashboard's pages (lrs.web).
+    web.install(app, storage)
     # The xAPI resources follow the xAPI specification, not this API's
     # OpenAPI conventions: a plain Flask blueprint.
     xapi.install(app)

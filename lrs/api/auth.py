@@ -45,6 +45,8 @@ def install(app: Flask, api: Api) -> None:
     (``lrs.credentials.throttle``); right ones always get through.
     """
     throttle = FailureThrottle(int(app.config["AUTH_FAILURE_LIMIT"]))
+    # The dashboard's sign-in counts failures with the same throttle.
+    app.extensions["lrs-throttle"] = throttle
 
     def refuse(status: int, message: str, headers: dict[str, str]) -> ResponseReturnValue:
         error: HTTPException = Unauthorized() if status == 401 else TooManyRequests()
@@ -60,6 +62,8 @@ def install(app: Flask, api: Api) -> None:
             or request.blueprint in PUBLIC_BLUEPRINTS
             or request.endpoint in PUBLIC_ENDPOINTS
             or request.endpoint in (None, "static")
+            # The dashboard signs people in with a session (lrs.web).
+            or request.blueprint == "web"
         ):
             return None
         authorization = request.authorization

@@ -26,6 +26,12 @@ DOCS_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; frame-ancestors 'none'"
 )
+# The dashboard (lrs.web): its stylesheet and forms, from this server only; no
+# script at all, and its inline SVG charts need nothing more.
+DASHBOARD_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
 DOCS_ASSETS = "swagger-ui-assets"
 DOCS_ASSETS_URL = "/docs/static"
 
@@ -56,10 +62,12 @@ def protect(response: Response) -> Response:
     for name, value in _EVERY_RESPONSE:
         headers.add(name, value)
     docs = request.blueprint in ("api-docs", DOCS_ASSETS)
-    headers.add("Content-Security-Policy", DOCS_POLICY if docs else API_POLICY)
-    if not docs and is_active(response.content_type or ""):
+    dashboard = request.blueprint == "web"
+    policy = DOCS_POLICY if docs else DASHBOARD_POLICY if dashboard else API_POLICY
+    headers.add("Content-Security-Policy", policy)
+    if not (docs or dashboard) and is_active(response.content_type or ""):
         headers["Content-Disposition"] = "attachment"
-    if getattr(g, "credential", None) is not None:
+    if dashboard or getattr(g, "credential", None) is not None:
         # Whatever needed credentials is someone's data.
         headers.add("Cache-Control", "no-store")
     return response

@@ -93,11 +93,19 @@ class ErasureStore(Closeable, ABC):
     """Erasure records, one per pseudonym, and the salt of pseudonyms."""
 
     def salt(self) -> bytes:
-        """This LRS's salt, made at the first call and the same ever after (whoever races)."""
-        found = self._salt()
+        """This LRS's salt of pseudonyms, made at the first call and the same ever after."""
+        return self.secret("erasure-salt")
+
+    def secret(self, name: str) -> bytes:
+        """A secret the LRS makes for itself (32 random bytes), made once, whoever races.
+
+        The salt of pseudonyms, the signing key of dashboard sessions: kept
+        by the store, so that every process and every restart share it.
+        """
+        found = self._secret(name)
         if found is None:
-            self._keep_salt(secrets.token_bytes(32))  # the first writer's wins
-            found = self._salt()
+            self._keep_secret(name, secrets.token_bytes(32))  # the first writer's wins
+            found = self._secret(name)
             assert found is not None
         return found
 
@@ -114,9 +122,9 @@ class ErasureStore(Closeable, ABC):
         """Every record, oldest first."""
 
     @abstractmethod
-    def _salt(self) -> bytes | None:
-        """The salt kept, or ``None``."""
+    def _secret(self, name: str) -> bytes | None:
+        """The secret kept under ``name``, or ``None``."""
 
     @abstractmethod
-    def _keep_salt(self, salt: bytes) -> None:
-        """Keep ``salt`` unless one is kept already."""
+    def _keep_secret(self, name: str, value: bytes) -> None:
+        """Keep ``value`` under ``name`` unless a secret is kept there already."""

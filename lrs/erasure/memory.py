@@ -12,7 +12,7 @@ class MemoryErasureStore(ErasureStore):
         """An empty store."""
         self._lock = threading.Lock()
         self._records: dict[str, Erasure] = {}
-        self._kept: bytes | None = None
+        self._kept: dict[str, bytes] = {}
 
     def get(self, pseudonym: str) -> Erasure | None:
         """The record of the learner with this pseudonym, or ``None``."""
@@ -28,10 +28,9 @@ class MemoryErasureStore(ErasureStore):
         with self._lock:
             return sorted(self._records.values(), key=lambda item: (item.started, item.pseudonym))
 
-    def _salt(self) -> bytes | None:
-        return self._kept
+    def _secret(self, name: str) -> bytes | None:
+        return self._kept.get(name)
 
-    def _keep_salt(self, salt: bytes) -> None:
+    def _keep_secret(self, name: str, value: bytes) -> None:
         with self._lock:
-            if self._kept is None:
-                self._kept = salt
+            self._kept.setdefault(name, value)

@@ -10,8 +10,6 @@ from lrs.clock import to_us
 from lrs.erasure.base import Erasure, ErasureStore, erasure_from
 from lrs.mongo import collection, translate_errors
 
-_SALT = "erasure-salt"
-
 
 class MongoErasureStore(ErasureStore):
     """Erasure records, one document per pseudonym (``_id``)."""
@@ -44,14 +42,14 @@ class MongoErasureStore(ErasureStore):
             found = self._erasures.find(sort=[("started_us", ASCENDING), ("_id", ASCENDING)])
             return [erasure_from(document["record"]) for document in found]
 
-    def _salt(self) -> bytes | None:
+    def _secret(self, name: str) -> bytes | None:
         with translate_errors():
-            found = self._secrets.find_one({"_id": _SALT})
+            found = self._secrets.find_one({"_id": name})
         return None if found is None else bytes(found["value"])
 
-    def _keep_salt(self, salt: bytes) -> None:
+    def _keep_secret(self, name: str, value: bytes) -> None:
         with translate_errors():
             try:
-                self._secrets.insert_one({"_id": _SALT, "value": salt})
+                self._secrets.insert_one({"_id": name, "value": value})
             except DuplicateKeyError:
                 pass  # another process kept one first: theirs is the salt

@@ -6,8 +6,6 @@ from lrs.clock import to_us
 from lrs.erasure.base import Erasure, ErasureStore, erasure_from
 from lrs.sqlite import SqliteDatabase, translate_errors
 
-_SALT = "erasure-salt"
-
 
 class SqliteErasureStore(ErasureStore):
     """Erasure records, one row per pseudonym (the record as JSON)."""
@@ -48,17 +46,17 @@ class SqliteErasureStore(ErasureStore):
             )
         return [erasure_from(orjson.loads(row[0])) for row in rows]
 
-    def _salt(self) -> bytes | None:
+    def _secret(self, name: str) -> bytes | None:
         with translate_errors():
             row = (
                 self._database.connection()
-                .execute("SELECT value FROM secrets WHERE name = ?", (_SALT,))
+                .execute("SELECT value FROM secrets WHERE name = ?", (name,))
                 .fetchone()
             )
         return None if row is None else bytes(row[0])
 
-    def _keep_salt(self, salt: bytes) -> None:
+    def _keep_secret(self, name: str, value: bytes) -> None:
         with self._database.transaction() as connection:
             connection.execute(
-                "INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", (_SALT, salt)
+                "INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", (name, value)
             )

@@ -22,6 +22,8 @@ class ErasureStoreContract:
         assert erasures.salt() == salt
         assert pseudonym_of("ada", salt) == pseudonym_of("ada", erasures.salt())
         assert pseudonym_of("ada", salt) != pseudonym_of("bob", salt)
+        other = erasures.secret("dashboard-key")
+        assert len(other) == 32 and other != salt and erasures.secret("dashboard-key") == other
 
     def test_records_are_kept_by_pseudonym_and_listed_oldest_first(
         self, erasures: ErasureStore

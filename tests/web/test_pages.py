@@ -1,0 +1,275 @@
+"""The dashboard's pages with Flask's test client: who sees what, forms, sessions."""
+
+import re
+
+import pytest
+
+from lrs.testing import COURSE, OTHER_COURSE
+from tests.support import ADMIN, BACKENDS, make_app, storage_for
+from tests.web.seed import HOMEPAGE, block, seed
+
+D = "/dashboard"
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request, tmp_path):
+    return seed(make_app(storage_for(request.param, tmp_path), ACCOUNT_HOMEPAGE=HOMEPAGE))
+
+
+@pytest.fixture
+def memory_app():
+    return seed(make_app(ACCOUNT_HOMEPAGE=HOMEPAGE))
+
+
+def token(client, path=f"{D}/sign-in"):
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def signed_in(app, role, username=None):
+    client = app.test_client()
+    if role == "admin":
+        key, secret = ADMIN
+    else:
+        credential, secret = app.extensions["lrs"].credentials.create(role, username=username)
+        key = credential.key
+    response = client.post(
+        f"{D}/sign-in", data={"key": key, "secret": secret, "csrf_token": token(client)}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def text(response):
+    return response.get_data(as_text=True)
+
+
+EXAM = "http://example.org/quiz"
+PAGES = {
+    "courses": f"{D}/courses",
+    "report": f"{D}/courses/{COURSE}/report",
+    "activity": f"{D}/courses/{COURSE}/activity",
+    "exam": f"{D}/courses/{COURSE}/exam?activity={EXAM}",
+    "assignments": f"{D}/courses/{COURSE}/assignments",
+    "other-course": f"{D}/courses/{OTHER_COURSE}/report",
+    "ada": f"{D}/learners/ada",
+    "dan": f"{D}/learners/dan",
+    "credentials": f"{D}/admin/credentials",
+    "users": f"{D}/admin/users?q=a",
+    "statements": f"{D}/admin/statements",
+    "statement": f"{D}/admin/statements/00000000-0000-0000-0000-000000000001",
+}
+# What each kind of person gets on each page.
+SEES = {
+    "admin": dict.fromkeys(PAGES, 200),
+    "coach": {
+        **dict.fromkeys(PAGES, 403),
+        **dict.fromkeys(["courses", "report", "activity", "exam", "assignments", "ada"], 200),
+    },
+    "learner": {**dict.fromkeys(PAGES, 403), "ada": 200},
+}
+
+
+@pytest.mark.parametrize("person", list(SEES))
+def test_who_sees_what(memory_app, person):
+    username = {"coach": "cy", "learner": "ada"}.get(person)
+    client = signed_in(memory_app, person, username)
+    for page, path in PAGES.items():
+        response = client.get(path)
+        assert response.status_code == SEES[person][page], (person, page, text(response)[:300])
+        if response.status_code == 403:
+            assert "Not yours to see" in text(response)
+
+
+def test_anyone_not_signed_in_is_sent_to_sign_in(memory_app):
+    client = memory_app.test_client()
+    for path in PAGES.values():
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith(f"{D}/sign-in?next=")
+
+
+def test_the_course_report_shows_every_learner_and_activity(app):
+    client = signed_in(app, "coach", "cy")
+    page = text(client.get(PAGES["report"]))
+    assert "ada" in page and "bob" in page and "dan" not in page
+    assert "100%" in page and "completed" in page  # ada completed page 1, in words
+    assert 'class="cell p10 done"' in page
+    assert "time spent 3 min" in page
+    assert f'href="{D}/learners/ada"' in page
+    assert f"{D}/courses/{COURSE}/exam?activity=" in page  # the exam is linked
+    filtered = text(client.get(PAGES["report"], query_string={"q": "bo"}))
+    assert "/learners/bob" in filtered and "/learners/ada" not in filtered
+    by_time = text(client.get(PAGES["report"], query_string={"sort": "time"}))
+    assert by_time.index("/learners/ada") < by_time.index("/learners/bob")
+
+
+def test_the_learner_page_tells_what_they_did(app):
+    client = signed_in(app, "learner", "ada")
+    assert client.get(f"{D}/").headers["Location"] == f"{D}/learners/ada"
+    page = text(client.get(PAGES["ada"]))
+    assert "Ada Lovelace" in page
+    assert "ada completed Page 1, 92%" in page and "min ago" in page
+    for heading in ("Sessions", "Activities", "Tries and attempts", "Exams", "Assignments"):
+        assert f">{heading}</h2>" in page
+    assert "http://example.org/quiz" in page
+
+
+def test_the_exam_report_shows_questions_worst_first_and_scores(app):
+    client = signed_in(app, "admin")
+    page = text(client.get(PAGES["exam"]))
+    assert page.index("quiz/q2") < page.index("quiz/q1")  # q2: none right; q1: half
+    assert "50%" in page and "0%" in page
+
+
+def test_assignments_of_a_course(app):
+    page = text(signed_in(app, "coach", "cy").get(PAGES["assignments"]))
+    assert "newcomer@example.org" in page and "allocated" in page and "welcome" in page
+
+
+def test_the_activity_chart_is_inline_svg_with_its_numbers(app):
+    page = text(signed_in(app, "admin").get(PAGES["activity"]))
+    assert '<svg class="chart"' in page and 'role="img"' in page
+    assert "<desc" in page and ": 8" in page  # eight statements of the course today
+    assert "<script" not in page
+
+
+def test_the_statement_browser_filters_pages_and_shows_json(app, monkeypatch):
+    from lrs.web import views
+
+    monkeypatch.setattr(views, "STATEMENTS_PER_PAGE", 4)
+    client = signed_in(app, "admin")
+    first = text(client.get(PAGES["statements"]))
+    assert first.count(f'href="{D}/admin/statements/') == 4
+    older = re.search(r'href="([^"]+after=[^"]+)"', first).group(1).replace("&amp;", "&")
+    second = text(client.get(older))
+    assert second.count(f'href="{D}/admin/statements/') == 4
+    only_dan = text(client.get(PAGES["statements"], query_string={"agent": "dan"}))
+    assert only_dan.count(f'href="{D}/admin/statements/') == 1
+    json_page = text(client.get(PAGES["statement"]))
+    assert "&#34;actor&#34;" in json_page or '"actor"' in json_page
+    assert client.get(f"{D}/admin/statements/nope").status_code == 404
+    bad = client.get(PAGES["statements"], query_string={"verb": "not an iri"})
+    assert bad.status_code == 400 and "verb must be an IRI" in text(bad)
+
+
+def test_credentials_are_created_with_the_secret_shown_once_and_revoked(memory_app):
+    client = signed_in(memory_app, "admin")
+    csrf = token(client, PAGES["credentials"])
+    created = client.post(
+        PAGES["credentials"], data={"role": "coach", "username": "cy", "csrf_token": csrf}
+    )
+    assert created.status_code == 201
+    key = re.search(r"<dt>Key</dt><dd><code>([^<]+)</code>", text(created)).group(1)
+    secret = re.search(r"<dt>Secret</dt><dd><code>([^<]+)</code>", text(created)).group(1)
+    assert secret not in text(client.get(PAGES["credentials"]))
+    coach = memory_app.test_client()
+    signed = coach.post(
+        f"{D}/sign-in", data={"key": key, "secret": secret, "csrf_token": token(coach)}
+    )
+    assert signed.status_code == 302
+    assert coach.get(PAGES["report"]).status_code == 200
+    revoked = client.post(f"{D}/admin/credentials/{key}/revoke", data={"csrf_token": csrf})
+    assert revoked.status_code == 302
+    # Revoked: signed out at the next page.
+    assert coach.get(PAGES["report"]).status_code == 302
+    bad = client.post(PAGES["credentials"], data={"role": "root", "csrf_token": csrf})
+    assert bad.status_code == 400
+
+
+def test_forms_without_their_token_do_nothing(memory_app):
+    client = signed_in(memory_app, "admin")
+    before = len(memory_app.extensions["lrs"].credentials.list())
+    response = client.post(PAGES["credentials"], data={"role": "service"})
+    assert response.status_code == 400 and "expired" in text(response)
+    assert len(memory_app.extensions["lrs"].credentials.list()) == before
+    assert client.post(f"{D}/sign-out").status_code == 400
+    assert client.get(PAGES["courses"]).status_code == 200  # still signed in
+
+
+def test_sign_in_failures_look_alike_and_are_throttled(memory_app):
+    client = memory_app.test_client()
+    csrf = token(client)
+    wrong = client.post(f"{D}/sign-in", data={"key": ADMIN[0], "secret": "x", "csrf_token": csrf})
+    unknown = client.post(
+        f"{D}/sign-in", data={"key": "nobody-key-1", "secret": "x", "csrf_token": csrf}
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert "The key or the secret is wrong." in text(wrong) and ADMIN[0] not in text(wrong)
+    statuses = [
+        client.post(
+            f"{D}/sign-in", data={"key": "nobody-key-1", "secret": "x", "csrf_token": csrf}
+        ).status_code
+        for _ in range(40)
+    ]
+    assert statuses[-1] == 429
+
+
+def test_the_session_cookie_and_the_page_headers(memory_app):
+    client = memory_app.test_client()
+    csrf = token(client)
+    response = client.post(
+        f"{D}/sign-in", data={"key": ADMIN[0], "secret": ADMIN[1], "csrf_token": csrf}
+    )
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    assert "Path=/dashboard" in cookie
+    page = client.get(PAGES["courses"])
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "Content-Disposition" not in page.headers
+    secure = memory_app.test_client()
+    csrf = token(secure, "https://localhost/dashboard/sign-in")
+    over_https = secure.post(
+        "https://localhost/dashboard/sign-in",
+        data={"key": ADMIN[0], "secret": ADMIN[1], "csrf_token": csrf},
+    )
+    assert "Secure" in over_https.headers["Set-Cookie"]
+    signed_out = client.post(f"{D}/sign-out", data={"csrf_token": token(client, PAGES["courses"])})
+    assert signed_out.status_code == 302
+    assert client.get(PAGES["courses"]).status_code == 302
+
+
+def test_signing_in_goes_back_to_the_page_asked_for_and_nowhere_else(memory_app):
+    client = memory_app.test_client()
+    data = {"key": ADMIN[0], "secret": ADMIN[1], "csrf_token": token(client)}
+    back = client.post(f"{D}/sign-in", data={**data, "next": PAGES["users"]})
+    assert back.headers["Location"] == PAGES["users"]
+    away = memory_app.test_client()
+    data["csrf_token"] = token(away)
+    elsewhere = away.post(f"{D}/sign-in", data={**data, "next": "https://evil.example/"})
+    assert elsewhere.headers["Location"] == f"{D}/"
+
+
+def test_a_large_course_is_paginated(memory_app, monkeypatch):
+    from lrs.web import views
+
+    monkeypatch.setattr(views, "LEARNERS_PER_PAGE", 1)
+    client = signed_in(memory_app, "admin")
+    first = text(client.get(PAGES["report"]))
+    assert "Page 1 of 2" in first and "/learners/ada" in first and "/learners/bob" not in first
+    second = text(client.get(PAGES["report"], query_string={"page": 2}))
+    assert "/learners/bob" in second
+
+
+def test_pages_label_their_fields_and_tables(memory_app):
+    client = signed_in(memory_app, "admin")
+    for path in PAGES.values():
+        page = text(client.get(path))
+        assert '<html lang="en">' in page and 'href="#main"' in page
+        for field in re.findall(r'<input id="([^"]+)"', page):
+            assert f'<label for="{field}"' in page, (path, field)
+        assert page.count("<table") == page.count("<thead")
+        # Offline first: everything a page loads comes from this server.
+        loaded = re.findall(r'<(?:link|script|img|iframe)[^>]*(?:href|src)="([^"]+)"', page)
+        assert loaded and all(url.startswith("/dashboard/static/") for url in loaded), loaded
+        assert "<script" not in page
+
+
+def test_a_coach_sees_only_the_learners_of_their_courses(memory_app):
+    client = signed_in(memory_app, "coach", "cy")
+    assert client.get(f"{D}/learners/bob").status_code == 200
+    assert client.get(f"{D}/learners/dan").status_code == 403
+    courses = text(client.get(PAGES["courses"]))
+    assert COURSE in courses and OTHER_COURSE not in courses
+    assert block(COURSE, 1)  # the seed's blocks are in the coach's course
