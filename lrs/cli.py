@@ -213,7 +213,7 @@ def serve(
                 _first_admin(stores, url)
         click.echo(f"Storage: {parsed.describe()}")
         click.echo(f"Serving on {url}")
-        click.echo(f"Dashboard: {url}/dashboard/ (sign in with a credential's key and secret)")
+        click.echo(f"Dashboard: {url}/dashboard/ (sign in with a credential)")
         if in_memory:
             run_server(
                 lambda: app,
