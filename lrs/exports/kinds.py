@@ -172,16 +172,6 @@ def _statement_json(record: Record) -> bytes:
     return record.text.encode()
 
 
-def _display(value: Any) -> str:
-    """The text of a language map for people: en-US, else en, else the first."""
-    if not isinstance(value, dict) or not value:
-        return ""
-    for tag in ("en-US", "en"):
-        if isinstance(value.get(tag), str):
-            return str(value[tag])
-    return str(next(iter(value.values())))
-
-
 def _agent_name(agent: Any) -> str:
     if not isinstance(agent, dict):
         return ""
@@ -230,11 +220,11 @@ def _statement_cells(record: Record) -> list[Any]:
         statement.get("timestamp", ""),
         _agent_name(statement.get("actor")),
         agent_key(statement.get("actor")) or "",
-        _display((statement.get("verb") or {}).get("display")),
+        syntax.language_text((statement.get("verb") or {}).get("display")),
         (statement.get("verb") or {}).get("id", ""),
         obj.get("objectType", "Activity"),
         obj.get("id") or agent_key(obj) or "",
-        _display(definition.get("name")) or _agent_name(obj),
+        syntax.language_text(definition.get("name")) or _agent_name(obj),
         score.get("scaled", ""),
         score.get("raw", ""),
         _text(result.get("success", "")),

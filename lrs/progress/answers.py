@@ -8,6 +8,8 @@ change as statements arrive, and would make the records depend on order).
 
 from typing import Any, NamedTuple
 
+from lrs.xapi import syntax
+
 #: The activity definition extension that names a try's mastery criterion:
 #: ``{"m": 3, "n": 5}`` is "3 of the last 5 questions answered correctly".
 #: The project's own identifier (it owns no domain to name it under).
@@ -140,18 +142,7 @@ def _descriptions(definition: dict[str, Any], component: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict) and isinstance(item.get("id"), str):
-            description = _words(item.get("description"))
+            description = syntax.language_text(item.get("description"))
             if description:
                 found[item["id"]] = description
     return found
-
-
-def _words(language_map: Any) -> str:
-    """A language map's text: in English where it has it, else in its first language by tag."""
-    if not isinstance(language_map, dict) or not language_map:
-        return ""
-    for tag in ("en-US", "en", "en-GB"):
-        if isinstance(language_map.get(tag), str):
-            return str(language_map[tag])
-    text = language_map[min(language_map)]
-    return text if isinstance(text, str) else ""

@@ -8,16 +8,6 @@ from lrs.xapi import syntax
 from lrs.xapi.agents import AccountAgents
 
 
-def display(language_map: Any) -> str:
-    """The text of a language map for people: en-US, else en, else the first."""
-    if not isinstance(language_map, dict) or not language_map:
-        return ""
-    for tag in ("en-US", "en", "en-GB"):
-        if isinstance(language_map.get(tag), str):
-            return str(language_map[tag])
-    return str(next(iter(language_map.values())))
-
-
 def last_part(iri: str) -> str:
     """The last segment of an IRI: a verb's name when it has no display."""
     return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1] or iri
@@ -51,14 +41,14 @@ def object_name(obj: Any, accounts: AccountAgents) -> str:
         return "a statement"
     if kind == "SubStatement":
         return "a sub-statement"
-    name = display((obj.get("definition") or {}).get("name"))
+    name = syntax.language_text((obj.get("definition") or {}).get("name"))
     return name or str(obj.get("id", "an activity"))
 
 
 def sentence(statement: dict[str, Any], accounts: AccountAgents) -> str:
     """A statement in words, without its time: "Ada completed Intro quiz, 92%"."""
     verb = statement.get("verb") or {}
-    said = display(verb.get("display")) or last_part(str(verb.get("id", "did")))
+    said = syntax.language_text(verb.get("display")) or last_part(str(verb.get("id", "did")))
     words = f"{agent_name(statement.get('actor'), accounts)} {said} "
     words += object_name(statement.get("object"), accounts)
     result = statement.get("result") or {}

@@ -166,3 +166,17 @@ def context_activities(context: Any, kind: str | None = None) -> list[Any]:
         else:
             activities.append(items)
     return activities
+
+
+def language_text(language_map: Any) -> str:
+    """A language map's text for people: in English where it has it, else its first by tag.
+
+    ``""`` for anything that is not a map holding text.
+    """
+    if not isinstance(language_map, dict) or not language_map:
+        return ""
+    for tag in ("en-US", "en", "en-GB"):
+        if isinstance(language_map.get(tag), str):
+            return str(language_map[tag])
+    text = language_map[min(language_map)]
+    return text if isinstance(text, str) else ""
