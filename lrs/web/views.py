@@ -34,7 +34,7 @@ from lrs.progress.derive import ASSESSMENT_TYPE, course_of
 from lrs.progress.report import course_report, enrolled_learners, exam_report
 from lrs.storage import Storage
 from lrs.web import words
-from lrs.web.chart import Bar, bar_chart
+from lrs.web.chart import Bar, Span, bar_chart, day_timeline
 from lrs.xapi import syntax
 from lrs.xapi.agents import AccountAgents
 from lrs.xapi.statements.base import StatementQuery
@@ -408,7 +408,9 @@ def learner(username: str) -> ResponseReturnValue:
     except DoesNotExist:
         user = None
     progress = storage.progress
-    sessions = progress.user_sessions(learner=key)[-20:][::-1]
+    every_session = progress.user_sessions(learner=key)
+    sessions = every_session[-20:][::-1]
+    timeline = Markup(_timeline(every_session, username))
     summaries = progress.summaries(learner=key)
     tries = progress.tries(learner=key)
     exams = progress.exams(learner=key)
@@ -429,6 +431,7 @@ def learner(username: str) -> ResponseReturnValue:
         username=username,
         user=user,
         sessions=sessions,
+        timeline=timeline,
         summaries=summaries,
         tries=tries,
         exams=exams,
@@ -438,6 +441,28 @@ def learner(username: str) -> ResponseReturnValue:
         duration=words.duration,
         time=from_us,
     )
+
+
+#: Days the learner's timeline shows.
+TIMELINE_DAYS = 14
+
+
+def _timeline(sessions: list[Any], username: str) -> str:
+    """The learner's sessions of the last 14 days on a day-by-hour timeline (UTC)."""
+    today = _now().date()
+    days = [today - timedelta(days=n) for n in range(TIMELINE_DAYS - 1, -1, -1)]
+    names = [f"{day:%a %m-%d}" for day in days]
+    spans = []
+    for visit in sessions:
+        start, end = from_us(visit.start_us), from_us(visit.end_us)
+        if start.date() < days[0]:
+            continue
+        # A session past midnight is cut at the end of its first day.
+        hours = start.hour + start.minute / 60
+        end_hours = 24.0 if end.date() != start.date() else end.hour + end.minute / 60
+        label = f"{start:%H:%M} to {end:%H:%M}, {words.duration(visit.end_us - visit.start_us)}"
+        spans.append(Span(f"{start:%a %m-%d}", hours, end_hours, label))
+    return day_timeline(names, spans, f"{username}'s sessions, last {TIMELINE_DAYS} days (UTC)")
 
 
 # -- admin ----------------------------------------------------------------------------

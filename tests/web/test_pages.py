@@ -112,6 +112,11 @@ def test_the_learner_page_tells_what_they_did(app):
     assert "ada completed Page 1, 92%" in page and "min ago" in page
     for heading in ("Sessions", "Activities", "Tries and attempts", "Exams", "Assignments"):
         assert f">{heading}</h2>" in page
+    # The timeline: a row per day, a bar per session, each described in words.
+    timeline = re.search(r'<svg class="chart timeline-chart".*?</svg>', page, re.S).group(0)
+    assert timeline.count('class="day"') == 14
+    sessions = len(app.extensions["lrs"].progress.user_sessions(learner=f"account:{HOMEPAGE}|ada"))
+    assert sessions >= 2 and timeline.count('<rect class="bar"') == sessions
     assert "http://example.org/quiz" in page
 
 
