@@ -17,6 +17,7 @@
 - every event goes to the webhook, if there is one (``lrs.assignments.webhook``).
 """
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -35,12 +36,14 @@ from lrs.assignments.base import (
     now,
 )
 from lrs.assignments.webhook import Webhook
-from lrs.exceptions import Conflict, DoesNotExist, InvalidInput
+from lrs.exceptions import Conflict, DoesNotExist, InvalidInput, UserStateError
 from lrs.progress import Event
 from lrs.storage import Storage
 from lrs.xapi import syntax
 from lrs.xapi.agents import AccountAgents
 from lrs.xapi.prepare import iso
+
+log = logging.getLogger(__name__)
 
 #: The columns of a CSV of assignments (and the fields of a JSON one).
 ROW_FIELDS = ("content", "username", "email", "course_key", "due", "note")
@@ -362,15 +365,22 @@ class Assignments:
         return started, completed
 
     def on_events(self, events: Sequence[Event]) -> None:
-        """Statements were stored: bring their learners' open assignments up to date."""
+        """Statements were stored: bring their learners' open assignments up to date.
+
+        The statements are stored already: a store that fails here is
+        logged, not raised, and the learner's next statement tries again.
+        """
         usernames = frozenset(
             name for event in events if (name := self.accounts.username(event.learner))
         )
         if not usernames:
             return
-        found = self.store.find(Filters(usernames=usernames, states=OPEN))
-        if found:
-            self.refresh(found)
+        try:
+            found = self.store.find(Filters(usernames=usernames, states=OPEN))
+            if found:
+                self.refresh(found)
+        except UserStateError:
+            log.exception("assignments were not brought up to date after statements")
 
     def on_enrolled(self, username: str, course_key: str) -> None:
         """A user was enrolled: their open assignment of the course may be accepted."""

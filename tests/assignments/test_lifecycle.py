@@ -95,6 +95,24 @@ def test_statements_move_an_assignment_to_accepted_then_completed(http):
     assert http.get(f"{A}/{again.json['id']}", headers=ADMIN_HEADERS).json["state"] == "completed"
 
 
+def test_a_store_failing_after_statements_does_not_fail_the_post(app, http, monkeypatch, caplog):
+    from lrs.exceptions import ServiceUnavailable
+
+    made = assign(http, username="ada").json
+
+    def down(*args, **kwargs):
+        raise ServiceUnavailable("the store is down")
+
+    monkeypatch.setattr(app.extensions["lrs"].assignments, "find", down)
+    response = http.post("/xAPI/statements", json=statement(), headers=XAPI)
+    assert response.status_code == 200
+    assert "assignments were not brought up to date" in caplog.text
+    assert app.extensions["lrs"].assignments.get(made["id"]).state == State.allocated
+    monkeypatch.undo()
+    # Reading the assignment brings it up to date with the learner's progress.
+    assert http.get(f"{A}/{made['id']}", headers=ADMIN_HEADERS).json["state"] == "accepted"
+
+
 def test_an_enrollment_accepts_a_course_assignment(http):
     made = assign(http, username="ada", content=COURSE, course_key=None)
     assert made.json["course_key"] == COURSE
