@@ -33,9 +33,11 @@ from lrs.assignments.base import (
     Filters,
     State,
     check_email,
+    duplicate,
     now,
 )
 from lrs.assignments.webhook import Webhook
+from lrs.enrollments.base import User
 from lrs.exceptions import Conflict, DoesNotExist, InvalidInput, UserStateError
 from lrs.progress import Event
 from lrs.storage import Storage
@@ -155,11 +157,7 @@ class Assignments:
 
     def _emails(self) -> dict[str, str]:
         """Every user's e-mail address (lower case) and username."""
-        return {
-            user.email.lower(): user.username
-            for user in self.storage.enrollments.list_users()
-            if user.email
-        }
+        return _emails_of(self.storage.enrollments.list_users())
 
     def assign_many(
         self, rows: Iterable[Any], *, actor: str, dry_run: bool = False
@@ -176,8 +174,9 @@ class Assignments:
         rows = list(rows)
         if len(rows) > MAX_ROWS:
             raise InvalidInput(f"more than {MAX_ROWS} rows: split the upload")
-        emails = self._emails()
-        usernames = {user.username for user in self.storage.enrollments.list_users()}
+        users = list(self.storage.enrollments.list_users())
+        emails = _emails_of(users)
+        usernames = {user.username for user in users}
         active = set()
         if dry_run:
             active = {
@@ -218,9 +217,7 @@ class Assignments:
                         **options,
                     )
                     if (made.learner, made.content) in active:
-                        raise Conflict(
-                            f"{made.learner} has an active assignment of {made.content} already"
-                        )
+                        raise duplicate(made)
                     active.add((made.learner, made.content))
                     outcomes.append(RowOutcome(number, made.learner, made.content, "created"))
                     continue
@@ -457,6 +454,10 @@ class Assignments:
     def _notify(self, event: str, assignment: Assignment) -> None:
         if self.webhook is not None:
             self.webhook.send(event, assignment)
+
+
+def _emails_of(users: Iterable[User]) -> dict[str, str]:
+    return {user.email.lower(): user.username for user in users if user.email}
 
 
 def parse_span(text: str) -> timedelta:

@@ -126,7 +126,7 @@ def import_statements(
     """Check and store every statement of ``items``; say what became of them.
 
     Args:
-        items: the statements read (``read_statements``, ``pull_statements``).
+        items: the statements read (``read_statements``, ``RemoteLRS.pages``).
         target: where they go (``LocalTarget``, ``RemoteTarget``).
         authority: the authority of statements stored here (the source's is
             kept with ``preserve_stored``).
