@@ -434,6 +434,16 @@ def _assignments_of(stores: Storage, url: str) -> Iterator["Assignments"]:
 
 
 @contextmanager
+def _assignment_service(url: str) -> Iterator["Assignments"]:
+    """The assignments of the storage at ``url``, for the ``lrs assignments`` commands."""
+    with (
+        _persistent_storage(url, "assignments", "/api/v1/assignments") as stores,
+        _assignments_of(stores, url) as service,
+    ):
+        yield service
+
+
+@contextmanager
 def _enrollment_storage(url: str) -> Iterator[Storage]:
     with _persistent_storage(
         url, "users and enrollments", "/api/v1/users, /api/v1/enrollments"
@@ -1176,20 +1186,19 @@ def create_assignment(
     """Assign CONTENT (an activity IRI or a course key) to a learner."""
     from lrs.assignments.lifecycle import parse_due
 
-    with _persistent_storage(storage, "assignments", "/api/v1/assignments") as stores:
-        with _assignments_of(stores, storage) as service:
-            try:
-                made = service.assign(
-                    content,
-                    username=username,
-                    email=email,
-                    course_key=course_key,
-                    due=parse_due(due),
-                    note=note,
-                    actor=_actor(),
-                )
-            except (DoesNotExist, Conflict) as exc:
-                raise click.ClickException(str(exc)) from exc
+    with _assignment_service(storage) as service:
+        try:
+            made = service.assign(
+                content,
+                username=username,
+                email=email,
+                course_key=course_key,
+                due=parse_due(due),
+                note=note,
+                actor=_actor(),
+            )
+        except (DoesNotExist, Conflict) as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(_assignment_line(made))
 
 
@@ -1213,15 +1222,14 @@ def list_assignments(
     """List assignments, oldest first: id, learner, content, state, due date."""
     from lrs.assignments.base import Filters, listed_states
 
-    with _persistent_storage(storage, "assignments", "/api/v1/assignments") as stores:
-        with _assignments_of(stores, storage) as service:
-            filters = Filters(
-                course_key=course_key,
-                content=content,
-                username=username,
-                states=listed_states(state, overdue),
-            )
-            found = service.find(filters)
+    with _assignment_service(storage) as service:
+        filters = Filters(
+            course_key=course_key,
+            content=content,
+            username=username,
+            states=listed_states(state, overdue),
+        )
+        found = service.find(filters)
     for item in found:
         click.echo(_assignment_line(item))
 
@@ -1232,12 +1240,11 @@ def list_assignments(
 @STORAGE_OPTION
 def cancel_assignment(assignment_id: str, reason: str, storage: str) -> None:
     """Cancel an allocated, accepted or errored assignment."""
-    with _persistent_storage(storage, "assignments", "/api/v1/assignments") as stores:
-        with _assignments_of(stores, storage) as service:
-            try:
-                found = service.cancel(assignment_id, actor=_actor(), reason=reason)
-            except (DoesNotExist, Conflict) as exc:
-                raise click.ClickException(str(exc)) from exc
+    with _assignment_service(storage) as service:
+        try:
+            found = service.cancel(assignment_id, actor=_actor(), reason=reason)
+        except (DoesNotExist, Conflict) as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(_assignment_line(found))
 
 
@@ -1253,10 +1260,9 @@ def import_assignments(rows_file: Any, dry_run: bool, storage: str) -> None:
     """
     from lrs.assignments.lifecycle import ROW_FIELDS
 
-    with _persistent_storage(storage, "assignments", "/api/v1/assignments") as stores:
-        with _assignments_of(stores, storage) as service:
-            rows = parse_rows(rows_file.read(), ROW_FIELDS)
-            outcomes = service.assign_many(rows, actor=_actor(), dry_run=dry_run)
+    with _assignment_service(storage) as service:
+        rows = parse_rows(rows_file.read(), ROW_FIELDS)
+        outcomes = service.assign_many(rows, actor=_actor(), dry_run=dry_run)
     for outcome in outcomes:
         detail = f"\t{outcome.reason}" if outcome.reason else ""
         click.echo(f"{outcome.row}\t{outcome.learner}\t{outcome.content}\t{outcome.result}{detail}")
@@ -1271,9 +1277,8 @@ def import_assignments(rows_file: Any, dry_run: bool, storage: str) -> None:
 @STORAGE_OPTION
 def expire_assignments(storage: str) -> None:
     """Expire every open assignment past its due date (for cron: a second run does nothing)."""
-    with _persistent_storage(storage, "assignments", "/api/v1/assignments") as stores:
-        with _assignments_of(stores, storage) as service:
-            expired = service.expire()
+    with _assignment_service(storage) as service:
+        expired = service.expire()
     click.echo(f"expired {len(expired)} assignments")
 
 
@@ -1292,7 +1297,6 @@ def remind_assignments(before: str, storage: str) -> None:
         span = parse_span(before)
     except InvalidInput as exc:
         raise click.BadParameter(str(exc), param_hint="--before") from exc
-    with _persistent_storage(storage, "assignments", "/api/v1/assignments") as stores:
-        with _assignments_of(stores, storage) as service:
-            reminded = service.remind(span)
+    with _assignment_service(storage) as service:
+        reminded = service.remind(span)
     click.echo(f"reminded {len(reminded)} assignments")
