@@ -52,20 +52,6 @@ def _actor() -> str:
     return current_credential().key
 
 
-def _require_manager(course_key: str | None) -> None:
-    """Refuse unless the caller manages assignments of ``course_key``."""
-    granted = access()
-    if granted.reaches_every_learner:
-        return
-    if granted.role == Role.coach and course_key is not None:
-        if course_key in granted.coached_courses:
-            return
-    raise PermissionDenied(
-        "admin and service credentials manage assignments; coach credentials those of the "
-        "courses they coach (give course_key)"
-    )
-
-
 def _require_reader(assignment: Assignment) -> None:
     """Refuse unless the caller may read ``assignment``: its manager, or its learner."""
     granted = access()
@@ -73,7 +59,7 @@ def _require_reader(assignment: Assignment) -> None:
         if assignment.username is None or assignment.username != granted.credential.username:
             raise PermissionDenied("a learner credential reads only its own assignments")
         return
-    _require_manager(assignment.course_key)
+    access().require_course(assignment.course_key)
 
 
 def _readable(assignment_id: str) -> Assignment:
@@ -102,7 +88,7 @@ class AssignmentList(MethodView):
                 raise PermissionDenied("a learner credential lists only its own assignments")
             username = own
         else:
-            _require_manager(args.get("course_key"))
+            access().require_course(args.get("course_key"))
         filters = Filters(
             course_key=args.get("course_key"),
             content=args.get("content"),
@@ -122,7 +108,7 @@ class AssignmentList(MethodView):
         course_key = body.get("course_key")
         if course_key is None and body["content"].startswith("course-v1:"):
             course_key = body["content"]
-        _require_manager(course_key)
+        access().require_course(course_key)
         return asdict(_assignments().assign(**body, actor=_actor()))
 
 
@@ -152,7 +138,7 @@ class BulkAssign(MethodView):
                 course, content = fields.get("course_key"), fields.get("content")
                 if not course and isinstance(content, str) and content.startswith("course-v1:"):
                     course = content
-                _require_manager(course if isinstance(course, str) else None)
+                access().require_course(course if isinstance(course, str) else None)
         outcomes = _assignments().assign_many(rows, actor=_actor(), dry_run=args["dry_run"])
         return {
             "dry_run": args["dry_run"],
@@ -169,7 +155,7 @@ class Counts(MethodView):
     @blp.response(200, AssignmentCountsSchema())
     def get(self, args: dict[str, Any]) -> Any:
         """How many assignments of a course are in each state (those past due expired first)."""
-        _require_manager(args["course_key"])
+        access().require_course(args["course_key"])
         _assignments().expire(filters=Filters(course_key=args["course_key"]))
         return {
             "course_key": args["course_key"],
@@ -191,7 +177,7 @@ class AssignmentItem(MethodView):
 
 def _moving(assignment_id: str) -> Assignment:
     found = _assignments().store.get(assignment_id)
-    _require_manager(found.course_key)
+    access().require_course(found.course_key)
     return found
 
 

@@ -142,7 +142,11 @@ class Access:
         )
 
     def require_course(self, course: str | None) -> None:
-        """Refuse unless the credential may read every learner's state in ``course``."""
+        """Refuse unless the credential reaches every learner of ``course``.
+
+        Their state, progress and exports, and the course's assignments:
+        admin and service credentials, and the course's coaches.
+        """
         if self.reaches_every_learner:
             return
         if self.role == Role.coach and course in self.coached_courses:
