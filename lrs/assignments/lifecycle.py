@@ -38,6 +38,7 @@ from lrs.assignments.base import (
 )
 from lrs.assignments.webhook import Webhook
 from lrs.enrollments.base import User
+from lrs.enrollments.bulk import bounded
 from lrs.exceptions import Conflict, DoesNotExist, InvalidInput, UserStateError
 from lrs.progress import Event
 from lrs.storage import Storage
@@ -49,7 +50,6 @@ log = logging.getLogger(__name__)
 
 #: The columns of a CSV of assignments (and the fields of a JSON one).
 ROW_FIELDS = ("content", "username", "email", "course_key", "due", "note")
-MAX_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -171,9 +171,7 @@ class Assignments:
         Raises:
             InvalidInput: more than ``MAX_ROWS`` rows (nothing is applied).
         """
-        rows = list(rows)
-        if len(rows) > MAX_ROWS:
-            raise InvalidInput(f"more than {MAX_ROWS} rows: split the upload")
+        rows = bounded(rows)
         users = list(self.storage.enrollments.list_users())
         emails = _emails_of(users)
         usernames = {user.username for user in users}

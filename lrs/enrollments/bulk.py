@@ -46,6 +46,18 @@ class RowResult:
     reason: str = ""
 
 
+def bounded(rows: Iterable[Any]) -> list[Any]:
+    """The rows of a bulk call, at most ``MAX_ROWS`` of them.
+
+    Raises:
+        InvalidInput: more rows than that (nothing of the call is applied).
+    """
+    rows = list(rows)
+    if len(rows) > MAX_ROWS:
+        raise InvalidInput(f"more than {MAX_ROWS} rows: split the upload")
+    return rows
+
+
 def parse_rows(data: bytes, columns: Sequence[str] = COLUMNS) -> list[dict[str, Any]]:
     """The rows of a CSV file (with a header line) or of NDJSON (one object a line).
 
@@ -146,9 +158,7 @@ def bulk_enroll(
     Raises:
         InvalidInput: more than ``MAX_ROWS`` rows (nothing is applied).
     """
-    rows = list(rows)
-    if len(rows) > MAX_ROWS:
-        raise InvalidInput(f"more than {MAX_ROWS} rows: split the upload")
+    rows = bounded(rows)
     results = []
     seen: set[tuple[str, str]] = set()
     for number, row in enumerate(rows, start=1):
@@ -212,9 +222,7 @@ def bulk_users(
     Raises:
         InvalidInput: more than ``MAX_ROWS`` rows (nothing is applied).
     """
-    rows = list(rows)
-    if len(rows) > MAX_ROWS:
-        raise InvalidInput(f"more than {MAX_ROWS} rows: split the upload")
+    rows = bounded(rows)
     results = []
     # In a dry run, the values each row would have left (a file may name a user twice).
     would: dict[str, dict[str, Any]] = {}
