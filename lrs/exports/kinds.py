@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 
 from lrs.clock import from_us, to_us
-from lrs.enrollments.base import Change, Enrollment, User
+from lrs.enrollments.base import Change, Enrollment, User, as_dict
 from lrs.exceptions import InvalidInput
 from lrs.progress.derive import course_of
 from lrs.progress.fields import (
@@ -274,20 +274,6 @@ USER_COLUMNS = (
 )
 
 
-def _user_fields(user: User) -> dict[str, Any]:
-    return {
-        "username": user.username,
-        "email": user.email,
-        "full_name": user.full_name,
-        "language": user.language,
-        "is_staff": user.is_staff,
-        "is_active": user.is_active,
-        "created": user.created,
-        "updated": user.updated,
-        "profile": user.profile,
-    }
-
-
 def read_enrollments(
     storage: Storage, accounts: AccountAgents, filters: Filters
 ) -> Iterator[Enrollment]:
@@ -298,18 +284,6 @@ def read_enrollments(
 
 
 ENROLLMENT_COLUMNS = ("username", "course_key", "mode", "role", "is_active", "created", "updated")
-
-
-def _enrollment_fields(enrollment: Enrollment) -> dict[str, Any]:
-    return {
-        "username": enrollment.username,
-        "course_key": enrollment.course_key,
-        "mode": enrollment.mode,
-        "role": str(enrollment.role),
-        "is_active": enrollment.is_active,
-        "created": enrollment.created,
-        "updated": enrollment.updated,
-    }
 
 
 def read_enrollment_changes(
@@ -478,13 +452,13 @@ KINDS: dict[str, Kind] = {
             _statement_cells,
             count=lambda storage: storage.statements.count(),
         ),
-        _kind("users", "users, by username", USER_COLUMNS, read_users, _user_fields),
+        _kind("users", "users, by username", USER_COLUMNS, read_users, as_dict),
         _kind(
             "enrollments",
             "enrollments, by course then username",
             ENROLLMENT_COLUMNS,
             read_enrollments,
-            _enrollment_fields,
+            as_dict,
         ),
         _kind(
             "enrollment-changes",
