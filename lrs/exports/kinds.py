@@ -19,7 +19,7 @@ user, the courses they are enrolled in.
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -148,24 +148,10 @@ def read_statements(
     storage: Storage, accounts: AccountAgents, filters: Filters
 ) -> Iterator[Record]:
     """Every statement stored in the range (voided ones too), oldest first, a page at a time."""
-    query = StatementQuery(
-        since_us=filters.since_us,
-        until_us=filters.until_us,
-        ascending=True,
-        limit=_PAGE,
-        with_voided=True,
-    )
-    while True:
-        records = storage.statements.query(query)
-        if filters.course_key is None:
-            yield from records
-        else:
-            for record in records:
-                if course_of(orjson.loads(record.text)) == filters.course_key:
-                    yield record
-        if len(records) < _PAGE:
-            return
-        query = replace(query, after=(records[-1].stored_us, records[-1].id))
+    query = StatementQuery(since_us=filters.since_us, until_us=filters.until_us, with_voided=True)
+    for record in storage.statements.walk(query, _PAGE):
+        if filters.course_key is None or course_of(orjson.loads(record.text)) == filters.course_key:
+            yield record
 
 
 def _statement_json(record: Record) -> bytes:

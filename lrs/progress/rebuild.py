@@ -1,7 +1,6 @@
 """Progress from the statements stored: every event (for a rebuild), or one key's."""
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 
 import orjson
 
@@ -28,18 +27,12 @@ def stored_events(
         query: which statements (default: all); its order, page and limit
             are this function's.
     """
-    after = None
-    while True:
-        records = statements.query(replace(query, ascending=True, limit=_PAGE, after=after))
-        for record in records:
-            event = event_of(orjson.loads(record.text), record.id, record.stored_us)
-            if on_statement is not None:
-                on_statement()
-            if event is not None:
-                yield event
-        if len(records) < _PAGE:
-            return
-        after = (records[-1].stored_us, records[-1].id)
+    for record in statements.walk(query, _PAGE):
+        event = event_of(orjson.loads(record.text), record.id, record.stored_us)
+        if on_statement is not None:
+            on_statement()
+        if event is not None:
+            yield event
 
 
 def key_events(statements: StatementStore, key: Key) -> list[Event]:

@@ -83,6 +83,11 @@ class StatementSavingContract(StatementHelpers):
         assert [record.voided for record in everything] == [True, False, False]
         page = statements.query(StatementQuery(with_voided=True, ascending=True, limit=1))
         assert self.ids(page) == [statement(0)["id"]]
+        walked = list(statements.walk(StatementQuery(with_voided=True), page=2))
+        assert self.ids(walked) == [statement(n)["id"] for n in range(3)]
+        assert self.ids(list(statements.walk(StatementQuery(), page=1))) == self.ids(
+            statements.query(StatementQuery(ascending=True))
+        )
 
     def test_a_voiding_statement_cannot_be_voided(self, statements: StatementStore) -> None:
         self.save(statements, statement(0))

@@ -327,22 +327,13 @@ def course_activity(course: str) -> ResponseReturnValue:
     first = today - timedelta(days=CHART_DAYS - 1)
     since_us = to_us(datetime.combine(first, datetime.min.time(), tzinfo=_now().tzinfo)) - 1
     per_day: Counter[str] = Counter()
-    query = StatementQuery(since_us=since_us, ascending=True, limit=1000)
     read = 0
-    while read < CHART_MOST:
-        records = _storage().statements.query(query)
-        read += len(records)
-        for record in records:
-            if course_of(orjson.loads(record.text)) == course:
-                per_day[f"{from_us(record.stored_us):%m-%d}"] += 1
-        if len(records) < 1000:
+    for record in _storage().statements.walk(StatementQuery(since_us=since_us)):
+        if read >= CHART_MOST:
             break
-        query = StatementQuery(
-            since_us=since_us,
-            ascending=True,
-            limit=1000,
-            after=(records[-1].stored_us, records[-1].id),
-        )
+        read += 1
+        if course_of(orjson.loads(record.text)) == course:
+            per_day[f"{from_us(record.stored_us):%m-%d}"] += 1
     days = [f"{first + timedelta(days=n):%m-%d}" for n in range(CHART_DAYS)]
     bars = [Bar(day, per_day[day]) for day in days]
     chart = Markup(bar_chart(bars, f"Statements per day in {course}, last {CHART_DAYS} days"))

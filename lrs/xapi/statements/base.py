@@ -7,8 +7,8 @@ xAPI-Data.md section 2.3.1), and the terms that queries filter on (section
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import orjson
@@ -249,6 +249,21 @@ class StatementStore(Closeable, ABC):
         Newest first (oldest first when ``ascending``), ties broken by id.
         Voided records too when ``query.with_voided``.
         """
+
+    def walk(self, query: StatementQuery, page: int = 1000) -> Iterator[Record]:
+        """Every record that matches ``query``, oldest first, read ``page`` at a time.
+
+        What reads every matching statement (an export, a rebuild, a chart)
+        goes through here; the query's order, limit and cursor are this
+        method's.
+        """
+        query = replace(query, ascending=True, limit=page, after=None)
+        while True:
+            records = self.query(query)
+            yield from records
+            if len(records) < page:
+                return
+            query = replace(query, after=(records[-1].stored_us, records[-1].id))
 
     @abstractmethod
     def count(self) -> int:
