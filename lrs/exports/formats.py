@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from lrs.exceptions import InvalidInput
 from lrs.exports.kinds import Kind
 
 FORMATS = ("ndjson", "csv")
@@ -61,9 +62,13 @@ class Counted:
     def __init__(
         self, kind: Kind, records: Iterable[Any], export_format: str, *, bom: bool = False
     ) -> None:
-        """Write ``records`` of ``kind`` as ``export_format`` (``ndjson`` or ``csv``)."""
+        """Write ``records`` of ``kind`` as ``export_format`` (``ndjson`` or ``csv``).
+
+        Raises:
+            InvalidInput: another format.
+        """
         if export_format not in FORMATS:
-            raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {export_format!r}")
+            raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {export_format!r}")
         self.rows = 0
         self._kind = kind
         self._records = records

@@ -13,7 +13,7 @@ from datetime import datetime
 from lrs.clock import default_clock, from_us
 from lrs.exceptions import InvalidInput
 from lrs.exports.base import ExportRequest
-from lrs.exports.formats import FORMATS, Counted
+from lrs.exports.formats import Counted
 from lrs.exports.kinds import ONE_COURSE, Filters, kind_named
 from lrs.storage import Storage
 from lrs.xapi.agents import AccountAgents
@@ -66,10 +66,10 @@ def start_export(
             and got none. Nothing is recorded then.
     """
     kind = kind_named(kind_name)
-    if export_format not in FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, not {export_format!r}")
     if kind.needs_course and filters.course_key is None:
         raise InvalidInput(ONE_COURSE.format(kind.name))
+    # Records are read as the export is written; the format is checked now.
+    counted = Counted(kind, kind.read(storage, accounts, filters), export_format, bom=bom)
     asked = filters.as_json()
     if bom and export_format == "csv":
         asked["bom"] = True
@@ -77,7 +77,6 @@ def start_export(
         from_us(default_clock.now_us()), credential, kind.name, export_format, asked
     )
     storage.exports.put(request)
-    counted = Counted(kind, kind.read(storage, accounts, filters), export_format, bom=bom)
 
     def chunks() -> Iterator[bytes]:
         yield from counted
