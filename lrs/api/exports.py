@@ -63,7 +63,7 @@ class Exports(MethodView):
         found = kind_named(kind)
         accounts: AccountAgents = current_app.extensions["lrs-accounts"]
         course = args.get("course_key")
-        learners = _coached_learners(found.progress, course, accounts)
+        learners = _coached_learners(found.progress, course)
         filters = Filters(
             None if "since" not in args else moment_us(args["since"], "since"),
             None if "until" not in args else moment_us(args["until"], "until"),
@@ -87,9 +87,7 @@ class Exports(MethodView):
         return response
 
 
-def _coached_learners(
-    progress: bool, course: str | None, accounts: AccountAgents
-) -> frozenset[str] | None:
+def _coached_learners(progress: bool, course: str | None) -> frozenset[str] | None:
     """The learners (agent keys) a coach's export is limited to; ``None`` for an admin's."""
     granted = access()
     if granted.role == Role.admin:
@@ -99,7 +97,7 @@ def _coached_learners(
             raise PermissionDenied(
                 "coach credentials export the progress of a course they coach (give course_key)"
             )
-        return frozenset(accounts.key(name) for name in granted.learners_of(course))
+        return granted.learner_keys(course)
     raise PermissionDenied(
         "only admin credentials export this; coach credentials export the progress records "
         "(summaries, sessions, attempts, exams) of the courses they coach"

@@ -95,7 +95,7 @@ def _wanted(args: dict[str, Any]) -> tuple[str | None, frozenset[str] | None]:
         raise PermissionDenied(
             "coach credentials read the progress of a course they coach (give course_key)"
         )
-    visible = frozenset(_accounts().key(name) for name in granted.learners_of(course))
+    visible = granted.learner_keys(course)
     return learner, visible
 
 

@@ -63,6 +63,10 @@ class Access:
             for enrollment in self.enrollments.list_enrollments(course_key=course, is_active=True)
         )
 
+    def learner_keys(self, course: str | None) -> frozenset[str]:
+        """The agent keys of the learners actively enrolled in ``course`` (progress is by key)."""
+        return frozenset(self.accounts.key(name) for name in self.learners_of(course))
+
     @cached_property
     def coached_learners(self) -> frozenset[str]:
         """The learners actively enrolled in the courses the credential coaches."""
