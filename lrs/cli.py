@@ -298,15 +298,36 @@ def backup(storage: str, target: str) -> None:
 
 @main.command()
 @STORAGE_OPTION
-def check(storage: str) -> None:
-    """Check the SQLite store's integrity and count what each table holds.
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Store statements found malformed again under their ids, made whole (see docs/sqlite.md).",
+)
+def check(storage: str, repair: bool) -> None:
+    """Check the SQLite store's integrity, count what each table holds, and check its records.
 
-    Exits with status 1 if SQLite finds the file damaged.
+    Every stored statement must be JSON under a UUID; users' e-mail addresses
+    and enrollments' course keys must be whole values. Exits with status 1 if
+    SQLite finds the file damaged or a record breaks a rule (after
+    ``--repair``, if one is left).
     """
+    from lrs.repair import findings, repair_statements
+    from lrs.storage import sqlite_storage
+
     with _sqlite(storage, "check") as database:
         problems = database.check()
         counts = database.counts()
         version = database.schema_version()
+        found: list[Any] = []
+        if not problems:
+            stores = sqlite_storage(database)
+            if repair:
+                done = repair_statements(stores)
+                click.echo(
+                    "repaired statements: {restored} stored again, {removed} second copies "
+                    "removed, {left} left".format(**done)
+                )
+            found = list(findings(stores))
     click.echo(f"{database.path}: schema version {version}")
     for table, count in counts.items():
         click.echo(f"  {table}: {count:,}")
@@ -316,6 +337,14 @@ def check(storage: str) -> None:
             click.echo(f"  {problem}", err=True)
         raise SystemExit(1)
     click.echo("integrity check: ok")
+    if found:
+        click.echo(f"records that break a rule: {len(found):,}", err=True)
+        for finding in found[:50]:
+            click.echo(f"  {finding.store} {finding.key}: {finding.problem}", err=True)
+        if not repair:
+            click.echo("lrs check --repair mends the statements among them", err=True)
+        raise SystemExit(1)
+    click.echo("records: ok")
 
 
 def _first_admin(stores: Storage, url: str) -> None:

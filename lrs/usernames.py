@@ -6,16 +6,15 @@ LRS accepts, every other part accepts too, and a malformed one (``%FF``, an
 empty string, spaces) is refused before anything is stored.
 """
 
-import re
-
 from lrs.exceptions import InvalidInput
+from lrs.patterns import Whole
 
-_USERNAME = re.compile(r"[\w.@+-]{1,150}")
+_USERNAME = Whole(r"[\w.@+-]{1,150}")
 
 
 def is_username(value: object) -> bool:
     """Whether ``value`` is a username."""
-    return isinstance(value, str) and _USERNAME.fullmatch(value) is not None
+    return _USERNAME(value)
 
 
 # Usernames already checked: the client library checks one on every call, and

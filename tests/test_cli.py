@@ -1,3 +1,4 @@
+import json
 import os
 
 from click.testing import CliRunner
@@ -228,6 +229,89 @@ def test_check_finds_a_damaged_file(tmp_path):
     result = run("check", "--storage", url)
     assert result.exit_code == 1
     assert "integrity check failed" in result.output or "malformed" in result.output
+
+
+def _store_with_newline_ids(tmp_path):
+    """A file as an LRS before whole-string patterns left it: ids that end in a newline.
+
+    ``single`` has only the malformed copy; ``twice`` is stored under its UUID and
+    again under the UUID and a newline, with other content.
+    """
+    import sqlite3
+
+    from lrs.api import create_app
+    from tests.support import ADMIN, basic
+
+    url = f"sqlite:///{tmp_path}/lrs.db"
+    single, twice, spare = (f"00000000-0000-4000-8000-00000000000{n}" for n in range(3))
+    app = create_app(
+        {"TESTING": True, "ADMIN_KEY": ADMIN[0], "ADMIN_SECRET": ADMIN[1]},
+        storage=open_storage(url),
+    )
+    headers = {**basic(*ADMIN), "X-Experience-API-Version": "1.0.3"}
+    for n, statement_id in enumerate((single, twice, spare)):
+        sent = {
+            "id": statement_id,
+            "actor": {"account": {"homePage": "http://localhost", "name": user(n)}},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+            "object": {"id": f"http://example.org/a{n}"},
+        }
+        assert (
+            app.test_client().post("/xAPI/statements", json=sent, headers=headers).status_code
+            == 200
+        )
+    app.extensions["lrs"].close()
+    with sqlite3.connect(tmp_path / "lrs.db") as connection:
+        for old, new in ((single, single), (spare, twice)):
+            text = connection.execute(
+                "SELECT text FROM statements WHERE id = ?", (old,)
+            ).fetchone()[0]
+            # What the splice did: the id's newline raw inside the JSON text.
+            text = text.replace(f'"id":"{old}"', f'"id":"{new}\n"')
+            connection.execute(
+                "UPDATE statements SET id = ?, text = ? WHERE id = ?", (new + "\n", text, old)
+            )
+    return url, single, twice
+
+
+def test_check_lists_statements_with_newline_ids_and_repair_mends_them(tmp_path):
+    url, single, twice = _store_with_newline_ids(tmp_path)
+    result = run("check", "--storage", url)
+    assert result.exit_code == 1, result.output
+    assert "integrity check: ok" in result.output
+    assert f"statements '{single}\\n': its id is not a UUID" in result.output
+    assert f"statements '{twice}\\n': its id is not a UUID" in result.output
+    assert "lrs check --repair" in result.output
+
+    result = run("check", "--storage", url, "--repair")
+    assert result.exit_code == 0, result.output
+    assert "1 stored again, 1 second copies removed, 0 left" in result.output
+    assert "records: ok" in result.output
+    with open_storage(url) as stores:
+        assert stores.statements.count() == 2
+        mended = stores.statements.get(single)
+        assert mended is not None and json.loads(mended.text)["id"] == single
+        assert stores.statements.get(twice).text.count("a2") == 0  # the first copy is kept
+        assert [s.content for s in stores.progress.summaries(learner=mended.terms.agents[0])] == [
+            "http://example.org/a0"
+        ]
+    assert run("check", "--storage", url).exit_code == 0
+
+
+def test_check_lists_users_and_enrollments_with_newlines(tmp_path):
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path}/lrs.db"
+    with open_storage(url) as stores:
+        stores.enrollments.create_user("ada", {"email": "ada@example.org"}, actor="test")
+        stores.enrollments.enroll("ada", COURSE, actor="test")
+    with sqlite3.connect(tmp_path / "lrs.db") as connection:
+        connection.execute("UPDATE users SET email = email || char(10)")
+        connection.execute("UPDATE enrollments SET course_key = course_key || char(10)")
+    result = run("check", "--storage", url)
+    assert result.exit_code == 1
+    assert "users ada: the e-mail 'ada@example.org\\n' is not an address" in result.output
+    assert "enrollments ada" in result.output and "the course key is not one" in result.output
 
 
 def test_backup_and_check_need_a_sqlite_store():

@@ -13,10 +13,10 @@ The one page is the OpenAPI viewer at ``/docs``: its assets come from the
 server cannot reach a CDN, and a page must not load from another site.
 """
 
-import re
-
 from flask import Blueprint, Flask, Response, g, request
 from swagger_ui_bundle import swagger_ui_path
+
+from lrs.patterns import Whole
 
 # Nothing may load, run, or frame: for API responses and stored documents.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
@@ -36,16 +36,16 @@ DOCS_ASSETS = "swagger-ui-assets"
 DOCS_ASSETS_URL = "/docs/static"
 
 # Types a browser renders as active content.
-_ACTIVE = re.compile(
-    r"^(text/html|application/xhtml\+xml|image/svg\+xml|text/xml|application/xml|text/xsl"
+_ACTIVE = Whole(
+    r"text/html|application/xhtml\+xml|image/svg\+xml|text/xml|application/xml|text/xsl"
     r"|[a-z]+/[a-z0-9.+-]*\+xml|text/javascript|application/javascript|application/x-javascript"
-    r"|text/ecmascript|application/ecmascript|application/wasm)$"
+    r"|text/ecmascript|application/ecmascript|application/wasm"
 )
 
 
 def is_active(content_type: str) -> bool:
     """Whether a browser would run content of this type (parameters aside)."""
-    return bool(_ACTIVE.match(content_type.split(";")[0].strip().lower()))
+    return _ACTIVE(content_type.split(";")[0].strip().lower())
 
 
 _EVERY_RESPONSE = (

@@ -30,7 +30,6 @@ The public methods of ``AssignmentStore`` hold these rules; a backend
 implements the small hooks below them.
 """
 
-import re
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
@@ -44,6 +43,7 @@ from lrs.closeable import Closeable
 from lrs.enrollments.base import check_course_key
 from lrs.erasure.base import RETIRED_EMAIL_DOMAIN
 from lrs.exceptions import Conflict, DoesNotExist, InvalidInput
+from lrs.patterns import EMAIL, Whole
 from lrs.retries import attempts
 from lrs.usernames import check_username
 from lrs.xapi import syntax
@@ -82,7 +82,7 @@ ACTION_KINDS = frozenset(
     {"created", "linked", "notified", "reminded", "acknowledged"} | {state.value for state in State}
 )
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = Whole(EMAIL + r"\.[^@\s\x00-\x1f\x7f-\x9f]+")
 MAX_NOTE = 1000
 
 
@@ -281,7 +281,7 @@ def check_email(email: object) -> str:
     Raises:
         InvalidInput: not an address.
     """
-    if not isinstance(email, str) or len(email) > 254 or not _EMAIL.match(email):
+    if not isinstance(email, str) or len(email) > 254 or not _EMAIL(email):
         raise InvalidInput(f"invalid email {email!r}")
     return email.lower()
 

@@ -18,6 +18,7 @@ from lrs.closeable import Closeable
 from lrs.conditions import UNCONDITIONAL, Conditions
 from lrs.exceptions import InvalidInput, InvalidValue
 from lrs.history.base import HistoryEntry, HistoryLog
+from lrs.patterns import Whole
 from lrs.usernames import check_username
 
 
@@ -75,7 +76,13 @@ KeyParser = Callable[[str], Any]
 """Rebuilds a caller's key object from a stored canonical id."""
 
 # edX usage keys: block-v1:ORG+COURSE+RUN+type@TYPE+block@ID
-_USAGE_KEY = re.compile(r"^block-v1:([^+]+\+[^+]+\+[^+]+)\+type@([^+]+)\+block@.+$", re.DOTALL)
+# The course and type are identifiers (no space, no control character); the
+# block id after them may be anything.
+_USAGE_KEY = Whole(
+    r"block-v1:([^+\s\x00-\x1f\x7f]+\+[^+\s\x00-\x1f\x7f]+\+[^+\s\x00-\x1f\x7f]+)"
+    r"\+type@([^+\s\x00-\x1f\x7f]+)\+block@.+",
+    re.DOTALL,
+)
 
 
 def block_location(block_key: object) -> tuple[str | None, str | None]:
@@ -90,7 +97,7 @@ def block_location(block_key: object) -> tuple[str | None, str | None]:
     block_type = getattr(block_key, "block_type", None)
     if course is not None and block_type is not None:
         return str(course), str(block_type)
-    match = _USAGE_KEY.match(str(block_key))
+    match = _USAGE_KEY.matched(str(block_key))
     if match is None:
         return (None if course is None else str(course)), block_type
     return f"course-v1:{match.group(1)}", match.group(2)

@@ -8,7 +8,6 @@ compared in constant time.
 
 import hashlib
 import hmac
-import re
 import secrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
@@ -18,6 +17,7 @@ from enum import StrEnum
 from lrs.clock import default_clock, from_us
 from lrs.closeable import Closeable
 from lrs.exceptions import DoesNotExist, InvalidInput
+from lrs.patterns import Whole
 from lrs.usernames import check_username
 
 
@@ -39,7 +39,7 @@ class Role(StrEnum):
 # Roles that act for one user, and so must name it.
 USER_ROLES = (Role.coach, Role.learner)
 
-_KEY = re.compile(r"^[A-Za-z0-9_\-]{8,128}$")
+_KEY = Whole(r"[A-Za-z0-9_\-]{8,128}")
 
 #: A secret someone chose (``LRS_ADMIN_SECRET``) has at least this many
 #: characters; generated secrets have 43 (256 random bits).
@@ -106,7 +106,7 @@ class CredentialStore(Closeable, ABC):
         if not isinstance(name, str) or len(name) > 200:
             raise InvalidInput("name must be a string of at most 200 characters")
         key = secrets.token_urlsafe(12) if key is None else key
-        if not isinstance(key, str) or not _KEY.match(key):
+        if not _KEY(key):
             raise InvalidInput("key must be 8 to 128 letters, digits, '-' or '_'")
         secret = secrets.token_urlsafe(32) if secret is None else secret
         if not isinstance(secret, str) or len(secret) < 16:
@@ -149,7 +149,7 @@ class CredentialStore(Closeable, ABC):
 
     def authenticate(self, key: str, secret: str) -> Credential | None:
         """Return the active credential that ``key`` and ``secret`` prove, or ``None``."""
-        found = self._find(key) if _KEY.match(key) else None
+        found = self._find(key) if _KEY(key) else None
         stored = _DUMMY_DIGEST if found is None else found[1]
         matches = hmac.compare_digest(stored, digest(secret))
         if found is None or not matches or not found[0].active:

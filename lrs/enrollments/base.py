@@ -28,6 +28,7 @@ from lrs.clients.values import to_json
 from lrs.clock import default_clock, from_us
 from lrs.closeable import Closeable
 from lrs.exceptions import DoesNotExist, InvalidInput
+from lrs.patterns import EMAIL, Whole
 from lrs.retries import attempts
 from lrs.usernames import check_username
 
@@ -49,9 +50,9 @@ MODES = frozenset(
 DEFAULT_MODE = "audit"
 
 # course-v1:Org+Course+Run, or the older Org/Course/Run.
-_COURSE_KEY = re.compile(r"^(course-v1:[\w.-]+\+[\w.-]+\+[\w.-]+|[\w.-]+/[\w.-]+/[\w.-]+)$")
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_COURSE_KEY = Whole(r"course-v1:[\w.-]+\+[\w.-]+\+[\w.-]+|[\w.-]+/[\w.-]+/[\w.-]+", re.ASCII)
+_LANGUAGE = Whole(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*")
+_EMAIL = Whole(EMAIL)
 
 
 class CourseRole(StrEnum):
@@ -155,13 +156,23 @@ def scrubbed(change: Change, user: User) -> Change:
     return replace(change, username=user.username, before=values(change.before), after=after)
 
 
+def is_course_key(value: object) -> bool:
+    """Whether ``value`` is a course key (``course-v1:Org+Course+Run`` or ``Org/Course/Run``)."""
+    return _COURSE_KEY(value)
+
+
+def is_email(value: object) -> bool:
+    """Whether ``value`` is an e-mail address as users keep them."""
+    return _EMAIL(value)
+
+
 def check_course_key(course_key: object) -> str:
     """Return ``course_key`` if it is one (``course-v1:Org+Course+Run`` or ``Org/Course/Run``).
 
     Raises:
         InvalidInput: it is not.
     """
-    if not isinstance(course_key, str) or not _COURSE_KEY.match(course_key):
+    if not isinstance(course_key, str) or not _COURSE_KEY(course_key):
         raise InvalidInput(
             f"invalid course key {course_key!r}: expected course-v1:Org+Course+Run "
             "or Org/Course/Run"
@@ -207,9 +218,9 @@ def check_user_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
             raise InvalidInput(f"{name} must be a string")
         if name in checked and len(checked[name]) > 254:
             raise InvalidInput(f"{name} is longer than 254 characters")
-    if checked.get("email") and not _EMAIL.match(checked["email"]):
+    if checked.get("email") and not _EMAIL(checked["email"]):
         raise InvalidInput(f"invalid email {checked['email']!r}")
-    if checked.get("language") and not _LANGUAGE.match(checked["language"]):
+    if checked.get("language") and not _LANGUAGE(checked["language"]):
         raise InvalidInput(f"invalid language {checked['language']!r}: a code such as en or pt-BR")
     for name in ("is_staff", "is_active"):
         if name in checked and not isinstance(checked[name], bool):

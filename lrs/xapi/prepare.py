@@ -107,7 +107,7 @@ def _digest_and_text(statement: dict[str, Any]) -> tuple[str, bytes]:
 
 
 # The seconds of an ISO 8601 duration, with a fraction.
-_SECONDS = re.compile(r"(?<=[T\dHM])(\d+)[.,](\d+)S$")
+_SECONDS = re.compile(r"(?<=[T\dHM])(\d+)[.,](\d+)S\Z")
 
 
 def centiseconds(duration: str) -> str:
@@ -180,10 +180,12 @@ class Prepared(NamedTuple):
         Stamping is kept apart so that a batch is stamped just before it is
         saved: a store then receives batches in the order of their stamps.
         """
-        stored = iso(stored_us)
-        head = f'{{"id":"{self.id}","stored":"{stored}"'
+        # Every value goes through the JSON encoder, none is spliced in as it
+        # came: the stored text is JSON whatever a check upstream let through.
+        stored = orjson.dumps(iso(stored_us)).decode()
+        head = f'{{"id":{orjson.dumps(self.id).decode()},"stored":{stored}'
         if not self.timestamped:
-            head += f',"timestamp":"{stored}"'
+            head += f',"timestamp":{stored}'
         return Record(self.id, head + self.rest, stored_us, self.digest, self.terms)
 
 
@@ -227,7 +229,8 @@ def prepare(
         raise StatementError(path, "is nested too deeply to store (at most 250 levels)") from None
     # The properties after "authority" and "version" are the client's: never empty
     # (actor, verb and object are required), so the text goes on with a comma.
-    rest = f',"authority":{authority_text},"version":"{stored_version}",{text[1:].decode()}'
+    version_text = orjson.dumps(stored_version).decode()
+    rest = f',"authority":{authority_text},"version":{version_text},{text[1:].decode()}'
     return Prepared(
         statement_id,
         rest,

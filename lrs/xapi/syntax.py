@@ -18,26 +18,28 @@ import isodate
 import langcodes
 from rfc3986_validator import validate_rfc3986
 
+from lrs.patterns import EMAIL, Whole
+
 _ASCII = "".join(chr(c) for c in range(0x80))
-_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
-_TAG_CHARACTERS = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f]")
+_TAG_CHARACTERS = Whole(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+_UUID = Whole(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_SHA1 = Whole(r"[0-9a-fA-F]{40}")
+_EMAIL = Whole(EMAIL)
 # ISO 8601 date-times, extended (RFC 3339, whose separator may also be a space
 # or a lower-case t) or basic; the offset is checked separately.
-_TIMESTAMP = re.compile(
-    r"^(?:\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
+_TIMESTAMP = Whole(
+    r"(?:\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
     r"|\d{8}T\d{4}(?:\d{2}(?:[.,]\d+)?)?)"
-    r"(?P<offset>[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
+    r"(?P<offset>[Zz]|[+-]\d{2}(?::?\d{2})?)?"
 )
 _LONG_NUMBER = re.compile(r"\d{7}")
 # ISO 8601:2004 4.4.3.2: weeks stand alone; otherwise years to seconds, and
 # only the last component may have a fraction (not enforced: isodate parses it).
-_DURATION = re.compile(
-    r"^P(?:\d+(?:[.,]\d+)?W"
-    r"|(?!$)(?:\d+(?:[.,]\d+)?Y)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?D)?"
-    r"(?:T(?=\d)(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?)$"
+_DURATION = Whole(
+    r"P(?:\d+(?:[.,]\d+)?W"
+    r"|(?!\Z)(?:\d+(?:[.,]\d+)?Y)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?D)?"
+    r"(?:T(?=\d)(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?)"
 )
 
 
@@ -74,32 +76,32 @@ def is_iri(value: str) -> bool:
     # Percent-encode what is not ASCII, and only that (RFC 3987 section 3.1):
     # the IRI is valid when the URI it maps to is.
     if _CONTROL_OR_SPACE.search(value):
-        return False  # the validator's "$" would let a final newline through
+        return False  # the validator's "$" would let a final newline through (lrs.patterns)
     uri = quote(value, safe=_ASCII) if not value.isascii() else value
     return bool(validate_rfc3986(uri, rule="URI"))
 
 
 def is_uuid(value: str) -> bool:
     """Whether ``value`` is a UUID in its standard string form."""
-    return bool(_UUID.match(value))
+    return _UUID(value)
 
 
 def is_sha1(value: str) -> bool:
     """Whether ``value`` is a hex SHA-1 digest."""
-    return bool(_SHA1.match(value))
+    return _SHA1(value)
 
 
 @_remembered(65536)
 def is_mailto(value: str) -> bool:
     """Whether ``value`` is a ``mailto:`` IRI of one address."""
-    return value.startswith("mailto:") and bool(_EMAIL.match(value[7:]))
+    return value.startswith("mailto:") and _EMAIL(value[7:])
 
 
 @_remembered(4096)
 def is_language_tag(value: str) -> bool:
     """Whether ``value`` is a well-formed RFC 5646 language tag."""
     # langcodes also accepts forms such as "en_US"; RFC 5646 does not.
-    return bool(_TAG_CHARACTERS.match(value)) and langcodes.tag_is_valid(value)
+    return _TAG_CHARACTERS(value) and langcodes.tag_is_valid(value)
 
 
 def is_timestamp(value: str, *, offset_required: bool) -> bool:
@@ -107,7 +109,7 @@ def is_timestamp(value: str, *, offset_required: bool) -> bool:
 
     The offset ``-00:00`` (an unknown offset in RFC 3339) is refused.
     """
-    match = _TIMESTAMP.match(value)
+    match = _TIMESTAMP.matched(value)
     if match is None:
         return False
     offset = match.group("offset")
@@ -135,7 +137,7 @@ def parse_timestamp(value: str) -> datetime:
 
 def is_duration(value: str) -> bool:
     """Whether ``value`` is an ISO 8601 duration with at least one component."""
-    if not _DURATION.match(value):
+    if not _DURATION(value):
         return False
     if not _LONG_NUMBER.search(value):
         # No component reaches a million (weeks, days, hours...): isodate

@@ -248,3 +248,15 @@ def test_random_document_requests_never_give_a_server_error(
         query,
         response.get_json(),
     )
+
+
+def test_every_statement_the_fuzz_stored_reads_back_as_json():
+    """Runs after the tests above: whatever they got stored is JSON under a UUID, and readable."""
+    from lrs.repair import findings
+
+    storage = app.extensions["lrs"]
+    assert storage.statements.count() > 0
+    assert list(findings(storage)) == []
+    response = app.test_client().get(URL, query_string={"limit": 0}, headers=HEADERS)
+    assert response.status_code == 200
+    assert len(json.loads(response.data)["statements"]) == storage.statements.count()

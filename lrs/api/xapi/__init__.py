@@ -7,7 +7,6 @@ under, and one whose request named none names ``LRS_XAPI_DEFAULT_VERSION``
 (XAPI-NOTES.md; xAPI-Communication.md section 3.3).
 """
 
-import re
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
@@ -16,13 +15,14 @@ from flask_cors import CORS
 from lrs.api.errors import refuse
 from lrs.api.xapi.alternate import ALTERNATE, ERROR, AlternateSyntax
 from lrs.exceptions import InvalidInput
+from lrs.patterns import Whole
 from lrs.xapi.agents import AccountAgents
 from lrs.xapi.validation import Version
 
 blp = Blueprint("xapi", __name__, url_prefix="/xAPI")
 
-_V1 = re.compile(r"^1\.0(\.\d+)?$")
-_V2 = re.compile(r"^2\.0(\.\d+)?$")
+_V1 = Whole(r"1\.0(\.[0-9]+)?")
+_V2 = Whole(r"2\.0(\.[0-9]+)?")
 
 
 def accounts() -> AccountAgents:
@@ -39,9 +39,9 @@ def version() -> Version:
 
 def _requested_version() -> Version | None:
     header = request.headers.get("X-Experience-API-Version", "").strip()
-    if _V1.match(header):
+    if _V1(header):
         return Version.V1_0_3
-    if _V2.match(header):
+    if _V2(header):
         return Version.V2_0_0
     return None
 
