@@ -11,8 +11,6 @@ characters appended and inserted.
 
 import re
 
-
-
 #: An e-mail address as users, enrollments and ``mailto:`` IRIs take it: one ``@``,
 #: something on each side, no space and no control character.
 EMAIL = r"[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+"

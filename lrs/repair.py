@@ -1,7 +1,7 @@
-"""Finding, and mending, what an older LRS stored that today's rules refuse.
+r"""Finding, and mending, what an older LRS stored that today's rules refuse.
 
 Before every pattern matched whole (``lrs.patterns``), a string that ended in
-a newline passed for an identifier. A statement id ``"<uuid>\\n"`` was stored
+a newline passed for an identifier. A statement id ``"<uuid>\n"`` was stored
 with the newline raw inside its JSON text, so that text was not JSON: every
 query that included it failed. ``lrs check`` lists such records
 (``findings``); ``lrs check --repair`` mends the statements

@@ -246,6 +246,17 @@ _VERSION_6 = (
 )
 
 
+# Version 7: lrs.erasure.sqlite. The agent keys of erased learners, as keyed
+# hashes, with the agent that stands in for each: statements that name one are
+# pseudonymized as they arrive.
+_VERSION_7 = (
+    """CREATE TABLE erased_identities (
+        digest TEXT PRIMARY KEY,
+        replacement TEXT NOT NULL
+    ) WITHOUT ROWID""",
+)
+
+
 def _steps(statements: tuple[str, ...]) -> Migration:
     def step(connection: sqlite3.Connection) -> None:
         for statement in statements:
@@ -261,4 +272,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     _steps(_VERSION_4),
     _steps(_VERSION_5),
     _steps(_VERSION_6),
+    _steps(_VERSION_7),
 )

@@ -74,6 +74,9 @@ class Storage(Closeable):
     #: share a database that has them (SQLite): ``with storage.transaction():``.
     #: Elsewhere each store's write stands alone.
     transaction: Callable[[], AbstractContextManager[Any]] = nullcontext
+    #: Whether ``transaction`` isolates: what is read in it cannot change before
+    #: its writes commit (SQLite's write lock).
+    isolated: bool = False
     #: Empties a write-ahead log into the data, where there is one (SQLite's):
     #: after an erasure, so that the log keeps no page as it was before.
     empty_log: Callable[[], bool] = lambda: True
@@ -145,6 +148,7 @@ def sqlite_storage(database: SqliteDatabase, *, history: HistoryLog | None = Non
         SqliteExportLog(database),
         SqliteAssignmentStore(database),
         transaction=database.transaction,
+        isolated=True,
         empty_log=database.empty_log,
     )
 

@@ -15,9 +15,12 @@ import hashlib
 import hmac
 import secrets
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from lrs.closeable import Closeable
 
@@ -90,11 +93,46 @@ def erasure_from(value: dict[str, Any]) -> Erasure:
 
 
 class ErasureStore(Closeable, ABC):
-    """Erasure records, one per pseudonym, and the salt of pseudonyms."""
+    """Erasure records, one per pseudonym, the salt of pseudonyms, and the erased identities.
+
+    An erased identity is an agent key of an erased learner (their account,
+    their ``mbox``...), kept as its keyed hash under the salt only, with the
+    agent that stands in for it: statements that name it are pseudonymized
+    as they arrive (``lrs.xapi.ingest``), so that no statement stored during
+    or after the erasure keeps who the learner was.
+    """
+
+    _salt: bytes | None = None
 
     def salt(self) -> bytes:
         """This LRS's salt of pseudonyms, made at the first call and the same ever after."""
-        return self.secret("erasure-salt")
+        if self._salt is None:
+            self._salt = self.secret("erasure-salt")  # never changes once made
+        return self._salt
+
+    def erase_identities(self, keys: Iterable[str], replacement: dict[str, Any]) -> None:
+        """From now on, statements that name one of these agent keys name ``replacement`` instead.
+
+        Kept before any store is rewritten (``lrs.erasure.run``); idempotent.
+        """
+        text = orjson.dumps(replacement).decode()
+        self._keep_identities({self._digest(key): text for key in set(keys)})
+
+    def erased_identities(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Which of these agent keys are erased: each with the agent that stands in for it."""
+        digests = {self._digest(key): key for key in set(keys)}
+        if not digests:
+            return {}
+        found = self._identities(sorted(digests))
+        return {digests[digest]: orjson.loads(text) for digest, text in found.items()}
+
+    def _digest(self, key: str) -> str:
+        """The keyed hash an erased identity is kept as.
+
+        Not remembered: a cache would hold the agent keys themselves, which an
+        erasure must not leave behind (one-shot HMAC costs about a microsecond).
+        """
+        return hmac.digest(self.salt(), key.encode(), "sha256").hex()
 
     def secret(self, name: str) -> bytes:
         """A secret the LRS makes for itself (32 random bytes), made once, whoever races.
@@ -120,6 +158,14 @@ class ErasureStore(Closeable, ABC):
     @abstractmethod
     def list(self) -> list[Erasure]:
         """Every record, oldest first."""
+
+    @abstractmethod
+    def _keep_identities(self, identities: dict[str, str]) -> None:
+        """Keep each digest with its replacement agent (JSON text), replacing any kept."""
+
+    @abstractmethod
+    def _identities(self, digests: Sequence[str]) -> dict[str, str]:
+        """The digests among ``digests`` that are kept, each with its replacement's text."""
 
     @abstractmethod
     def _secret(self, name: str) -> bytes | None:

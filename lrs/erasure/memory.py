@@ -1,6 +1,7 @@
 """Erasure records in this process's memory."""
 
 import threading
+from collections.abc import Sequence
 
 from lrs.erasure.base import Erasure, ErasureStore
 
@@ -13,6 +14,7 @@ class MemoryErasureStore(ErasureStore):
         self._lock = threading.Lock()
         self._records: dict[str, Erasure] = {}
         self._kept: dict[str, bytes] = {}
+        self._erased: dict[str, str] = {}
 
     def get(self, pseudonym: str) -> Erasure | None:
         """The record of the learner with this pseudonym, or ``None``."""
@@ -27,6 +29,16 @@ class MemoryErasureStore(ErasureStore):
         """Every record, oldest first."""
         with self._lock:
             return sorted(self._records.values(), key=lambda item: (item.started, item.pseudonym))
+
+    def _keep_identities(self, identities: dict[str, str]) -> None:
+        with self._lock:
+            for digest, replacement in identities.items():
+                if self._erased.get(digest) != replacement:  # kept already: left as it is
+                    self._erased[digest] = replacement
+
+    def _identities(self, digests: Sequence[str]) -> dict[str, str]:
+        erased = self._erased
+        return {digest: erased[digest] for digest in digests if digest in erased}
 
     def _secret(self, name: str) -> bytes | None:
         return self._kept.get(name)

@@ -1,5 +1,6 @@
-"""Erasure records in MongoDB: the ``erasures`` and ``secrets`` collections."""
+"""Erasure records in MongoDB: erasures, erased identities and secrets, a collection each."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo import ASCENDING
@@ -18,6 +19,8 @@ class MongoErasureStore(ErasureStore):
         """Keep records in ``database``."""
         self._erasures = collection(database, "erasures")
         self._secrets = collection(database, "secrets")
+        # Found by _id (the digest) only.
+        self._erased = collection(database, "erased_identities")
         with translate_errors():
             self._erasures.create_index([("started_us", ASCENDING)], name="by_start")
 
@@ -41,6 +44,17 @@ class MongoErasureStore(ErasureStore):
         with translate_errors():
             found = self._erasures.find(sort=[("started_us", ASCENDING), ("_id", ASCENDING)])
             return [erasure_from(document["record"]) for document in found]
+
+    def _keep_identities(self, identities: dict[str, str]) -> None:
+        with translate_errors():
+            for digest, replacement in sorted(identities.items()):
+                # One single-document upsert each: a retryable write.
+                self._erased.replace_one({"_id": digest}, {"replacement": replacement}, upsert=True)
+
+    def _identities(self, digests: Sequence[str]) -> dict[str, str]:
+        with translate_errors():
+            found = self._erased.find({"_id": {"$in": digests}})
+            return {document["_id"]: document["replacement"] for document in found}
 
     def _secret(self, name: str) -> bytes | None:
         with translate_errors():

@@ -16,27 +16,41 @@ any more.
 The steps, each of which can be repeated without harm:
 
 1. the audit record is written, unfinished (pseudonym, when, who, why);
-2. statements are rewritten (and, when asked, those of the pseudonym
+2. the learner's identities are kept as erased (keyed hashes, with the
+   pseudonym's agent): from then on every statement that names them is
+   pseudonymized as it is stored, so none posted during the erasure, by the
+   learner or about them, keeps who they were;
+3. credentials are revoked and kept under the pseudonym, so the learner's
+   own credentials stop posting before anything is rewritten;
+4. statements are rewritten (and, when asked, those of the pseudonym
    deleted); the learner's State and Agent Profile documents, learner state
    and its history are removed;
-3. progress records are derived again: none for the old identities, the
-   pseudonym's from the rewritten statements;
-4. credentials are revoked and kept under the pseudonym; assignments keep
-   no e-mail address or note, under the pseudonym;
-5. the user record, enrollments and change records move to the pseudonym,
+5. progress records are derived again: none for the old identities, the
+   pseudonym's from the rewritten statements; assignments keep no e-mail
+   address or note, under the pseudonym;
+6. a final pass repeats step 4 and 5 for what was written while they ran
+   (documents and learner state written by a service credential; statements
+   cannot be: step 2);
+7. the user record, enrollments and change records move to the pseudonym,
    without personal data (the last step that reads the user record: until
    it is done, a second run finds the user and redoes every step);
-6. the audit record is finished, with the counts of the run that finished.
+8. the audit record is finished, with the counts of the run that finished.
+
+Running an erasure that finished again repeats every step for the
+identities that can still be known, the account agent of the username (the
+e-mail address went with the user record; statements naming it have been
+pseudonymized on arrival since step 2), and adds what it changed to the
+record's counts.
 """
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from lrs.clients.base import StoredUserStateClient
 from lrs.clock import default_clock, from_us
-from lrs.enrollments.base import User
 from lrs.erasure.base import RETIRED_EMAIL_DOMAIN, Erasure, pseudonym_of
 from lrs.erasure.removal import remove_statements
 from lrs.exceptions import DoesNotExist, InvalidInput
@@ -50,10 +64,10 @@ PSEUDONYMIZED = "pseudonymized"
 DELETED = "deleted"
 
 
-def identities(accounts: AccountAgents, user: User) -> frozenset[str]:
-    """The agent keys that stand for ``user`` in statements and documents."""
-    keys = {accounts.key(user.username)}
-    for address in {user.email, user.email.lower()} - {""}:
+def identities(accounts: AccountAgents, username: str, emails: Iterable[str]) -> frozenset[str]:
+    """The agent keys that stand for a user in statements and documents."""
+    keys = {accounts.key(username)}
+    for address in emails:
         mbox = f"mailto:{address}"
         keys.add(f"mbox:{mbox}")
         keys.add(f"mbox_sha1sum:{hashlib.sha1(mbox.encode()).hexdigest()}")
@@ -74,8 +88,8 @@ def erase_learner(
     """Erase a learner from every store, or count what that would change (``dry_run``).
 
     Returns the audit record (with the counts per store; a dry run's is not
-    kept). A learner erased already gets their record back, and nothing
-    changes.
+    kept). A learner erased already is erased again (see the module's
+    docstring): their record comes back with what this run changed added.
 
     Raises:
         InvalidInput: the reason is empty.
@@ -86,42 +100,66 @@ def erase_learner(
     _state(storage)  # before anything changes
     pseudonym = pseudonym_of(username, storage.erasures.salt())
     done = storage.erasures.get(pseudonym)
-    if done is not None and done.finished is not None:
-        return done
     try:
         user = storage.enrollments.get_user(username)
     except DoesNotExist:
         if done is None:
             raise DoesNotExist(f"no user {username!r}") from None
-        user = None  # cut short after its user record moved: only the record is left
+        user = None  # its user record moved: what is left is found by the username
     started = done.started if done is not None else from_us(default_clock.now_us())
     mode = DELETED if delete_statements else PSEUDONYMIZED
     erasure = Erasure(pseudonym, started, credential, reason, mode)
-    if user is None:
-        return _finish(storage, erasure, {})
-    keys = identities(accounts, user)
+    if done is not None:  # run again: the first run's record goes on
+        erasure = replace(
+            done, finished=None, statements=DELETED if delete_statements else done.statements
+        )
+    emails = [] if user is None else sorted({user.email, user.email.lower()} - {""})
+    keys = identities(accounts, username, emails)
+    learner = Learner(username, emails, keys, pseudonym, accounts, user is not None)
     if dry_run:
-        return replace(erasure, counts=_counted(storage, accounts, user, keys))
+        return replace(erasure, counts=_counted(storage, learner), finished=None)
     storage.erasures.put(erasure)
-    counts = _erased(
-        storage, accounts, user, keys, pseudonym, delete_statements, on_step or (lambda step: None)
-    )
+    counts = _erased(storage, learner, delete_statements, on_step or (lambda step: None))
+    if done is not None and done.finished is not None:
+        if not any(counts.values()):
+            storage.erasures.put(done)  # nothing was left: the record stays as it was
+            return done
+        # Run again: the record keeps what every run changed.
+        counts = {
+            name: done.counts.get(name, 0) + counts.get(name, 0)
+            for name in done.counts.keys() | counts.keys()
+        }
     return _finish(storage, erasure, counts)
 
 
-def _counted(
-    storage: Storage, accounts: AccountAgents, user: User, keys: frozenset[str]
-) -> dict[str, int]:
-    """What an erasure of ``user`` would change, per store."""
+@dataclass(frozen=True)
+class Learner:
+    """Who is being erased: every name they go by, and who stands in for them."""
+
+    username: str
+    emails: list[str]
+    keys: frozenset[str]  # their agent keys (``identities``)
+    pseudonym: str
+    accounts: AccountAgents
+    has_user: bool  # whether their user record is still theirs
+
+    @property
+    def replacement(self) -> dict[str, Any]:
+        """The agent that stands in for them in statements: the pseudonym's account."""
+        return self.accounts.agent(self.pseudonym)
+
+
+def _counted(storage: Storage, learner: Learner) -> dict[str, int]:
+    """What an erasure of ``learner`` would change, per store."""
     return {
-        "statements": len(storage.statements.with_agents(keys)),
-        "documents": storage.documents.count_agents(keys),
-        "state_blocks": _state(storage).count_user(user.username),
-        "progress_records": _progress_records(storage, keys),
-        "credentials": len(storage.credentials.of_user(user.username)),
-        "assignments": len(storage.assignments.of_learner(user.username, [user.email])),
-        "enrollments": _enrollments(storage, user),
-        "users": 1,
+        "statements": len(storage.statements.with_agents(learner.keys)),
+        "documents": storage.documents.count_agents(learner.keys),
+        "state_blocks": _state(storage).count_user(learner.username),
+        "progress_records": _progress_records(storage, learner.keys),
+        "credentials": len(storage.credentials.of_user(learner.username)),
+        "assignments": len(storage.assignments.of_learner(learner.username, learner.emails)),
+        "enrollments": _enrollments(storage, learner.username) if learner.has_user else 0,
+        "users": int(learner.has_user),
     }
 
 
@@ -129,28 +167,44 @@ def _progress_records(storage: Storage, keys: frozenset[str]) -> int:
     return sum(len(storage.progress.summaries(learner=key)) for key in keys)
 
 
-def _enrollments(storage: Storage, user: User) -> int:
-    return sum(1 for _ in storage.enrollments.list_enrollments(username=user.username))
+def _enrollments(storage: Storage, username: str) -> int:
+    return sum(1 for _ in storage.enrollments.list_enrollments(username=username))
 
 
 def _erased(
     storage: Storage,
-    accounts: AccountAgents,
-    user: User,
-    keys: frozenset[str],
-    pseudonym: str,
+    learner: Learner,
     delete_statements: bool,
     on_step: Callable[[str], None],
 ) -> dict[str, int]:
-    """Every step of the erasure of ``user`` but the audit record's; the counts per store."""
+    """Every step of the erasure of ``learner`` but the audit record's; the counts per store."""
+    on_step("identities")
+    storage.erasures.erase_identities(learner.keys, learner.replacement)
+    on_step("credentials")
+    counts = {"credentials": storage.credentials.retire_user(learner.username, learner.pseudonym)}
+    _add(counts, _rewritten(storage, learner, delete_statements, on_step))
+    on_step("final pass")
+    _add(counts, _rewritten(storage, learner, delete_statements, lambda step: None))
+    on_step("user and enrollments")
+    counts["enrollments"] = _enrollments(storage, learner.username)
+    counts["users"] = int(
+        storage.enrollments.retire_user(
+            learner.username, learner.pseudonym, f"{learner.pseudonym}@{RETIRED_EMAIL_DOMAIN}"
+        )
+    )
+    return counts
+
+
+def _rewritten(
+    storage: Storage, learner: Learner, delete_statements: bool, on_step: Callable[[str], None]
+) -> dict[str, int]:
+    """Every store but credentials and the user record rid of ``learner``; the counts."""
     counts: dict[str, int] = {}
     on_step("statements")
-    counts["statements"] = storage.statements.erase_agents(
-        keys, {"account": {"homePage": accounts.homepage, "name": pseudonym}}
-    )
+    counts["statements"] = storage.statements.erase_agents(learner.keys, learner.replacement)
     if delete_statements:
         # By the pseudonym, so that a second run finds what a first left.
-        own = accounts.key(pseudonym)
+        own = learner.accounts.key(learner.pseudonym)
         theirs = [
             record
             for record in map(storage.statements.get, storage.statements.with_agents({own}))
@@ -160,28 +214,24 @@ def _erased(
         counts["statements_deleted"] = removed["statements"]
         counts["attachments"] = removed["attachments"]
     on_step("documents")
-    counts["documents"] = storage.documents.forget_agents(keys)
+    counts["documents"] = storage.documents.forget_agents(learner.keys)
     on_step("learner state")
-    counts["state_blocks"] = _state(storage).forget_user(user.username)
+    counts["state_blocks"] = _state(storage).forget_user(learner.username)
     on_step("progress")
-    counts["progress_records"] = _progress_records(storage, keys)
-    for key in sorted(keys):
+    counts["progress_records"] = _progress_records(storage, learner.keys)
+    for key in sorted(learner.keys):
         rebuild(storage.progress, storage.statements, learner=key)
-    rebuild(storage.progress, storage.statements, learner=accounts.key(pseudonym))
-    on_step("credentials")
-    counts["credentials"] = storage.credentials.retire_user(user.username, pseudonym)
+    rebuild(storage.progress, storage.statements, learner=learner.accounts.key(learner.pseudonym))
     on_step("assignments")
     counts["assignments"] = storage.assignments.clear_personal(
-        user.username, [user.email], pseudonym=pseudonym
-    )
-    on_step("user and enrollments")
-    counts["enrollments"] = _enrollments(storage, user)
-    counts["users"] = int(
-        storage.enrollments.retire_user(
-            user.username, pseudonym, f"{pseudonym}@{RETIRED_EMAIL_DOMAIN}"
-        )
+        learner.username, learner.emails, pseudonym=learner.pseudonym
     )
     return counts
+
+
+def _add(counts: dict[str, int], more: dict[str, int]) -> None:
+    for name, count in more.items():
+        counts[name] = counts.get(name, 0) + count
 
 
 def _state(storage: Storage) -> StoredUserStateClient:

@@ -1,4 +1,6 @@
-"""Erasure records in a SQLite file: the ``erasures`` and ``secrets`` tables."""
+"""Erasure records in a SQLite file: erasures, erased identities and secrets, a table each."""
+
+from collections.abc import Sequence
 
 import orjson
 
@@ -45,6 +47,26 @@ class SqliteErasureStore(ErasureStore):
                 .fetchall()
             )
         return [erasure_from(orjson.loads(row[0])) for row in rows]
+
+    def _keep_identities(self, identities: dict[str, str]) -> None:
+        with self._database.transaction() as connection:
+            connection.executemany(
+                "INSERT OR REPLACE INTO erased_identities (digest, replacement) VALUES (?, ?)",
+                sorted(identities.items()),
+            )
+
+    def _identities(self, digests: Sequence[str]) -> dict[str, str]:
+        marks = ", ".join("?" * len(digests))
+        with translate_errors():
+            rows = (
+                self._database.connection()
+                .execute(
+                    f"SELECT digest, replacement FROM erased_identities WHERE digest IN ({marks})",
+                    digests,
+                )
+                .fetchall()
+            )
+        return dict(rows)
 
     def _secret(self, name: str) -> bytes | None:
         with translate_errors():

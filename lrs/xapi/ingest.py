@@ -14,12 +14,13 @@ import orjson
 
 from lrs.clock import default_clock
 from lrs.progress import Event, event_of
-from lrs.progress.rebuild import key_events
+from lrs.progress.rebuild import key_events, rebuild
 from lrs.xapi.activities import definitions_in
+from lrs.xapi.agents import agent_key, with_agents_replaced
 from lrs.xapi.attachments import AttachmentData, check_statement_attachments
-from lrs.xapi.prepare import Prepared
+from lrs.xapi.prepare import Prepared, digest
 from lrs.xapi.signature import check_signature
-from lrs.xapi.statements.base import StatementStore
+from lrs.xapi.statements.base import Record, StatementStore, terms_of
 
 if TYPE_CHECKING:
     from lrs.storage import Storage
@@ -79,6 +80,11 @@ def store_batch(
             first_us = default_clock.now_us(len(prepared))
             stored_us = range(first_us, first_us + len(prepared))
         stamped = [item.stamped(us) for item, us in zip(prepared, stored_us, strict=True)]
+        # Read under the write lock where there is one: an erasure keeps its
+        # identities before it rewrites anything, so no batch can slip between.
+        erased = storage.erasures.erased_identities(_agents_of(stamped))
+        if erased:
+            stamped, drafts = _pseudonymized(stamped, prepared, drafts, erased)
         new = set(storage.statements.save(stamped))
         storage.activities.merge(definitions)
         # Progress is kept before the batch is answered; a statement stored
@@ -95,9 +101,62 @@ def store_batch(
             [event for event in voided if event is not None],
             functools.partial(key_events, storage.statements),
         )
+    if not storage.isolated:
+        # Without one transaction, an erasure may have kept its identities
+        # while this batch was being saved, after its own rewrite had read the
+        # statements: the batch then rewrites its own.
+        _catch_up(storage, stamped, erased)
     if on_stored is not None and events:
         on_stored(events)
     return new
+
+
+def _agents_of(records: Sequence[Record]) -> set[str]:
+    return {key for record in records for key in record.terms.related_agents}
+
+
+def _pseudonymized(
+    stamped: list[Record],
+    prepared: Sequence[Prepared],
+    drafts: list[Event | None],
+    erased: dict[str, dict[str, Any]],
+) -> tuple[list[Record], list[Event | None]]:
+    """The records (and progress drafts) with every erased agent replaced by its stand-in.
+
+    As ``StatementStore.erase_agents`` rewrites a stored statement, so that a
+    statement stored after an erasure reads as one stored before it.
+    """
+    records, events = list(stamped), list(drafts)
+    for at, (record, item) in enumerate(zip(stamped, prepared, strict=True)):
+        found = erased.keys() & set(record.terms.related_agents)
+        if not found:
+            continue
+        statement = orjson.loads(record.text)
+        for replacement in {orjson.dumps(erased[key]) for key in found}:
+            keys = frozenset(key for key in found if orjson.dumps(erased[key]) == replacement)
+            statement = with_agents_replaced(statement, keys, orjson.loads(replacement))
+        sent = statement
+        if not item.timestamped:  # as it was sent: without the timestamp the LRS gave it
+            sent = {key: value for key, value in statement.items() if key != "timestamp"}
+        records[at] = record._replace(
+            text=orjson.dumps(statement).decode(), digest=digest(sent), terms=terms_of(statement)
+        )
+        if events[at] is not None:
+            events[at] = event_of(statement, record.id, 0)
+    return records, events
+
+
+def _catch_up(
+    storage: "Storage", stamped: Sequence[Record], erased: dict[str, dict[str, Any]]
+) -> None:
+    """Pseudonymize what this batch stored of identities erased while it was being stored."""
+    late = storage.erasures.erased_identities(_agents_of(stamped))
+    for key in late.keys() - erased.keys():
+        storage.statements.erase_agents({key}, late[key])
+        rebuild(storage.progress, storage.statements, learner=key)
+        replacement = agent_key(late[key])
+        if replacement is not None:
+            rebuild(storage.progress, storage.statements, learner=replacement)
 
 
 def _event_of_stored(statements: StatementStore, statement_id: str) -> Event | None:
