@@ -278,3 +278,25 @@ def test_an_erased_agent_leaves_no_term_value_behind(tmp_path):
         assert values and not any("ada@example.org" in value for value in values)
         texts = [row[0] for row in connection.execute("SELECT text || termsets FROM statements")]
         assert not any("ada@example.org" in text for text in texts)
+
+
+def test_a_file_of_schema_six_keeps_its_erasures_and_takes_erased_identities(tmp_path):
+    # Schema version 7 (lrs.erasure): erased identities beside the erasure records.
+    from datetime import UTC, datetime
+
+    from lrs.erasure.base import Erasure
+    from lrs.storage import sqlite_storage
+
+    path = tmp_path / "lrs.db"
+    record = Erasure("retired-0", datetime(2026, 1, 1, tzinfo=UTC), "cli", "r", "pseudonymized")
+    with sqlite_storage(SqliteDatabase(path, MIGRATIONS[:6])) as storage:
+        salt = storage.erasures.salt()
+        storage.erasures.put(record)
+    with sqlite_storage(SqliteDatabase(path, MIGRATIONS)) as storage:
+        assert storage.erasures.salt() == salt
+        assert storage.erasures.list() == [record]
+        replacement = {"account": {"homePage": "http://x", "name": "retired-0"}}
+        storage.erasures.erase_identities(["mbox:mailto:ada@example.org"], replacement)
+        assert storage.erasures.erased_identities(
+            ["mbox:mailto:ada@example.org", "mbox:mailto:bob@example.org"]
+        ) == {"mbox:mailto:ada@example.org": replacement}

@@ -49,3 +49,17 @@ class ErasureStoreContract:
         )
         erasures.put(finished)
         assert erasures.list() == [finished, second]
+
+    def test_erased_identities_are_found_with_their_stand_in_and_kept_as_hashes_only(
+        self, erasures: ErasureStore
+    ) -> None:
+        ada = {"account": {"homePage": "http://x", "name": "retired-a"}}
+        erasures.erase_identities(["mbox:mailto:ada@example.org", "account:http://x|ada"], ada)
+        erasures.erase_identities(["mbox:mailto:ada@example.org"], ada)  # again: no change
+        keys = ["mbox:mailto:ada@example.org", "account:http://x|ada", "mbox:mailto:bob@x.org"]
+        assert erasures.erased_identities(keys) == {key: ada for key in keys[:2]}
+        assert erasures.erased_identities([]) == {}
+        assert erasures.erased_identities(["mbox:mailto:bob@x.org"]) == {}
+        # The store holds keyed hashes: no key can be read back from it.
+        kept = erasures._identities([erasures._digest(key) for key in keys])
+        assert len(kept) == 2 and not any("ada" in digest for digest in kept)
