@@ -57,8 +57,9 @@ class Exports(MethodView):
     def get(self, args: dict[str, Any], kind: str) -> Any:
         """Stream every record of a kind as NDJSON or CSV, as a download named for what and when.
 
-        Admin credentials export any kind; coach credentials the progress
-        records of a course they coach (give ``course_key``).
+        Admin credentials export any kind; service credentials the progress
+        records; coach credentials the progress records of a course they
+        coach (give ``course_key``).
         """
         found = kind_named(kind)
         accounts: AccountAgents = current_app.extensions["lrs-accounts"]
@@ -88,16 +89,16 @@ class Exports(MethodView):
 
 
 def _coached_learners(progress: bool, course: str | None) -> frozenset[str] | None:
-    """The learners (agent keys) a coach's export is limited to; ``None`` for an admin's."""
+    """The learners (agent keys) an export is limited to; ``None`` for every learner.
+
+    Progress records follow the access policy's course scope (as the
+    progress API does); the other kinds are admin credentials' only.
+    """
     granted = access()
     if granted.role == Role.admin:
         return None
-    if granted.role == Role.coach and progress:
-        if course is None or course not in granted.coached_courses:
-            raise PermissionDenied(
-                "coach credentials export the progress of a course they coach (give course_key)"
-            )
-        return granted.learner_keys(course)
+    if progress:
+        return granted.course_learners(course)
     raise PermissionDenied(
         "only admin credentials export this; coach credentials export the progress records "
         "(summaries, sessions, attempts, exams) of the courses they coach"

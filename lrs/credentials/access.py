@@ -157,6 +157,52 @@ class Access:
             return
         raise PermissionDenied("only admin, service or the course's coach credentials may do this")
 
+    # -- progress, and a learner's records -------------------------------------------
+
+    def course_learners(self, course: str | None) -> frozenset[str] | None:
+        """The learners (agent keys) whose records of ``course`` the credential reads.
+
+        The coach scope of the progress API, of exports and of the
+        dashboard's course pages: admin and service credentials read every
+        learner's (``None``); a coach the learners actively enrolled in a
+        course it coaches, which it must name. Records outside ``course``
+        stay out of its reach (see ``record_courses``).
+
+        Raises:
+            PermissionDenied: a learner credential, or a coach that names no
+                course it coaches.
+        """
+        if self.reaches_every_learner:
+            return None
+        if self.role == Role.coach and course is not None and course in self.coached_courses:
+            return self.learner_keys(course)
+        raise PermissionDenied(
+            "coach credentials read the progress of a course they coach (give course_key)"
+        )
+
+    def record_courses(self, username: str) -> frozenset[str] | None:
+        """The courses in which the credential reads ``username``'s records (``None``: all).
+
+        The same rule as ``course_learners``, seen from one learner: admin and
+        service credentials, and the learner itself, read all of their
+        records; a coach those of the courses it coaches where the learner is
+        actively enrolled, and nothing of their other courses.
+
+        Raises:
+            PermissionDenied: the credential reads none of them.
+        """
+        if self.reaches_every_learner:
+            return None
+        if self.role == Role.learner and username == self.credential.username:
+            return None
+        if self.role == Role.coach:
+            courses = self.coached_courses & self._courses_of(username)
+            if courses:
+                return courses
+        raise PermissionDenied(
+            "you may see your own records, or those of the learners you coach in your courses"
+        )
+
     def visible_learners(self, course: str | None) -> frozenset[str] | None:
         """The learners whose state in ``course`` the credential sees (``None``: all)."""
         if self.role != Role.coach:

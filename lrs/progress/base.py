@@ -242,14 +242,28 @@ class ProgressStore(Closeable, ABC):
         ]
 
     def user_sessions(
-        self, *, learner: str | None = None, course: str | None = None
+        self,
+        *,
+        learner: str | None = None,
+        course: str | None = None,
+        within: frozenset[str] | None = None,
     ) -> list[UserSession]:
         """The user sessions of learners (of one, or those touching a course), by learner, start.
 
         Derived when asked from the learners' content sessions
         (``derive.user_sessions_of``); with ``course``, the sessions of
-        learners who have progress in it, that touched it.
+        learners who have progress in it, that touched it. With ``within``,
+        made of the content sessions of those courses only (what a coach may
+        see of a learner who also learns elsewhere).
         """
+        if within is not None:
+            parts = [
+                item
+                for name in sorted(within)
+                for item in self.sessions(learner=learner, course=name)
+            ]
+            found = user_sessions_of(parts, self.session_gap_us)
+            return [session for session in found if course is None or course in session.courses]
         if course is not None:
             learners = {summary.learner for summary in self.summaries(course=course)}
             if learner is not None:

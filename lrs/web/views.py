@@ -188,18 +188,6 @@ def http_error(error: HTTPException) -> ResponseReturnValue:
 # -- who sees what ------------------------------------------------------------------
 
 
-def _require_learner(username: str) -> None:
-    """Refuse unless the person may see ``username``'s page."""
-    granted = _access()
-    if granted.reaches_every_learner:
-        return
-    if granted.role == Role.learner and username == granted.credential.username:
-        return
-    if granted.role == Role.coach and username in granted.coached_learners:
-        return
-    raise PermissionDenied("you may see your own page, or those of the learners you coach")
-
-
 def _require_admin() -> None:
     _access().require_admin()
 
@@ -390,7 +378,13 @@ def course_assignments(course: str) -> ResponseReturnValue:
 @blp.route("/learners/<username>")
 def learner(username: str) -> ResponseReturnValue:
     """A learner: sessions, summaries, tries, exams, assignments, latest statements."""
-    _require_learner(username)
+    # A coach sees the learner in the courses it coaches, and nothing of the
+    # others: the rule of the progress API and exports (lrs.credentials.access).
+    courses = _access().record_courses(username)
+
+    def shown(course: str | None) -> bool:
+        return courses is None or course in courses
+
     storage = _storage()
     accounts = _accounts()
     key = accounts.key(username)
@@ -399,17 +393,26 @@ def learner(username: str) -> ResponseReturnValue:
     except DoesNotExist:
         user = None
     progress = storage.progress
-    every_session = progress.user_sessions(learner=key)
+    every_session = progress.user_sessions(learner=key, within=courses)
     sessions = every_session[-20:][::-1]
     timeline = Markup(_timeline(every_session, username))
-    summaries = progress.summaries(learner=key)
-    tries = progress.tries(learner=key)
-    exams = progress.exams(learner=key)
-    assignments = storage.assignments.find(Filters(username=username))
+    summaries = [item for item in progress.summaries(learner=key) if shown(item.course)]
+    contents = {item.content for item in summaries}
+    tries = [item for item in progress.tries(learner=key) if item.content in contents]
+    exams = [item for item in progress.exams(learner=key) if shown(item.course)]
+    assignments = [
+        item
+        for item in storage.assignments.find(Filters(username=username))
+        if shown(item.course_key)
+    ]
     now = _now()
-    latest = []
-    for record in storage.statements.query(StatementQuery(agent=key, limit=20)):
+    latest: list[dict[str, Any]] = []
+    for record in storage.statements.query(StatementQuery(agent=key, limit=200)):
         statement = orjson.loads(record.text)
+        if not shown(course_of(statement)):
+            continue
+        if len(latest) == 20:
+            break
         latest.append(
             {
                 "words": words.sentence(statement, accounts),

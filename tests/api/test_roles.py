@@ -140,8 +140,6 @@ ADMIN_ONLY = {
     "export-statements",
     "export-requests",
 }
-# Admin credentials, and the coach of the course: not service credentials.
-ADMIN_OR_COACH = {"export-summaries"}
 PUBLIC = {"health", "openapi"}
 
 
@@ -153,7 +151,7 @@ def expected(caller, endpoint):
     if endpoint == "me" or caller == "admin":
         return 200
     if caller == "service":
-        return 403 if endpoint in ADMIN_ONLY | ADMIN_OR_COACH else 200
+        return 403 if endpoint in ADMIN_ONLY else 200
     if caller == "learner-self":
         return 200 if endpoint in OWN_DATA else 403
     if caller == "coach":

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from lrs.testing import COURSE, OTHER_COURSE
-from tests.support import ADMIN, BACKENDS, make_app, storage_for
+from tests.support import ADMIN, BACKENDS, basic, make_app, storage_for
 from tests.web.seed import HOMEPAGE, block, seed
 
 D = "/dashboard"
@@ -278,3 +278,44 @@ def test_a_coach_sees_only_the_learners_of_their_courses(memory_app):
     courses = text(client.get(PAGES["courses"]))
     assert COURSE in courses and OTHER_COURSE not in courses
     assert block(COURSE, 1)  # the seed's blocks are in the coach's course
+
+
+def test_a_coach_sees_a_learner_only_in_the_courses_it_coaches_as_the_api_does(memory_app):
+    """ada learns in COURSE, coached by cy, and in OTHER_COURSE, which cy does not coach."""
+    from tests.web.seed import XAPI as POSTER
+    from tests.web.seed import statement as seeded
+
+    storage = memory_app.extensions["lrs"]
+    storage.enrollments.enroll("ada", OTHER_COURSE, actor="test")
+    elsewhere = block(OTHER_COURSE, 7)
+    sent = seeded(40, "ada", elsewhere, 5, result={"completion": True, "duration": "PT9M"})
+    assert (
+        memory_app.test_client().post("/xAPI/statements", json=sent, headers=POSTER).status_code
+        == 200
+    )
+    memory_app.extensions["lrs-assignments"].assign(
+        elsewhere, username="ada", course_key=OTHER_COURSE, actor="test"
+    )
+    admin = signed_in(memory_app, "admin")
+    assert elsewhere in text(admin.get(PAGES["ada"]))  # the page shows it to those who may see it
+    coach = signed_in(memory_app, "coach", "cy")
+    page = text(coach.get(PAGES["ada"]))
+    assert block(COURSE, 1) in page
+    assert elsewhere not in page and OTHER_COURSE not in page and "page7" not in page.lower()
+    # The API answers the same coach the same way.
+    credential, secret = storage.credentials.create("coach", username="cy")
+    api = memory_app.test_client()
+    refused = api.get(
+        "/api/v1/progress/summaries",
+        query_string={"username": "ada", "course_key": OTHER_COURSE},
+        headers=basic(credential.key, secret),
+    )
+    assert refused.status_code == 403
+    sessions = api.get(
+        "/api/v1/progress/user-sessions",
+        query_string={"username": "ada", "course_key": COURSE},
+        headers=basic(credential.key, secret),
+    )
+    assert sessions.status_code == 200
+    assert all(item["course_keys"] == [COURSE] for item in sessions.json)
+    assert not any(elsewhere in item["activities"] for item in sessions.json)
