@@ -105,6 +105,19 @@ TABLE = {
         lambda a: a.require_document(MY_AGENT_PROFILE, write=True),
         {"admin", "service", "learner"},
     ),
+    "read the course's progress": (
+        lambda a: a.course_learners(COURSE),
+        {"admin", "service", "coach"},
+    ),
+    "read every course's progress": (lambda a: a.course_learners(None), {"admin", "service"}),
+    "see my records (my page)": (
+        lambda a: a.record_courses(MINE),
+        {"admin", "service", "learner", "coach"},
+    ),
+    "see the other learner's records": (
+        lambda a: a.record_courses(OTHER),
+        {"admin", "service", "other-learner", "coach-elsewhere"},
+    ),
     "look me up": (
         lambda a: a.require_agent_lookup(ACCOUNTS.key(MINE)),
         {"admin", "service", "learner", "coach", "coach-elsewhere"},
@@ -147,3 +160,18 @@ def test_who_sees_what_of_learners_and_their_records(enrollments):
     assert policy(enrollments, "service").sees_credential_keys
     assert not policy(enrollments, "learner").sees_credential_keys
     assert not policy(enrollments, "coach").sees_credential_keys
+
+
+def test_a_coach_reads_a_learner_in_the_courses_it_coaches_only():
+    store = MemoryEnrollmentStore()
+    for name in (MINE, OTHER, "coach0", "coach1"):
+        store.create_user(name, {}, actor="test")
+    store.enroll(OTHER, COURSE, actor="test")  # OTHER learns in both courses
+    store.enroll(OTHER, OTHER_COURSE, actor="test")
+    store.enroll("coach0", COURSE, role=CourseRole.coach, actor="test")
+    store.enroll("coach1", OTHER_COURSE, role=CourseRole.coach, actor="test")
+    assert policy(store, "coach").record_courses(OTHER) == {COURSE}
+    assert policy(store, "coach-elsewhere").record_courses(OTHER) == {OTHER_COURSE}
+    assert policy(store, "other-learner").record_courses(OTHER) is None
+    assert policy(store, "admin").record_courses(OTHER) is None
+    assert ACCOUNTS.key(OTHER) in policy(store, "coach").course_learners(COURSE)
