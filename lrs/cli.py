@@ -969,6 +969,27 @@ def _credentials(auth: str | None, option: str) -> tuple[str, str]:
     "--to-auth", metavar="KEY:SECRET", help="Credentials of --to, when --from-lrs has others."
 )
 @click.option("--since", help="With --from-lrs: only statements stored after this time.")
+@click.option(
+    "--max-pages",
+    type=click.IntRange(min=1),
+    default=20_000,
+    show_default=True,
+    help="With --from-lrs: stop with an error after this many pages.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=1),
+    default=6 * 3600.0,
+    show_default=True,
+    help="With --from-lrs: stop with an error after this many seconds.",
+)
+@click.option(
+    "--max-page-bytes",
+    type=click.IntRange(min=1024),
+    default=64 * 1024 * 1024,
+    show_default=True,
+    help="With --from-lrs: stop with an error at a page larger than this.",
+)
 @click.option("--dry-run", is_flag=True, help="Check everything and say what would happen.")
 @click.option(
     "--preserve-stored",
@@ -985,6 +1006,9 @@ def import_statements_command(
     auth: str | None,
     to_auth: str | None,
     since: str | None,
+    max_pages: int,
+    time_limit: float,
+    max_page_bytes: int,
     dry_run: bool,
     preserve_stored: bool,
     quiet: bool,
@@ -998,7 +1022,7 @@ def import_statements_command(
     the command again after an interruption finishes the job. Exits with
     status 1 when any statement was invalid or a conflict.
     """
-    from lrs.imports.remote import RemoteError, RemoteLRS, RemoteTarget
+    from lrs.imports.remote import Bounds, RemoteError, RemoteLRS, RemoteTarget
     from lrs.imports.sources import UnreadableFile, read_statements
     from lrs.imports.statements import LocalTarget, Target, import_statements
     from lrs.xapi.agents import AccountAgents
@@ -1019,7 +1043,8 @@ def import_statements_command(
         if from_lrs is not None:
             pulled = RemoteLRS(from_lrs, _credentials(auth, "--from-lrs"))
             remotes.append(pulled)
-            items = pulled.pages(since)
+            bounds = Bounds(max_pages, time_limit, max_page_bytes, min(300.0, time_limit))
+            items = pulled.pages(since, bounds=bounds)
             total = None
         else:
             items = read_statements(source)

@@ -6,10 +6,12 @@ at a time when a batch is refused as a conflict, to say which statement it
 was; they come from ``GET /statements`` oldest first, following ``more``.
 """
 
-from collections.abc import Iterator
+import time
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import orjson
@@ -20,13 +22,47 @@ from lrs.imports.sources import Item
 from lrs.imports.statements import Checked, ImportSummary, version_of
 from lrs.xapi.validation import Version
 
-TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+# A read that waits longer than this for the next bytes fails; a source that
+# sends a byte now and then is stopped by the deadlines below.
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 #: Statements asked for a page (an LRS may send fewer).
 PAGE = 500
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """How far a pull from another LRS may go before it stops with an error.
+
+    The defaults let through a whole LRS of ten million statements (pages of
+    500, each well under 64 MB, at a few seconds a page) and nothing that
+    never ends: a ``more`` link that repeats, a page that grows without end,
+    a source that sends a byte now and then.
+    """
+
+    pages: int = 20_000
+    seconds: float = 6 * 3600.0
+    page_bytes: int = 64 * 1024 * 1024
+    page_seconds: float = 300.0
+
+
 class RemoteError(UserStateError):
     """The other LRS cannot be reached, or failed for a reason that is not the data's."""
+
+
+class _OriginAuth(httpx.Auth):
+    """Basic credentials, sent to one origin only (whatever URL a response names)."""
+
+    def __init__(self, auth: tuple[str, str], origin: tuple[str, str, int | None]) -> None:
+        """Send ``auth`` to ``origin`` (scheme, host, port) only."""
+        self._basic = httpx.BasicAuth(*auth)
+        self._origin = origin
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Add the credentials when the request goes to the origin."""
+        if _origin(str(request.url)) == self._origin:
+            yield from self._basic.auth_flow(request)
+        else:
+            yield request
 
 
 class RemoteLRS:
@@ -42,7 +78,10 @@ class RemoteLRS:
         """Talk to the LRS at ``endpoint``; ``transport`` is for tests."""
         self.endpoint = endpoint.rstrip("/") + "/"
         self._http = httpx.Client(
-            auth=auth, timeout=TIMEOUT, transport=transport, headers={"User-Agent": "lrs-import"}
+            auth=_OriginAuth(auth, _origin(self.endpoint)),
+            timeout=TIMEOUT,
+            transport=transport,
+            headers={"User-Agent": "lrs-import"},
         )
 
     def close(self) -> None:
@@ -56,6 +95,11 @@ class RemoteLRS:
             response = self._http.request(method, url, headers=headers, **kwargs)
         except httpx.TransportError as exc:
             raise RemoteError(f"the LRS at {self.endpoint} cannot be reached: {exc}") from exc
+        self._check(response)
+        return response
+
+    def _check(self, response: httpx.Response) -> None:
+        """Raise ``RemoteError`` for refused credentials and the LRS's own failures."""
         if response.status_code in (401, 403):
             raise RemoteError(
                 f"the LRS at {self.endpoint} refused the credentials: {_text(response)}"
@@ -64,23 +108,37 @@ class RemoteLRS:
             raise RemoteError(
                 f"the LRS at {self.endpoint} failed ({response.status_code}): {_text(response)}"
             )
-        return response
 
-    def pages(self, since: str | None = None, version: Version = Version.V1_0_3) -> Iterator[Item]:
-        """Every statement the LRS holds (stored after ``since``), oldest first."""
+    def pages(
+        self,
+        since: str | None = None,
+        version: Version = Version.V1_0_3,
+        bounds: Bounds = Bounds(),
+    ) -> Iterator[Item]:
+        """Every statement the LRS holds (stored after ``since``), oldest first.
+
+        Raises:
+            RemoteError: the LRS cannot be reached or fails; or the pull goes
+                beyond ``bounds``; or a ``more`` link repeats or leaves the
+                LRS's origin (its credentials go nowhere else).
+        """
         first = {"ascending": "true", "limit": str(PAGE)}
         if since is not None:
             first["since"] = since
         params: dict[str, str] | None = first
         url = urljoin(self.endpoint, "statements")
+        deadline = time.monotonic() + bounds.seconds
+        followed = {url}
         page = 0
         while True:
             page += 1
-            response = self.request("GET", url, version, params=params)
-            if response.status_code != 200:
-                raise RemoteError(f"GET {url} answered {response.status_code}: {_text(response)}")
+            if page > bounds.pages:
+                raise RemoteError(
+                    f"stopped after {bounds.pages:,} pages from {self.endpoint} (--max-pages)"
+                )
+            content = self._page(url, params, version, bounds, deadline)
             try:
-                result = strict_json.loads(response.content, "StatementResult")
+                result = strict_json.loads(content, "StatementResult")
                 statements = result["statements"]
             except (strict_json.JSONError, TypeError, KeyError) as exc:
                 raise RemoteError(f"GET {url} answered no StatementResult: {exc}") from None
@@ -91,7 +149,72 @@ class RemoteLRS:
                 return
             # ``more`` is relative to the LRS's address (Communication 2.1.3).
             # (No params then: httpx would replace the link's query with them.)
-            url, params = urljoin(self.endpoint, more), None
+            url, params = urljoin(self.endpoint, str(more)), None
+            if _origin(url) != _origin(self.endpoint):
+                raise RemoteError(
+                    f"page {page} of {self.endpoint} links to another site ({_origin(url)}): "
+                    "stopped, and its credentials were not sent there"
+                )
+            if url in followed:
+                raise RemoteError(
+                    f"page {page} of {self.endpoint} links to a page read already ({more}): "
+                    "stopped (its more links go round in a circle)"
+                )
+            followed.add(url)
+
+    def _page(
+        self,
+        url: str,
+        params: dict[str, str] | None,
+        version: Version,
+        bounds: Bounds,
+        deadline: float,
+    ) -> bytes:
+        """One page's body, read within the bounds (a deadline, a size)."""
+        headers = {"X-Experience-API-Version": str(version)}
+        until = min(deadline, time.monotonic() + bounds.page_seconds)
+        try:
+            with self._http.stream("GET", url, params=params, headers=headers) as response:
+                if response.status_code != 200:
+                    response.read()
+                    self._check(response)
+                    raise RemoteError(
+                        f"GET {url} answered {response.status_code}: {_text(response)}"
+                    )
+                declared = response.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > bounds.page_bytes:
+                    raise RemoteError(_too_big(url, bounds))
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > bounds.page_bytes:
+                        raise RemoteError(_too_big(url, bounds))
+                    if time.monotonic() > until:
+                        raise RemoteError(
+                            f"GET {url} took longer than "
+                            + (
+                                f"{bounds.page_seconds:g} s for one page"
+                                if until < deadline
+                                else f"the {bounds.seconds:g} s the pull may take (--time-limit)"
+                            )
+                        )
+                return bytes(body)
+        except httpx.TransportError as exc:
+            raise RemoteError(f"the LRS at {self.endpoint} cannot be reached: {exc}") from exc
+
+
+def _too_big(url: str, bounds: Bounds) -> str:
+    return (
+        f"GET {url} answered a page of more than {bounds.page_bytes:,} bytes: "
+        "stopped (--max-page-bytes)"
+    )
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port: where a URL's requests go."""
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
 def _text(response: httpx.Response) -> str:
