@@ -111,7 +111,8 @@ def moment_us(value: str, name: str = "time") -> int:
     text = f"{value}T00:00:00Z" if _DATE.fullmatch(value) else value
     if not syntax.is_timestamp(text, offset_required=False):
         raise InvalidInput(
-            f"{name} must be an ISO 8601 time (2026-09-01 or 2026-09-01T08:00:00Z), not {value!r}"
+            f"{name} must be an ISO 8601 time in years 1 to 9999 (2026-09-01 or "
+            f"2026-09-01T08:00:00Z), not {value!r}"
         )
     return to_us(syntax.parse_timestamp(text))
 

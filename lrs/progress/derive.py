@@ -170,13 +170,19 @@ _DURATION = re.compile(
 # Seconds in each component, in the pattern's order; a year counts 365 days
 # and a month 30.
 _SECONDS = (365 * 86_400, 30 * 86_400, 7 * 86_400, 86_400, 3_600, 60, 1)
+#: The longest duration a statement counts for: a year. xAPI bounds none, but
+#: "P99999999999Y" is valid, and time spent must fit in 64 bits when summed.
+MAX_DURATION_SECONDS = 365 * 86_400
 # Durations already read: a few forms ("PT1M", "PT30S") come again and again.
 _DURATIONS: dict[str, int] = {}
 _DURATIONS_KEPT = 4096
 
 
 def duration_us(value: Any) -> int:
-    """An ISO 8601 duration (``result.duration``) in microseconds; 0 when it is not one."""
+    """An ISO 8601 duration (``result.duration``) in microseconds; 0 when it is not one.
+
+    At most a year (``MAX_DURATION_SECONDS``): longer ones count as a year.
+    """
     if not isinstance(value, str):
         return 0
     known = _DURATIONS.get(value)
@@ -190,7 +196,7 @@ def duration_us(value: Any) -> int:
                 total += float(number) * seconds
     if len(_DURATIONS) >= _DURATIONS_KEPT:
         _DURATIONS.clear()
-    found = _DURATIONS[value] = int(round(total * 1_000_000))
+    found = _DURATIONS[value] = int(round(min(total, MAX_DURATION_SECONDS) * 1_000_000))
     return found
 
 

@@ -30,6 +30,7 @@ from lrs.clock import default_clock, from_us, to_us
 from lrs.credentials.access import Access
 from lrs.credentials.base import Credential, Role
 from lrs.exceptions import DoesNotExist, InvalidInput, PermissionDenied, UserStateError
+from lrs.patterns import Whole
 from lrs.progress.derive import ASSESSMENT_TYPE, course_of
 from lrs.progress.report import course_report, enrolled_learners, exam_report
 from lrs.storage import Storage
@@ -114,17 +115,15 @@ def csrf_field() -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf())
 
 
-@blp.after_request
-def not_cached(response: Any) -> Any:
-    """Pages show someone's data: no cache keeps them."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# A path of this dashboard, with its query: no host, no backslash (which some
+# browsers read as a slash), no control character (a header cannot hold one).
+_DASHBOARD_PATH = Whole(r"/dashboard(?:[/?#][^\\\x00-\x20\x7f-\x9f]*)?")
 
 
 def _safe_next(target: str | None) -> str:
     """Where to go after signing in: a path of this dashboard only (no open redirect)."""
-    if target and target.startswith("/dashboard") and not urlsplit(target).netloc:
-        return target
+    if _DASHBOARD_PATH(target) and not urlsplit(str(target)).netloc:
+        return str(target)
     return url_for("web.home")
 
 
@@ -140,12 +139,12 @@ def sign_in() -> ResponseReturnValue:
         # The same answer whatever was wrong, counted as the API counts it.
         wait = current_app.extensions["lrs-throttle"].failed(key, request.remote_addr or "")
         message = "The key or the secret is wrong."
-        status = 401
         if wait:
             message = f"Too many failed sign-ins from here or for this key: retry in {wait} s."
-            status = 429
         page = render_template("sign_in.html", next=request.form.get("next", ""), error=message)
-        return page, status
+        if wait:
+            return page, 429, {"Retry-After": str(wait)}
+        return page, 401
     session.clear()
     session["key"] = credential.key
     return redirect(_safe_next(request.form.get("next")))
@@ -285,9 +284,12 @@ def _name(key: str, accounts: AccountAgents) -> str:
     return accounts.username(key) or key
 
 
+_NUMBER = Whole(r"[0-9]{1,9}")
+
+
 def _integer(name: str, default: int) -> int:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else default
+    return int(value) if _NUMBER(value) else default
 
 
 def _cell(summary: Any) -> dict[str, Any]:
@@ -514,6 +516,9 @@ def admin_users() -> ResponseReturnValue:
     return render_template("users.html", q=request.args.get("q", ""), found=found)
 
 
+_STORED_US = Whole(r"[0-9]{1,19}")
+
+
 @blp.route("/admin/statements")
 def admin_statements() -> ResponseReturnValue:
     """The statement browser: filters, a page at a time, newest first."""
@@ -538,8 +543,8 @@ def admin_statements() -> ResponseReturnValue:
     after = args.get("after", "")
     if after:
         stored, _, statement_id = after.partition(":")
-        if not stored.isdigit() or not statement_id:
-            raise InvalidInput("after is not a place in the list")
+        if not _STORED_US(stored) or int(stored) >= 2**63 or not syntax.is_uuid(statement_id):
+            raise InvalidInput("after is not a place in the list (stored time:statement id)")
         filters["after"] = (int(stored), statement_id)
     query = StatementQuery(**filters, limit=STATEMENTS_PER_PAGE + 1)
     records = _storage().statements.query(query)

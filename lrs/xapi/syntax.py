@@ -113,14 +113,16 @@ def is_timestamp(value: str, *, offset_required: bool) -> bool:
     if match is None:
         return False
     offset = match.group("offset")
-    if offset is None:
-        return not offset_required
+    if offset is None and offset_required:
+        return False
     if offset in ("-00", "-0000", "-00:00"):
         return False
     try:
-        # The pattern fixed the shape; this checks the ranges (month 13, hour 25).
-        parse_timestamp(value)
-    except ValueError:
+        # The pattern fixed the shape; this checks the ranges (month 13, hour 25)
+        # and that the time is one in UTC too (not before year 1 or after 9999
+        # once its offset is taken away).
+        parse_timestamp(value).astimezone(UTC)
+    except (ValueError, OverflowError):
         return False
     return True
 

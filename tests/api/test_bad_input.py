@@ -211,3 +211,75 @@ def test_a_state_nested_past_the_limit_is_400_on_every_backend_and_poisons_nothi
     assert http.get(URL, query_string=ONE, headers=admin).status_code == 200
     history = http.get(f"{URL}/history", query_string=ONE, headers=admin)
     assert history.status_code == 200 and len(history.json) == 2
+
+
+# --- round 3: each of these gave a 5xx ---------------------------------------------------
+
+XAPI_HEADERS = {**basic(*ADMIN), "X-Experience-API-Version": "1.0.3"}
+LONG = {
+    "actor": {"mbox": "mailto:ada@example.org"},
+    "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+    "object": {"id": "http://example.org/a"},
+    "result": {"duration": "P99999999999Y"},
+}
+
+
+@pytest.fixture(params=BACKENDS)
+def any_app(request, tmp_path):
+    app = make_app(storage_for(request.param, tmp_path))
+    yield app
+    app.extensions["lrs"].close()
+
+
+def test_a_duration_of_a_hundred_billion_years_is_stored_and_counts_as_a_year(any_app):
+    response = any_app.test_client().post("/xAPI/statements", json=LONG, headers=XAPI_HEADERS)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    (summary,) = any_app.extensions["lrs"].progress.summaries()
+    assert summary.time_spent_us == 365 * 86_400 * 1_000_000
+
+
+@pytest.mark.parametrize("method", ["post", "put"])
+@pytest.mark.parametrize("boundary", ["b" * 71, "b" * 300, "ünï", "ends-in-space "])
+def test_a_multipart_boundary_that_rfc_2046_refuses_is_a_400(any_app, method, boundary):
+    import json
+
+    body = (
+        f"--{boundary}\r\nContent-Type: application/json\r\n\r\n{json.dumps(LONG)}\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+    response = getattr(any_app.test_client(), method)(
+        "/xAPI/statements",
+        data=body,
+        query_string={"statementId": "00000000-0000-4000-8000-000000000001"}
+        if method == "put"
+        else None,
+        headers={**XAPI_HEADERS, "Content-Type": f'multipart/mixed; boundary="{boundary}"'},
+    )
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert "boundary" in response.json["message"]
+    assert any_app.extensions["lrs"].statements.count() == 0
+
+
+@pytest.mark.parametrize(
+    "bound",
+    ["9999-12-31T23:00:00-05:00", "0001-01-01T01:00:00+05:00", "2026-13-45T00:00:00"],
+)
+@pytest.mark.parametrize("name", ["since", "until"])
+def test_export_bounds_beyond_the_calendar_are_a_400(any_app, name, bound):
+    response = any_app.test_client().get(
+        "/api/v1/exports/statements", query_string={name: bound}, headers=basic(*ADMIN)
+    )
+    assert response.status_code == 400
+    assert name in response.json["message"] and "9999" in response.json["message"]
+    assert any_app.extensions["lrs"].exports.list() == []
+
+
+@pytest.mark.parametrize("name", ["since", "until"])
+def test_statement_query_bounds_beyond_the_calendar_are_a_400(any_app, name):
+    response = any_app.test_client().get(
+        "/xAPI/statements",
+        query_string={name: "9999-12-31T23:00:00-05:00"},
+        headers=XAPI_HEADERS,
+    )
+    assert response.status_code == 400
+    assert name in response.json["message"]

@@ -201,13 +201,13 @@ def test_sign_in_failures_look_alike_and_are_throttled(memory_app):
     )
     assert wrong.status_code == unknown.status_code == 401
     assert "The key or the secret is wrong." in text(wrong) and ADMIN[0] not in text(wrong)
-    statuses = [
-        client.post(
-            f"{D}/sign-in", data={"key": "nobody-key-1", "secret": "x", "csrf_token": csrf}
-        ).status_code
+    answers = [
+        client.post(f"{D}/sign-in", data={"key": "nobody-key-1", "secret": "x", "csrf_token": csrf})
         for _ in range(40)
     ]
-    assert statuses[-1] == 429
+    assert answers[-1].status_code == 429
+    assert int(answers[-1].headers["Retry-After"]) > 0
+    assert answers[0].status_code == 401 and "Retry-After" not in answers[0].headers
 
 
 def test_the_session_cookie_and_the_page_headers(memory_app):

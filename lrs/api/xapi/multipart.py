@@ -7,7 +7,11 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser
 
 from lrs.exceptions import InvalidInput
+from lrs.patterns import Whole
 from lrs.xapi.attachments import AttachmentData, Part
+
+# RFC 2046 section 5.1.1: bchars, 1 to 70 of them, the last not a space.
+_BOUNDARY = Whole(r"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
 
 
 def parse(body: bytes, boundary: str) -> list[Part]:
@@ -16,6 +20,11 @@ def parse(body: bytes, boundary: str) -> list[Part]:
     Raises:
         InvalidInput: the body is not multipart with this boundary, or has no part.
     """
+    if not _BOUNDARY(boundary):
+        raise InvalidInput(
+            "the multipart boundary must be 1 to 70 letters, digits or '()+_,-./:=? "
+            "(RFC 2046 section 5.1.1), not ending in a space"
+        )
     parts: list[Part] = []
     headers: dict[str, str] = {}
     data = bytearray()
