@@ -992,6 +992,12 @@ def _credentials(auth: str | None, option: str) -> tuple[str, str]:
 )
 @click.option("--dry-run", is_flag=True, help="Check everything and say what would happen.")
 @click.option(
+    "--report",
+    type=click.File("w"),
+    help="Write what became of each statement to this file, one JSON line each "
+    "(where, id, outcome: stored, skipped, conflict or invalid, reason).",
+)
+@click.option(
     "--preserve-stored",
     is_flag=True,
     help="Keep each statement's stored time and authority from the source (a migration); "
@@ -1010,6 +1016,7 @@ def import_statements_command(
     time_limit: float,
     max_page_bytes: int,
     dry_run: bool,
+    report: Any,
     preserve_stored: bool,
     quiet: bool,
     storage: str,
@@ -1019,12 +1026,15 @@ def import_statements_command(
     Each statement is checked as POST /xAPI/statements checks it and stored in
     batches, each all or nothing. Statements stored already with the same
     content are skipped, with other content reported as conflicts: running
-    the command again after an interruption finishes the job. Exits with
+    the command again after an interruption finishes the job. A statement
+    longer than LRS_MAX_BODY_BYTES is invalid, as POST refuses it. Exits with
     status 1 when any statement was invalid or a conflict.
     """
+    import orjson
+
     from lrs.imports.remote import Bounds, RemoteError, RemoteLRS, RemoteTarget
     from lrs.imports.sources import UnreadableFile, read_statements
-    from lrs.imports.statements import LocalTarget, Target, import_statements
+    from lrs.imports.statements import ImportSummary, LocalTarget, Target, import_statements
     from lrs.xapi.agents import AccountAgents
     from lrs.xapi.prepare import iso
 
@@ -1038,6 +1048,18 @@ def import_statements_command(
         raise click.UsageError("--preserve-stored keeps stored times in this LRS only, not --to")
     if to is None and _is_memory(storage):
         raise click.UsageError("memory:// keeps nothing: import into a persistent --storage")
+    settings = load_settings({"STORAGE_URL": storage})
+    max_bytes = int(settings["MAX_BODY_BYTES"])
+    summary = ImportSummary()
+    if report is not None:
+
+        def reported(where: str, statement_id: str, outcome: str, reason: str) -> None:
+            line = {"where": where, "id": statement_id, "outcome": outcome}
+            if reason:
+                line["reason"] = reason
+            report.write(orjson.dumps(line).decode() + "\n")
+
+        summary.on_outcome = reported
     remotes = []
     try:
         if from_lrs is not None:
@@ -1047,7 +1069,9 @@ def import_statements_command(
             items = pulled.pages(since, bounds=bounds)
             total = None
         else:
-            items = read_statements(source)
+            # A line may hold a statement of at most max_bytes, and its
+            # properties the LRS sets (which the limit leaves out) besides.
+            items = read_statements(source, max_line=4 * max_bytes)
             total = _size(source)
         with contextlib.ExitStack() as stack:
             target: Target
@@ -1059,7 +1083,7 @@ def import_statements_command(
                 stores = stack.enter_context(_persistent_storage(storage, "statements", "/xAPI"))
                 assignments = stack.enter_context(_assignments_of(stores, storage))
                 target = LocalTarget(stores, on_stored=assignments.on_events)
-            homepage = str(load_settings({"STORAGE_URL": storage})["ACCOUNT_HOMEPAGE"])
+            homepage = str(settings["ACCOUNT_HOMEPAGE"])
             authority = {"objectType": "Agent", "name": "lrs import"}
             authority.update(AccountAgents(homepage).agent("lrs-import"))
             # A file's bar follows the bytes read; a pull from an LRS, of
@@ -1083,13 +1107,15 @@ def import_statements_command(
                     position[0] = now
 
             try:
-                summary = import_statements(
+                import_statements(
                     bar if total is None else items,
                     target,
                     authority,
                     dry_run=dry_run,
                     preserve_stored=preserve_stored,
                     on_batch=advance,
+                    max_bytes=max_bytes,
+                    summary=summary,
                 )
             except RemoteError as exc:
                 raise click.ClickException(

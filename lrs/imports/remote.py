@@ -19,7 +19,7 @@ import orjson
 from lrs import strict_json
 from lrs.exceptions import UserStateError
 from lrs.imports.sources import Item
-from lrs.imports.statements import Checked, ImportSummary, version_of
+from lrs.imports.statements import CONFLICT, INVALID, STORED, Checked, ImportSummary, version_of
 from lrs.xapi.validation import Version
 
 # A read that waits longer than this for the next bytes fails; a source that
@@ -238,7 +238,8 @@ class RemoteTarget:
         statement it accepts counts as stored.
         """
         if dry_run:
-            summary.stored += len(batch)
+            for checked in batch:
+                summary.note(checked.where, checked.prepared.id, STORED)
             return
         url = urljoin(self.remote.endpoint, "statements")
         for version, group in groupby(batch, key=lambda item: version_of(item.statement)):
@@ -248,7 +249,8 @@ class RemoteTarget:
                 "POST", url, version, content=body, headers={"Content-Type": "application/json"}
             )
             if response.status_code == 200:
-                summary.stored += len(part)
+                for checked in part:
+                    summary.note(checked.where, checked.prepared.id, STORED)
                 continue
             if response.status_code not in (400, 409):
                 raise RemoteError(f"POST {url} answered {response.status_code}: {_text(response)}")
@@ -265,10 +267,11 @@ class RemoteTarget:
             headers={"Content-Type": "application/json"},
         )
         if response.status_code in (200, 204):
-            summary.stored += 1
+            summary.note(checked.where, checked.prepared.id, STORED)
         elif response.status_code == 409:
-            summary.conflicts.append((checked.where, checked.prepared.id))
+            summary.note(checked.where, checked.prepared.id, CONFLICT)
         elif response.status_code == 400:
-            summary.invalid.append((checked.where, f"refused by the LRS: {_text(response)}"))
+            reason = f"refused by the LRS: {_text(response)}"
+            summary.note(checked.where, checked.prepared.id, INVALID, reason)
         else:
             raise RemoteError(f"PUT {url} answered {response.status_code}: {_text(response)}")

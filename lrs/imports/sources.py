@@ -10,6 +10,7 @@ Each item read is an ``Item``: where it was (``line 12``, ``statements[3]``)
 and the statement, or why it could not be read.
 """
 
+import itertools
 from collections.abc import Iterator
 from typing import IO, Any, NamedTuple
 
@@ -29,51 +30,93 @@ class UnreadableFile(InvalidInput):
     """The file as a whole cannot be read (not JSON, not statements): nothing is imported."""
 
 
-def read_statements(stream: IO[bytes]) -> Iterator[Item]:
+def read_statements(stream: IO[bytes], max_line: int = 4_000_000) -> Iterator[Item]:
     """The statements of a file (NDJSON, a JSON array, or a StatementResult), in order.
 
-    A line of NDJSON that is not JSON is an item with an error (the rest are
-    read on); a JSON array or StatementResult that is not JSON raises.
+    A line of NDJSON that is not JSON, or longer than ``max_line`` bytes (not
+    read whole), is an item with an error, and the rest are read on, the
+    first line as any other; a JSON array or StatementResult that is not JSON
+    raises.
 
     Raises:
         UnreadableFile: the file is neither NDJSON nor one JSON text of statements.
     """
-    first = stream.readline()
-    blank = 0
-    while first and not first.strip():
-        blank += 1
-        first = stream.readline()
-    if not first:
+    lines = _lines(stream, max_line)
+    number, first = _next_line(lines, 0)
+    if first is None:
         return
     start = first.lstrip()[:1]
     if start == b"[":
         yield from _whole(first + stream.read(), "statements")
         return
+    head = [(number, first)]
     if start == b"{":
         try:
             value = strict_json.loads(first)
         except strict_json.JSONError:
-            # Not one object on the first line: one JSON text over many lines.
-            yield from _whole(first + stream.read(), "statements")
-            return
-        if isinstance(value, dict) and "statements" in value and "actor" not in value:
-            yield from _whole(first + stream.read(), "statements")
-            return
+            # One JSON text over many lines, or NDJSON whose first line is
+            # broken: the next line tells (an object alone on it: NDJSON).
+            number, second = _next_line(lines, number)
+            if second is None or not _is_object(second):
+                rest = b"" if second is None else second + stream.read()
+                yield from _whole(first + rest, "statements")
+                return
+            head.append((number, second))
+        else:
+            if isinstance(value, dict) and "statements" in value and "actor" not in value:
+                yield from _whole(first + stream.read(), "statements")
+                return
     # Newline-delimited JSON: line numbers count from the file's first line.
-    for number, line in enumerate(_chain(first, stream), start=blank + 1):
-        if not line.strip():
+    for at, line in itertools.chain(head, _numbered(lines, number)):
+        where = f"line {at}"
+        if line is _TOO_LONG:
+            yield Item(where, error=f"the line is longer than {max_line:,} bytes")
             continue
-        where = f"line {number}"
         try:
             yield Item(where, strict_json.loads(line, "statement"))
         except strict_json.JSONError as exc:
             yield Item(where, error=f"not JSON: {exc}")
 
 
-def _chain(first: bytes, stream: IO[bytes]) -> Iterator[bytes]:
-    # The stream may be a pipe, which cannot seek back to ``first``.
-    yield first
-    yield from stream
+# A line cut short because it is longer than the limit (its bytes are skipped).
+_TOO_LONG = b"\x00too long"
+
+
+def _lines(stream: IO[bytes], limit: int) -> Iterator[bytes]:
+    """The lines of ``stream``, each read up to ``limit`` bytes: longer ones are ``_TOO_LONG``."""
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):  # skip the rest of it
+                line = stream.readline(1 << 20)
+            yield _TOO_LONG
+            continue
+        yield line
+
+
+def _next_line(lines: Iterator[bytes], number: int) -> tuple[int, bytes | None]:
+    """The next line that is not blank, with its number (``None`` at the end)."""
+    for line in lines:
+        number += 1
+        if line is _TOO_LONG or line.strip():
+            return number, line
+    return number, None
+
+
+def _numbered(lines: Iterator[bytes], number: int) -> Iterator[tuple[int, bytes]]:
+    for line in lines:
+        number += 1
+        if line is _TOO_LONG or line.strip():
+            yield number, line
+
+
+def _is_object(line: bytes) -> bool:
+    try:
+        return isinstance(strict_json.loads(line), dict)
+    except strict_json.JSONError:
+        return False
 
 
 def _whole(data: bytes, name: str) -> Iterator[Item]:

@@ -32,13 +32,25 @@ from lrs.xapi.validation import Version
 
 #: Statements stored at a time (one transaction each, as one POST of that many).
 BATCH = 500
+#: The longest statement taken by default: POST's body limit (``LRS_MAX_BODY_BYTES``).
+MAX_STATEMENT_BYTES = 1_000_000
 # The namespace of the ids made for statements that come without one.
 _ID_NAMESPACE = uuid.UUID("5f0c3c1e-3b5e-4f7e-9a43-6c1d2f6f2a10")
 
 
+#: What became of a statement read: each line of an import's report says one.
+STORED, SKIPPED, CONFLICT, INVALID = "stored", "skipped", "conflict", "invalid"
+
+
 @dataclass
 class ImportSummary:
-    """What an import did (or, in a dry run, would do)."""
+    """What an import did (or, in a dry run, would do), statement by statement.
+
+    ``on_outcome`` is called with each statement's outcome as it is known:
+    where it was, its id (``""`` when unknown), ``stored``, ``skipped``
+    (stored already, the same), ``conflict`` (stored with other content) or
+    ``invalid``, and the reason of the last two.
+    """
 
     read: int = 0
     stored: int = 0
@@ -47,11 +59,26 @@ class ImportSummary:
     conflicts: list[tuple[str, str]] = field(default_factory=list)
     #: (where, reason) of each statement that could not be read or is not valid.
     invalid: list[tuple[str, str]] = field(default_factory=list)
+    on_outcome: Callable[[str, str, str, str], None] | None = None
 
     @property
     def failed(self) -> bool:
         """Whether any statement was a conflict or invalid."""
         return bool(self.conflicts or self.invalid)
+
+    def note(self, where: str, statement_id: str, outcome: str, reason: str = "") -> None:
+        """Count one statement's outcome (and report it)."""
+        if outcome == STORED:
+            self.stored += 1
+        elif outcome == SKIPPED:
+            self.skipped += 1
+        elif outcome == CONFLICT:
+            self.conflicts.append((where, statement_id))
+            reason = reason or "stored already with other content"
+        else:
+            self.invalid.append((where, reason))
+        if self.on_outcome is not None:
+            self.on_outcome(where, statement_id, outcome, reason)
 
 
 class Checked(NamedTuple):
@@ -78,9 +105,18 @@ def version_of(statement: Any) -> Version:
 
 
 def check(
-    item: Item, authority: dict[str, Any], *, preserve_stored: bool = False
+    item: Item,
+    authority: dict[str, Any],
+    *,
+    preserve_stored: bool = False,
+    max_bytes: int = MAX_STATEMENT_BYTES,
 ) -> Checked | tuple[str, str]:
-    """A read item as a statement ready to store, or (where, reason) when it is not valid."""
+    """A read item as a statement ready to store, or (where, reason) when it is not valid.
+
+    The rules are POST's: the statement's own version's, and its size (a
+    statement longer than ``max_bytes``, ``LRS_MAX_BODY_BYTES``, would be
+    refused in any request).
+    """
     if item.error:
         return item.where, item.error
     statement = item.statement
@@ -101,6 +137,12 @@ def check(
         return item.where, str(exc)
     except (TypeError, AttributeError) as exc:  # digest of a malformed statement
         return item.where, f"not a statement: {exc}"
+    size = len(prepared.rest)  # characters: bytes only when they may count more
+    if size > max_bytes or (size * 4 > max_bytes and len(prepared.rest.encode()) > max_bytes):
+        return item.where, (
+            f"the statement is larger than {max_bytes:,} bytes (LRS_MAX_BODY_BYTES), "
+            "which POST /xAPI/statements refuses"
+        )
     return Checked(item.where, statement, prepared, stored_us)
 
 
@@ -122,8 +164,10 @@ def import_statements(
     preserve_stored: bool = False,
     batch_size: int = BATCH,
     on_batch: Callable[[int], None] | None = None,
+    max_bytes: int = MAX_STATEMENT_BYTES,
+    summary: ImportSummary | None = None,
 ) -> ImportSummary:
-    """Check and store every statement of ``items``; say what became of them.
+    """Check and store every statement of ``items``; say what became of each.
 
     Args:
         items: the statements read (``read_statements``, ``RemoteLRS.pages``).
@@ -134,30 +178,41 @@ def import_statements(
         preserve_stored: keep each statement's ``stored`` and ``authority``.
         batch_size: statements stored at a time.
         on_batch: called with the number of statements of each batch done.
+        max_bytes: the longest statement taken (POST's body limit).
+        summary: where outcomes are counted (with its ``on_outcome``).
     """
-    summary = ImportSummary()
+    summary = summary if summary is not None else ImportSummary()
     for chunk in _chunks(items, batch_size):
         summary.read += len(chunk)
-        batch: list[Checked] = []
-        seen: dict[str, Checked] = {}
+        # Each id once a round: a later copy goes in a later round, so that it
+        # is compared with what the first left stored (skipped when the same).
+        rounds: list[list[Checked]] = [[]]
+        seen: dict[str, tuple[int, str]] = {}  # id: (copies so far, first digest)
         for item in chunk:
-            found = check(item, authority, preserve_stored=preserve_stored)
+            found = check(item, authority, preserve_stored=preserve_stored, max_bytes=max_bytes)
             if not isinstance(found, Checked):
-                summary.invalid.append(found)
+                summary.note(found[0], _id_of(item), INVALID, found[1])
                 continue
-            first = seen.get(found.prepared.id)
-            if first is None:
-                seen[found.prepared.id] = found
-                batch.append(found)
-            elif first.prepared.digest == found.prepared.digest:
-                summary.skipped += 1  # the file repeats itself
-            else:
-                summary.conflicts.append((found.where, found.prepared.id))
-        if batch:
-            target.send(batch, summary, dry_run)
+            copies, first = seen.get(found.prepared.id, (0, found.prepared.digest))
+            if copies and first == found.prepared.digest:
+                summary.note(found.where, found.prepared.id, SKIPPED)  # the file repeats itself
+                continue
+            seen[found.prepared.id] = (copies + 1, first)
+            if copies == len(rounds):
+                rounds.append([])
+            rounds[copies].append(found)
+        for batch in rounds:
+            if batch:
+                target.send(batch, summary, dry_run)
         if on_batch is not None:
             on_batch(len(chunk))
     return summary
+
+
+def _id_of(item: Item) -> str:
+    """The id a statement read says it has, for a report ("" when none)."""
+    found = item.statement.get("id") if isinstance(item.statement, dict) else None
+    return found if isinstance(found, str) and syntax.is_uuid(found) else ""
 
 
 def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
@@ -175,20 +230,25 @@ class LocalTarget:
         """Store into ``storage``; ``on_stored`` follows each batch (see ``store_batch``)."""
         self.storage = storage
         self.on_stored = on_stored
+        # A dry run's statements that would be stored: a later copy meets them.
+        self._would_store: dict[str, str] = {}
 
     def send(self, batch: list[Checked], summary: ImportSummary, dry_run: bool) -> None:
         """Store the statements not stored yet; count the rest as skipped or conflicts."""
         fresh = []
         for checked in batch:
             stored = self.storage.statements.get(checked.prepared.id)
-            if stored is None:
+            held = self._would_store.get(checked.prepared.id) if stored is None else stored.digest
+            if held is None:
                 fresh.append(checked)
-            elif stored.digest == checked.prepared.digest:
-                summary.skipped += 1
+            elif held == checked.prepared.digest:
+                summary.note(checked.where, checked.prepared.id, SKIPPED)
             else:
-                summary.conflicts.append((checked.where, checked.prepared.id))
+                summary.note(checked.where, checked.prepared.id, CONFLICT)
         if dry_run:
-            summary.stored += len(fresh)
+            for checked in fresh:
+                self._would_store[checked.prepared.id] = checked.prepared.digest
+                summary.note(checked.where, checked.prepared.id, STORED)
             return
         try:
             self._store(fresh, summary)
@@ -199,9 +259,9 @@ class LocalTarget:
                 try:
                     self._store([checked], summary)
                 except Conflict:
-                    summary.conflicts.append((checked.where, checked.prepared.id))
+                    summary.note(checked.where, checked.prepared.id, CONFLICT)
                 except InvalidInput as exc:
-                    summary.invalid.append((checked.where, str(exc)))
+                    summary.note(checked.where, checked.prepared.id, INVALID, str(exc))
 
     def _store(self, batch: list[Checked], summary: ImportSummary) -> None:
         if not batch:
@@ -220,5 +280,6 @@ class LocalTarget:
             stored_us=stored_us,
             on_stored=self.on_stored,
         )
-        summary.stored += len(new)
-        summary.skipped += len(batch) - len(new)
+        for checked in batch:
+            outcome = STORED if checked.prepared.id in new else SKIPPED
+            summary.note(checked.where, checked.prepared.id, outcome)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from lrs.cli import main
 from lrs.imports.sources import UnreadableFile, read_statements
-from lrs.imports.statements import LocalTarget, import_statements
+from lrs.imports.statements import ImportSummary, LocalTarget, import_statements
 from lrs.storage import open_storage
 from lrs.testing import AUTHORITY, statement
 from lrs.xapi.statements.base import StatementQuery
@@ -247,3 +247,72 @@ def test_ids_made_for_statements_without_one_are_uuids():
         run(stores, ndjson(anonymous))
         (made,) = stored_ids(stores)
     assert uuid.UUID(made).version == 5
+
+
+def test_a_broken_first_line_is_reported_as_any_other_line(storage):
+    for broken in (b'{"id": nope\n', b"{\n", b"not json\n"):
+        data = broken + ndjson(statement(0), statement(1)).getvalue()
+        summary = run(storage, io.BytesIO(data))
+        assert [where for where, _ in summary.invalid] == ["line 1"], broken
+        assert summary.stored + summary.skipped == 2
+
+
+def test_a_copy_identical_to_the_stored_one_is_skipped_whatever_came_before_it(storage):
+    run(storage, ndjson(statement(0)))
+    other = statement(0, verb="http://adlnet.gov/expapi/verbs/failed")
+    outcomes = []
+    summary = run(
+        storage,
+        ndjson(other, statement(0), other, statement(1)),
+        summary=ImportSummary(on_outcome=lambda *outcome: outcomes.append(outcome)),
+    )
+    assert {where: outcome for where, _, outcome, _ in outcomes} == {
+        "line 1": "conflict",
+        "line 2": "skipped",  # the same as the stored one
+        "line 3": "skipped",  # the same as line 1: the file repeats itself
+        "line 4": "stored",
+    }
+    assert summary.conflicts == [("line 1", statement(0)["id"])]
+
+
+def test_a_second_copy_with_other_content_than_the_first_is_a_conflict_in_a_dry_run_too(storage):
+    other = statement(0, verb="http://adlnet.gov/expapi/verbs/failed")
+    for dry_run in (True, False):
+        summary = run(storage, ndjson(statement(0), other), dry_run=dry_run)
+        assert (summary.stored, summary.conflicts) == (1, [("line 2", statement(0)["id"])])
+        if not dry_run:
+            assert storage.statements.count() == 1
+
+
+def test_a_statement_larger_than_post_takes_is_invalid_and_not_read_whole(storage, tmp_path):
+    huge = statement(0, result={"response": "x" * 2_000_000})
+    summary = run(storage, ndjson(huge, statement(1)))
+    assert [where for where, _ in summary.invalid] == ["line 1"]
+    assert "LRS_MAX_BODY_BYTES" in summary.invalid[0][1]
+    assert stored_ids(storage) == [statement(1)["id"]]
+    lines = list(read_statements(ndjson(huge, statement(1)), max_line=100_000))
+    assert lines[0].error == "the line is longer than 100,000 bytes"
+    assert lines[1].statement == statement(1)
+
+
+def test_a_duration_beyond_a_year_is_imported_not_a_crash(storage):
+    summary = run(storage, ndjson(statement(0, result={"duration": "P99999999999Y"}), statement(1)))
+    assert (summary.stored, summary.failed) == (2, False)
+
+
+def test_the_command_writes_what_became_of_each_line(tmp_path):
+    url = f"sqlite:///{tmp_path}/lrs.db"
+    path = tmp_path / "statements.ndjson"
+    path.write_bytes(b"nope\n" + ndjson(statement(0), statement(0)).getvalue())
+    report = tmp_path / "report.ndjson"
+    result = cli("import", "statements", str(path), "--storage", url, "--report", str(report))
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in report.read_text().splitlines()]
+    outcomes = {line["where"]: line for line in lines}
+    assert {where: line["outcome"] for where, line in outcomes.items()} == {
+        "line 1": "invalid",
+        "line 2": "stored",
+        "line 3": "skipped",
+    }
+    assert outcomes["line 1"]["reason"].startswith("not JSON")
+    assert outcomes["line 2"]["id"] == statement(0)["id"]
