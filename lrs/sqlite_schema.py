@@ -246,14 +246,21 @@ _VERSION_6 = (
 )
 
 
-# Version 7: lrs.erasure.sqlite. The agent keys of erased learners, as keyed
-# hashes, with the agent that stands in for each: statements that name one are
-# pseudonymized as they arrive.
+# Version 7: lrs.erasure.sqlite, the agent keys of erased learners, as keyed
+# hashes, with the agent that stands in for each (statements that name one are
+# pseudonymized as they arrive); lrs.credentials.sqlite, the dashboard's
+# sign-in sessions, by the digest of their token.
 _VERSION_7 = (
     """CREATE TABLE erased_identities (
         digest TEXT PRIMARY KEY,
         replacement TEXT NOT NULL
     ) WITHOUT ROWID""",
+    """CREATE TABLE sign_in_sessions (
+        digest TEXT PRIMARY KEY,
+        key TEXT NOT NULL,
+        expires_us INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX sign_in_sessions_by_end ON sign_in_sessions (expires_us)",
 )
 
 

@@ -41,6 +41,9 @@ USER_ROLES = (Role.coach, Role.learner)
 
 _KEY = Whole(r"[A-Za-z0-9_\-]{8,128}")
 
+#: How long a dashboard sign-in lasts at most (a working day and a half).
+SESSION_SECONDS = 12 * 3600
+
 #: A secret someone chose (``LRS_ADMIN_SECRET``) has at least this many
 #: characters; generated secrets have 43 (256 random bits).
 MIN_CHOSEN_SECRET_LENGTH = 32
@@ -198,6 +201,52 @@ class CredentialStore(Closeable, ABC):
                 )
             )
         return len(mine)
+
+    # -- sign-in sessions (the dashboard's) ---------------------------------------
+
+    def open_session(self, key: str, lifetime_s: int = SESSION_SECONDS) -> str:
+        """Start a sign-in session of credential ``key``; return its token (kept as a digest).
+
+        The token goes into the signed session cookie; a page finds the
+        credential by it (``session_key``) until ``close_session`` or the
+        end of ``lifetime_s``. Sessions over already are removed on the way.
+        """
+        token = secrets.token_urlsafe(32)
+        now_us = default_clock.now_us()
+        self._drop_sessions(now_us)
+        self._insert_session(digest(token), key, now_us + lifetime_s * 1_000_000)
+        return token
+
+    def session_key(self, token: object) -> str | None:
+        """The key of the credential whose session ``token`` is, while it lasts; else ``None``."""
+        if not isinstance(token, str) or not token:
+            return None
+        found = self._find_session(digest(token))
+        if found is None:
+            return None
+        key, expires_us = found
+        return key if expires_us > default_clock.now_us() else None
+
+    def close_session(self, token: object) -> None:
+        """End a sign-in session: its token finds nothing any more, wherever it was copied."""
+        if isinstance(token, str) and token:
+            self._delete_session(digest(token))
+
+    @abstractmethod
+    def _insert_session(self, token_digest: str, key: str, expires_us: int) -> None:
+        """Keep a session (a new, random digest)."""
+
+    @abstractmethod
+    def _find_session(self, token_digest: str) -> tuple[str, int] | None:
+        """The credential key and end (microseconds) of a session, or ``None``."""
+
+    @abstractmethod
+    def _delete_session(self, token_digest: str) -> None:
+        """Remove a session, if kept."""
+
+    @abstractmethod
+    def _drop_sessions(self, before_us: int) -> None:
+        """Remove the sessions that ended before ``before_us``."""
 
     @abstractmethod
     def list(self, include_revoked: bool = False) -> list[Credential]:

@@ -13,6 +13,7 @@ class MemoryCredentialStore(CredentialStore):
         """Create an empty store."""
         self._lock = threading.Lock()
         self._credentials: dict[str, tuple[Credential, str]] = {}
+        self._sessions: dict[str, tuple[str, int]] = {}
 
     def list(self, include_revoked: bool = False) -> list[Credential]:
         """Return the credentials, oldest first."""
@@ -43,3 +44,20 @@ class MemoryCredentialStore(CredentialStore):
         with self._lock:
             _, secret_digest = self._credentials[credential.key]
             self._credentials[credential.key] = (credential, secret_digest)
+
+    def _insert_session(self, token_digest: str, key: str, expires_us: int) -> None:
+        with self._lock:
+            self._sessions[token_digest] = (key, expires_us)
+
+    def _find_session(self, token_digest: str) -> tuple[str, int] | None:
+        return self._sessions.get(token_digest)
+
+    def _delete_session(self, token_digest: str) -> None:
+        with self._lock:
+            self._sessions.pop(token_digest, None)
+
+    def _drop_sessions(self, before_us: int) -> None:
+        with self._lock:
+            for token_digest, (_, expires_us) in list(self._sessions.items()):
+                if expires_us < before_us:
+                    del self._sessions[token_digest]

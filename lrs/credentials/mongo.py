@@ -7,6 +7,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from lrs.clock import from_us
 from lrs.credentials.base import Credential, CredentialStore, Role
 from lrs.exceptions import InvalidInput
 from lrs.mongo import collection, translate_errors
@@ -37,8 +38,15 @@ class MongoCredentialStore(CredentialStore):
         """
         self._client = client
         self._collection: Collection[Any] = collection(database, COLLECTION)
+        # Found by _id (the token's digest); the TTL index lets the server drop
+        # sessions over (the store checks the end itself: the TTL monitor
+        # runs once a minute).
+        self._sessions: Collection[Any] = collection(database, "sign_in_sessions")
         with translate_errors():
             self._collection.create_index([("created", ASCENDING)], name="credentials_by_age")
+            self._sessions.create_index(
+                [("expires", ASCENDING)], name="sessions_by_end", expireAfterSeconds=0
+            )
 
     def list(self, include_revoked: bool = False) -> list[Credential]:
         """Return the credentials, oldest first."""
@@ -91,6 +99,30 @@ class MongoCredentialStore(CredentialStore):
                     }
                 },
             )
+
+    def _insert_session(self, token_digest: str, key: str, expires_us: int) -> None:
+        with translate_errors():
+            self._sessions.insert_one(
+                {
+                    "_id": token_digest,
+                    "key": key,
+                    "expires_us": expires_us,
+                    "expires": from_us(expires_us),
+                }
+            )
+
+    def _find_session(self, token_digest: str) -> tuple[str, int] | None:
+        with translate_errors():
+            found = self._sessions.find_one({"_id": token_digest})
+        return None if found is None else (str(found["key"]), int(found["expires_us"]))
+
+    def _delete_session(self, token_digest: str) -> None:
+        with translate_errors():
+            self._sessions.delete_one({"_id": token_digest})
+
+    def _drop_sessions(self, before_us: int) -> None:
+        with translate_errors():
+            self._sessions.delete_many({"expires": {"$lt": from_us(before_us)}})
 
     def close(self) -> None:
         """Close the driver client if this store owns it."""

@@ -82,6 +82,32 @@ class SqliteCredentialStore(CredentialStore):
                 (revoked, credential.name, credential.username, credential.key),
             )
 
+    def _insert_session(self, token_digest: str, key: str, expires_us: int) -> None:
+        with self._database.transaction() as connection:
+            connection.execute(
+                "INSERT INTO sign_in_sessions (digest, key, expires_us) VALUES (?, ?, ?)",
+                (token_digest, key, expires_us),
+            )
+
+    def _find_session(self, token_digest: str) -> tuple[str, int] | None:
+        with translate_errors():
+            row = (
+                self._database.connection()
+                .execute(
+                    "SELECT key, expires_us FROM sign_in_sessions WHERE digest = ?", (token_digest,)
+                )
+                .fetchone()
+            )
+        return None if row is None else (str(row[0]), int(row[1]))
+
+    def _delete_session(self, token_digest: str) -> None:
+        with self._database.transaction() as connection:
+            connection.execute("DELETE FROM sign_in_sessions WHERE digest = ?", (token_digest,))
+
+    def _drop_sessions(self, before_us: int) -> None:
+        with self._database.transaction() as connection:
+            connection.execute("DELETE FROM sign_in_sessions WHERE expires_us < ?", (before_us,))
+
     def close(self) -> None:
         """Close the database if this store owns it."""
         if self._owns:

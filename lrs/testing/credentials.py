@@ -117,3 +117,39 @@ class CredentialStoreContract:
         with pytest.raises(ValueError, match="at least 32 characters"):
             store.ensure("automation-key", "x" * 31)
         assert store.count() == 0
+
+    def test_a_sign_in_session_finds_its_credential_until_it_is_closed(
+        self, store: CredentialStore
+    ) -> None:
+        credential, _ = store.create(Role.admin)
+        token = store.open_session(credential.key)
+        other = store.open_session(credential.key)
+        assert token != other and len(token) >= 32
+        assert store.session_key(token) == credential.key
+        assert store._find_session(token) is None  # kept as a digest only
+        store.close_session(token)
+        assert store.session_key(token) is None
+        assert store.session_key(other) == credential.key  # another device stays in
+        store.close_session(token)  # again: nothing happens
+        for wrong in ("", None, 7, "not-a-token"):
+            assert store.session_key(wrong) is None
+
+    def test_a_sign_in_session_ends_with_its_lifetime_and_is_dropped_later(
+        self, store: CredentialStore
+    ) -> None:
+        from lrs.clock import default_clock
+
+        credential, _ = store.create(Role.admin)
+        over = store.open_session(credential.key, lifetime_s=-1)
+        assert store.session_key(over) is None
+        fresh = store.open_session(credential.key)  # drops the sessions that are over
+        assert store._find_session(digest_of(over)) is None
+        assert store._find_session(digest_of(fresh)) is not None
+        assert default_clock.now_us() < store._find_session(digest_of(fresh))[1]
+
+
+def digest_of(token: str) -> str:
+    """The digest a session's token is kept as."""
+    from lrs.credentials.base import digest
+
+    return digest(token)

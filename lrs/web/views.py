@@ -88,8 +88,14 @@ def _now() -> datetime:
 def load_person() -> ResponseReturnValue | None:
     """Find who is signed in; send anyone else to the sign-in page; check forms' tokens."""
     g.person = None
-    key = session.get("key")
-    if isinstance(key, str):
+    # The cookie holds a session's token, which the store finds until sign-out
+    # (a copy of the cookie then finds nothing), and the credential is read
+    # again: revoked since, signed out.
+    key = _storage().credentials.session_key(session.get("session"))
+    if key is None:
+        if "session" in session:
+            del session["session"]  # over: signed out, or past its end
+    else:
         try:
             credential = _storage().credentials.get(key)
         except DoesNotExist:
@@ -146,13 +152,14 @@ def sign_in() -> ResponseReturnValue:
             return page, 429, {"Retry-After": str(wait)}
         return page, 401
     session.clear()
-    session["key"] = credential.key
+    session["session"] = _storage().credentials.open_session(credential.key)
     return redirect(_safe_next(request.form.get("next")))
 
 
 @blp.route("/sign-out", methods=["POST"])
 def sign_out() -> ResponseReturnValue:
-    """Sign out."""
+    """Sign out: the session ends on the server, so a copy of its cookie is worth nothing."""
+    _storage().credentials.close_session(session.get("session"))
     session.clear()
     return redirect(url_for("web.sign_in"))
 

@@ -319,3 +319,24 @@ def test_a_coach_sees_a_learner_only_in_the_courses_it_coaches_as_the_api_does(m
     assert sessions.status_code == 200
     assert all(item["course_keys"] == [COURSE] for item in sessions.json)
     assert not any(elsewhere in item["activities"] for item in sessions.json)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_copy_of_the_cookie_is_worth_nothing_after_sign_out(backend, tmp_path):
+    app = make_app(storage_for(backend, tmp_path), ACCOUNT_HOMEPAGE=HOMEPAGE)
+    client = signed_in(app, "admin")
+    cookie = client.get_cookie("lrs_dashboard", path="/dashboard")
+    assert cookie is not None
+    thief = app.test_client()
+    thief.set_cookie("lrs_dashboard", cookie.value, path="/dashboard")
+    assert thief.get(PAGES["courses"]).status_code in (200, 302)
+    assert thief.get(PAGES["credentials"]).status_code == 200  # the copy works while signed in
+    signed_out = client.post(f"{D}/sign-out", data={"csrf_token": token(client, PAGES["courses"])})
+    assert signed_out.status_code == 302
+    for copy in (thief, client):
+        answer = copy.get(PAGES["credentials"])
+        assert answer.status_code == 302 and "/dashboard/sign-in" in answer.headers["Location"]
+    # Another sign-in of the same credential (another device) is not signed out by it.
+    other = signed_in(app, "admin")
+    assert other.get(PAGES["credentials"]).status_code == 200
+    app.extensions["lrs"].close()
