@@ -10,6 +10,7 @@ The hierarchy mirrors edX's user-state client::
     ├── Conflict            a write contradicts what is stored (an id with other content)
     ├── PreconditionFailed  a conditional write's If-Match or If-None-Match does not hold
     └── ServiceUnavailable  the store cannot be reached; nothing of the call was written
+        └── Busy            the server does as much of this work at once as it may; retry
 
 ``lrs.clients`` exports them. Every client also carries these classes as attributes, so ``except
 client.DoesNotExist`` works as it does with edX's client.
@@ -52,3 +53,10 @@ class PreconditionFailed(UserStateError):
 
 class ServiceUnavailable(UserStateError):
     """The backing store could not be reached or failed; retry later."""
+
+
+class Busy(ServiceUnavailable):
+    """The server is doing as much of this work at once as it may (exports); retry soon.
+
+    Its message is for the client: it says which limit, and names no store.
+    """

@@ -18,12 +18,14 @@ from typing import Any
 
 import orjson
 
+from lrs.clock import to_us
 from lrs.enrollments.base import is_course_key, is_email
 from lrs.progress.rebuild import rebuild
 from lrs.storage import Storage
+from lrs.xapi.courses import course_of
 from lrs.xapi.prepare import digest
 from lrs.xapi.statements.base import Record, StatementQuery, terms_of
-from lrs.xapi.syntax import is_uuid
+from lrs.xapi.syntax import is_uuid, parse_timestamp
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,13 @@ def _record(statement: dict[str, Any], statement_id: str, stored_us: int) -> Rec
     sent = statement
     if statement.get("timestamp") == statement.get("stored"):
         sent = {key: value for key, value in statement.items() if key != "timestamp"}
+    timestamp = statement.get("timestamp")
     return Record(
-        statement_id, orjson.dumps(statement).decode(), stored_us, digest(sent), terms_of(statement)
+        statement_id,
+        orjson.dumps(statement).decode(),
+        stored_us,
+        digest(sent),
+        terms_of(statement),
+        course=course_of(statement),
+        time_us=stored_us if not isinstance(timestamp, str) else to_us(parse_timestamp(timestamp)),
     )

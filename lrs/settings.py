@@ -58,6 +58,12 @@ DEFAULTS: dict[str, Any] = {
     # The key that signs dashboard sessions; when not set, one is made once
     # and kept by the storage.
     "SECRET_KEY": None,
+    # Exports written at once by each worker process (GET /api/v1/exports);
+    # more are answered 503 with Retry-After. Each is written to a file in
+    # EXPORT_SPOOL_DIR (default: the system's temporary folder) and sent from
+    # there, so a slow reader holds no application thread.
+    "EXPORTS_AT_ONCE": 2,
+    "EXPORT_SPOOL_DIR": None,
 }
 
 

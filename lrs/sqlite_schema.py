@@ -8,7 +8,12 @@ statement inside the upgrade's transaction (``executescript`` would commit it).
 
 import sqlite3
 
+import orjson
+
+from lrs.clock import to_us
 from lrs.sqlite import Migration
+from lrs.xapi.courses import course_of
+from lrs.xapi.syntax import is_timestamp, parse_timestamp
 
 _VERSION_1 = (
     # lrs.credentials.sqlite: the secret is kept as its SHA-256 digest only.
@@ -249,7 +254,8 @@ _VERSION_6 = (
 # Version 7: lrs.erasure.sqlite, the agent keys of erased learners, as keyed
 # hashes, with the agent that stands in for each (statements that name one are
 # pseudonymized as they arrive); lrs.credentials.sqlite, the dashboard's
-# sign-in sessions, by the digest of their token.
+# sign-in sessions, by the digest of their token; and each statement's course
+# and timestamp, indexed (_courses_and_times).
 _VERSION_7 = (
     """CREATE TABLE erased_identities (
         digest TEXT PRIMARY KEY,
@@ -264,10 +270,50 @@ _VERSION_7 = (
 )
 
 
-def _steps(statements: tuple[str, ...]) -> Migration:
+def _courses_and_times(connection: sqlite3.Connection) -> None:
+    """Version 7's statements: the course each is in and when it happened, indexed.
+
+    Read from each statement's text (``lrs.xapi.courses``); a text that does not
+    parse (``lrs check`` lists them) is left in no course, at its stored time.
+    """
+    connection.execute("ALTER TABLE statements ADD COLUMN course TEXT NOT NULL DEFAULT ''")
+    connection.execute("ALTER TABLE statements ADD COLUMN time_us INTEGER NOT NULL DEFAULT 0")
+    last = 0
+    while True:  # a page at a time: a large file's statements do not fit in memory at once
+        rows = connection.execute(
+            "SELECT seq, stored_us, text FROM statements WHERE seq > ? ORDER BY seq LIMIT 5000",
+            (last,),
+        ).fetchall()
+        if not rows:
+            break
+        changes = []
+        for seq, stored_us, text in rows:
+            course, time_us = "", stored_us
+            try:
+                statement = orjson.loads(text)
+                course = course_of(statement)
+                timestamp = statement.get("timestamp")
+                if isinstance(timestamp, str) and is_timestamp(timestamp, offset_required=False):
+                    time_us = to_us(parse_timestamp(timestamp))
+            except (orjson.JSONDecodeError, AttributeError):
+                pass
+            changes.append((course, time_us, seq))
+        connection.executemany(
+            "UPDATE statements SET course = ?, time_us = ? WHERE seq = ?", changes
+        )
+        last = rows[-1][0]
+    connection.execute(
+        "CREATE INDEX statements_by_course ON statements (course, time_us, voided) "
+        "WHERE course != ''"
+    )
+
+
+def _steps(statements: tuple[str, ...], *more: Migration) -> Migration:
     def step(connection: sqlite3.Connection) -> None:
         for statement in statements:
             connection.execute(statement)
+        for then in more:
+            then(connection)
 
     return step
 
@@ -279,5 +325,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     _steps(_VERSION_4),
     _steps(_VERSION_5),
     _steps(_VERSION_6),
-    _steps(_VERSION_7),
+    _steps(_VERSION_7, _courses_and_times),
 )

@@ -279,6 +279,60 @@ class TestSlowClients:
         assert max(latencies) < 1.0
         self._all_closed(connections)
 
+    def test_slow_export_readers_hold_up_no_one(self, serve):
+        """Eight downloads of a 50 MB export that nobody reads take no thread from others.
+
+        Larger than waitress's output buffer (16 MB), past which a streamed
+        response would hold its thread until the client read it.
+        """
+        import base64
+
+        server = serve("--workers", "1", "--threads", "4", env=AUTOMATION)
+        auth = base64.b64encode(":".join(AUTOMATION_AUTH).encode()).decode()
+        with httpx.Client(base_url=server.url, auth=AUTOMATION_AUTH, timeout=30) as client:
+            for start in range(0, 3000, 100):
+                batch = [
+                    {
+                        "actor": {"mbox": f"mailto:learner{n}@example.org", "name": "x" * 200},
+                        "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                        "object": {"id": f"http://example.org/a{n}"},
+                        "result": {"response": "y" * 8000},
+                    }
+                    for n in range(start, start + 100)
+                ]
+                answer = client.post(
+                    "/xAPI/statements", json=batch, headers={"X-Experience-API-Version": "1.0.3"}
+                )
+                assert answer.status_code == 200, answer.text
+            readers = []
+            for _ in range(8):
+                connection = socket.create_connection(("127.0.0.1", server.port))
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                connection.sendall(
+                    b"GET /api/v1/exports/statements?format=csv HTTP/1.1\r\nHost: x\r\n"
+                    + f"Authorization: Basic {auth}\r\n\r\n".encode()
+                )
+                readers.append(connection)
+            time.sleep(3)  # the exports are written; their readers read nothing
+            latencies = []
+            for _ in range(20):
+                started = time.monotonic()
+                answer = client.get(
+                    "/xAPI/statements",
+                    params={"limit": "1"},
+                    headers={"X-Experience-API-Version": "1.0.3"},
+                )
+                latencies.append(time.monotonic() - started)
+                assert answer.status_code == 200
+            assert max(latencies) < 1.0, latencies
+            statuses = []
+            for connection in readers:
+                connection.settimeout(10)
+                statuses.append(connection.recv(64).split(b" ")[1])
+                connection.close()
+            # Written by at most LRS_EXPORTS_AT_ONCE at a time; the others were told to retry.
+            assert set(statuses) <= {b"200", b"503"} and b"200" in statuses, statuses
+
 
 def test_a_chunked_body_over_the_limit_is_413_from_the_real_server(serve):
     server = serve(env={**AUTOMATION, "LRS_MAX_BODY_BYTES": "100000"})

@@ -54,16 +54,40 @@ def test_an_older_file_is_upgraded_in_place(tmp_path):
     new.close()
 
 
+COURSE_ACTIVITY_TYPE = "http://adlnet.gov/expapi/activities/course"
+
+
 def test_a_file_of_the_first_schema_gets_progress_and_keeps_its_statements(tmp_path):
     # Schema version 2 (lrs.progress) upgrades a file that holds statements.
     from lrs.storage import sqlite_storage
     from lrs.xapi.prepare import prepare
+    from lrs.xapi.statements.base import DAY_US
     from lrs.xapi.validation import Version
 
     path = tmp_path / "lrs.db"
     first = SqliteDatabase(path, MIGRATIONS[:1])
-    record = prepare(statement(0), version=Version.V1_0_3, authority=AUTHORITY).stamped(7)
-    sqlite_storage(first).statements.save([record])
+    sent = statement(0, timestamp="2026-03-02T09:00:00Z")
+    sent["context"] = {
+        "contextActivities": {
+            "grouping": [
+                {"id": "http://example.org/c1", "definition": {"type": COURSE_ACTIVITY_TYPE}}
+            ]
+        }
+    }
+    record = prepare(sent, version=Version.V1_0_3, authority=AUTHORITY).stamped(7)
+    # As the first release stored it (its columns only).
+    with first.transaction() as connection:
+        connection.execute(
+            "INSERT INTO statements (seq, id, stored_us, voided, digest, termsets, text) "
+            "VALUES (1, ?, ?, 0, ?, ?, ?)",
+            (
+                record.id,
+                record.stored_us,
+                record.digest,
+                '[["v",[],[],null,[],null,null]]',
+                record.text,
+            ),
+        )
     first.close()
     upgraded = SqliteDatabase(path, MIGRATIONS)
     assert upgraded.schema_version() == len(MIGRATIONS) == 7
@@ -72,6 +96,10 @@ def test_a_file_of_the_first_schema_gets_progress_and_keeps_its_statements(tmp_p
         assert storage.progress.summaries() == []
         assert rebuild(storage.progress, storage.statements) == 1
         assert len(storage.progress.summaries()) == 1
+        # Version 7 read each statement's course and timestamp into the index.
+        day = record.time_us // DAY_US
+        assert record.course == "http://example.org/c1"
+        assert storage.statements.course_days("http://example.org/c1", 0, 2**62) == {day: 1}
 
 
 def test_progress_written_before_tries_were_kept_reads_as_none_and_takes_new_ones(tmp_path):

@@ -131,6 +131,7 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     api.register_blueprint(progress.blp)
     api.register_blueprint(erasure.blp)
     api.register_blueprint(exports.blp)
+    exports.install(app)
     api.register_blueprint(assignments.blp)
     # The dashboard's pages (lrs.web).
     web.install(app, storage)

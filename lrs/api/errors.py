@@ -27,6 +27,7 @@ from werkzeug.exceptions import (
 )
 
 from lrs.exceptions import (
+    Busy,
     Conflict,
     DoesNotExist,
     InvalidInput,
@@ -112,12 +113,13 @@ def register_error_handlers(app: Flask, api: Api) -> None:
 
     @app.errorhandler(ServiceUnavailable)
     def unavailable(exc: ServiceUnavailable) -> Any:
-        app.logger.warning("store unavailable: %s", exc)
+        if isinstance(exc, Busy):
+            message = str(exc)
+        else:
+            app.logger.warning("store unavailable: %s", exc)
+            message = "the store is unavailable; nothing was written; retry later"
         return _respond(
-            api,
-            HTTPServiceUnavailable(),
-            "the store is unavailable; nothing was written; retry later",
-            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+            api, HTTPServiceUnavailable(), message, {"Retry-After": str(RETRY_AFTER_SECONDS)}
         )
 
     @app.errorhandler(UserStateError)

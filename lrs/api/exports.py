@@ -6,11 +6,17 @@ limited to the learners actively enrolled in it. Every export is recorded
 (``lrs.exports.run``); the rules of kinds and formats are ``lrs.exports``'.
 """
 
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
-from typing import Any
+from typing import IO, Any
 
-from flask import Response, current_app, stream_with_context
+from flask import Flask, Response, current_app, request
 from flask.views import MethodView
+from werkzeug.wsgi import wrap_file
 
 from lrs.api.auth import access, current_credential
 from lrs.api.blueprint import Blueprint
@@ -20,7 +26,7 @@ from lrs.api.schemas.exports import (
     ExportRequestsQueryArgsSchema,
 )
 from lrs.credentials.base import Role
-from lrs.exceptions import PermissionDenied
+from lrs.exceptions import Busy, PermissionDenied, ServiceUnavailable
 from lrs.exports.formats import MEDIA_TYPES
 from lrs.exports.kinds import KINDS, Filters, kind_named, moment_us
 from lrs.exports.run import start_export
@@ -71,21 +77,87 @@ class Exports(MethodView):
             course,
             learners,
         )
-        export = start_export(
-            current_app.extensions["lrs"],
-            accounts,
-            found.name,
-            args["format"],
-            filters,
-            credential=current_credential().key,
-            bom=args["bom"],
-        )
+        with _slot():
+            export = start_export(
+                current_app.extensions["lrs"],
+                accounts,
+                found.name,
+                args["format"],
+                filters,
+                credential=current_credential().key,
+                bom=args["bom"],
+            )
+            spool = _spooled(export.chunks)
         response = Response(
-            stream_with_context(export.chunks), mimetype=MEDIA_TYPES[args["format"]]
+            wrap_file(request.environ, spool, _SEND_BLOCK),
+            mimetype=MEDIA_TYPES[args["format"]],
+            direct_passthrough=True,
         )
+        response.content_length = os.fstat(spool.fileno()).st_size
         response.headers["Content-Disposition"] = f'attachment; filename="{export.file_name}"'
         response.headers["X-Export-Id"] = export.request.id
         return response
+
+
+# The bytes a sending server reads from the spooled file at a time.
+_SEND_BLOCK = 256 * 1024
+
+
+@contextmanager
+def _slot() -> Iterator[None]:
+    """One of the ``LRS_EXPORTS_AT_ONCE`` exports this process writes at once.
+
+    Raises:
+        Busy: as many are being written already (503, with Retry-After);
+            nothing is recorded then.
+    """
+    slots: threading.BoundedSemaphore = current_app.extensions["lrs-export-slots"]
+    if not slots.acquire(blocking=False):
+        raise Busy(
+            "as many exports as this server writes at once are being written "
+            "(LRS_EXPORTS_AT_ONCE): retry in a few seconds"
+        )
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+def _spooled(chunks: Iterator[bytes]) -> IO[bytes]:
+    """The export written whole to a temporary file, read from its start (deleted when closed).
+
+    Written at the store's speed while an application thread is held, then
+    sent by the server from the file: waitress sends a ``wsgi.file_wrapper``
+    from its event loop, so a client that reads slowly holds no thread and no
+    memory.
+
+    Raises:
+        ServiceUnavailable: the spool's disk is full.
+    """
+    spool = tempfile.TemporaryFile(dir=current_app.config.get("EXPORT_SPOOL_DIR") or None)
+    try:
+        for chunk in chunks:
+            spool.write(chunk)
+        spool.seek(0)
+    except OSError as exc:
+        spool.close()
+        raise ServiceUnavailable(f"the export cannot be written: {exc.strerror}") from None
+    except BaseException:
+        spool.close()
+        raise
+    return spool
+
+
+def install(app: Flask) -> None:
+    """Give ``app`` its export slots (``LRS_EXPORTS_AT_ONCE``).
+
+    Raises:
+        ValueError: the setting is not a positive whole number.
+    """
+    count = app.config.get("EXPORTS_AT_ONCE", 2)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"LRS_EXPORTS_AT_ONCE must be a whole number from 1, not {count!r}")
+    app.extensions["lrs-export-slots"] = threading.BoundedSemaphore(count)
 
 
 def _coached_learners(progress: bool, course: str | None) -> frozenset[str] | None:

@@ -28,7 +28,6 @@ import orjson
 from lrs.clock import from_us, to_us
 from lrs.enrollments.base import Change, Enrollment, User, as_dict
 from lrs.exceptions import InvalidInput
-from lrs.progress.derive import course_of
 from lrs.progress.fields import (
     attempt_history_fields,
     overlaps,
@@ -38,6 +37,7 @@ from lrs.progress.fields import (
 from lrs.storage import Storage
 from lrs.xapi import syntax
 from lrs.xapi.agents import AccountAgents, agent_key
+from lrs.xapi.courses import course_of
 from lrs.xapi.statements.base import Record, StatementQuery
 
 # Statements read at a time.

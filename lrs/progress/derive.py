@@ -11,10 +11,11 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from lrs.clients.base import block_location
 from lrs.clock import to_us
 from lrs.progress.answers import ANSWERED_VERB, Answer, answer_of, criterion_of, is_interaction
 from lrs.xapi.agents import agent_key
+from lrs.xapi.courses import activity_type as _type
+from lrs.xapi.courses import course_of
 from lrs.xapi.syntax import context_activities, parse_timestamp
 
 #: Verbs that complete the content they are about (ADL's vocabulary).
@@ -46,7 +47,6 @@ QUESTION_TYPES = frozenset(
     }
 )
 #: The activity type that makes a grouping or parent activity a course.
-COURSE_TYPE = "http://adlnet.gov/expapi/activities/course"
 #: The default gap that ends a session (``LRS_SESSION_GAP_SECONDS``).
 SESSION_GAP_SECONDS = 300
 # The time of a kind or course no event named: before every event.
@@ -139,25 +139,6 @@ class ContentSummary(NamedTuple):
     sessions: int
     closed_us: int | None  # when a closing statement about the content itself came first
     score: float | None  # of the latest scored statement about the content itself
-
-
-def _type(activity: Any) -> str:
-    definition = activity.get("definition") if isinstance(activity, dict) else None
-    kind = definition.get("type") if isinstance(definition, dict) else None
-    return kind if isinstance(kind, str) else ""
-
-
-def course_of(statement: dict[str, Any]) -> str:
-    """The course a statement is in: an edX course from a block key, or a course activity."""
-    course, _ = block_location(statement.get("object", {}).get("id", ""))
-    if course is not None:
-        return course
-    context = statement.get("context")
-    for kind in ("grouping", "parent"):
-        for activity in context_activities(context, kind):
-            if _type(activity) == COURSE_TYPE and isinstance(activity.get("id"), str):
-                return str(activity["id"])
-    return ""
 
 
 # Possessive quantifiers: a number is always followed by its unit letter, so

@@ -145,7 +145,8 @@ class CredentialStoreContract:
         fresh = store.open_session(credential.key)  # drops the sessions that are over
         assert store._find_session(digest_of(over)) is None
         assert store._find_session(digest_of(fresh)) is not None
-        assert default_clock.now_us() < store._find_session(digest_of(fresh))[1]
+        kept = store._find_session(digest_of(fresh))
+        assert kept is not None and default_clock.now_us() < kept[1]
 
 
 def digest_of(token: str) -> str:

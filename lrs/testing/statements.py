@@ -16,7 +16,7 @@ from lrs.testing.helpers import (
     statement,
 )
 from lrs.xapi.prepare import prepare
-from lrs.xapi.statements.base import Record, StatementQuery, StatementStore
+from lrs.xapi.statements.base import DAY_US, Record, StatementQuery, StatementStore
 from lrs.xapi.validation import VOIDED, Version
 
 
@@ -110,6 +110,40 @@ class StatementQueryContract(StatementHelpers):
 
     Subclasses supply a ``statements`` fixture returning an empty store.
     """
+
+    def test_a_course_counts_its_statements_by_the_day_they_happened(
+        self, statements: StatementStore
+    ) -> None:
+        day = DAY_US
+        first, second = "course-v1:Org+A+1", "course-v1:Org+B+1"
+
+        def at(n: int, course: str, when: str) -> dict[str, Any]:
+            block = course.replace("course-v1:", "block-v1:") + f"+type@html+block@b{n}"
+            return statement(n, activity=block, timestamp=when)
+
+        records = [
+            at(0, first, "2026-03-01T10:00:00Z"),
+            at(1, first, "2026-03-01T23:59:59.999999Z"),
+            at(2, first, "2026-03-02T00:00:00Z"),
+            at(3, second, "2026-03-02T08:00:00Z"),
+            at(4, first, "2026-02-27T08:00:00+02:00"),  # 06:00 UTC on the 27th
+            statement(5, timestamp="2026-03-02T08:00:00Z"),  # in no course
+        ]
+        # Stored long after they happened (an import): counted when they happened.
+        statements.save([self.record(item, 10**16 + n) for n, item in enumerate(records)])
+        march = self.record(records[0]).time_us // day
+        counted = statements.course_days(first, 0, 2**62)
+        assert counted == {march - 2: 1, march: 2, march + 1: 1}
+        assert statements.course_days(second, 0, 2**62) == {march + 1: 1}
+        assert statements.course_days(first, march * day, (march + 1) * day) == {march: 2}
+        assert statements.course_days("course-v1:Org+None+1", 0, 2**62) == {}
+        assert statements.course_days("", 0, 2**62) == {}
+        voiding = statement(
+            9, verb=VOIDED, object={"objectType": "StatementRef", "id": records[2]["id"]}
+        )
+        self.save(statements, voiding)
+        statements.delete([records[0]["id"]])
+        assert statements.course_days(first, 0, 2**62) == {march - 2: 1, march: 1}
 
     def test_query_order_limit_and_paging(self, statements: StatementStore) -> None:
         for n in range(7):

@@ -14,8 +14,10 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from lrs.clock import from_us
+from lrs.clock import from_us, to_us
+from lrs.xapi.courses import course_of
 from lrs.xapi.statements.base import Record, Terms, terms_of
+from lrs.xapi.syntax import parse_timestamp
 from lrs.xapi.validation import KnownValid, StatementError, Version, validate_statement
 
 # Set by the LRS, so left out when two statements with one id are compared
@@ -173,6 +175,9 @@ class Prepared(NamedTuple):
     timestamped: bool
     digest: str
     terms: Terms
+    course: str = ""
+    # When it happened, if the client said (its timestamp).
+    time_us: int | None = None
 
     def stamped(self, stored_us: int) -> Record:
         """The record to store, stored at ``stored_us``.
@@ -186,7 +191,16 @@ class Prepared(NamedTuple):
         head = f'{{"id":{orjson.dumps(self.id).decode()},"stored":{stored}'
         if not self.timestamped:
             head += f',"timestamp":{stored}'
-        return Record(self.id, head + self.rest, stored_us, self.digest, self.terms)
+        time_us = stored_us if self.time_us is None else self.time_us
+        return Record(
+            self.id,
+            head + self.rest,
+            stored_us,
+            self.digest,
+            self.terms,
+            course=self.course,
+            time_us=time_us,
+        )
 
 
 #: The actors, verbs and activities of statements prepared in this process
@@ -231,10 +245,13 @@ def prepare(
     # (actor, verb and object are required), so the text goes on with a comma.
     version_text = orjson.dumps(stored_version).decode()
     rest = f',"authority":{authority_text},"version":{version_text},{text[1:].decode()}'
+    timestamp = statement.get("timestamp")
     return Prepared(
         statement_id,
         rest,
-        "timestamp" in statement,
+        timestamp is not None,
         statement_digest,
         terms_of(normalized, authority),
+        course_of(normalized),
+        None if timestamp is None else to_us(parse_timestamp(timestamp)),
     )

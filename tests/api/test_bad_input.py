@@ -267,7 +267,10 @@ def test_a_multipart_boundary_that_rfc_2046_refuses_is_a_400(any_app, method, bo
 @pytest.mark.parametrize("name", ["since", "until"])
 def test_export_bounds_beyond_the_calendar_are_a_400(any_app, name, bound):
     response = any_app.test_client().get(
-        "/api/v1/exports/statements", query_string={name: bound}, headers=basic(*ADMIN)
+        "/api/v1/exports/statements",
+        query_string={name: bound},
+        headers=basic(*ADMIN),
+        buffered=True,
     )
     assert response.status_code == 400
     assert name in response.json["message"] and "9999" in response.json["message"]

@@ -227,7 +227,7 @@ def test_role_matrix(app, state, caller, endpoint):
     if path.startswith("/xAPI"):
         headers = {**headers, **XAPI}
     response = getattr(app.test_client(), method)(
-        path, query_string=query, json=body, headers=headers
+        path, query_string=query, json=body, headers=headers, buffered=True
     )
     want = expected(caller, endpoint)
     body = response.get_json(silent=True)

@@ -89,7 +89,9 @@ def app(request, tmp_path):
 
 
 def export(app, kind, headers=ADMIN_HEADERS, **query):
-    return app.test_client().get(f"/api/v1/exports/{kind}", query_string=query, headers=headers)
+    return app.test_client().get(
+        f"/api/v1/exports/{kind}", query_string=query, headers=headers, buffered=True
+    )
 
 
 def lines(response):
@@ -307,3 +309,22 @@ def test_the_command_refuses_bad_input(tmp_path, args, message):
     assert message in result.stderr
     with open_storage(url) as stores:
         assert stores.exports.list() == []
+
+
+def test_exports_past_the_bound_are_503_with_retry_after_and_recorded_nowhere():
+    app = make_app(EXPORTS_AT_ONCE=1)
+    slots = app.extensions["lrs-export-slots"]
+    assert slots.acquire(blocking=False)  # one export being written
+    try:
+        busy = export(app, "statements")
+        assert busy.status_code == 503
+        assert int(busy.headers["Retry-After"]) > 0
+        assert "LRS_EXPORTS_AT_ONCE" in busy.json["message"]
+        assert app.extensions["lrs"].exports.list() == []
+    finally:
+        slots.release()
+    done = export(app, "statements")
+    assert done.status_code == 200
+    assert done.headers["Content-Length"] == str(len(done.data))
+    with pytest.raises(ValueError, match="LRS_EXPORTS_AT_ONCE"):
+        make_app(EXPORTS_AT_ONCE=0)

@@ -7,6 +7,7 @@ xAPI-Data.md section 2.3.1), and the terms that queries filter on (section
 """
 
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
@@ -136,6 +137,10 @@ def index_keys(terms: Sequence[Any]) -> list[tuple[int, str]]:
     return keys
 
 
+#: Microseconds in a day.
+DAY_US = 86_400_000_000
+
+
 class Record(NamedTuple):
     """One stored statement (a tuple, for the reason given on ``Terms``)."""
 
@@ -149,6 +154,10 @@ class Record(NamedTuple):
     # of that one's target, and so on: queries match them too (section 2.1.3,
     # Filter Conditions for StatementRefs).
     inherited: tuple[Terms, ...] = ()
+    # The course it is in (``lrs.xapi.courses``, "" for none) and when it
+    # happened (its timestamp): what a course's activity is counted by.
+    course: str = ""
+    time_us: int = 0
 
     @property
     def term_sets(self) -> tuple[Terms, ...]:
@@ -264,6 +273,24 @@ class StatementStore(Closeable, ABC):
             if len(records) < page:
                 return
             query = replace(query, after=(records[-1].stored_us, records[-1].id))
+
+    def course_days(self, course: str, since_us: int, until_us: int) -> Counter[int]:
+        """How many unvoided statements of ``course`` happened each day, in ``[since, until)``.
+
+        Days are UTC days since the epoch (``time_us // DAY_US``), by each
+        statement's timestamp (when it happened, not when it was stored: a
+        week imported today is a week of activity). Read from an index by
+        course and time: the cost follows the course, not the store.
+        """
+        if not course:
+            return Counter()
+        return Counter(
+            time_us // DAY_US for time_us in self._course_times(course, since_us, until_us)
+        )
+
+    @abstractmethod
+    def _course_times(self, course: str, since_us: int, until_us: int) -> Iterable[int]:
+        """The timestamps of the unvoided statements of ``course`` in ``[since, until)``."""
 
     @abstractmethod
     def count(self) -> int:

@@ -73,7 +73,7 @@ def _record(row: _Row) -> Record:
     statement_id, text, stored_us, digest = row[:4]
     terms = _new_tuple(Terms, row[4])
     return _new_tuple(
-        Record, (statement_id, text, stored_us, digest.hex(), terms, row[5], inherited)
+        Record, (statement_id, text, stored_us, digest.hex(), terms, row[5], inherited, *row[7:])
     )
 
 
@@ -108,6 +108,8 @@ class MemoryStatementStore(StatementStore):
         self._strings: dict[str, str] = {}
         self._share = self._strings.setdefault
         self._newest: tuple[int, str] = (-1, "")  # the greatest position stored
+        # Per course, its statements' numbers and their timestamps, side by side.
+        self._courses: dict[str, tuple[array[int], array[int]]] = {}
 
     def _position(self, number: int) -> tuple[int, str]:
         """Where a statement sorts: (stored_us, id)."""
@@ -128,7 +130,7 @@ class MemoryStatementStore(StatementStore):
                 inherited = tuple(map(self._shared, record.inherited)) if record.inherited else ()
                 # The digest as its 32 bytes, not 64 hex digits: 48 bytes less a statement.
                 digest = bytes.fromhex(record.digest)
-                row = (*record[:3], digest, terms, record.voided, inherited)
+                row = (*record[:3], digest, terms, record.voided, inherited, *record[7:])
                 number = self._rows.append(row)
                 self._numbers[record.id] = number
                 lists = self._lists(terms)
@@ -137,6 +139,12 @@ class MemoryStatementStore(StatementStore):
                     for more in inherited:
                         lists += self._lists(more)
                     lists = list({id(numbers): numbers for numbers in lists}.values())
+                if record.course:
+                    numbers, times = self._courses.setdefault(
+                        self._share(record.course, record.course), (array("q"), array("q"))
+                    )
+                    numbers.append(number)
+                    times.append(record.time_us)
                 position = (record.stored_us, record.id)
                 if position > self._newest:
                     # The usual case: newer than everything stored, so last in every list.
@@ -150,7 +158,7 @@ class MemoryStatementStore(StatementStore):
                 target = self._numbers.get(record.voids or "")
                 if target is not None:
                     row = self._rows[target]
-                    self._rows[target] = (*row[:5], True, row[6])
+                    self._rows[target] = (*row[:5], True, *row[6:])
         return [record.id for record in new]
 
     def _shared(self, terms: Terms) -> tuple[Any, ...]:
@@ -231,6 +239,16 @@ class MemoryStatementStore(StatementStore):
         """Return how many statements are stored."""
         return len(self._numbers)
 
+    def _course_times(self, course: str, since_us: int, until_us: int) -> list[int]:
+        with self._lock:
+            numbers, times = self._courses.get(course, (array("q"), array("q")))
+            rows = self._rows
+            return [
+                time_us
+                for number, time_us in zip(numbers, times, strict=True)
+                if since_us <= time_us < until_us and not rows[number][5]
+            ]
+
     def _delete(self, ids: Sequence[str]) -> int:
         with self._lock:
             numbers = {self._numbers.pop(item) for item in ids if item in self._numbers}
@@ -241,7 +259,7 @@ class MemoryStatementStore(StatementStore):
                 row = self._rows[number]
                 lists |= _keys_of(row)
                 # A row's number stays taken (numbers are positions); its data goes.
-                self._rows[number] = (row[0], "", row[2], b"", (), True, ())
+                self._rows[number] = (row[0], "", row[2], b"", (), True, (), "", 0)
             for key in lists:
                 self._unlist(key, numbers)
             self._order = array("q", (n for n in self._order if n not in numbers))
@@ -304,7 +322,16 @@ class MemoryStatementStore(StatementStore):
                 for key in new - old:
                     joining.setdefault(key, set()).add(number)
                 digest = bytes.fromhex(record.digest)
-                self._rows[number] = (row[0], record.text, row[2], digest, terms, row[5], inherited)
+                self._rows[number] = (
+                    row[0],
+                    record.text,
+                    row[2],
+                    digest,
+                    terms,
+                    row[5],
+                    inherited,
+                    *row[7:],
+                )
             for key, numbers in leaving.items():
                 self._unlist(key, numbers)
             for (kind, value), numbers in joining.items():

@@ -87,6 +87,8 @@ def _document(record: Record) -> dict[str, Any]:
         "voided": record.voided,
         # Its own terms first, then those inherited from its targets.
         "termsets": [_term_set(terms) for terms in record.term_sets],
+        "course": record.course,
+        "time_us": record.time_us,
     }
 
 
@@ -100,6 +102,8 @@ def _record(document: dict[str, Any]) -> Record:
         own,
         document["voided"],
         tuple(inherited),
+        document.get("course", ""),
+        document.get("time_us", document["stored_us"]),
     )
 
 
@@ -116,6 +120,12 @@ class MongoStatementStore(StatementStore):
                 self._collection.create_index(
                     [(f"termsets.{field}", ASCENDING), *order], name=f"statements_by_{field}"
                 )
+            # A course's activity by day; statements in no course stay out of it.
+            self._collection.create_index(
+                [("course", ASCENDING), ("time_us", ASCENDING)],
+                name="statements_by_course",
+                partialFilterExpression={"course": {"$gt": ""}},
+            )
 
     def save(self, records: Sequence[Record]) -> list[str]:
         """Store a batch of new statements, all or nothing (see ``StatementStore``).
@@ -227,6 +237,17 @@ class MongoStatementStore(StatementStore):
                 limit=query.limit,
             )
             return [_record(document) for document in cursor]
+
+    def _course_times(self, course: str, since_us: int, until_us: int) -> list[int]:
+        query = {
+            "course": course,
+            "time_us": {"$gte": since_us, "$lt": until_us},
+            "voided": False,
+            **_VISIBLE,
+        }
+        with translate_errors():
+            found = self._collection.find(query, projection={"time_us": 1, "_id": 0})
+            return [int(document["time_us"]) for document in found]
 
     def count(self) -> int:
         """Return how many statements are stored."""

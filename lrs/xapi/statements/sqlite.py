@@ -34,7 +34,7 @@ from lrs.xapi.statements.base import (
     wanted_ids,
 )
 
-_COLUMNS = "s.id, s.text, s.stored_us, s.digest, s.voided, s.termsets"
+_COLUMNS = "s.id, s.text, s.stored_us, s.digest, s.voided, s.termsets, s.course, s.time_us"
 # The most candidates read at a time when a query has more than one filter.
 _BATCH = 500
 # Term numbers kept in memory per store; past this, forgotten and read again.
@@ -42,9 +42,11 @@ _KNOWN_TERMS = 200_000
 
 
 def _record(row: tuple[Any, ...]) -> Record:
-    statement_id, text, stored_us, digest, voided, termsets = row
+    statement_id, text, stored_us, digest, voided, termsets, course, time_us = row
     own, *inherited = (_terms(terms) for terms in orjson.loads(termsets))
-    return Record(statement_id, text, stored_us, digest, own, bool(voided), tuple(inherited))
+    return Record(
+        statement_id, text, stored_us, digest, own, bool(voided), tuple(inherited), course, time_us
+    )
 
 
 def _terms(values: list[Any]) -> Terms:
@@ -88,8 +90,9 @@ class SqliteStatementStore(StatementStore):
             term_ids = self._numbered(connection, {value for each in keys for _, value in each})
             (last,) = connection.execute("SELECT coalesce(max(seq), 0) FROM statements").fetchone()
             connection.executemany(
-                "INSERT INTO statements (seq, id, stored_us, voided, digest, termsets, text) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO statements "
+                "(seq, id, stored_us, voided, digest, termsets, text, course, time_us) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         last + number,
@@ -99,6 +102,8 @@ class SqliteStatementStore(StatementStore):
                         record.digest,
                         orjson.dumps([list(terms) for terms in record.term_sets]).decode(),
                         record.text,
+                        record.course,
+                        record.time_us,
                     )
                     for number, record in enumerate(new, 1)
                 ],
@@ -249,6 +254,16 @@ class SqliteStatementStore(StatementStore):
                 )
                 .fetchall()
             )
+
+    def _course_times(self, course: str, since_us: int, until_us: int) -> list[int]:
+        # "course != ''" lets SQLite use the partial index statements_by_course.
+        with translate_errors():
+            rows = self._database.connection().execute(
+                "SELECT time_us FROM statements WHERE course = ? AND course != '' "
+                "AND time_us >= ? AND time_us < ? AND voided = 0",
+                (course, since_us, until_us),
+            )
+            return [row[0] for row in rows]
 
     def count(self) -> int:
         """Return how many statements are stored."""
