@@ -31,6 +31,7 @@ transaction; a file from a newer release is refused.
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,6 +43,9 @@ from lrs.urls import StorageURL
 
 #: How long a writer waits for another's lock before giving up (milliseconds).
 BUSY_TIMEOUT_MS = 5000
+#: A pause between the transactions of long work (``yield_to_writers``): more
+#: than the longest sleep of SQLite's busy handler (100 ms).
+YIELD_SECONDS = 0.12
 SYNCHRONOUS = ("normal", "full")
 #: The page cache of each connection, in KiB.
 CACHE_KIB = 65536
@@ -138,6 +142,9 @@ class SqliteDatabase(Closeable):
         self._local = threading.local()
         self._lock = threading.Lock()
         self._writer = threading.Lock()
+        #: The longest this process has held the write lock, in microseconds:
+        #: what another writer may have to wait (benchmarks/bench_erasure.py).
+        self.longest_write_us = 0
         self._connections: list[sqlite3.Connection] = []
         # The background checkpoints: woken by commits, one thread per process.
         self._written = threading.Event()
@@ -204,6 +211,7 @@ class SqliteDatabase(Closeable):
         # SQLite's lock, whose busy handler polls with sleeps of up to 100 ms.
         with self._writer, translate_errors():
             connection.execute("BEGIN IMMEDIATE")
+            began = time.perf_counter_ns()
             self._local.committed = []
             try:
                 yield connection
@@ -214,9 +222,22 @@ class SqliteDatabase(Closeable):
                 raise
             finally:
                 committed, self._local.committed = self._local.committed, None
+                held_us = (time.perf_counter_ns() - began) // 1000
+                if held_us > self.longest_write_us:
+                    self.longest_write_us = held_us
         self._wake_checkpointer()
         for callback in committed:
             callback()
+
+    def yield_to_writers(self) -> None:
+        """Leave the write lock free long enough for writers of other processes to take it.
+
+        For work done in many transactions in a row (a purge, an erasure):
+        without a pause between them, a writer of another process, whose
+        busy handler sleeps up to 100 ms between tries, finds the lock taken
+        each time it looks and gives up at the busy timeout.
+        """
+        time.sleep(YIELD_SECONDS)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once this thread's transaction commits (now, outside one).
@@ -250,7 +271,16 @@ class SqliteDatabase(Closeable):
         keeps the log from being emptied (``False``), as it should.
         """
         with translate_errors():
-            busy, _, _ = self.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            connection = self.connection()
+            # PASSIVE rounds first, which never hold writers up, until what is
+            # left is small: TRUNCATE blocks writers while it copies, so it
+            # should copy little.
+            for _ in range(20):
+                _, logged, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if logged - copied <= 256:
+                    break
+                self.yield_to_writers()
+            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         return not busy
 
     def _checkpoints(self) -> None:

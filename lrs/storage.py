@@ -80,6 +80,10 @@ class Storage(Closeable):
     #: Empties a write-ahead log into the data, where there is one (SQLite's):
     #: after an erasure, so that the log keeps no page as it was before.
     empty_log: Callable[[], bool] = lambda: True
+    #: Called between the many short writes of long work (a purge, an erasure):
+    #: where writers of other processes wait for one lock (SQLite), it leaves
+    #: them time to take it.
+    yield_to_writers: Callable[[], None] = lambda: None
 
     def close(self) -> None:
         """Close every store."""
@@ -150,6 +154,7 @@ def sqlite_storage(database: SqliteDatabase, *, history: HistoryLog | None = Non
         transaction=database.transaction,
         isolated=True,
         empty_log=database.empty_log,
+        yield_to_writers=database.yield_to_writers,
     )
 
 

@@ -1,5 +1,6 @@
 """`lrs serve` (what `make run` runs), as a newcomer would use it."""
 
+import json
 import os
 import re
 import signal
@@ -9,6 +10,7 @@ import sys
 import threading
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -409,3 +411,110 @@ def test_a_killed_server_keeps_every_acknowledged_batch_and_no_half_batch(serve,
         auth=AUTOMATION_AUTH,
     )
     assert found.status_code == 200
+
+
+def _old_statements(count, days_ago, learners):
+    """NDJSON of ``count`` statements stored ``days_ago`` days ago, about 1 KB each."""
+    stored = datetime.now(UTC) - timedelta(days=days_ago)
+    lines = []
+    for n in range(count):
+        lines.append(
+            json.dumps(
+                {
+                    "id": str(uuid.UUID(int=n + 1)),
+                    "actor": {
+                        "mbox": f"mailto:learner{n % learners}@example.org",
+                        "name": "L" * 50,
+                    },
+                    "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+                    "object": {"id": f"http://example.org/course/a{n % 300}"},
+                    "result": {"completion": True, "duration": "PT5M", "response": "r" * 600},
+                    "timestamp": (stored + timedelta(seconds=n)).isoformat(),
+                    "stored": (stored + timedelta(seconds=n)).isoformat(),
+                    "authority": {"mbox": "mailto:old-lrs@example.org"},
+                }
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("removal", ["purge", "erasure"])
+def test_posts_during_a_purge_or_an_erasure_never_wait_past_the_busy_timeout(
+    serve, tmp_path, removal
+):
+    """Two workers take posts while another process removes thousands of statements."""
+    url = f"sqlite:///{tmp_path}/data/lrs.db"
+    source = tmp_path / "old.ndjson"
+    # An erasure's statements are one learner's.
+    source.write_text(_old_statements(3000, 60, 200 if removal == "purge" else 1))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LRS_")}
+    imported = subprocess.run(
+        [
+            LRS,
+            "import",
+            "statements",
+            str(source),
+            "--preserve-stored",
+            "--quiet",
+            "--storage",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    if removal == "erasure":
+        created = subprocess.run(
+            [
+                LRS,
+                "users",
+                "create",
+                "learner0",
+                "--email",
+                "learner0@example.org",
+                "--storage",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert created.returncode == 0, created.stdout + created.stderr
+    server = serve("--workers", "2", "--threads", "4", env=AUTOMATION)
+    statuses = []
+    stop = threading.Event()
+
+    def post():
+        n = 0
+        with httpx.Client(base_url=server.url, auth=AUTOMATION_AUTH, timeout=30) as client:
+            while not stop.is_set():
+                n += 1
+                batch = [
+                    {
+                        "actor": {"mbox": f"mailto:new{n % 50}@example.org"},
+                        "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+                        "object": {"id": f"http://example.org/course/a{n % 300}"},
+                    }
+                    for _ in range(10)
+                ]
+                answer = client.post(
+                    "/xAPI/statements", json=batch, headers={"X-Experience-API-Version": "1.0.3"}
+                )
+                statuses.append(answer.status_code)
+
+    posters = [threading.Thread(target=post) for _ in range(4)]
+    for poster in posters:
+        poster.start()
+    time.sleep(1)
+    if removal == "purge":
+        command = [LRS, "purge", "statements", "--older-than", "30", "--quiet"]
+    else:
+        command = [LRS, "learners", "erase", "learner0", "--reason", "test", "--delete-statements"]
+    removed = subprocess.run([*command, "--storage", url], capture_output=True, text=True, env=env)
+    time.sleep(1)
+    stop.set()
+    for poster in posters:
+        poster.join()
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert statuses and set(statuses) == {200}, {s: statuses.count(s) for s in set(statuses)}

@@ -5,7 +5,9 @@ Each batch is removed as a learner's deleted statements are
 (``lrs.erasure.removal.remove_statements``): their progress is taken back
 and attachment data no statement names any more goes. Batches are small, so
 that statements keep being stored meanwhile: a SQLite write lock is held
-for one batch at a time. One audit record per purge, beside the erasures'.
+for one batch at a time (about 0.1 s), and left free between batches long
+enough for the writers of other processes (``Storage.yield_to_writers``).
+One audit record per purge, beside the erasures'.
 """
 
 from collections.abc import Callable
@@ -17,8 +19,9 @@ from lrs.erasure.removal import remove_statements
 from lrs.exceptions import InvalidInput
 from lrs.storage import Storage
 
-#: Statements removed per batch.
-BATCH = 1000
+#: Statements removed per batch: each batch's delete holds SQLite's write lock
+#: for about 0.1 s (benchmarks/bench_erasure.py measures the longest write).
+BATCH = 200
 _DAY_US = 86_400 * 1_000_000
 
 
@@ -73,6 +76,7 @@ def purge_statements(
             counts[name] += count
         if on_batch is not None:
             on_batch(removed["statements"])
+        storage.yield_to_writers()
     finished = replace(record, counts=counts, finished=from_us(default_clock.now_us()))
     storage.erasures.put(finished)
     storage.empty_log()

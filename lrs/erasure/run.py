@@ -201,7 +201,9 @@ def _rewritten(
     """Every store but credentials and the user record rid of ``learner``; the counts."""
     counts: dict[str, int] = {}
     on_step("statements")
-    counts["statements"] = storage.statements.erase_agents(learner.keys, learner.replacement)
+    counts["statements"] = storage.statements.erase_agents(
+        learner.keys, learner.replacement, storage.yield_to_writers
+    )
     if delete_statements:
         # By the pseudonym, so that a second run finds what a first left.
         own = learner.accounts.key(learner.pseudonym)

@@ -8,7 +8,7 @@ xAPI-Data.md section 2.3.1), and the terms that queries filter on (section
 
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
@@ -139,6 +139,8 @@ def index_keys(terms: Sequence[Any]) -> list[tuple[int, str]]:
 
 #: Microseconds in a day.
 DAY_US = 86_400_000_000
+#: Statements an erasure rewrites per write (``erase_agents``).
+REWRITTEN_AT_ONCE = 200
 
 
 class Record(NamedTuple):
@@ -304,7 +306,12 @@ class StatementStore(Closeable, ABC):
         """
         return self._ids_with_agents(frozenset(keys))
 
-    def erase_agents(self, keys: Iterable[str], replacement: dict[str, Any]) -> int:
+    def erase_agents(
+        self,
+        keys: Iterable[str],
+        replacement: dict[str, Any],
+        pause: Callable[[], None] = lambda: None,
+    ) -> int:
         """Replace the agents of ``keys`` by ``replacement`` in every statement; return how many.
 
         Every stored statement in which one of them appears (voided ones
@@ -349,8 +356,12 @@ class StatementStore(Closeable, ABC):
             return record
 
         rewritten = [final(record) for record in changed.values()]
-        if rewritten:
-            self._replace(rewritten)
+        # A few hundred at a time, ``pause`` between: a learner's thousands of
+        # statements are not one long write that other writers wait behind.
+        for start in range(0, len(rewritten), REWRITTEN_AT_ONCE):
+            if start:
+                pause()
+            self._replace(rewritten[start : start + REWRITTEN_AT_ONCE])
         return len(rewritten)
 
     def delete(self, ids: Iterable[str]) -> int:

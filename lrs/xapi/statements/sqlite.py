@@ -327,17 +327,38 @@ class SqliteStatementStore(StatementStore):
 
     @staticmethod
     def _unindex(connection: sqlite3.Connection, seqs: list[int]) -> set[int]:
-        """Delete the index rows of these statements; return the terms they were under."""
-        terms = {
-            row[0]
-            for row in rows_in(
-                connection, "SELECT DISTINCT term FROM statement_terms WHERE seq IN ({marks})", seqs
-            )
-        }
-        connection.executemany(
-            "DELETE FROM statement_terms WHERE seq = ?", [(seq,) for seq in seqs]
+        """Delete the index rows of these statements; return the terms they were under.
+
+        Each row is found by its whole key, made from the statement's stored
+        term sets as ``save`` made it: ``statement_terms`` has no index by
+        statement (every statement would pay for one), and a search by ``seq``
+        alone reads the whole table.
+        """
+        rows = rows_in(
+            connection,
+            "SELECT seq, stored_us, termsets FROM statements WHERE seq IN ({marks})",
+            seqs,
         )
-        return terms
+        wanted = []
+        for seq, stored_us, termsets in rows:
+            for values in orjson.loads(termsets):
+                for kind, value in index_keys(_terms(values)):
+                    wanted.append((value, kind, stored_us, seq))
+        ids = dict(
+            rows_in(
+                connection,
+                "SELECT value, id FROM term_values WHERE value IN ({marks})",
+                sorted({value for value, *_ in wanted}),
+            )
+        )
+        keys = sorted(
+            {(ids[value], kind, us, seq) for value, kind, us, seq in wanted if value in ids}
+        )
+        connection.executemany(
+            "DELETE FROM statement_terms WHERE term = ? AND kind = ? AND stored_us = ? AND seq = ?",
+            keys,
+        )
+        return {key[0] for key in keys}
 
     def _drop_unused_terms(self, connection: sqlite3.Connection, terms: set[int]) -> None:
         """Delete the values of these terms that no statement has any more."""
