@@ -184,7 +184,7 @@ def _erased(
     counts = {"credentials": storage.credentials.retire_user(learner.username, learner.pseudonym)}
     _add(counts, _rewritten(storage, learner, delete_statements, on_step))
     on_step("final pass")
-    _add(counts, _rewritten(storage, learner, delete_statements, lambda step: None))
+    _add(counts, _rewritten(storage, learner, delete_statements, lambda step: None, final=True))
     on_step("user and enrollments")
     counts["enrollments"] = _enrollments(storage, learner.username)
     counts["users"] = int(
@@ -196,7 +196,12 @@ def _erased(
 
 
 def _rewritten(
-    storage: Storage, learner: Learner, delete_statements: bool, on_step: Callable[[str], None]
+    storage: Storage,
+    learner: Learner,
+    delete_statements: bool,
+    on_step: Callable[[str], None],
+    *,
+    final: bool = False,
 ) -> dict[str, int]:
     """Every store but credentials and the user record rid of ``learner``; the counts."""
     counts: dict[str, int] = {}
@@ -221,9 +226,16 @@ def _rewritten(
     counts["state_blocks"] = _state(storage).forget_user(learner.username)
     on_step("progress")
     counts["progress_records"] = _progress_records(storage, learner.keys)
-    for key in sorted(learner.keys):
-        rebuild(storage.progress, storage.statements, learner=key)
-    rebuild(storage.progress, storage.statements, learner=learner.accounts.key(learner.pseudonym))
+    if (
+        not final
+        or any(counts[name] for name in ("statements", "progress_records"))
+        or (counts.get("statements_deleted"))
+    ):
+        # (The final pass derives progress again only if it found anything.)
+        for key in sorted(learner.keys):
+            rebuild(storage.progress, storage.statements, learner=key)
+        pseudonym = learner.accounts.key(learner.pseudonym)
+        rebuild(storage.progress, storage.statements, learner=pseudonym)
     on_step("assignments")
     counts["assignments"] = storage.assignments.clear_personal(
         learner.username, learner.emails, pseudonym=learner.pseudonym
