@@ -81,6 +81,7 @@ def shot(browser, name):
 
 def sign_in(browser, server):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(f"{server.url}/dashboard/")
     assert "/dashboard/sign-in" in browser.current_url
@@ -88,6 +89,8 @@ def sign_in(browser, server):
     browser.find_element(By.ID, "key").send_keys(key)
     browser.find_element(By.ID, "secret").send_keys(secret)
     browser.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]").click()
+    # The click returns once the form is sent; the next page may still be loading.
+    WebDriverWait(browser, 10).until(lambda found: "/sign-in" not in found.current_url)
 
 
 def test_a_coach_reads_the_course_report_and_follows_a_learner(server, browser):
