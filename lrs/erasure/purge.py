@@ -19,9 +19,10 @@ from lrs.erasure.removal import remove_statements
 from lrs.exceptions import InvalidInput
 from lrs.storage import Storage
 
-#: Statements removed per batch: each batch's delete holds SQLite's write lock
-#: for about 0.1 s (benchmarks/bench_erasure.py measures the longest write).
-BATCH = 200
+#: Statements removed per batch, unless the store asks for fewer
+#: (``StatementStore.written_at_once``: SQLite's 200 hold its write lock for
+#: about 0.1 s, benchmarks/bench_long_writes.py).
+BATCH = 1000
 _DAY_US = 86_400 * 1_000_000
 
 
@@ -68,7 +69,7 @@ def purge_statements(
     storage.erasures.put(record)
     counts = {"statements": 0, "attachments": 0}
     while True:
-        ids = storage.statements.older_than(cutoff_us, BATCH)
+        ids = storage.statements.older_than(cutoff_us, storage.statements.written_at_once or BATCH)
         if not ids:
             break
         removed = remove_statements(storage, filter(None, map(storage.statements.get, ids)))

@@ -15,24 +15,23 @@ from lrs.progress.rebuild import key_events
 from lrs.storage import Storage
 from lrs.xapi.statements.base import Record
 
-#: Statements deleted per write (about 0.1 s of SQLite's write lock).
-CHUNK = 200
-
 
 def remove_statements(storage: Storage, records: Iterable[Record]) -> dict[str, int]:
     """Delete stored statements, take their progress back, and drop attachment data none names now.
 
     Progress is taken back as for a voided statement: the sessions near each
     removed statement's time are derived again from the statements left.
-    ``CHUNK`` statements at a time, other writers let in between (an erasure
-    may delete thousands). Returns how many statements and attachments went.
+    ``StatementStore.written_at_once`` at a time where the store asks for it,
+    other writers let in between (an erasure may delete thousands). Returns
+    how many statements and attachments went.
     """
     records = list(records)
     counts = {"statements": 0, "attachments": 0}
-    for start in range(0, len(records), CHUNK):
+    step = storage.statements.written_at_once or len(records) or 1
+    for start in range(0, len(records), step):
         if start:
             storage.yield_to_writers()
-        for name, count in _removed(storage, records[start : start + CHUNK]).items():
+        for name, count in _removed(storage, records[start : start + step]).items():
             counts[name] += count
     return counts
 

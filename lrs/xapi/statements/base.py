@@ -139,8 +139,6 @@ def index_keys(terms: Sequence[Any]) -> list[tuple[int, str]]:
 
 #: Microseconds in a day.
 DAY_US = 86_400_000_000
-#: Statements an erasure rewrites per write (``erase_agents``).
-REWRITTEN_AT_ONCE = 200
 
 
 class Record(NamedTuple):
@@ -233,6 +231,11 @@ class StatementQuery:
 
 class StatementStore(Closeable, ABC):
     """Stores statements; each backend indexes the terms of ``terms_of``."""
+
+    #: Statements a long job (an erasure's rewrite, a purge, a removal) writes
+    #: at a time, for a backend whose writers queue for one lock (SQLite); 0
+    #: for the others, where a job writes as it finds best.
+    written_at_once = 0
 
     @abstractmethod
     def save(self, records: Sequence[Record]) -> list[str]:
@@ -356,12 +359,14 @@ class StatementStore(Closeable, ABC):
             return record
 
         rewritten = [final(record) for record in changed.values()]
-        # A few hundred at a time, ``pause`` between: a learner's thousands of
-        # statements are not one long write that other writers wait behind.
-        for start in range(0, len(rewritten), REWRITTEN_AT_ONCE):
+        # Where writers wait for one lock, a few hundred at a time with
+        # ``pause`` between: a learner's thousands of statements are then not
+        # one long write that other writers wait behind.
+        step = self.written_at_once or len(rewritten) or 1
+        for start in range(0, len(rewritten), step):
             if start:
                 pause()
-            self._replace(rewritten[start : start + REWRITTEN_AT_ONCE])
+            self._replace(rewritten[start : start + step])
         return len(rewritten)
 
     def delete(self, ids: Iterable[str]) -> int:

@@ -65,6 +65,9 @@ def _terms(values: list[Any]) -> Terms:
 class SqliteStatementStore(StatementStore):
     """Statements and their query terms in tables of a SQLite file."""
 
+    # About 0.1 s of the write lock each (benchmarks/bench_long_writes.py).
+    written_at_once = 200
+
     def __init__(self, database: SqliteDatabase) -> None:
         """Keep statements in ``database``."""
         self._database = database
