@@ -255,7 +255,7 @@ def default_workers(backend: Backend) -> int:
 
 def _sqlite(storage: str, command: str) -> SqliteDatabase:
     """The SQLite file of a storage URL, for commands that work on the file itself."""
-    from lrs.sqlite import open_sqlite
+    from lrs.sqlite_schema import open_sqlite
 
     try:
         parsed = parse_storage_url(storage)

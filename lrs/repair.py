@@ -23,7 +23,7 @@ from lrs.enrollments.base import is_course_key, is_email
 from lrs.progress.rebuild import rebuild
 from lrs.storage import Storage
 from lrs.xapi.courses import course_of
-from lrs.xapi.prepare import digest
+from lrs.xapi.digests import digest
 from lrs.xapi.statements.base import Record, StatementQuery, terms_of
 from lrs.xapi.syntax import is_uuid, parse_timestamp
 

@@ -39,7 +39,6 @@ from typing import Any
 
 from lrs.closeable import Closeable
 from lrs.exceptions import InvalidInput, ServiceUnavailable, UserStateError
-from lrs.urls import StorageURL
 
 #: How long a writer waits for another's lock before giving up (milliseconds).
 BUSY_TIMEOUT_MS = 5000
@@ -56,19 +55,6 @@ CHECKPOINT_INTERVAL = 0.2
 
 #: One upgrade step: from version ``n`` (its index) to ``n + 1``.
 Migration = Callable[[sqlite3.Connection], None]
-
-
-def open_sqlite(url: StorageURL) -> "SqliteDatabase":
-    """Open the SQLite file a parsed ``sqlite:`` URL names, with the schema of this release.
-
-    Raises:
-        DatabaseFileError: the file cannot be used (see ``SqliteDatabase``).
-    """
-    from lrs.sqlite_schema import MIGRATIONS
-
-    return SqliteDatabase(
-        url.path, MIGRATIONS, synchronous=url.options.get("synchronous", "normal")
-    )
 
 
 def rows_in(

@@ -11,7 +11,8 @@ import sqlite3
 import orjson
 
 from lrs.clock import to_us
-from lrs.sqlite import Migration
+from lrs.sqlite import Migration, SqliteDatabase
+from lrs.urls import StorageURL
 from lrs.xapi.courses import course_of
 from lrs.xapi.syntax import is_timestamp, parse_timestamp
 
@@ -327,3 +328,14 @@ MIGRATIONS: tuple[Migration, ...] = (
     _steps(_VERSION_6),
     _steps(_VERSION_7, _courses_and_times),
 )
+
+
+def open_sqlite(url: StorageURL) -> SqliteDatabase:
+    """Open the SQLite file a parsed ``sqlite:`` URL names, with the schema of this release.
+
+    Raises:
+        DatabaseFileError: the file cannot be used (see ``SqliteDatabase``).
+    """
+    return SqliteDatabase(
+        url.path, MIGRATIONS, synchronous=url.options.get("synchronous", "normal")
+    )

@@ -35,7 +35,8 @@ from lrs.mongo import open_database
 from lrs.progress import MemoryProgressStore, ProgressStore
 from lrs.progress.mongo import MongoProgressStore
 from lrs.progress.sqlite import SqliteProgressStore
-from lrs.sqlite import SqliteDatabase, open_sqlite
+from lrs.sqlite import SqliteDatabase
+from lrs.sqlite_schema import open_sqlite
 from lrs.urls import Backend, parse_storage_url
 from lrs.xapi.activities import ActivityStore, MemoryActivityStore
 from lrs.xapi.activities.mongo import MongoActivityStore

@@ -45,7 +45,7 @@ def _open_sqlite(
 ) -> UserStateClient:
     from lrs.clients.sqlite import SqliteUserStateClient
     from lrs.history.sqlite import SqliteHistoryLog
-    from lrs.sqlite import open_sqlite
+    from lrs.sqlite_schema import open_sqlite
 
     database = open_sqlite(url)
     return SqliteUserStateClient(

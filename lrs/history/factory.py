@@ -19,7 +19,7 @@ def open_history(url: str, retention: Retention | None = None) -> HistoryLog:
         return MemoryHistoryLog(retention)
     if parsed.backend == Backend.sqlite:
         from lrs.history.sqlite import SqliteHistoryLog
-        from lrs.sqlite import open_sqlite
+        from lrs.sqlite_schema import open_sqlite
 
         return SqliteHistoryLog(open_sqlite(parsed), retention, owns=True)
     # Imported here: a memory:// history needs no MongoDB driver.

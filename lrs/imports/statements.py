@@ -26,8 +26,9 @@ from lrs.progress import Event
 from lrs.storage import Storage
 from lrs.xapi import syntax
 from lrs.xapi.attachments import check_statement_attachments
+from lrs.xapi.digests import digest
 from lrs.xapi.ingest import store_batch
-from lrs.xapi.prepare import Prepared, digest, prepare
+from lrs.xapi.prepare import Prepared, prepare
 from lrs.xapi.validation import Version
 
 #: Statements stored at a time (one transaction each, as one POST of that many).

@@ -18,7 +18,8 @@ from lrs.progress.rebuild import key_events, rebuild
 from lrs.xapi.activities import definitions_in
 from lrs.xapi.agents import agent_key, with_agents_replaced
 from lrs.xapi.attachments import AttachmentData, check_statement_attachments
-from lrs.xapi.prepare import Prepared, digest
+from lrs.xapi.digests import digest
+from lrs.xapi.prepare import Prepared
 from lrs.xapi.signature import check_signature
 from lrs.xapi.statements.base import Record, StatementStore, terms_of
 

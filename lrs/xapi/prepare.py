@@ -6,9 +6,7 @@ an array (xAPI-Data.md sections 2.4.1, 2.4.6.2, 2.4.8 to 2.4.10).
 """
 
 import functools
-import hashlib
 import os
-import re
 import threading
 from typing import Any, NamedTuple
 
@@ -16,14 +14,10 @@ import orjson
 
 from lrs.clock import from_us, to_us
 from lrs.xapi.courses import course_of
+from lrs.xapi.digests import SET_BY_LRS, digest_and_text
 from lrs.xapi.statements.base import Record, Terms, terms_of
 from lrs.xapi.syntax import parse_timestamp
 from lrs.xapi.validation import KnownValid, StatementError, Version, validate_statement
-
-# Set by the LRS, so left out when two statements with one id are compared
-# (section 2.3.1).
-_SET_BY_LRS = frozenset({"id", "stored", "authority", "version"})
-
 
 _KEEP = ~((0xF000 << 64) | (0xC000 << 48))
 _VERSION_4 = (4 << 76) | (0x8000 << 48)
@@ -75,65 +69,6 @@ def iso(us: int) -> str:
     # A batch's statements share their second: format it once.
     seconds, micro = divmod(us, 1_000_000)
     return f"{_iso_second(seconds)}.{micro:06d}Z"
-
-
-def digest(statement: dict[str, Any]) -> str:
-    """What two statements with the same id must share to be the same statement.
-
-    Data 2.3.1: the properties the LRS sets are left out, and durations are
-    compared to 0.01 s (2.0.0 requires it; applied under 1.0.3 too).
-    """
-    return _digest_and_text(statement)[0]
-
-
-def _digest_and_text(statement: dict[str, Any]) -> tuple[str, bytes]:
-    """The digest of ``statement``, and the text it is taken of.
-
-    The text is the statement's JSON without the properties the LRS sets, keys
-    sorted (so that key order does not count). When no duration needs cutting
-    to hundredths, the usual case, that text is also the client's part of the
-    stored statement: one serialization serves both.
-    """
-    compared = statement
-    if not statement.keys().isdisjoint(_SET_BY_LRS):
-        compared = {key: value for key, value in statement.items() if key not in _SET_BY_LRS}
-    text = orjson.dumps(compared, option=orjson.OPT_SORT_KEYS)
-    cut = _with_centiseconds(compared)
-    obj = compared.get("object")
-    if isinstance(obj, dict) and obj.get("objectType") == "SubStatement":
-        cut_object = _with_centiseconds(obj)
-        if cut_object is not obj:
-            cut = {**cut, "object": cut_object}
-    compared_text = text if cut is compared else orjson.dumps(cut, option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(compared_text).hexdigest(), text
-
-
-# The seconds of an ISO 8601 duration, with a fraction.
-_SECONDS = re.compile(r"(?<=[T\dHM])(\d+)[.,](\d+)S\Z")
-
-
-def centiseconds(duration: str) -> str:
-    """A duration with its seconds cut to hundredths: ``PT1.234S`` and ``PT1.23S`` compare equal."""
-
-    def cut(match: re.Match[str]) -> str:
-        fraction = match.group(2)[:2].rstrip("0")
-        return f"{match.group(1)}.{fraction}S" if fraction else f"{match.group(1)}S"
-
-    return _SECONDS.sub(cut, duration)
-
-
-def _with_centiseconds(statement: dict[str, Any]) -> dict[str, Any]:
-    """``statement`` itself, or a copy with its result's duration cut to hundredths."""
-    result = statement.get("result")
-    if not isinstance(result, dict):
-        return statement
-    duration = result.get("duration")
-    if not isinstance(duration, str):
-        return statement
-    cut = centiseconds(duration)
-    if cut == duration:
-        return statement
-    return {**statement, "result": {**result, "duration": cut}}
 
 
 def _needs_arrays(context: Any) -> bool:
@@ -229,11 +164,11 @@ def prepare(
     statement_id = str(statement.get("id") or new_statement_id()).lower()
     stored_version = statement.get("version") or ("2.0.0" if version == Version.V2_0_0 else "1.0.0")
     try:
-        statement_digest, text = _digest_and_text(statement)
+        statement_digest, text = digest_and_text(statement)
         normalized = _with_arrays(statement)
         if normalized is not statement:
             text = orjson.dumps(
-                {key: value for key, value in normalized.items() if key not in _SET_BY_LRS},
+                {key: value for key, value in normalized.items() if key not in SET_BY_LRS},
                 option=orjson.OPT_SORT_KEYS,
             )
         authority_text = orjson.dumps(authority).decode()

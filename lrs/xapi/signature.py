@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lrs.exceptions import InvalidInput
 from lrs.xapi.attachments import AttachmentData
-from lrs.xapi.prepare import digest
+from lrs.xapi.digests import digest
 
 SIGNATURE = "http://adlnet.gov/expapi/attachments/signature"
 ALGORITHMS = ("RS256", "RS384", "RS512")

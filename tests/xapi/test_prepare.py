@@ -4,7 +4,8 @@ import orjson
 import pytest
 
 from lrs.xapi import syntax
-from lrs.xapi.prepare import digest, prepare
+from lrs.xapi.digests import digest
+from lrs.xapi.prepare import prepare
 from lrs.xapi.statements.memory import MemoryStatementStore
 from lrs.xapi.validation import StatementError, Version
 

@@ -3,7 +3,7 @@
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 
-from lrs.api.xapi import blp
+from lrs.api.xapi.blueprint import blp
 from lrs.xapi.validation import Version
 
 

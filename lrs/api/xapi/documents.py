@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from lrs.api.auth import access
 from lrs.api.errors import refuse
 from lrs.api.preconditions import request_conditions
-from lrs.api.xapi import accounts, blp, version
+from lrs.api.xapi.blueprint import accounts, blp, version
 from lrs.api.xapi.statements import http_date, timestamp_parameter
 from lrs.clock import default_clock
 from lrs.exceptions import DoesNotExist

@@ -19,7 +19,8 @@ from flask.typing import ResponseReturnValue
 from lrs import strict_json
 from lrs.api.auth import access, current_credential
 from lrs.api.errors import refuse
-from lrs.api.xapi import accounts, blp, multipart, version
+from lrs.api.xapi import multipart
+from lrs.api.xapi.blueprint import accounts, blp, version
 from lrs.clock import default_clock, from_us, to_us
 from lrs.exceptions import PermissionDenied
 from lrs.xapi import syntax

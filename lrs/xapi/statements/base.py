@@ -17,6 +17,7 @@ import orjson
 from lrs.closeable import Closeable
 from lrs.exceptions import Conflict, InvalidInput
 from lrs.xapi.agents import agent_key, with_agents_replaced
+from lrs.xapi.digests import digest
 from lrs.xapi.syntax import context_activities
 from lrs.xapi.validation import VOIDED
 
@@ -325,9 +326,6 @@ class StatementStore(Closeable, ABC):
         the new content. A learner's erasure pseudonymizes their statements
         this way; running it again changes nothing.
         """
-        # Imported here: lrs.xapi.prepare imports this module.
-        from lrs.xapi.prepare import digest
-
         erased = frozenset(keys)
         found = [record for record in map(self.get, self._ids_with_agents(erased)) if record]
         changed: dict[str, Record] = {}
