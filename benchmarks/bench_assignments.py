@@ -27,9 +27,9 @@ from datetime import UTC, datetime
 
 from fresh import remove_sqlite_file
 
-from lrs.assignments.lifecycle import ROW_FIELDS, Assignments
 from lrs.enrollments.bulk import COLUMNS, bulk_enroll, parse_rows
-from lrs.storage import open_storage
+from lrs.usecases.assignments import ROW_FIELDS, Assignments
+from lrs.usecases.storage import open_storage
 from lrs.xapi.agents import AccountAgents
 
 COURSES = [f"course-v1:Org+C{n}+2026" for n in range(20)]

@@ -31,7 +31,7 @@ from realistic import statement as realistic
 
 from lrs.api import create_app
 from lrs.clock import default_clock
-from lrs.storage import open_storage
+from lrs.usecases.storage import open_storage
 from lrs.xapi.courses import COURSE_TYPE, course_of
 from lrs.xapi.prepare import prepare
 from lrs.xapi.statements.base import StatementQuery

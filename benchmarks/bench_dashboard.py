@@ -29,8 +29,8 @@ from fresh import remove_sqlite_file
 
 from lrs.api import create_app
 from lrs.enrollments import CourseRole
-from lrs.storage import open_storage
-from lrs.xapi.ingest import store_batch
+from lrs.usecases.ingest import store_batch
+from lrs.usecases.storage import open_storage
 from lrs.xapi.prepare import prepare
 from lrs.xapi.validation import Version
 

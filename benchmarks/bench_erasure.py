@@ -9,7 +9,7 @@ their progress kept as the server keeps it; then times, in the same run:
 
 - the baseline: reading every statement of the learner once, a page of
   1,000 at a time, through the statement query by agent;
-- the erasure (``lrs.erasure.run.erase_learner``): every statement of the
+- the erasure (``lrs.usecases.erasure.erase_learner``): every statement of the
   learner rewritten under a pseudonym and indexed again, their progress
   derived again, documents, state, credentials and user data handled.
 
@@ -27,10 +27,10 @@ import realistic
 from fresh import remove_sqlite_file
 
 from lrs.clock import default_clock
-from lrs.erasure.run import erase_learner
 from lrs.progress import event_of
 from lrs.serve import tune_garbage_collector
-from lrs.storage import open_storage
+from lrs.usecases.erasure import erase_learner
+from lrs.usecases.storage import open_storage
 from lrs.xapi.agents import AccountAgents
 from lrs.xapi.prepare import prepare
 from lrs.xapi.statements.base import StatementQuery

@@ -34,7 +34,7 @@ from lrs import strict_json
 from lrs.clock import default_clock
 from lrs.progress import MemoryProgressStore, event_of
 from lrs.serve import tune_garbage_collector
-from lrs.storage import open_storage
+from lrs.usecases.storage import open_storage
 from lrs.xapi.activities import MemoryActivityStore, definitions_in
 from lrs.xapi.prepare import prepare
 from lrs.xapi.statements.memory import MemoryStatementStore

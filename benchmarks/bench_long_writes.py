@@ -29,12 +29,12 @@ import realistic
 from fresh import remove_sqlite_file
 
 from lrs.clock import to_us
-from lrs.erasure.purge import purge_statements
-from lrs.erasure.run import erase_learner
 from lrs.progress import event_of
-from lrs.storage import open_storage
+from lrs.usecases.erasure import erase_learner
+from lrs.usecases.ingest import store_batch
+from lrs.usecases.purge import purge_statements
+from lrs.usecases.storage import open_storage
 from lrs.xapi.agents import AccountAgents
-from lrs.xapi.ingest import store_batch
 from lrs.xapi.prepare import prepare
 from lrs.xapi.validation import Version
 

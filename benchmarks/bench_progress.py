@@ -5,7 +5,7 @@ Run:  .venv/bin/python benchmarks/bench_progress.py [--statements 100000]
 
 Stores realistic statements (benchmarks/realistic.py: 5,000 learners, 30,000
 activities, cmi5-like sessions) without progress, then times
-``lrs.progress.rebuild.rebuild``, which reads every statement back, derives
+``lrs.usecases.rebuild.rebuild``, which reads every statement back, derives
 its event, and derives every (learner, content)'s sessions and summary.
 Reports statements per second, best of three. The goal of issue 15: at least
 20,000 statements/s on the memory store.
@@ -32,9 +32,9 @@ from lrs.api import create_app
 from lrs.clock import default_clock
 from lrs.enrollments import CourseRole
 from lrs.progress import Event
-from lrs.progress.rebuild import rebuild
 from lrs.serve import tune_garbage_collector
-from lrs.storage import open_storage
+from lrs.usecases.rebuild import rebuild
+from lrs.usecases.storage import open_storage
 from lrs.xapi.prepare import prepare
 from lrs.xapi.validation import Version
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from fresh import remove_sqlite_file
 
 from lrs.clock import default_clock
-from lrs.storage import open_storage
+from lrs.usecases.storage import open_storage
 from lrs.xapi.prepare import prepare
 from lrs.xapi.statements.base import StatementQuery
 from lrs.xapi.validation import Version

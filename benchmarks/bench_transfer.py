@@ -36,12 +36,12 @@ from bench_http import AUTH, JSON, ROOT, load, start
 from fresh import remove_sqlite_file
 
 from lrs.clock import default_clock
-from lrs.exports.kinds import Filters
-from lrs.exports.run import start_export
 from lrs.imports.sources import read_statements
 from lrs.imports.statements import LocalTarget, import_statements
 from lrs.serve import MEMORY_THREADS, tune_garbage_collector
-from lrs.storage import open_storage
+from lrs.usecases.export_kinds import Filters
+from lrs.usecases.exports import start_export
+from lrs.usecases.storage import open_storage
 from lrs.xapi.agents import AccountAgents
 from lrs.xapi.prepare import prepare
 from lrs.xapi.statements.base import StatementQuery

@@ -23,11 +23,11 @@ from lrs.history.factory import open_history
 from lrs.serve import DEFAULT_THREADS, MEMORY_THREADS, Limits
 from lrs.settings import load_settings
 from lrs.sqlite import SqliteDatabase
-from lrs.storage import Storage, open_storage
 from lrs.urls import Backend, parse_storage_url
+from lrs.usecases.storage import Storage, open_storage
 
 if TYPE_CHECKING:
-    from lrs.assignments.lifecycle import Assignments
+    from lrs.usecases.assignments import Assignments
 
 STORAGE_OPTION = click.option(
     "--storage",
@@ -311,8 +311,8 @@ def check(storage: str, repair: bool) -> None:
     SQLite finds the file damaged or a record breaks a rule (after
     ``--repair``, if one is left).
     """
-    from lrs.repair import findings, repair_statements
-    from lrs.storage import sqlite_storage
+    from lrs.usecases.repair import findings, repair_statements
+    from lrs.usecases.storage import sqlite_storage
 
     with _sqlite(storage, "check") as database:
         problems = database.check()
@@ -450,7 +450,7 @@ def _actor() -> str:
 @contextmanager
 def _assignments_of(stores: Storage, url: str) -> Iterator["Assignments"]:
     """The assignments of ``stores``, with the webhook of the settings; its queue drained at end."""
-    from lrs.assignments.lifecycle import Assignments
+    from lrs.usecases.assignments import Assignments
 
     try:
         found = Assignments.from_settings(stores, load_settings({"STORAGE_URL": url}))
@@ -686,7 +686,7 @@ def erase_learner_command(
     audit record names them by pseudonym only. Running it again finishes an
     erasure cut short, or changes nothing.
     """
-    from lrs.erasure.run import erase_learner
+    from lrs.usecases.erasure import erase_learner
     from lrs.xapi.agents import AccountAgents
 
     accounts = AccountAgents(str(load_settings({"STORAGE_URL": storage})["ACCOUNT_HOMEPAGE"]))
@@ -748,7 +748,7 @@ def purge_statements_command(days: int, dry_run: bool, quiet: bool, storage: str
     beside a server taking statements (one batch's write at a time): fit
     for cron, e.g. `0 3 * * * lrs purge statements --older-than 1825 --quiet`.
     """
-    from lrs.erasure.purge import purge_statements
+    from lrs.usecases.purge import purge_statements
 
     with _persistent_storage(storage, "statements", "the CLI") as stores:
         if dry_run:
@@ -790,7 +790,7 @@ def rebuild_progress(
     posted while it runs may be missing from the records until the next one:
     run it while the server takes no statements.
     """
-    from lrs.progress.rebuild import rebuild
+    from lrs.usecases.rebuild import rebuild
     from lrs.xapi.agents import AccountAgents
 
     if sum(option is not None for option in (learner, agent, course_key)) > 1:
@@ -831,7 +831,7 @@ def report_progress(course_key: str, storage: str) -> None:
     Learners are the course's actively enrolled ones and anyone else with
     progress in it (docs/progress.md).
     """
-    from lrs.progress.report import course_report, enrolled_learners
+    from lrs.usecases.reports import course_report, enrolled_learners
     from lrs.xapi.agents import AccountAgents
 
     accounts = AccountAgents(str(load_settings({"STORAGE_URL": storage})["ACCOUNT_HOMEPAGE"]))
@@ -882,7 +882,7 @@ def exam_report_command(activity: str, course_key: str | None, storage: str) -> 
     (one per learner per try), as its latest answer marked it
     (docs/progress.md).
     """
-    from lrs.progress.report import exam_report
+    from lrs.usecases.reports import exam_report
 
     with _persistent_storage(storage, "progress records", "/api/v1/progress") as stores:
         summaries = stores.progress.exams(content=activity, course=course_key)
@@ -1149,7 +1149,7 @@ def _size(stream: Any) -> int | None:
 
 
 def _moment(value: str | None, option: str) -> int | None:
-    from lrs.exports.kinds import moment_us
+    from lrs.usecases.export_kinds import moment_us
 
     try:
         return None if value is None else moment_us(value, option)
@@ -1194,8 +1194,8 @@ def export_command(
     recorded (GET /api/v1/exports/requests). Example:
     `lrs export statements --since 2026-01-01 --out statements.ndjson`.
     """
-    from lrs.exports.kinds import Filters, kind_named
-    from lrs.exports.run import start_export
+    from lrs.usecases.export_kinds import Filters, kind_named
+    from lrs.usecases.exports import start_export
     from lrs.xapi.agents import AccountAgents
 
     try:
@@ -1264,7 +1264,7 @@ def create_assignment(
     storage: str,
 ) -> None:
     """Assign CONTENT (an activity IRI or a course key) to a learner."""
-    from lrs.assignments.lifecycle import parse_due
+    from lrs.usecases.assignments import parse_due
 
     with _assignment_service(storage) as service:
         try:
@@ -1338,7 +1338,7 @@ def import_assignments(rows_file: Any, dry_run: bool, storage: str) -> None:
     Columns: content, username, email, course_key, due, note. Prints each
     row's outcome; exits with status 1 when any row failed.
     """
-    from lrs.assignments.lifecycle import ROW_FIELDS
+    from lrs.usecases.assignments import ROW_FIELDS
 
     with _assignment_service(storage) as service:
         rows = parse_rows(rows_file.read(), ROW_FIELDS)
@@ -1371,7 +1371,7 @@ def expire_assignments(storage: str) -> None:
 @STORAGE_OPTION
 def remind_assignments(before: str, storage: str) -> None:
     """Remind the learners of open assignments due within BEFORE (for cron; once each)."""
-    from lrs.assignments.lifecycle import parse_span
+    from lrs.usecases.assignments import parse_span
 
     try:
         span = parse_span(before)

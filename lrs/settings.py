@@ -51,7 +51,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_GAP_SECONDS": 300,
     # Origins whose browser-based content may call /xAPI: "*" or a list.
     "CORS_ORIGINS": "*",
-    # Where assignment events are posted (lrs.assignments.webhook), and the
+    # Where assignment events are posted (lrs.usecases.webhook), and the
     # secret their HMAC-SHA-256 signature is made with (required with a URL).
     "WEBHOOK_URL": None,
     "WEBHOOK_SECRET": None,

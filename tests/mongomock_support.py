@@ -97,6 +97,6 @@ class ThreadSafeMongoClient:
 
 def mongomock_storage(name="lrs_test"):
     """Every server store on one thread-safe mongomock database, as on a server."""
-    from lrs.storage import mongo_storage
+    from lrs.usecases.storage import mongo_storage
 
     return mongo_storage(ThreadSafeMongoClient(), name)

@@ -8,7 +8,7 @@ from werkzeug.serving import make_server
 from lrs.api import create_app
 from lrs.clients import MemoryUserStateClient
 from lrs.credentials import MemoryCredentialStore
-from lrs.storage import Storage
+from lrs.usecases.storage import Storage
 
 ADMIN = ("test-admin-key", "test-admin-secret-0123456789abcdefghij")
 
@@ -28,7 +28,7 @@ def storage_for(backend, directory):
     if backend == "memory":
         return None  # make_app's default
     if backend == "sqlite":
-        from lrs.storage import open_storage
+        from lrs.usecases.storage import open_storage
 
         return open_storage(f"sqlite:///{directory}/lrs.db")
     from tests.mongomock_support import mongomock_storage

@@ -6,9 +6,9 @@ from click.testing import CliRunner
 from lrs import __version__
 from lrs.cli import default_workers, main
 from lrs.clients import connect
-from lrs.storage import open_storage
 from lrs.testing import COURSE, block, user
 from lrs.urls import Backend
+from lrs.usecases.storage import open_storage
 
 
 def run(*args, env=None):

@@ -265,7 +265,7 @@ def test_the_rest_api_refuses_a_final_newline_and_stores_nothing(app, method, ur
 
 def test_every_stored_statement_text_is_json_with_its_id(app):
     """Whatever a client sends that is stored, its stored text parses and carries its id."""
-    from lrs.repair import findings
+    from lrs.usecases.repair import findings
 
     http = app.test_client()
     odd = _statement()

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lrs.storage import open_storage
+from lrs.usecases.storage import open_storage
 
 # Each test starts real server processes.
 pytestmark = pytest.mark.slow

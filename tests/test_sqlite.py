@@ -7,10 +7,10 @@ import pytest
 
 from lrs.clients.sqlite import SqliteUserStateClient
 from lrs.exceptions import ServiceUnavailable
-from lrs.progress.rebuild import rebuild
 from lrs.sqlite import DatabaseFileError, SqliteDatabase, rows_in, translate_errors
 from lrs.sqlite_schema import MIGRATIONS
 from lrs.testing import AUTHORITY, block, statement, user
+from lrs.usecases.rebuild import rebuild
 
 
 def _create_notes(connection):
@@ -59,7 +59,7 @@ COURSE_ACTIVITY_TYPE = "http://adlnet.gov/expapi/activities/course"
 
 def test_a_file_of_the_first_schema_gets_progress_and_keeps_its_statements(tmp_path):
     # Schema version 2 (lrs.progress) upgrades a file that holds statements.
-    from lrs.storage import sqlite_storage
+    from lrs.usecases.storage import sqlite_storage
     from lrs.xapi.prepare import prepare
     from lrs.xapi.statements.base import DAY_US
     from lrs.xapi.validation import Version
@@ -105,8 +105,8 @@ def test_a_file_of_the_first_schema_gets_progress_and_keeps_its_statements(tmp_p
 def test_progress_written_before_tries_were_kept_reads_as_none_and_takes_new_ones(tmp_path):
     # Schema version 3 (lrs.progress.tries) adds a column that rows of version 2 lack.
     from lrs.progress.tries import TryRecords
-    from lrs.storage import sqlite_storage
     from lrs.testing.progress import answer, event
+    from lrs.usecases.storage import sqlite_storage
 
     path = tmp_path / "lrs.db"
     second = SqliteDatabase(path, MIGRATIONS[:2])
@@ -293,8 +293,8 @@ def test_other_database_errors_name_no_data():
 
 
 def test_an_erased_agent_leaves_no_term_value_behind(tmp_path):
-    from lrs.storage import sqlite_storage
     from lrs.testing.statements import StatementErasureContract
+    from lrs.usecases.storage import sqlite_storage
 
     contract = StatementErasureContract()
     with sqlite_storage(SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)) as storage:
@@ -313,7 +313,7 @@ def test_a_file_of_schema_six_keeps_its_erasures_and_takes_erased_identities(tmp
     from datetime import UTC, datetime
 
     from lrs.erasure.base import Erasure
-    from lrs.storage import sqlite_storage
+    from lrs.usecases.storage import sqlite_storage
 
     path = tmp_path / "lrs.db"
     record = Erasure("retired-0", datetime(2026, 1, 1, tzinfo=UTC), "cli", "r", "pseudonymized")

@@ -10,10 +10,10 @@ from flask import Flask, request
 from flask.json.provider import JSONProvider
 
 from lrs import strict_json, web
-from lrs.assignments.lifecycle import Assignments
 from lrs.exceptions import InvalidInput
 from lrs.settings import load_settings
-from lrs.storage import Storage, open_storage
+from lrs.usecases.assignments import Assignments
+from lrs.usecases.storage import Storage, open_storage
 from lrs.xapi.agents import AccountAgents
 
 

@@ -30,9 +30,9 @@ from lrs.api.schemas.assignments import (
     ReasonSchema,
 )
 from lrs.assignments.base import Assignment, Filters, listed_states
-from lrs.assignments.lifecycle import ROW_FIELDS, Assignments
 from lrs.credentials.base import Role
 from lrs.exceptions import PermissionDenied
+from lrs.usecases.assignments import ROW_FIELDS, Assignments
 
 blp = Blueprint(
     "assignments",

@@ -38,10 +38,10 @@ from lrs.api.schemas.enrollments import (
     UserListQueryArgsSchema,
     UserSchema,
 )
-from lrs.assignments.lifecycle import Assignments
 from lrs.enrollments.base import Change, CourseRole, EnrollmentStore, Outcome, as_dict
 from lrs.enrollments.bulk import COLUMNS, bulk_enroll
 from lrs.exceptions import DoesNotExist
+from lrs.usecases.assignments import Assignments
 
 blp = Blueprint(
     "enrollments",

@@ -1,6 +1,6 @@
 """A learner's erasure over HTTP: ``POST /api/v1/users/{username}/erase``, ``GET /api/v1/erasures``.
 
-Admin credentials only. The rules are ``lrs.erasure.run``'s; this module
+Admin credentials only. The rules are ``lrs.usecases.erasure``'s; this module
 reads the request and writes the answer.
 """
 
@@ -13,7 +13,7 @@ from flask.views import MethodView
 from lrs.api.auth import access, current_credential
 from lrs.api.blueprint import Blueprint
 from lrs.api.schemas.erasure import EraseSchema, ErasureSchema
-from lrs.erasure.run import erase_learner
+from lrs.usecases.erasure import erase_learner
 from lrs.usernames import check_username
 
 blp = Blueprint(

@@ -3,7 +3,7 @@
 Admin credentials export every kind; a coach credential the progress
 records (summaries, sessions, attempts, exams) of a course it coaches,
 limited to the learners actively enrolled in it. Every export is recorded
-(``lrs.exports.run``); the rules of kinds and formats are ``lrs.exports``'.
+(``lrs.usecases.exports``); the rules of kinds and formats are ``lrs.exports``'.
 """
 
 import os
@@ -28,8 +28,8 @@ from lrs.api.schemas.exports import (
 from lrs.credentials.base import Role
 from lrs.exceptions import Busy, PermissionDenied, ServiceUnavailable
 from lrs.exports.formats import MEDIA_TYPES
-from lrs.exports.kinds import KINDS, Filters, kind_named, moment_us
-from lrs.exports.run import start_export
+from lrs.usecases.export_kinds import KINDS, Filters, kind_named, moment_us
+from lrs.usecases.exports import start_export
 from lrs.xapi.agents import AccountAgents
 
 blp = Blueprint(

@@ -46,9 +46,9 @@ from lrs.progress.fields import (
     time_or_none,
     try_fields,
 )
-from lrs.progress.rebuild import rebuild
-from lrs.progress.report import course_report, enrolled_learners, exam_report
 from lrs.progress.tries import Attempt
+from lrs.usecases.rebuild import rebuild
+from lrs.usecases.reports import course_report, enrolled_learners, exam_report
 from lrs.xapi.agents import AccountAgents
 
 blp = Blueprint(

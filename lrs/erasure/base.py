@@ -98,7 +98,7 @@ class ErasureStore(Closeable, ABC):
     An erased identity is an agent key of an erased learner (their account,
     their ``mbox``...), kept as its keyed hash under the salt only, with the
     agent that stands in for it: statements that name it are pseudonymized
-    as they arrive (``lrs.xapi.ingest``), so that no statement stored during
+    as they arrive (``lrs.usecases.ingest``), so that no statement stored during
     or after the erasure keeps who the learner was.
     """
 
@@ -113,7 +113,7 @@ class ErasureStore(Closeable, ABC):
     def erase_identities(self, keys: Iterable[str], replacement: dict[str, Any]) -> None:
         """From now on, statements that name one of these agent keys name ``replacement`` instead.
 
-        Kept before any store is rewritten (``lrs.erasure.run``); idempotent.
+        Kept before any store is rewritten (``lrs.usecases.erasure``); idempotent.
         """
         text = orjson.dumps(replacement).decode()
         self._keep_identities({self._digest(key): text for key in set(keys)})

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lrs.exceptions import InvalidInput
-from lrs.exports.kinds import Kind
+from lrs.usecases.export_kinds import Kind
 
 FORMATS = ("ndjson", "csv")
 #: What each format is served as.

@@ -23,11 +23,11 @@ from lrs.clock import default_clock, to_us
 from lrs.exceptions import Conflict, InvalidInput
 from lrs.imports.sources import Item
 from lrs.progress import Event
-from lrs.storage import Storage
+from lrs.usecases.ingest import store_batch
+from lrs.usecases.storage import Storage
 from lrs.xapi import syntax
 from lrs.xapi.attachments import check_statement_attachments
 from lrs.xapi.digests import digest
-from lrs.xapi.ingest import store_batch
 from lrs.xapi.prepare import Prepared, prepare
 from lrs.xapi.validation import Version
 

@@ -11,7 +11,7 @@ credential, whose access is checked again on every page by the one policy
 from flask import Flask, Request
 from flask.sessions import SecureCookieSessionInterface
 
-from lrs.storage import Storage
+from lrs.usecases.storage import Storage
 
 
 class _SessionInterface(SecureCookieSessionInterface):

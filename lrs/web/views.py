@@ -25,15 +25,15 @@ from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError
 
 from lrs.assignments.base import ACTIVE, Filters, State
-from lrs.assignments.lifecycle import Assignments
 from lrs.clock import default_clock, from_us, to_us
 from lrs.credentials.access import Access
 from lrs.credentials.base import Credential, Role
 from lrs.exceptions import DoesNotExist, InvalidInput, PermissionDenied, UserStateError
 from lrs.patterns import Whole
 from lrs.progress.derive import ASSESSMENT_TYPE
-from lrs.progress.report import course_report, enrolled_learners, exam_report
-from lrs.storage import Storage
+from lrs.usecases.assignments import Assignments
+from lrs.usecases.reports import course_report, enrolled_learners, exam_report
+from lrs.usecases.storage import Storage
 from lrs.web import words
 from lrs.web.chart import Bar, Span, bar_chart, day_timeline
 from lrs.xapi import syntax

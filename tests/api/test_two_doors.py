@@ -13,8 +13,8 @@ import pytest
 from lrs.clients import HttpUserStateClient, Scope
 from lrs.credentials import Role
 from lrs.enrollments import CourseRole
-from lrs.storage import open_storage
 from lrs.testing import COURSE, OTHER_COURSE, block
+from lrs.usecases.storage import open_storage
 from tests.support import ADMIN, BACKENDS, basic, make_app, storage_for
 
 STATE = "/xAPI/activities/state"

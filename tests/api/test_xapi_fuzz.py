@@ -252,7 +252,7 @@ def test_random_document_requests_never_give_a_server_error(
 
 def test_every_statement_the_fuzz_stored_reads_back_as_json():
     """Runs after the tests above: whatever they got stored is JSON under a UUID, and readable."""
-    from lrs.repair import findings
+    from lrs.usecases.repair import findings
 
     storage = app.extensions["lrs"]
     assert storage.statements.count() > 0

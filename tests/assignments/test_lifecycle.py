@@ -11,14 +11,14 @@ import pytest
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
-from lrs.assignments import lifecycle
 from lrs.assignments.base import State, now
-from lrs.assignments.lifecycle import Assignments
-from lrs.assignments.webhook import Webhook
 from lrs.cli import main
 from lrs.enrollments import CourseRole
-from lrs.storage import open_storage
 from lrs.testing import COURSE, OTHER_COURSE
+from lrs.usecases import assignments as lifecycle
+from lrs.usecases.assignments import Assignments
+from lrs.usecases.storage import open_storage
+from lrs.usecases.webhook import Webhook
 from tests.support import ADMIN, BACKENDS, basic, make_app, storage_for
 
 HOMEPAGE = "https://lms.example.org"

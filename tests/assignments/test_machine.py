@@ -17,15 +17,16 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from lrs.assignments import base, lifecycle
+from lrs.assignments import base
 from lrs.assignments.base import ACTIVE, MOVES, State
-from lrs.assignments.lifecycle import Assignments
 from lrs.exceptions import Conflict, DoesNotExist
-from lrs.storage import open_storage
 from lrs.testing import COURSE
 from lrs.testing.helpers import race
+from lrs.usecases import assignments as lifecycle
+from lrs.usecases.assignments import Assignments
+from lrs.usecases.ingest import store_batch
+from lrs.usecases.storage import open_storage
 from lrs.xapi.agents import AccountAgents
-from lrs.xapi.ingest import store_batch
 from lrs.xapi.prepare import prepare
 from lrs.xapi.validation import Version
 from tests.mongomock_support import mongomock_storage

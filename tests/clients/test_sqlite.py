@@ -10,8 +10,8 @@ from lrs.history.factory import open_history
 from lrs.history.sqlite import SqliteHistoryLog
 from lrs.sqlite import SqliteDatabase
 from lrs.sqlite_schema import MIGRATIONS
-from lrs.storage import open_storage
 from lrs.testing import StoredUserStateClientContract, block, user
+from lrs.usecases.storage import open_storage
 
 
 class TestSqliteUserStateClient(StoredUserStateClientContract):

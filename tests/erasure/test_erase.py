@@ -9,9 +9,9 @@ import pytest
 
 from lrs.enrollments import CourseRole
 from lrs.erasure.base import PSEUDONYM_PREFIX
-from lrs.erasure.run import erase_learner, identities
 from lrs.exceptions import Conflict, DoesNotExist, InvalidInput
 from lrs.testing import COURSE, block
+from lrs.usecases.erasure import erase_learner, identities
 from lrs.xapi.documents import JSON, Context, Resource
 from tests.support import ADMIN, BACKENDS, basic, make_app, storage_for
 
@@ -312,7 +312,7 @@ def test_the_erase_command_and_the_list_of_erasures(tmp_path):
     from click.testing import CliRunner
 
     from lrs.cli import main
-    from lrs.storage import open_storage
+    from lrs.usecases.storage import open_storage
 
     url = f"sqlite:///{tmp_path}/lrs.db"
     storage = open_storage(url)
@@ -341,7 +341,7 @@ def test_the_erase_command_and_the_list_of_erasures(tmp_path):
 
 
 def test_the_sqlite_file_and_its_log_keep_nothing_of_the_learner(tmp_path):
-    from lrs.storage import open_storage
+    from lrs.usecases.storage import open_storage
 
     storage = open_storage(f"sqlite:///{tmp_path}/lrs.db")
     app = app_on(storage)

@@ -6,11 +6,11 @@ import uuid
 import pytest
 
 from lrs.clock import default_clock
-from lrs.erasure.purge import purge_statements
 from lrs.exceptions import InvalidInput
 from lrs.progress import event_of
-from lrs.progress.rebuild import rebuild
 from lrs.testing import AUTHORITY
+from lrs.usecases.purge import purge_statements
+from lrs.usecases.rebuild import rebuild
 from lrs.xapi.attachments import AttachmentData
 from lrs.xapi.prepare import prepare
 from lrs.xapi.validation import Version
@@ -51,7 +51,7 @@ def stored(storage, n, days_ago, **fields):
 
 @pytest.fixture(params=BACKENDS)
 def storage(request, tmp_path):
-    from lrs.storage import open_storage
+    from lrs.usecases.storage import open_storage
 
     found = storage_for(request.param, tmp_path) or open_storage("memory://")
     yield found
@@ -110,7 +110,7 @@ def test_the_purge_command(tmp_path):
     from click.testing import CliRunner
 
     from lrs.cli import main
-    from lrs.storage import open_storage
+    from lrs.usecases.storage import open_storage
 
     url = f"sqlite:///{tmp_path}/lrs.db"
     storage = open_storage(url)

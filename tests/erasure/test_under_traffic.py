@@ -7,8 +7,8 @@ import uuid
 import pytest
 
 from lrs.credentials.base import Role
-from lrs.erasure.run import erase_learner
 from lrs.testing import COURSE
+from lrs.usecases.erasure import erase_learner
 from tests.erasure.test_erase import (
     EMAIL,
     FULL_NAME,

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from lrs.cli import main
 from lrs.imports.sources import UnreadableFile, read_statements
 from lrs.imports.statements import ImportSummary, LocalTarget, import_statements
-from lrs.storage import open_storage
 from lrs.testing import AUTHORITY, statement
+from lrs.usecases.storage import open_storage
 from lrs.xapi.statements.base import StatementQuery
 from tests.support import BACKENDS, storage_for
 

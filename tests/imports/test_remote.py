@@ -10,8 +10,8 @@ from lrs.imports import remote
 from lrs.imports.remote import RemoteError, RemoteLRS, RemoteTarget
 from lrs.imports.sources import Item
 from lrs.imports.statements import import_statements
-from lrs.storage import open_storage
 from lrs.testing import AUTHORITY, statement
+from lrs.usecases.storage import open_storage
 from lrs.xapi.statements.base import StatementQuery
 from tests.support import ADMIN, LiveServer, basic, make_app
 

@@ -8,7 +8,7 @@ from lrs.cli import main
 from lrs.enrollments import MemoryEnrollmentStore
 from lrs.enrollments.bulk import USER_COLUMNS, bulk_users, parse_rows
 from lrs.exceptions import InvalidInput
-from lrs.storage import open_storage
+from lrs.usecases.storage import open_storage
 
 
 def cli(*args):

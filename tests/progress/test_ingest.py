@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lrs.progress.rebuild import rebuild
-from lrs.storage import open_storage
 from lrs.testing import failures, race
+from lrs.usecases.rebuild import rebuild
+from lrs.usecases.storage import open_storage
 from tests.support import ADMIN, BACKENDS, basic, make_app, storage_for
 
 XAPI = {**basic(*ADMIN), "X-Experience-API-Version": "1.0.3"}

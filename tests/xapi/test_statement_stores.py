@@ -3,8 +3,8 @@ import pytest
 
 from lrs.clock import default_clock
 from lrs.exceptions import Conflict, ServiceUnavailable
-from lrs.storage import open_storage
 from lrs.testing import AUTHORITY, StatementStoreContract, statement
+from lrs.usecases.storage import open_storage
 from lrs.xapi.prepare import prepare
 from lrs.xapi.statements import MemoryStatementStore, MongoStatementStore
 from lrs.xapi.statements.base import StatementQuery

@@ -23,7 +23,7 @@ from lrs.api.xapi.blueprint import accounts, blp, version
 from lrs.api.xapi.statements import http_date, timestamp_parameter
 from lrs.clock import default_clock
 from lrs.exceptions import DoesNotExist
-from lrs.storage import Storage
+from lrs.usecases.storage import Storage
 from lrs.xapi import syntax
 from lrs.xapi.activities import activity_object
 from lrs.xapi.agents import agent_key

@@ -23,10 +23,10 @@ from lrs.api.xapi import multipart
 from lrs.api.xapi.blueprint import accounts, blp, version
 from lrs.clock import default_clock, from_us, to_us
 from lrs.exceptions import PermissionDenied
+from lrs.usecases.ingest import store_batch
 from lrs.xapi import syntax
 from lrs.xapi.agents import agent_key
 from lrs.xapi.attachments import AttachmentData, attachment_parts
-from lrs.xapi.ingest import store_batch
 from lrs.xapi.prepare import iso, prepare
 from lrs.xapi.result_formats import canonical, ids_only
 from lrs.xapi.statements.base import Record, StatementQuery, StatementStore

@@ -20,8 +20,8 @@ import orjson
 
 from lrs.clock import to_us
 from lrs.enrollments.base import is_course_key, is_email
-from lrs.progress.rebuild import rebuild
-from lrs.storage import Storage
+from lrs.usecases.rebuild import rebuild
+from lrs.usecases.storage import Storage
 from lrs.xapi.courses import course_of
 from lrs.xapi.digests import digest
 from lrs.xapi.statements.base import Record, StatementQuery, terms_of

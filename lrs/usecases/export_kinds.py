@@ -34,7 +34,7 @@ from lrs.progress.fields import (
     session_fields,
     summary_fields,
 )
-from lrs.storage import Storage
+from lrs.usecases.storage import Storage
 from lrs.xapi import syntax
 from lrs.xapi.agents import AccountAgents, agent_key
 from lrs.xapi.courses import course_of

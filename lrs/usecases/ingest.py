@@ -14,7 +14,7 @@ import orjson
 
 from lrs.clock import default_clock
 from lrs.progress import Event, event_of
-from lrs.progress.rebuild import key_events, rebuild
+from lrs.usecases.rebuild import key_events, rebuild
 from lrs.xapi.activities import definitions_in
 from lrs.xapi.agents import agent_key, with_agents_replaced
 from lrs.xapi.attachments import AttachmentData, check_statement_attachments
@@ -24,7 +24,7 @@ from lrs.xapi.signature import check_signature
 from lrs.xapi.statements.base import Record, StatementStore, terms_of
 
 if TYPE_CHECKING:
-    from lrs.storage import Storage
+    from lrs.usecases.storage import Storage
 
 
 def store_batch(

@@ -2,7 +2,7 @@
 
 By stored time (when the LRS received them, which a client cannot set).
 Each batch is removed as a learner's deleted statements are
-(``lrs.erasure.removal.remove_statements``): their progress is taken back
+(``lrs.usecases.removal.remove_statements``): their progress is taken back
 and attachment data no statement names any more goes. Batches are small, so
 that statements keep being stored meanwhile: a SQLite write lock is held
 for one batch at a time (about 0.1 s), and left free between batches long
@@ -15,9 +15,9 @@ from dataclasses import replace
 
 from lrs.clock import default_clock, from_us
 from lrs.erasure.base import Erasure, removal
-from lrs.erasure.removal import remove_statements
 from lrs.exceptions import InvalidInput
-from lrs.storage import Storage
+from lrs.usecases.removal import remove_statements
+from lrs.usecases.storage import Storage
 
 #: Statements removed per batch, unless the store asks for fewer
 #: (``StatementStore.written_at_once``: SQLite's 200 hold its write lock for

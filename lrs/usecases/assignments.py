@@ -14,7 +14,7 @@
 - an open assignment past its due date is *expired* when it is read, and by
   ``expire`` (``lrs assignments expire``, for schedulers);
 - ``remind`` records one reminder per assignment due soon;
-- every event goes to the webhook, if there is one (``lrs.assignments.webhook``).
+- every event goes to the webhook, if there is one (``lrs.usecases.webhook``).
 """
 
 import logging
@@ -36,12 +36,12 @@ from lrs.assignments.base import (
     duplicate,
     now,
 )
-from lrs.assignments.webhook import Webhook
 from lrs.enrollments.base import User
 from lrs.enrollments.bulk import bounded
 from lrs.exceptions import Conflict, DoesNotExist, InvalidInput, UserStateError
 from lrs.progress import Event
-from lrs.storage import Storage
+from lrs.usecases.storage import Storage
+from lrs.usecases.webhook import Webhook
 from lrs.xapi import syntax
 from lrs.xapi.agents import AccountAgents
 from lrs.xapi.prepare import iso

@@ -14,8 +14,8 @@ from lrs.clock import default_clock, from_us
 from lrs.exceptions import InvalidInput
 from lrs.exports.base import ExportRequest
 from lrs.exports.formats import Counted
-from lrs.exports.kinds import ONE_COURSE, Filters, kind_named
-from lrs.storage import Storage
+from lrs.usecases.export_kinds import ONE_COURSE, Filters, kind_named
+from lrs.usecases.storage import Storage
 from lrs.xapi.agents import AccountAgents
 
 

@@ -52,10 +52,10 @@ from typing import Any
 from lrs.clients.base import StoredUserStateClient
 from lrs.clock import default_clock, from_us
 from lrs.erasure.base import RETIRED_EMAIL_DOMAIN, Erasure, pseudonym_of
-from lrs.erasure.removal import remove_statements
 from lrs.exceptions import DoesNotExist, InvalidInput
-from lrs.progress.rebuild import rebuild
-from lrs.storage import Storage
+from lrs.usecases.rebuild import rebuild
+from lrs.usecases.removal import remove_statements
+from lrs.usecases.storage import Storage
 from lrs.xapi.agents import AccountAgents
 
 #: What becomes of a learner's statements: the pseudonym's account agent stands in.

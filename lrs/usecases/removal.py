@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 
 from lrs.progress.derive import event_of
-from lrs.progress.rebuild import key_events
-from lrs.storage import Storage
+from lrs.usecases.rebuild import key_events
+from lrs.usecases.storage import Storage
 from lrs.xapi.statements.base import Record
 
 
