@@ -27,7 +27,7 @@ from lrs.api.schemas.exports import (
 )
 from lrs.credentials.base import Role
 from lrs.exceptions import Busy, PermissionDenied, ServiceUnavailable
-from lrs.exports.formats import MEDIA_TYPES
+from lrs.usecases.export_formats import MEDIA_TYPES
 from lrs.usecases.export_kinds import KINDS, Filters, kind_named, moment_us
 from lrs.usecases.exports import start_export
 from lrs.xapi.agents import AccountAgents

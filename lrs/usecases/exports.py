@@ -13,7 +13,7 @@ from datetime import datetime
 from lrs.clock import default_clock, from_us
 from lrs.exceptions import InvalidInput
 from lrs.exports.base import ExportRequest
-from lrs.exports.formats import Counted
+from lrs.usecases.export_formats import Counted
 from lrs.usecases.export_kinds import ONE_COURSE, Filters, kind_named
 from lrs.usecases.storage import Storage
 from lrs.xapi.agents import AccountAgents

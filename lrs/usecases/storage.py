@@ -4,53 +4,31 @@ import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from lrs.assignments import AssignmentStore, MemoryAssignmentStore
-from lrs.assignments.mongo import MongoAssignmentStore
-from lrs.assignments.sqlite import SqliteAssignmentStore
 from lrs.clients.base import UserStateClient
 from lrs.clients.factory import connect
-from lrs.clients.mongo import MongoUserStateClient
-from lrs.clients.sqlite import SqliteUserStateClient
 from lrs.closeable import Closeable
 from lrs.credentials.base import CredentialStore
 from lrs.credentials.memory import MemoryCredentialStore
-from lrs.credentials.mongo import MongoCredentialStore
-from lrs.credentials.sqlite import SqliteCredentialStore
 from lrs.enrollments.base import EnrollmentStore
 from lrs.enrollments.memory import MemoryEnrollmentStore
-from lrs.enrollments.mongo import MongoEnrollmentStore
-from lrs.enrollments.sqlite import SqliteEnrollmentStore
 from lrs.erasure import ErasureStore, MemoryErasureStore
-from lrs.erasure.mongo import MongoErasureStore
-from lrs.erasure.sqlite import SqliteErasureStore
 from lrs.exports import ExportLog, MemoryExportLog
-from lrs.exports.mongo import MongoExportLog
-from lrs.exports.sqlite import SqliteExportLog
 from lrs.history.base import HistoryLog
 from lrs.history.factory import open_history
-from lrs.mongo import open_database
 from lrs.progress import MemoryProgressStore, ProgressStore
-from lrs.progress.mongo import MongoProgressStore
-from lrs.progress.sqlite import SqliteProgressStore
-from lrs.sqlite import SqliteDatabase
-from lrs.sqlite_schema import open_sqlite
 from lrs.urls import Backend, parse_storage_url
 from lrs.xapi.activities import ActivityStore, MemoryActivityStore
-from lrs.xapi.activities.mongo import MongoActivityStore
-from lrs.xapi.activities.sqlite import SqliteActivityStore
 from lrs.xapi.attachments import AttachmentStore, MemoryAttachmentStore
-from lrs.xapi.attachments.mongo import MongoAttachmentStore
-from lrs.xapi.attachments.sqlite import SqliteAttachmentStore
 from lrs.xapi.documents import DocumentStore, MemoryDocumentStore
-from lrs.xapi.documents.mongo import MongoDocumentStore
-from lrs.xapi.documents.sqlite import SqliteDocumentStore
 from lrs.xapi.statements.base import StatementStore
 from lrs.xapi.statements.memory import MemoryStatementStore
-from lrs.xapi.statements.mongo import MongoStatementStore
-from lrs.xapi.statements.sqlite import SqliteStatementStore
+
+if TYPE_CHECKING:
+    from lrs.sqlite import SqliteDatabase
 
 
 @dataclass
@@ -119,11 +97,15 @@ def open_storage(url: str = "memory://", history_url: str | None = None) -> Stor
     if parsed.backend == Backend.memory:
         return Storage(connect(url, history_url=history_url), MemoryCredentialStore())
     if parsed.backend == Backend.sqlite:
+        from lrs.sqlite_schema import open_sqlite
+
         return sqlite_storage(
             open_sqlite(parsed), history=None if history_url is None else open_history(history_url)
         )
     if parsed.backend == Backend.mongomock and not urlsplit(url).path.strip("/"):
         url = f"mongomock://local/{uuid.uuid4().hex}"
+    from lrs.mongo import open_database
+
     client, database = open_database(url)
     try:
         history = None if history_url is None else open_history(history_url)
@@ -133,13 +115,26 @@ def open_storage(url: str = "memory://", history_url: str | None = None) -> Stor
         raise
 
 
-def sqlite_storage(database: SqliteDatabase, *, history: HistoryLog | None = None) -> Storage:
+def sqlite_storage(database: "SqliteDatabase", *, history: HistoryLog | None = None) -> Storage:
     """Every store in one SQLite file; closing the storage closes the file.
 
     Args:
         database: the file.
         history: where learner-state history goes, if not in the same file.
     """
+    # Each backend is imported when a URL of its scheme is opened.
+    from lrs.assignments.sqlite import SqliteAssignmentStore
+    from lrs.clients.sqlite import SqliteUserStateClient
+    from lrs.credentials.sqlite import SqliteCredentialStore
+    from lrs.enrollments.sqlite import SqliteEnrollmentStore
+    from lrs.erasure.sqlite import SqliteErasureStore
+    from lrs.exports.sqlite import SqliteExportLog
+    from lrs.progress.sqlite import SqliteProgressStore
+    from lrs.xapi.activities.sqlite import SqliteActivityStore
+    from lrs.xapi.attachments.sqlite import SqliteAttachmentStore
+    from lrs.xapi.documents.sqlite import SqliteDocumentStore
+    from lrs.xapi.statements.sqlite import SqliteStatementStore
+
     return Storage(
         SqliteUserStateClient(database, history, owns=True),
         SqliteCredentialStore(database),
@@ -174,6 +169,18 @@ def mongo_storage(
         history: where learner-state history goes, if not beside the state.
         close_client: close ``client`` when the storage is closed.
     """
+    from lrs.assignments.mongo import MongoAssignmentStore
+    from lrs.clients.mongo import MongoUserStateClient
+    from lrs.credentials.mongo import MongoCredentialStore
+    from lrs.enrollments.mongo import MongoEnrollmentStore
+    from lrs.erasure.mongo import MongoErasureStore
+    from lrs.exports.mongo import MongoExportLog
+    from lrs.progress.mongo import MongoProgressStore
+    from lrs.xapi.activities.mongo import MongoActivityStore
+    from lrs.xapi.attachments.mongo import MongoAttachmentStore
+    from lrs.xapi.documents.mongo import MongoDocumentStore
+    from lrs.xapi.statements.mongo import MongoStatementStore
+
     database = client[database_name]
     state = MongoUserStateClient(client, database_name, history=history, close_client=close_client)
     return Storage(

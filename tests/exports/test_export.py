@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from lrs.cli import main
 from lrs.credentials.base import Role
 from lrs.enrollments import CourseRole
-from lrs.exports.formats import neutralized
 from lrs.testing import COURSE, OTHER_COURSE
+from lrs.usecases.export_formats import neutralized
 from lrs.usecases.export_kinds import KINDS
 from lrs.usecases.storage import open_storage
 from tests.support import ADMIN, BACKENDS, basic, make_app, storage_for

@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from lrs.exports.formats import FORMATS
+from lrs.usecases.export_formats import FORMATS
 
 
 class ExportQueryArgsSchema(ma.Schema):
