@@ -30,7 +30,6 @@ from lrs.api.schemas.assignments import (
     ReasonSchema,
 )
 from lrs.assignments.base import Assignment, Filters, listed_states
-from lrs.credentials.base import Role
 from lrs.exceptions import PermissionDenied
 from lrs.usecases.assignments import ROW_FIELDS, Assignments
 
@@ -54,12 +53,7 @@ def _actor() -> str:
 
 def _require_reader(assignment: Assignment) -> None:
     """Refuse unless the caller may read ``assignment``: its manager, or its learner."""
-    granted = access()
-    if granted.role == Role.learner:
-        if assignment.username is None or assignment.username != granted.credential.username:
-            raise PermissionDenied("a learner credential reads only its own assignments")
-        return
-    access().require_course(assignment.course_key)
+    access().require_assignment_reader(assignment.username, assignment.course_key)
 
 
 def _readable(assignment_id: str) -> Assignment:
@@ -80,15 +74,7 @@ class AssignmentList(MethodView):
         A learner credential lists its own; a coach credential those of a
         course it coaches (``course_key``).
         """
-        granted = access()
-        username = args.get("username")
-        if granted.role == Role.learner:
-            own = granted.credential.username
-            if username not in (None, own):
-                raise PermissionDenied("a learner credential lists only its own assignments")
-            username = own
-        else:
-            access().require_course(args.get("course_key"))
+        username = access().assignment_list_scope(args.get("username"), args.get("course_key"))
         filters = Filters(
             course_key=args.get("course_key"),
             content=args.get("content"),
@@ -129,8 +115,7 @@ class BulkAssign(MethodView):
         credential assigns in the courses it coaches: each row names one.
         """
         granted = access()
-        if not granted.reaches_every_learner and granted.role != Role.coach:
-            raise PermissionDenied("admin, service and coach credentials assign content")
+        granted.require_assigner()
         rows = request_rows(ROW_FIELDS)
         if not granted.reaches_every_learner:
             for row in rows:

@@ -1,9 +1,11 @@
 """Exports over HTTP: ``GET /api/v1/exports/{kind}`` streams a download; ``/requests`` lists them.
 
-Admin credentials export every kind; a coach credential the progress
-records (summaries, sessions, attempts, exams) of a course it coaches,
-limited to the learners actively enrolled in it. Every export is recorded
-(``lrs.usecases.exports``); the rules of kinds and formats are ``lrs.exports``'.
+Who exports what is the access policy's (``Access.export_scope``): admin and
+service credentials every kind; a coach credential the progress records
+(summaries, sessions, attempts, exams) of a course it coaches, limited to the
+learners actively enrolled in it. Every export is recorded
+(``lrs.usecases.exports``); the kinds and formats are
+``lrs.usecases.export_kinds``' and ``lrs.usecases.export_formats``'.
 """
 
 import os
@@ -25,8 +27,7 @@ from lrs.api.schemas.exports import (
     ExportRequestSchema,
     ExportRequestsQueryArgsSchema,
 )
-from lrs.credentials.base import Role
-from lrs.exceptions import Busy, PermissionDenied, ServiceUnavailable
+from lrs.exceptions import Busy, ServiceUnavailable
 from lrs.usecases.export_formats import MEDIA_TYPES
 from lrs.usecases.export_kinds import KINDS, Filters, kind_named, moment_us
 from lrs.usecases.exports import start_export
@@ -63,14 +64,13 @@ class Exports(MethodView):
     def get(self, args: dict[str, Any], kind: str) -> Any:
         """Stream every record of a kind as NDJSON or CSV, as a download named for what and when.
 
-        Admin credentials export any kind; service credentials the progress
-        records; coach credentials the progress records of a course they
-        coach (give ``course_key``).
+        Admin and service credentials export any kind; coach credentials
+        the progress records of a course they coach (give ``course_key``).
         """
         found = kind_named(kind)
         accounts: AccountAgents = current_app.extensions["lrs-accounts"]
         course = args.get("course_key")
-        learners = _coached_learners(found.progress, course)
+        learners = access().export_scope(found.progress, course)
         filters = Filters(
             None if "since" not in args else moment_us(args["since"], "since"),
             None if "until" not in args else moment_us(args["until"], "until"),
@@ -158,20 +158,3 @@ def install(app: Flask) -> None:
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ValueError(f"LRS_EXPORTS_AT_ONCE must be a whole number from 1, not {count!r}")
     app.extensions["lrs-export-slots"] = threading.BoundedSemaphore(count)
-
-
-def _coached_learners(progress: bool, course: str | None) -> frozenset[str] | None:
-    """The learners (agent keys) an export is limited to; ``None`` for every learner.
-
-    Progress records follow the access policy's course scope (as the
-    progress API does); the other kinds are admin credentials' only.
-    """
-    granted = access()
-    if granted.role == Role.admin:
-        return None
-    if progress:
-        return granted.course_learners(course)
-    raise PermissionDenied(
-        "only admin credentials export this; coach credentials export the progress records "
-        "(summaries, sessions, attempts, exams) of the courses they coach"
-    )

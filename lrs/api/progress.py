@@ -33,8 +33,7 @@ from lrs.api.schemas.progress import (
     UserSessionSchema,
 )
 from lrs.clock import from_us, to_us
-from lrs.credentials.base import Role
-from lrs.exceptions import DoesNotExist, InvalidInput, PermissionDenied
+from lrs.exceptions import DoesNotExist, InvalidInput
 from lrs.progress import ContentSummary, ProgressStore
 from lrs.progress.derive import ASSESSMENT_TYPE
 from lrs.progress.fields import (
@@ -79,18 +78,8 @@ def _wanted(args: dict[str, Any]) -> tuple[str | None, frozenset[str] | None]:
     """
     if "username" in args and "agent" in args:
         raise InvalidInput("give username or agent, not both")
-    granted = access()
     learner = _accounts().key(args["username"]) if "username" in args else args.get("agent")
-    if granted.reaches_every_learner:
-        return learner, None
-    if "agent" in args:
-        raise PermissionDenied("only admin and service credentials name learners by agent")
-    if granted.role == Role.learner:
-        own = _accounts().key(str(granted.credential.username))
-        if learner not in (None, own):
-            raise PermissionDenied("a learner credential reads only its own progress")
-        return own, None
-    return learner, granted.course_learners(args.get("course_key"))
+    return access().progress_scope(learner, by_agent="agent" in args, course=args.get("course_key"))
 
 
 def _bounds(args: dict[str, Any]) -> tuple[int | None, int | None]:

@@ -157,6 +157,115 @@ class Access:
             return
         raise PermissionDenied("only admin, service or the course's coach credentials may do this")
 
+    # -- who the credential is, for the pages -----------------------------------------
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the credential is an admin's (credentials, users, the statement browser)."""
+        return self.role == Role.admin
+
+    @property
+    def own_learner(self) -> str | None:
+        """The username a learner credential acts for (its own data only); else ``None``."""
+        return self.credential.username if self.role == Role.learner else None
+
+    def visible_courses(self) -> frozenset[str] | None:
+        """The courses whose pages the credential sees (``None``: every course).
+
+        Raises:
+            PermissionDenied: a learner credential (it sees its own page).
+        """
+        if self.reaches_every_learner:
+            return None
+        if self.role == Role.coach:
+            return self.coached_courses
+        raise PermissionDenied("coaches and admins see courses; learners their own page")
+
+    # -- progress, and a learner's records -------------------------------------------
+
+    def progress_scope(
+        self, learner: str | None, *, by_agent: bool, course: str | None
+    ) -> tuple[str | None, frozenset[str] | None]:
+        """Whose progress records a query reads: the learner asked for, and those it may see.
+
+        Args:
+            learner: the agent key asked for (``None``: every learner).
+            by_agent: the query named the learner by agent key, not username.
+            course: the course the query names, if any.
+
+        Returns:
+            The learner to read (a learner credential's own key), and the
+            agent keys whose records it may see (``None``: all).
+
+        Raises:
+            PermissionDenied: the credential may not read what it asks for.
+        """
+        if self.reaches_every_learner:
+            return learner, None
+        if by_agent:
+            raise PermissionDenied("only admin and service credentials name learners by agent")
+        if self.role == Role.learner:
+            own = self.accounts.key(str(self.credential.username))
+            if learner not in (None, own):
+                raise PermissionDenied("a learner credential reads only its own progress")
+            return own, None
+        return learner, self.course_learners(course)
+
+    def export_scope(self, progress: bool, course: str | None) -> frozenset[str] | None:
+        """The learners (agent keys) an export is limited to (``None``: every learner).
+
+        Admin and service credentials, which reach every learner's data,
+        export every kind; a coach the progress records (``progress``) of a
+        course it coaches, of its learners (``course_learners``).
+
+        Raises:
+            PermissionDenied: anyone else, or a coach asking for another kind or course.
+        """
+        if self.reaches_every_learner:
+            return None
+        if progress:
+            return self.course_learners(course)
+        raise PermissionDenied(
+            "only admin and service credentials export this; coach credentials export the "
+            "progress records (summaries, sessions, attempts, exams) of the courses they coach"
+        )
+
+    # -- assignments ----------------------------------------------------------------------
+
+    def require_assignment_reader(self, username: str | None, course: str | None) -> None:
+        """Refuse unless the credential may read an assignment of ``username`` in ``course``.
+
+        Its learner reads it; otherwise who manages the course's assignments
+        (``require_course``).
+        """
+        if self.role == Role.learner:
+            if username is None or username != self.credential.username:
+                raise PermissionDenied("a learner credential reads only its own assignments")
+            return
+        self.require_course(course)
+
+    def assignment_list_scope(self, username: str | None, course: str | None) -> str | None:
+        """The learner an assignment list is limited to (``None``: whoever ``course`` holds).
+
+        A learner credential lists its own; others the assignments of a course
+        they manage (``require_course``).
+
+        Raises:
+            PermissionDenied: a learner naming another, or a course the credential does not manage.
+        """
+        if self.role == Role.learner:
+            own = self.credential.username
+            if username not in (None, own):
+                raise PermissionDenied("a learner credential lists only its own assignments")
+            return own
+        self.require_course(course)
+        return username
+
+    def require_assigner(self) -> None:
+        """Refuse unless the credential assigns content (admin, service, coach)."""
+        if not self.reaches_every_learner and self.role != Role.coach:
+            raise PermissionDenied("admin, service and coach credentials assign content")
+
     # -- progress, and a learner's records -------------------------------------------
 
     def course_learners(self, course: str | None) -> frozenset[str] | None:

@@ -27,7 +27,7 @@ from wtforms import ValidationError
 from lrs.assignments.base import ACTIVE, Filters, State
 from lrs.clock import default_clock, from_us, to_us
 from lrs.credentials.access import Access
-from lrs.credentials.base import Credential, Role
+from lrs.credentials.base import Role
 from lrs.exceptions import DoesNotExist, InvalidInput, PermissionDenied, UserStateError
 from lrs.patterns import Whole
 from lrs.progress.derive import ASSESSMENT_TYPE
@@ -199,12 +199,10 @@ def _require_admin() -> None:
 
 
 def _visible_courses() -> list[str]:
-    granted = _access()
-    if granted.reaches_every_learner:
+    courses = _access().visible_courses()
+    if courses is None:
         return sorted({item.course_key for item in _storage().enrollments.list_enrollments()})
-    if granted.role == Role.coach:
-        return sorted(granted.coached_courses)
-    raise PermissionDenied("coaches and admins see courses; learners their own page")
+    return sorted(courses)
 
 
 # -- pages --------------------------------------------------------------------------
@@ -213,10 +211,10 @@ def _visible_courses() -> list[str]:
 @blp.route("/")
 def home() -> ResponseReturnValue:
     """A learner's own page, or the courses."""
-    person: Credential = g.person
-    if person.role == Role.learner:
-        return redirect(url_for("web.learner", username=person.username))
-    if person.role == Role.admin and not _visible_courses():
+    granted = _access()
+    if granted.own_learner is not None:
+        return redirect(url_for("web.learner", username=granted.own_learner))
+    if granted.is_admin and not _visible_courses():
         return redirect(url_for("web.admin_credentials"))
     return redirect(url_for("web.courses"))
 

@@ -137,7 +137,6 @@ ADMIN_ONLY = {
     "create-credential",
     "read-credential",
     "revoke-credential",
-    "export-statements",
     "export-requests",
 }
 PUBLIC = {"health", "openapi"}

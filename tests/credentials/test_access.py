@@ -118,6 +118,42 @@ TABLE = {
         lambda a: a.record_courses(OTHER),
         {"admin", "service", "other-learner", "coach-elsewhere"},
     ),
+    "see the courses' pages": (
+        lambda a: a.visible_courses(),
+        {"admin", "service", "coach", "coach-elsewhere"},
+    ),
+    "read my progress by username": (
+        lambda a: a.progress_scope(ACCOUNTS.key(MINE), by_agent=False, course=COURSE),
+        {"admin", "service", "learner", "coach"},
+    ),
+    "read progress by agent key": (
+        lambda a: a.progress_scope(ACCOUNTS.key(MINE), by_agent=True, course=COURSE),
+        {"admin", "service"},
+    ),
+    "export statements, users, enrollments": (
+        lambda a: a.export_scope(False, None),
+        {"admin", "service"},
+    ),
+    "export the course's progress": (
+        lambda a: a.export_scope(True, COURSE),
+        {"admin", "service", "coach"},
+    ),
+    "read my assignment": (
+        lambda a: a.require_assignment_reader(MINE, COURSE),
+        {"admin", "service", "learner", "coach"},
+    ),
+    "list the course's assignments": (
+        lambda a: a.assignment_list_scope(None, COURSE),
+        {"admin", "service", "coach", "learner", "other-learner"},
+    ),
+    "list my assignments": (
+        lambda a: a.assignment_list_scope(MINE, COURSE),
+        {"admin", "service", "coach", "learner"},
+    ),
+    "assign content": (
+        lambda a: a.require_assigner(),
+        {"admin", "service", "coach", "coach-elsewhere"},
+    ),
     "look me up": (
         lambda a: a.require_agent_lookup(ACCOUNTS.key(MINE)),
         {"admin", "service", "learner", "coach", "coach-elsewhere"},
@@ -175,3 +211,18 @@ def test_a_coach_reads_a_learner_in_the_courses_it_coaches_only():
     assert policy(store, "other-learner").record_courses(OTHER) is None
     assert policy(store, "admin").record_courses(OTHER) is None
     assert ACCOUNTS.key(OTHER) in policy(store, "coach").course_learners(COURSE)
+
+
+def test_what_a_page_needs_to_know_of_who_signed_in(enrollments):
+    assert policy(enrollments, "learner").own_learner == MINE
+    assert policy(enrollments, "coach").own_learner is None
+    assert policy(enrollments, "admin").is_admin and not policy(enrollments, "service").is_admin
+    assert policy(enrollments, "coach").visible_courses() == {COURSE}
+    assert policy(enrollments, "service").visible_courses() is None
+    # A learner's list is its own, whatever it asks; a coach's, the course's.
+    assert policy(enrollments, "learner").assignment_list_scope(None, None) == MINE
+    assert policy(enrollments, "coach").assignment_list_scope(None, COURSE) is None
+    assert policy(enrollments, "learner").progress_scope(None, by_agent=False, course=None) == (
+        ACCOUNTS.key(MINE),
+        None,
+    )
