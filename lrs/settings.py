@@ -1,4 +1,4 @@
-"""The server's settings, read the same way by the app and the command line.
+"""The server's settings, read and checked once, the same way by the app and the command line.
 
 In order of precedence: what the caller gives (``create_app(config)``, a
 command-line option), then ``LRS_<NAME>`` environment variables, then
@@ -10,9 +10,11 @@ else as text, as Flask's ``from_prefixed_env`` reads it.
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from lrs import __version__
+from lrs.exceptions import InvalidInput
 
 PREFIX = "LRS_"
 
@@ -93,3 +95,103 @@ def default_storage_url(data_dir: str) -> str:
     """The URL of the SQLite file ``lrs.db`` in ``data_dir`` (relative or absolute)."""
     folder = data_dir.rstrip("/")
     return f"sqlite:///{folder}/lrs.db" if folder else "sqlite:////lrs.db"
+
+
+#: The xAPI versions a response may name when its request names none.
+_XAPI_VERSIONS = ("1.0.3", "2.0.0")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the LRS reads, typed and checked once (``Settings.load``).
+
+    The app (``create_app``) and the command line read the same object, so a
+    bad value stops both with the same message. ``values`` keeps every
+    setting by name, for Flask's configuration (which holds the API's own
+    names besides).
+    """
+
+    values: Mapping[str, Any]
+    storage_url: str
+    history_url: str | None
+    account_homepage: str
+    max_body_bytes: int
+    admin_key: str | None
+    admin_secret: str | None
+    auth_failure_limit: int
+    xapi_default_version: str
+    session_gap_seconds: float
+    cors_origins: str | tuple[str, ...]
+    webhook_url: str | None
+    webhook_secret: str | None
+    secret_key: str | None
+    exports_at_once: int
+    export_spool_dir: str | None
+
+    @classmethod
+    def load(
+        cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+    ) -> "Settings":
+        """Read every setting (``load_settings``) and check each.
+
+        Raises:
+            InvalidInput: a setting's value is not one it takes; the message names
+                the ``LRS_`` variable and what it takes.
+        """
+        values = load_settings(overrides, environ)
+        webhook_url, webhook_secret = _text(values, "WEBHOOK_URL"), _text(values, "WEBHOOK_SECRET")
+        if webhook_url and not webhook_secret:
+            raise InvalidInput("LRS_WEBHOOK_SECRET must be set with LRS_WEBHOOK_URL")
+        version = str(values["XAPI_DEFAULT_VERSION"])
+        if version not in _XAPI_VERSIONS:
+            raise InvalidInput(
+                f"LRS_XAPI_DEFAULT_VERSION must be one of {', '.join(_XAPI_VERSIONS)}, "
+                f"not {version!r}"
+            )
+        return cls(
+            values=values,
+            storage_url=str(values["STORAGE_URL"]),
+            history_url=_text(values, "HISTORY_URL"),
+            account_homepage=str(values["ACCOUNT_HOMEPAGE"]),
+            max_body_bytes=_whole(values, "MAX_BODY_BYTES", "a number of bytes"),
+            admin_key=_text(values, "ADMIN_KEY"),
+            admin_secret=_text(values, "ADMIN_SECRET"),
+            auth_failure_limit=_whole(values, "AUTH_FAILURE_LIMIT", "a number of failures"),
+            xapi_default_version=version,
+            session_gap_seconds=_seconds(values, "SESSION_GAP_SECONDS"),
+            cors_origins=_origins(values["CORS_ORIGINS"]),
+            webhook_url=webhook_url,
+            webhook_secret=webhook_secret,
+            secret_key=_text(values, "SECRET_KEY"),
+            exports_at_once=_whole(values, "EXPORTS_AT_ONCE", "a number of exports"),
+            export_spool_dir=_text(values, "EXPORT_SPOOL_DIR"),
+        )
+
+
+def _text(values: Mapping[str, Any], name: str) -> str | None:
+    value = values.get(name)
+    return None if value in (None, "") else str(value)
+
+
+def _whole(values: Mapping[str, Any], name: str, what: str) -> int:
+    value = values[name]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(f"{PREFIX}{name} must be {what} from 1, not {value!r}")
+    return value
+
+
+def _seconds(values: Mapping[str, Any], name: str) -> float:
+    value = values[name]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 10**9:
+        raise InvalidInput(f"{PREFIX}{name} must be a number of seconds, not {value!r}")
+    return float(value)
+
+
+def _origins(value: Any) -> str | tuple[str, ...]:
+    if value == "*":
+        return "*"
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise InvalidInput(f'{PREFIX}CORS_ORIGINS must be "*", an origin or a list of them')

@@ -10,11 +10,9 @@ from flask import Flask, request
 from flask.json.provider import JSONProvider
 
 from lrs import strict_json, web
-from lrs.exceptions import InvalidInput
-from lrs.settings import load_settings
-from lrs.usecases.assignments import Assignments
-from lrs.usecases.storage import Storage, open_storage
-from lrs.xapi.agents import AccountAgents
+from lrs.settings import Settings
+from lrs.usecases.services import open_services
+from lrs.usecases.storage import Storage
 
 
 class OrjsonProvider(JSONProvider):
@@ -73,7 +71,7 @@ class LrsFlask(Flask):
 def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None = None) -> Flask:
     """Build the application.
 
-    Settings come from ``lrs.settings.load_settings``: ``config``, then the
+    Settings come from ``lrs.settings.Settings.load``: ``config``, then the
     ``LRS_*`` environment variables, then the defaults; the command line reads
     them the same way.
 
@@ -83,25 +81,23 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     """
     app = LrsFlask(__name__)
     app.json = OrjsonProvider(app)
-    app.config.from_mapping(load_settings(config))
-    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_BODY_BYTES"])
+    settings = Settings.load(config)
+    app.config.from_mapping(settings.values)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     if not app.debug and not app.testing:
         app.logger.setLevel(logging.INFO)
 
-    if storage is None:
-        storage = open_storage(app.config["STORAGE_URL"], app.config["HISTORY_URL"])
-    app.extensions["lrs"] = storage
-    gap = app.config["SESSION_GAP_SECONDS"]
-    if isinstance(gap, bool) or not isinstance(gap, int | float) or gap <= 0:
-        raise InvalidInput(f"LRS_SESSION_GAP_SECONDS must be a number of seconds, not {gap!r}")
-    storage.progress.session_gap_us = int(gap * 1_000_000)
+    services = open_services(settings, storage)
+    app.extensions["lrs-settings"] = settings
+    app.extensions["lrs-services"] = services
+    app.extensions["lrs"] = services.storage
     # The account agents that stand for this LRS's users in xAPI.
-    app.extensions["lrs-accounts"] = AccountAgents(str(app.config["ACCOUNT_HOMEPAGE"]))
-    # Assignments follow statements, enrollments and users (lrs.assignments).
-    app.extensions["lrs-assignments"] = Assignments.from_settings(storage, app.config)
-    if app.config["ADMIN_KEY"] and app.config["ADMIN_SECRET"]:
-        storage.credentials.ensure(
-            str(app.config["ADMIN_KEY"]), str(app.config["ADMIN_SECRET"]), name="LRS_ADMIN_KEY"
+    app.extensions["lrs-accounts"] = services.accounts
+    # Assignments follow statements, enrollments and users (lrs.usecases.assignments).
+    app.extensions["lrs-assignments"] = services.assignments
+    if settings.admin_key and settings.admin_secret:
+        services.storage.credentials.ensure(
+            settings.admin_key, settings.admin_secret, name="LRS_ADMIN_KEY"
         )
 
     from lrs.api import (
@@ -123,7 +119,7 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     api = errors.LrsApi(app)
     security.install(app)
     errors.register_error_handlers(app, api)
-    auth.install(app, api)
+    auth.install(app, api, settings)
     api.register_blueprint(health.blp)
     api.register_blueprint(state.blp)
     api.register_blueprint(credentials.blp)
@@ -131,13 +127,13 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     api.register_blueprint(progress.blp)
     api.register_blueprint(erasure.blp)
     api.register_blueprint(exports.blp)
-    exports.install(app)
+    exports.install(app, settings)
     api.register_blueprint(assignments.blp)
     # The dashboard's pages (lrs.web).
-    web.install(app, storage)
+    web.install(app, services.storage)
     # The xAPI resources follow the xAPI specification, not this API's
     # OpenAPI conventions: a plain Flask blueprint.
-    xapi.install(app)
+    xapi.install(app, settings)
     # Last, so that it wraps every other layer and its check runs first.
-    intake.install(app, int(app.config["MAX_BODY_BYTES"]))
+    intake.install(app, settings.max_body_bytes)
     return app

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, TooManyRequests, Unauthorized
 from lrs.credentials.access import Access
 from lrs.credentials.base import Credential
 from lrs.credentials.throttle import FailureThrottle
+from lrs.settings import Settings
 
 PUBLIC_BLUEPRINTS = frozenset({"health", "api-docs", "swagger-ui-assets"})
 PUBLIC_ENDPOINTS = frozenset({"xapi.about"})
@@ -38,13 +39,13 @@ def access() -> Access:
     return found
 
 
-def install(app: Flask, api: Api) -> None:
+def install(app: Flask, api: Api, settings: Settings) -> None:
     """Authenticate every request that is not to a public endpoint.
 
     Wrong credentials sent again and again get ``429`` with ``Retry-After``
     (``lrs.credentials.throttle``); right ones always get through.
     """
-    throttle = FailureThrottle(int(app.config["AUTH_FAILURE_LIMIT"]))
+    throttle = FailureThrottle(settings.auth_failure_limit)
     # The dashboard's sign-in counts failures with the same throttle.
     app.extensions["lrs-throttle"] = throttle
 

@@ -11,6 +11,7 @@ learners actively enrolled in it. Every export is recorded
 import os
 import tempfile
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -28,6 +29,7 @@ from lrs.api.schemas.exports import (
     ExportRequestsQueryArgsSchema,
 )
 from lrs.exceptions import Busy, ServiceUnavailable
+from lrs.settings import Settings
 from lrs.usecases.export_formats import MEDIA_TYPES
 from lrs.usecases.export_kinds import KINDS, Filters, kind_named, moment_us
 from lrs.usecases.exports import start_export
@@ -88,8 +90,12 @@ class Exports(MethodView):
                 bom=args["bom"],
             )
             spool = _spooled(export.chunks)
+        body = wrap_file(request.environ, spool, _SEND_BLOCK)
+        # The server closes the file once sent; a response dropped unread (a
+        # test client's) closes it when it goes.
+        weakref.finalize(body, spool.close)
         response = Response(
-            wrap_file(request.environ, spool, _SEND_BLOCK),
+            body,
             mimetype=MEDIA_TYPES[args["format"]],
             direct_passthrough=True,
         )
@@ -134,7 +140,7 @@ def _spooled(chunks: Iterator[bytes]) -> IO[bytes]:
     Raises:
         ServiceUnavailable: the spool's disk is full.
     """
-    spool = tempfile.TemporaryFile(dir=current_app.config.get("EXPORT_SPOOL_DIR") or None)
+    spool = tempfile.TemporaryFile(dir=current_app.extensions["lrs-export-spool"])
     try:
         for chunk in chunks:
             spool.write(chunk)
@@ -148,13 +154,7 @@ def _spooled(chunks: Iterator[bytes]) -> IO[bytes]:
     return spool
 
 
-def install(app: Flask) -> None:
-    """Give ``app`` its export slots (``LRS_EXPORTS_AT_ONCE``).
-
-    Raises:
-        ValueError: the setting is not a positive whole number.
-    """
-    count = app.config.get("EXPORTS_AT_ONCE", 2)
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(f"LRS_EXPORTS_AT_ONCE must be a whole number from 1, not {count!r}")
-    app.extensions["lrs-export-slots"] = threading.BoundedSemaphore(count)
+def install(app: Flask, settings: Settings) -> None:
+    """Give ``app`` its export slots (``LRS_EXPORTS_AT_ONCE``) and spool folder."""
+    app.extensions["lrs-export-slots"] = threading.BoundedSemaphore(settings.exports_at_once)
+    app.extensions["lrs-export-spool"] = settings.export_spool_dir

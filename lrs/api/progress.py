@@ -33,7 +33,7 @@ from lrs.api.schemas.progress import (
     UserSessionSchema,
 )
 from lrs.clock import from_us, to_us
-from lrs.exceptions import DoesNotExist, InvalidInput
+from lrs.exceptions import InvalidInput
 from lrs.progress import ContentSummary, ProgressStore
 from lrs.progress.derive import ASSESSMENT_TYPE
 from lrs.progress.fields import (
@@ -47,7 +47,7 @@ from lrs.progress.fields import (
 )
 from lrs.progress.tries import Attempt
 from lrs.usecases.rebuild import rebuild
-from lrs.usecases.reports import course_report, enrolled_learners, exam_report
+from lrs.usecases.reports import report_of_course, report_of_exam
 from lrs.xapi.agents import AccountAgents
 
 blp = Blueprint(
@@ -208,15 +208,13 @@ class ExamReport(MethodView):
         try).
         """
         learner, visible = _wanted(args)
-        exam, course = args["activity"], args.get("course_key")
-        summaries = _store().exams(learner=learner, content=exam, course=course)
-        tries = _store().tries(learner=learner, content=exam, course=course)
-        if visible is not None:
-            summaries = [summary for summary in summaries if summary.learner in visible]
-            tries = [found for found in tries if found.learner in visible]
-        if not summaries and not tries:
-            raise DoesNotExist(f"no exam {exam!r} here: no statement is about it")
-        report = exam_report(exam, summaries, tries)
+        report = report_of_exam(
+            _store(),
+            args["activity"],
+            learner=learner,
+            course=args.get("course_key"),
+            visible=visible,
+        )
         return {
             "activity": report.exam,
             "learners": report.learners,
@@ -284,21 +282,13 @@ class Report(MethodView):
         """
         granted = access()
         granted.require_course(course_key)
-        enrollments = current_app.extensions["lrs"].enrollments
-        enrolled = enrolled_learners(enrollments, _accounts(), course_key)
-        summaries = _store().summaries(course=course_key)
-        if (
-            not summaries
-            and next(enrollments.list_enrollments(course_key=course_key), None) is None
-        ):
-            raise DoesNotExist(
-                f"no course {course_key!r} here: nobody is enrolled in it "
-                "and no statement is about it"
-            )
-        if not granted.reaches_every_learner:
-            visible = set(enrolled)
-            summaries = [summary for summary in summaries if summary.learner in visible]
-        report = course_report(course_key, summaries, enrolled)
+        report = report_of_course(
+            _store(),
+            current_app.extensions["lrs"].enrollments,
+            _accounts(),
+            course_key,
+            visible=granted.course_learners(course_key),
+        )
         rows, headers = paginate(report.learners, args["page"], args["page_size"])
         body = {
             "course_key": course_key,

@@ -77,21 +77,6 @@ class Assignments:
         self.accounts = accounts
         self.webhook = webhook
 
-    @classmethod
-    def from_settings(cls, storage: Storage, settings: Mapping[str, Any]) -> "Assignments":
-        """Assignments on ``storage``, with the webhook the settings name (``WEBHOOK_URL``).
-
-        Raises:
-            InvalidInput: a webhook URL without a secret.
-        """
-        accounts = AccountAgents(str(settings["ACCOUNT_HOMEPAGE"]))
-        url, secret = settings.get("WEBHOOK_URL"), settings.get("WEBHOOK_SECRET")
-        if not url:
-            return cls(storage, accounts)
-        if not secret:
-            raise InvalidInput("LRS_WEBHOOK_SECRET must be set with LRS_WEBHOOK_URL")
-        return cls(storage, accounts, Webhook(str(url), str(secret), storage.assignments))
-
     def close(self) -> None:
         """Post what the webhook has queued, then stop it."""
         if self.webhook is not None:

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lrs.enrollments.base import CourseRole, EnrollmentStore
+from lrs.exceptions import DoesNotExist
+from lrs.progress.base import ProgressStore
 from lrs.progress.derive import ContentSummary
 from lrs.progress.tries import Try
 from lrs.xapi.agents import AccountAgents
@@ -120,6 +122,8 @@ class ExamReport:
     closed: int
     average_score: float | None  # of the learners with a score
     questions: list[QuestionTotals]
+    # Each learner's summary of the exam (their score, close), by learner.
+    summaries: list[ContentSummary] = field(default_factory=list)
 
 
 def exam_report(exam: str, summaries: Iterable[ContentSummary], tries: Iterable[Try]) -> ExamReport:
@@ -153,4 +157,60 @@ def exam_report(exam: str, summaries: Iterable[ContentSummary], tries: Iterable[
         sum(summary.closed_us is not None for summary in summaries),
         sum(scores) / len(scores) if scores else None,
         questions,
+        summaries,
     )
+
+
+def report_of_course(
+    progress: ProgressStore,
+    enrollments: EnrollmentStore,
+    accounts: AccountAgents,
+    course: str,
+    *,
+    visible: frozenset[str] | None = None,
+) -> CourseReport:
+    """The course report the API, the dashboard and ``lrs progress report`` show.
+
+    Rows: the course's actively enrolled learners, with or without progress,
+    and anyone else with progress in it whose records the caller sees
+    (``visible``: agent keys, ``None`` for all; a coach sees the enrolled).
+
+    Raises:
+        DoesNotExist: nobody is enrolled in the course and no statement is about it.
+    """
+    enrolled = enrolled_learners(enrollments, accounts, course)
+    summaries = progress.summaries(course=course)
+    if not summaries and next(enrollments.list_enrollments(course_key=course), None) is None:
+        raise DoesNotExist(
+            f"no course {course!r} here: nobody is enrolled in it and no statement is about it"
+        )
+    if visible is not None:
+        summaries = [summary for summary in summaries if summary.learner in visible]
+    return course_report(course, summaries, enrolled)
+
+
+def report_of_exam(
+    progress: ProgressStore,
+    exam: str,
+    *,
+    learner: str | None = None,
+    course: str | None = None,
+    visible: frozenset[str] | None = None,
+) -> ExamReport:
+    """The exam report the API, the dashboard and ``lrs progress exam-report`` show.
+
+    Of one learner's records, or of a course's, or of everyone's, limited to
+    the learners the caller sees (``visible``: agent keys, ``None`` for all).
+
+    Raises:
+        DoesNotExist: no statement is about the exam (that the caller sees).
+    """
+    summaries = progress.exams(learner=learner, content=exam, course=course)
+    tries = progress.tries(learner=learner, content=exam, course=course)
+    if visible is not None:
+        summaries = [summary for summary in summaries if summary.learner in visible]
+        tries = [found for found in tries if found.learner in visible]
+    if not summaries and not tries:
+        where = "" if course is None else f" in {course}"
+        raise DoesNotExist(f"no exam {exam!r}{where} here: no statement is about it")
+    return exam_report(exam, summaries, tries)

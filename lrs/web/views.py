@@ -32,7 +32,7 @@ from lrs.exceptions import DoesNotExist, InvalidInput, PermissionDenied, UserSta
 from lrs.patterns import Whole
 from lrs.progress.derive import ASSESSMENT_TYPE
 from lrs.usecases.assignments import Assignments
-from lrs.usecases.reports import course_report, enrolled_learners, exam_report
+from lrs.usecases.reports import report_of_course, report_of_exam
 from lrs.usecases.storage import Storage
 from lrs.web import words
 from lrs.web.chart import Bar, Span, bar_chart, day_timeline
@@ -244,14 +244,10 @@ def course(course: str) -> ResponseReturnValue:
     _access().require_course(course)
     storage = _storage()
     accounts = _accounts()
-    learners = enrolled_learners(storage.enrollments, accounts, course)
-    visible = None if _access().reaches_every_learner else set(learners)
-    summaries = [
-        summary
-        for summary in storage.progress.summaries(course=course)
-        if visible is None or summary.learner in visible
-    ]
-    report = course_report(course, summaries, learners)
+    visible = _access().course_learners(course)
+    report = report_of_course(
+        storage.progress, storage.enrollments, accounts, course, visible=visible
+    )
     rows = report.learners
     wanted = request.args.get("q", "").strip().lower()
     if wanted:
@@ -337,19 +333,13 @@ def exam(course: str) -> ResponseReturnValue:
     activity = request.args.get("activity", "")
     if not activity:
         raise InvalidInput("name the exam: ?activity=IRI")
-    progress = _storage().progress
     accounts = _accounts()
-    summaries = progress.exams(content=activity, course=course)
-    tries = progress.tries(content=activity, course=course)
-    if not _access().reaches_every_learner:
-        visible = _access().learner_keys(course)
-        summaries = [item for item in summaries if item.learner in visible]
-        tries = [item for item in tries if item.learner in visible]
-    if not summaries and not tries:
-        raise DoesNotExist(f"no exam {activity!r} in {course}")
-    report = exam_report(activity, summaries, tries)
+    report = report_of_exam(
+        _storage().progress, activity, course=course, visible=_access().course_learners(course)
+    )
     scores = sorted(
-        ((_name(item.learner, accounts), item) for item in summaries), key=lambda pair: pair[0]
+        ((_name(item.learner, accounts), item) for item in report.summaries),
+        key=lambda pair: pair[0],
     )
     return render_template("exam.html", course=course, report=report, scores=scores)
 

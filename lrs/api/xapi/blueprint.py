@@ -14,8 +14,8 @@ from flask_cors import CORS
 
 from lrs.api.errors import refuse
 from lrs.api.xapi.alternate import ALTERNATE, ERROR, AlternateSyntax
-from lrs.exceptions import InvalidInput
 from lrs.patterns import Whole
+from lrs.settings import Settings
 from lrs.xapi.agents import AccountAgents
 from lrs.xapi.validation import Version
 
@@ -86,25 +86,17 @@ def name_the_version(response: Response) -> Response:
     return response
 
 
-def install(app: Flask) -> None:
-    """Serve /xAPI: the blueprint, the alternate request syntax, and CORS.
-
-    Raises:
-        InvalidInput: ``XAPI_DEFAULT_VERSION`` is not a version this LRS speaks.
-    """
-    default = str(app.config["XAPI_DEFAULT_VERSION"])
-    if default not in set(Version):
-        raise InvalidInput(
-            f"LRS_XAPI_DEFAULT_VERSION must be one of {', '.join(Version)}, not {default!r}"
-        )
+def install(app: Flask, settings: Settings) -> None:
+    """Serve /xAPI: the blueprint, the alternate request syntax, and CORS."""
     # Which version a response names when the request names none cannot be
     # known from the request (the conformance suites of 1.0.3 and 2.0.0 differ
     # on it alone), so it is a setting.
-    app.extensions["lrs-xapi-default-version"] = Version(default)
+    app.extensions["lrs-xapi-default-version"] = Version(settings.xapi_default_version)
     app.register_blueprint(blp)
     app.after_request(name_the_version)
-    app.wsgi_app = AlternateSyntax(app.wsgi_app, int(app.config["MAX_BODY_BYTES"]))  # type: ignore[method-assign]
-    allow_browsers(app, app.config["CORS_ORIGINS"])
+    app.wsgi_app = AlternateSyntax(app.wsgi_app, settings.max_body_bytes)  # type: ignore[method-assign]
+    origins = settings.cors_origins
+    allow_browsers(app, origins if isinstance(origins, str) else list(origins))
 
 
 def allow_browsers(app: Flask, origins: Any) -> None:

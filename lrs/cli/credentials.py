@@ -1,0 +1,60 @@
+"""``lrs credentials``: API credentials (key/secret pairs for HTTP Basic auth)."""
+
+from typing import TYPE_CHECKING
+
+import click
+
+from lrs.cli.common import (
+    STORAGE_OPTION,
+    main,
+    persistent_storage,
+)
+from lrs.credentials.base import Role
+from lrs.exceptions import DoesNotExist
+
+if TYPE_CHECKING:
+    pass
+
+
+@main.group()
+def credentials() -> None:
+    """Manage API credentials (key/secret pairs for HTTP Basic auth)."""
+
+
+@credentials.command("create")
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--username", help="The user it acts for (required for coach and learner).")
+@click.option("--name", default="", help="A label for people.")
+@STORAGE_OPTION
+def create_credential(role: str, username: str | None, name: str, storage: str) -> None:
+    """Create a credential and print its secret (shown only now)."""
+    with persistent_storage(storage) as stores:
+        credential, secret = stores.credentials.create(role, username=username, name=name)
+    click.echo(f"key:    {credential.key}\nsecret: {secret}\nrole:   {credential.role}")
+
+
+@credentials.command("list")
+@click.option("--all", "include_revoked", is_flag=True, help="Include revoked credentials.")
+@STORAGE_OPTION
+def list_credentials(include_revoked: bool, storage: str) -> None:
+    """List credentials, oldest first."""
+    with persistent_storage(storage) as stores:
+        for credential in stores.credentials.list(include_revoked=include_revoked):
+            state = "active" if credential.active else f"revoked {credential.revoked:%Y-%m-%d}"
+            click.echo(
+                f"{credential.key}\t{credential.role}\t{credential.username or '-'}\t"
+                f"{credential.created:%Y-%m-%d}\t{state}\t{credential.name}"
+            )
+
+
+@credentials.command("revoke")
+@click.argument("key")
+@STORAGE_OPTION
+def revoke_credential(key: str, storage: str) -> None:
+    """Revoke a credential: it no longer authenticates."""
+    with persistent_storage(storage) as stores:
+        try:
+            stores.credentials.revoke(key)
+        except DoesNotExist as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"revoked {key}")
