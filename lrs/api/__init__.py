@@ -11,7 +11,7 @@ from flask.json.provider import JSONProvider
 
 from lrs import strict_json, web
 from lrs.settings import Settings
-from lrs.usecases.services import open_services
+from lrs.usecases.services import Services, open_services
 from lrs.usecases.storage import Storage
 
 
@@ -99,7 +99,12 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
         services.storage.credentials.ensure(
             settings.admin_key, settings.admin_secret, name="LRS_ADMIN_KEY"
         )
+    _install(app, services)
+    return app
 
+
+def _install(app: Flask, services: Services) -> None:
+    """Every layer of the application: error handling, authentication, the blueprints."""
     from lrs.api import (
         assignments,
         auth,
@@ -116,17 +121,13 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
         xapi,
     )
 
+    settings = services.settings
     api = errors.LrsApi(app)
     security.install(app)
     errors.register_error_handlers(app, api)
     auth.install(app, api, settings)
-    api.register_blueprint(health.blp)
-    api.register_blueprint(state.blp)
-    api.register_blueprint(credentials.blp)
-    api.register_blueprint(enrollments.blp)
-    api.register_blueprint(progress.blp)
-    api.register_blueprint(erasure.blp)
-    api.register_blueprint(exports.blp)
+    for module in (health, state, credentials, enrollments, progress, erasure, exports):
+        api.register_blueprint(module.blp)
     exports.install(app, settings)
     api.register_blueprint(assignments.blp)
     # The dashboard's pages (lrs.web).
@@ -136,4 +137,3 @@ def create_app(config: dict[str, Any] | None = None, *, storage: Storage | None 
     xapi.install(app, settings)
     # Last, so that it wraps every other layer and its check runs first.
     intake.install(app, settings.max_body_bytes)
-    return app

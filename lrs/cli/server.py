@@ -16,7 +16,7 @@ from lrs.credentials.base import Role
 from lrs.exceptions import InvalidInput, UserStateError
 from lrs.serve import DEFAULT_THREADS, MEMORY_THREADS, Limits
 from lrs.settings import Settings
-from lrs.urls import Backend, parse_storage_url
+from lrs.urls import Backend, StorageURL, parse_storage_url
 from lrs.usecases.storage import Storage
 
 if TYPE_CHECKING:
@@ -89,9 +89,6 @@ def serve(
     credential is created and printed once. With LRS_ADMIN_KEY and
     LRS_ADMIN_SECRET set, that credential exists instead, and nothing is printed.
     """
-    from lrs.api import create_app
-    from lrs.serve import serve as run_server
-
     try:
         parsed = parse_storage_url(storage)
     except InvalidInput as exc:
@@ -102,51 +99,70 @@ def serve(
             "own data, and none of it would survive; use sqlite:///, memory:// or mongodb://"
         )
     url = f"http://{host}:{port}"
-    config = {"STORAGE_URL": storage}
     settings = settings_for(storage)  # checked once, as the app checks them
     limits = Limits(
         header_timeout, body_timeout, idle_timeout, max_body_bytes=settings.max_body_bytes
     )
-    in_memory = parsed.backend == Backend.memory
     try:
-        if in_memory:
-            if workers not in (None, 1):
-                click.echo("memory:// lives in one process: running 1 worker (use --threads).")
-            # Built here and handed to the one worker, so the credential
-            # printed below is in the memory it serves from.
-            app = create_app(config)
-            _first_admin(app.extensions["lrs"], settings, url)
-        else:
-            with persistent_storage(storage) as stores:
-                _first_admin(stores, settings, url)
-        click.echo(f"Storage: {parsed.describe()}")
-        click.echo(f"Serving on {url}")
-        click.echo(f"Dashboard: {url}/dashboard/ (sign in with a credential)")
-        if in_memory:
-            run_server(
-                lambda: app,
-                bind=f"{host}:{port}",
-                workers=1,
-                threads=threads or MEMORY_THREADS,
-                limits=limits,
-                preload=True,
-                trusted_proxy=trusted_proxy,
-                # A new worker would serve an empty store as if nothing had happened.
-                on_worker_death="its memory:// data died with it; stopping rather than "
-                "serving an empty store",
-            )
-        else:
-            # Each worker opens its own connections: pymongo is not fork-safe.
-            run_server(
-                lambda: create_app(config),
-                bind=f"{host}:{port}",
-                workers=workers or default_workers(parsed.backend),
-                threads=threads or DEFAULT_THREADS,
-                limits=limits,
-                trusted_proxy=trusted_proxy,
-            )
+        _start(parsed, settings, url, workers, threads, limits, trusted_proxy)
     except (ValueError, UserStateError) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _start(
+    parsed: StorageURL,
+    settings: Settings,
+    url: str,
+    workers: int | None,
+    threads: int | None,
+    limits: Limits,
+    trusted_proxy: str | None,
+) -> None:
+    """Make sure an admin can get in, say where, and run the server until it is stopped."""
+    from lrs.api import create_app
+    from lrs.serve import serve as run_server
+
+    config = {"STORAGE_URL": settings.storage_url}
+    bind = url.removeprefix("http://")
+    if parsed.backend == Backend.memory:
+        if workers not in (None, 1):
+            click.echo("memory:// lives in one process: running 1 worker (use --threads).")
+        # Built here and handed to the one worker, so the credential printed
+        # below is in the memory it serves from.
+        app = create_app(config)
+        _first_admin(app.extensions["lrs"], settings, url)
+        _say_where(parsed, url)
+        run_server(
+            lambda: app,
+            bind=bind,
+            workers=1,
+            threads=threads or MEMORY_THREADS,
+            limits=limits,
+            preload=True,
+            trusted_proxy=trusted_proxy,
+            # A new worker would serve an empty store as if nothing had happened.
+            on_worker_death="its memory:// data died with it; stopping rather than "
+            "serving an empty store",
+        )
+        return
+    with persistent_storage(settings.storage_url) as stores:
+        _first_admin(stores, settings, url)
+    _say_where(parsed, url)
+    # Each worker opens its own connections: pymongo is not fork-safe.
+    run_server(
+        lambda: create_app(config),
+        bind=bind,
+        workers=workers or default_workers(parsed.backend),
+        threads=threads or DEFAULT_THREADS,
+        limits=limits,
+        trusted_proxy=trusted_proxy,
+    )
+
+
+def _say_where(parsed: StorageURL, url: str) -> None:
+    click.echo(f"Storage: {parsed.describe()}")
+    click.echo(f"Serving on {url}")
+    click.echo(f"Dashboard: {url}/dashboard/ (sign in with a credential)")
 
 
 def default_workers(backend: Backend) -> int:

@@ -3,6 +3,7 @@
 import contextlib
 import os
 import sys
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -19,7 +20,7 @@ from lrs.cli.people import import_enrollments, import_rows, rows_options
 from lrs.exceptions import InvalidInput
 
 if TYPE_CHECKING:
-    pass
+    from lrs.imports.statements import ImportSummary, Target
 
 
 @main.group("import")
@@ -125,33 +126,104 @@ def import_statements_command(
 ) -> None:
     """Import statements from SOURCE (NDJSON, a JSON array or a StatementResult; - for stdin).
 
-    Each statement is checked as POST /xAPI/statements checks it and stored in
-    batches, each all or nothing. Statements stored already with the same
-    content are skipped, with other content reported as conflicts: running
-    the command again after an interruption finishes the job. A statement
-    longer than LRS_MAX_BODY_BYTES is invalid, as POST refuses it. Exits with
-    status 1 when any statement was invalid or a conflict.
+    Each statement is checked as POST /xAPI/statements checks it (its size
+    too) and stored in batches, each all or nothing. Statements stored already
+    with the same content are skipped, with other content reported as
+    conflicts: running it again after an interruption finishes the job. Exits
+    with status 1 when any statement was invalid or a conflict.
     """
-    import orjson
-
-    from lrs.imports.remote import Bounds, RemoteError, RemoteLRS, RemoteTarget
-    from lrs.imports.sources import UnreadableFile, read_statements
-    from lrs.imports.statements import ImportSummary, LocalTarget, Target, import_statements
+    from lrs.imports.remote import Bounds, RemoteLRS
+    from lrs.imports.sources import read_statements
+    from lrs.imports.statements import import_statements
     from lrs.usecases.services import accounts_of
     from lrs.xapi.prepare import iso
 
+    _check_import_options(source, from_lrs, to, since, preserve_stored, storage)
+    settings = settings_for(storage)
+    summary = _summary(report)  # with each statement's outcome written to --report
+    with contextlib.ExitStack() as stack:
+        if from_lrs is not None:
+            pulled = stack.enter_context(RemoteLRS(from_lrs, _credentials(auth, "--from-lrs")))
+            bounds = Bounds(max_pages, time_limit, max_page_bytes, min(300.0, time_limit))
+            start = None if since is None else iso(_moment(since, "--since") or 0)
+            items, total = pulled.pages(start, bounds=bounds), None
+        else:
+            # A line may hold a statement of at most LRS_MAX_BODY_BYTES, and
+            # the properties the LRS sets (which the limit leaves out) besides.
+            items = read_statements(source, max_line=4 * settings.max_body_bytes)
+            total = _size(source)
+        target = _target(stack, storage, to, _credentials(to_auth or auth, "--to") if to else None)
+        agent = accounts_of(settings).agent("lrs-import")
+        authority = {"objectType": "Agent", "name": "lrs import", **agent}
+        bar, advance = _progress(stack, items, total, source, quiet)
+        with _import_errors():
+            import_statements(
+                bar if total is None else items,
+                target,
+                authority,
+                dry_run=dry_run,
+                preserve_stored=preserve_stored,
+                on_batch=advance,
+                max_bytes=settings.max_body_bytes,
+                summary=summary,
+            )
+    _print_summary(summary, dry_run)
+
+
+def _check_import_options(
+    source: Any,
+    from_lrs: str | None,
+    to: str | None,
+    since: str | None,
+    preserve_stored: bool,
+    storage: str,
+) -> None:
+    """Refuse options that do not go together (exit status 2)."""
     if (source is None) == (from_lrs is None):
         raise click.UsageError("give a file, or --from-lrs URL (not both)")
     if since is not None and from_lrs is None:
         raise click.UsageError("--since is for --from-lrs (a file is imported whole)")
-    if since is not None:
-        since = iso(_moment(since, "--since") or 0)
     if preserve_stored and to is not None:
         raise click.UsageError("--preserve-stored keeps stored times in this LRS only, not --to")
     if to is None and is_memory(storage):
         raise click.UsageError("memory:// keeps nothing: import into a persistent --storage")
-    settings = settings_for(storage)
-    max_bytes = settings.max_body_bytes
+
+
+@contextlib.contextmanager
+def _import_errors() -> Iterator[None]:
+    """An LRS that fails, or a file that is no statements, as the command's error."""
+    from lrs.imports.remote import RemoteError
+    from lrs.imports.sources import UnreadableFile
+
+    try:
+        yield
+    except RemoteError as exc:
+        raise click.ClickException(
+            f"{exc}; what was imported stays: run the same command again to finish"
+        ) from exc
+    except UnreadableFile as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _target(
+    stack: contextlib.ExitStack, storage: str, to: str | None, auth: tuple[str, str] | None
+) -> "Target":
+    """Where imported statements go: another LRS (``to``), or this one's stores."""
+    from lrs.imports.remote import RemoteLRS, RemoteTarget
+    from lrs.imports.statements import LocalTarget
+
+    if to is not None and auth is not None:
+        return RemoteTarget(stack.enter_context(RemoteLRS(to, auth)))
+    opened = stack.enter_context(services(storage, "statements", "/xAPI"))
+    return LocalTarget(opened.storage, on_stored=opened.assignments.on_events)
+
+
+def _summary(report: Any) -> "ImportSummary":
+    """The summary of an import, writing each statement's outcome to ``report`` if given."""
+    import orjson
+
+    from lrs.imports.statements import ImportSummary
+
     summary = ImportSummary()
     if report is not None:
 
@@ -162,70 +234,40 @@ def import_statements_command(
             report.write(orjson.dumps(line).decode() + "\n")
 
         summary.on_outcome = reported
-    remotes = []
-    try:
-        if from_lrs is not None:
-            pulled = RemoteLRS(from_lrs, _credentials(auth, "--from-lrs"))
-            remotes.append(pulled)
-            bounds = Bounds(max_pages, time_limit, max_page_bytes, min(300.0, time_limit))
-            items = pulled.pages(since, bounds=bounds)
-            total = None
-        else:
-            # A line may hold a statement of at most max_bytes, and its
-            # properties the LRS sets (which the limit leaves out) besides.
-            items = read_statements(source, max_line=4 * max_bytes)
-            total = _size(source)
-        with contextlib.ExitStack() as stack:
-            target: Target
-            if to is not None:
-                sent = RemoteLRS(to, _credentials(to_auth or auth, "--to"))
-                remotes.append(sent)
-                target = RemoteTarget(sent)
-            else:
-                opened = stack.enter_context(services(storage, "statements", "/xAPI"))
-                target = LocalTarget(opened.storage, on_stored=opened.assignments.on_events)
-            authority = {"objectType": "Agent", "name": "lrs import"}
-            authority.update(accounts_of(settings).agent("lrs-import"))
-            # A file's bar follows the bytes read; a pull from an LRS, of
-            # unknown length, counts the statements.
-            bar: Any = stack.enter_context(
-                click.progressbar(
-                    items if total is None else None,
-                    length=total,
-                    label="Importing statements",
-                    file=sys.stderr,
-                    hidden=quiet or not sys.stderr.isatty(),
-                    show_pos=total is None,
-                )
-            )
-            position = [0]
+    return summary
 
-            def advance(count: int) -> None:
-                if total is not None:
-                    now = source.tell()
-                    bar.update(now - position[0])
-                    position[0] = now
 
-            try:
-                import_statements(
-                    bar if total is None else items,
-                    target,
-                    authority,
-                    dry_run=dry_run,
-                    preserve_stored=preserve_stored,
-                    on_batch=advance,
-                    max_bytes=max_bytes,
-                    summary=summary,
-                )
-            except RemoteError as exc:
-                raise click.ClickException(
-                    f"{exc}; what was imported stays: run the same command again to finish"
-                ) from exc
-    except UnreadableFile as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        for remote in remotes:
-            remote.close()
+def _progress(
+    stack: contextlib.ExitStack, items: Any, total: int | None, source: Any, quiet: bool
+) -> tuple[Any, Callable[[int], None]]:
+    """A progress bar, and what advances it after each batch.
+
+    A file's bar follows the bytes read; a pull from an LRS, of unknown
+    length, counts the statements.
+    """
+    bar: Any = stack.enter_context(
+        click.progressbar(
+            items if total is None else None,
+            length=total,
+            label="Importing statements",
+            file=sys.stderr,
+            hidden=quiet or not sys.stderr.isatty(),
+            show_pos=total is None,
+        )
+    )
+    position = [0]
+
+    def advance(count: int) -> None:
+        if total is not None:
+            now = source.tell()
+            bar.update(now - position[0])
+            position[0] = now
+
+    return bar, advance
+
+
+def _print_summary(summary: "ImportSummary", dry_run: bool) -> None:
+    """Say what became of the statements; exit with status 1 on any problem."""
     for where, statement_id in summary.conflicts:
         click.echo(f"{where}: conflict: statement {statement_id} is stored with other content")
     for where, reason in summary.invalid:

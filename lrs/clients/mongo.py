@@ -208,18 +208,7 @@ class MongoUserStateClient(StoredUserStateClient):
             return written
         check = None if conditions.unconditional else conditions.check
         for _ in attempts("the blocks"):
-            with translate_errors():
-                found = {
-                    document["block"]: document
-                    for document in self._collection.find(
-                        {
-                            "username": username,
-                            "scope": scope.value,
-                            "block": {"$in": list(pending)},
-                        },
-                        {"block": 1, "fields": 1, "version": 1, "time_us": 1},
-                    )
-                }
+            found = self._versions(username, scope, list(pending))
             # After the read, and after every write it saw: times increase along
             # each block's history even across servers whose clocks differ.
             time_us = max(
@@ -251,6 +240,17 @@ class MongoUserStateClient(StoredUserStateClient):
             if not pending:
                 break
         return written
+
+    def _versions(self, username: str, scope: Scope, blocks: list[str]) -> dict[str, Any]:
+        """The stored documents of these blocks (fields, version, time), by block."""
+        with translate_errors():
+            return {
+                document["block"]: document
+                for document in self._collection.find(
+                    {"username": username, "scope": scope.value, "block": {"$in": blocks}},
+                    {"block": 1, "fields": 1, "version": 1, "time_us": 1},
+                )
+            }
 
     def _bulk_write(self, operations: list[UpdateOne]) -> set[int]:
         """Run the compare-and-set updates; return the positions of those that lost a race."""

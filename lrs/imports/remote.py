@@ -17,6 +17,7 @@ import httpx
 import orjson
 
 from lrs import strict_json
+from lrs.closeable import Closeable
 from lrs.exceptions import UserStateError
 from lrs.imports.sources import Item
 from lrs.imports.statements import CONFLICT, INVALID, STORED, Checked, ImportSummary, version_of
@@ -65,7 +66,7 @@ class _OriginAuth(httpx.Auth):
             yield request
 
 
-class RemoteLRS:
+class RemoteLRS(Closeable):
     """The xAPI endpoint of an LRS (``http://host:port/xAPI``), with Basic credentials."""
 
     def __init__(

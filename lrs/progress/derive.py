@@ -193,9 +193,7 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
         stored_us: when it was stored (its time when it has no timestamp).
     """
     actor, target = statement.get("actor"), statement.get("object")
-    context = statement.get("context")
-    if not isinstance(context, dict):
-        context = {}
+    context = found if isinstance(found := statement.get("context"), dict) else {}
     if not isinstance(actor, dict) or actor.get("objectType", "Agent") != "Agent":
         return None
     learner = agent_key(actor)
@@ -221,15 +219,8 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
         result = {}
     # A question answered counts as time in its exercise, never as its completion.
     completes = not question and (verb in COMPLETING_VERBS or result.get("completion") is True)
-    progress = 0.0
+    progress = 0.0 if question else _progress_of(result)
     score = result.get("score", {}).get("scaled") if isinstance(result.get("score"), dict) else None
-    extensions = result.get("extensions")
-    if question:
-        pass
-    elif isinstance(extensions, dict):
-        value = extensions.get(PROGRESS_EXTENSION)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            progress = min(1.0, max(0.0, value / 100))
     registration = context.get("registration")
     return Event(
         learner,
@@ -249,6 +240,15 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
         criterion_of(definition),
         answer_of(statement, interaction),
     )
+
+
+def _progress_of(result: dict[str, Any]) -> float:
+    """The cmi5 progress extension of a result, from 0 to 1 (0 without one)."""
+    extensions = result.get("extensions")
+    value = extensions.get(PROGRESS_EXTENSION) if isinstance(extensions, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return min(1.0, max(0.0, value / 100))
+    return 0.0
 
 
 def _ordered(events: Iterable[Event]) -> list[Event]:

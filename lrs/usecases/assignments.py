@@ -171,50 +171,32 @@ class Assignments:
             learner = str(fields.get("username") or fields.get("email") or "")
             content = str(fields.get("content") or "")
             try:
-                if not isinstance(row, Mapping):
-                    raise InvalidInput("a row must be an object")
-                unknown = set(row) - set(ROW_FIELDS)
-                if unknown:
-                    raise InvalidInput(f"unknown fields: {', '.join(sorted(map(str, unknown)))}")
-                values = {name: value for name, value in row.items() if value not in ("", None)}
-                for name, value in values.items():
-                    if not isinstance(value, str):
-                        raise InvalidInput(f"{name} must be a text, not {type(value).__name__}")
+                values = _row_values(row)
                 username = values.get("username")
                 if username is not None and username not in usernames:
                     raise DoesNotExist(f"no user {username!r}")
                 username, email, linked = self._learner(username, values.get("email"), emails)
-                due = parse_due(values.get("due"))
-                options = {
+                options: dict[str, Any] = {
                     "course_key": values.get("course_key"),
-                    "due": due,
+                    "due": parse_due(values.get("due")),
                     "note": values.get("note", ""),
                     "actor": actor,
                 }
+                content = values.get("content", "")
                 if dry_run:
                     made = self.store.new(
-                        values.get("content", ""),
-                        username=username,
-                        email=email,
-                        at=now(),
-                        **options,
+                        content, username=username, email=email, at=now(), **options
                     )
                     if (made.learner, made.content) in active:
                         raise duplicate(made)
                     active.add((made.learner, made.content))
                     outcomes.append(RowOutcome(number, made.learner, made.content, "created"))
                     continue
-                created = self._created(
-                    values.get("content", ""), username, email, linked, **options
-                )
+                made = self._created(content, username, email, linked, **options)
+                state = str(made.state)
                 outcomes.append(
                     RowOutcome(
-                        number,
-                        created.learner,
-                        created.content,
-                        "created",
-                        id=created.id,
-                        state=str(created.state),
+                        number, made.learner, made.content, "created", id=made.id, state=state
                     )
                 )
             except (ValueError, DoesNotExist, Conflict) as exc:
@@ -470,3 +452,21 @@ def parse_due(value: Any) -> datetime | None:
     if not syntax.is_timestamp(text, offset_required=False):
         raise InvalidInput(f"due must be an ISO 8601 time, not {value!r}")
     return syntax.parse_timestamp(text)
+
+
+def _row_values(row: Any) -> dict[str, str]:
+    """A bulk row's given values, each a text (``ROW_FIELDS``).
+
+    Raises:
+        InvalidInput: not an object, an unknown field, or a value that is no text.
+    """
+    if not isinstance(row, Mapping):
+        raise InvalidInput("a row must be an object")
+    unknown = set(row) - set(ROW_FIELDS)
+    if unknown:
+        raise InvalidInput(f"unknown fields: {', '.join(sorted(map(str, unknown)))}")
+    values = {name: value for name, value in row.items() if value not in ("", None)}
+    for name, value in values.items():
+        if not isinstance(value, str):
+            raise InvalidInput(f"{name} must be a text, not {type(value).__name__}")
+    return values

@@ -62,25 +62,14 @@ def store_batch(
         check_signature(statement, received, path)
     # The Activities resource answers with definitions merged from statements.
     definitions = definitions_in(batch)
-    # What each statement says about progress (lrs.progress); one without a
-    # timestamp takes its stored time once stamped.
-    drafts = [
-        event_of(statement, item.id, 0) for statement, item in zip(batch, prepared, strict=True)
-    ]
+    drafts = _drafts(batch, prepared)
     # One transaction where the storage has them (one commit, all or nothing);
     # what needs no lock is done before it.
     with storage.transaction():
         # Data first: where a store has no transactions, data kept by hash is
         # harmless if the statements then fail.
         storage.attachments.put(received[sha2] for sha2 in sorted(used))
-        if stored_us is None:
-            # Stamped last, just before saving (in SQLite, under the write
-            # lock), so that concurrent batches reach the store in the order of
-            # their stamps (one clock reading for the batch, one stamp per
-            # statement: stored order is the batch's order).
-            first_us = default_clock.now_us(len(prepared))
-            stored_us = range(first_us, first_us + len(prepared))
-        stamped = [item.stamped(us) for item, us in zip(prepared, stored_us, strict=True)]
+        stamped = _stamped(prepared, stored_us)
         # Read under the write lock where there is one: an erasure keeps its
         # identities before it rewrites anything, so no batch can slip between.
         erased = storage.erasures.erased_identities(_agents_of(stamped))
@@ -88,20 +77,7 @@ def store_batch(
             stamped, drafts = _pseudonymized(stamped, prepared, drafts, erased)
         new = set(storage.statements.save(stamped))
         storage.activities.merge(definitions)
-        # Progress is kept before the batch is answered; a statement stored
-        # before gives nothing new.
-        events = [
-            draft if item.timestamped else draft._replace(time_us=record.stored_us)
-            for draft, item, record in zip(drafts, prepared, stamped, strict=True)
-            if draft is not None and record.id in new
-        ]
-        targets = [record.voids for record in stamped if record.id in new and record.voids]
-        voided = [_event_of_stored(storage.statements, target) for target in targets]
-        storage.progress.record(
-            events,
-            [event for event in voided if event is not None],
-            functools.partial(key_events, storage.statements),
-        )
+        events = _progress_kept(storage, prepared, stamped, drafts, new)
     if not storage.isolated:
         # Without one transaction, an erasure may have kept its identities
         # while this batch was being saved, after its own rewrite had read the
@@ -110,6 +86,57 @@ def store_batch(
     if on_stored is not None and events:
         on_stored(events)
     return new
+
+
+def _stamped(prepared: Sequence[Prepared], stored_us: Sequence[int] | None) -> list[Record]:
+    """The records to save, stamped with their stored times (by default, now).
+
+    Stamped last, just before saving (in SQLite, under the write lock), so
+    that concurrent batches reach the store in the order of their stamps (one
+    clock reading for the batch, one stamp per statement: stored order is the
+    batch's order).
+    """
+    if stored_us is None:
+        first_us = default_clock.now_us(len(prepared))
+        stored_us = range(first_us, first_us + len(prepared))
+    return [item.stamped(us) for item, us in zip(prepared, stored_us, strict=True)]
+
+
+def _drafts(batch: list[Any], prepared: Sequence[Prepared]) -> list[Event | None]:
+    """What each statement says about progress (``lrs.progress``), before it is stamped.
+
+    A statement without a timestamp takes its stored time once stamped.
+    """
+    return [
+        event_of(statement, item.id, 0) for statement, item in zip(batch, prepared, strict=True)
+    ]
+
+
+def _progress_kept(
+    storage: "Storage",
+    prepared: Sequence[Prepared],
+    stamped: list[Record],
+    drafts: list[Event | None],
+    new: set[str],
+) -> list[Event]:
+    """Keep the progress the newly stored statements make, and take back what they void.
+
+    Kept before the batch is answered; a statement stored before gives
+    nothing new. Returns the events kept.
+    """
+    events = [
+        draft if item.timestamped else draft._replace(time_us=record.stored_us)
+        for draft, item, record in zip(drafts, prepared, stamped, strict=True)
+        if draft is not None and record.id in new
+    ]
+    targets = [record.voids for record in stamped if record.id in new and record.voids]
+    voided = [_event_of_stored(storage.statements, target) for target in targets]
+    storage.progress.record(
+        events,
+        [event for event in voided if event is not None],
+        functools.partial(key_events, storage.statements),
+    )
+    return events
 
 
 def _agents_of(records: Sequence[Record]) -> set[str]:
