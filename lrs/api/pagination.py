@@ -13,8 +13,9 @@ from typing import Any
 import orjson
 from marshmallow import fields, validate
 
+from lrs.clients.base import MAX_PAGE_SIZE
+
 DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 1000
 # Far beyond any real stream, and small enough that the offset stays an index.
 MAX_PAGE = 10**9
 

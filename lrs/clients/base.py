@@ -150,6 +150,9 @@ def check_fields(fields: Iterable[str] | None) -> list[str] | None:
 #: At most this many blocks go to a store in one call of a backend's hook;
 #: larger calls are cut into chunks of it (the server's limit per request).
 MAX_BLOCKS = 1000
+#: The largest page of a list the server answers (``page_size``), and so the
+#: largest the HTTP client asks for.
+MAX_PAGE_SIZE = 1000
 
 DEFAULT_BATCH_SIZE = 1000
 

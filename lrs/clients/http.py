@@ -18,6 +18,7 @@ import orjson
 
 from lrs import strict_json
 from lrs.clients.base import (
+    MAX_PAGE_SIZE,
     BlockKey,
     KeyParser,
     Scope,
@@ -38,8 +39,6 @@ from lrs.exceptions import (
 )
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-# The server's largest page (lrs.api.pagination.MAX_PAGE_SIZE).
-MAX_PAGE_SIZE = 1000
 
 
 def _precondition_headers(conditions: Conditions) -> dict[str, str]:

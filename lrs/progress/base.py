@@ -48,6 +48,7 @@ from lrs.progress.derive import (
     with_event,
 )
 from lrs.progress.tries import Attempt, Try, TryRecords, tries_of, tries_with, tries_without
+from lrs.retries import attempts
 
 #: A learner's agent key and a content's activity id.
 Key = tuple[str, str]
@@ -110,7 +111,7 @@ class ProgressStore(Closeable, ABC):
         events_of: EventsOf | None,
     ) -> None:
         """Bring a key's records up to date (see the module)."""
-        while True:
+        for _ in attempts("a learner's progress"):
             version, sessions, tries = self._load(key)
             if gone and events_of is not None:
                 now = events_of(key)
@@ -179,7 +180,7 @@ class ProgressStore(Closeable, ABC):
         return derived
 
     def _replace(self, key: Key, sessions: list[ContentSession], tries: TryRecords) -> None:
-        while True:
+        for _ in attempts("a learner's progress"):
             version, _, _ = self._load(key)
             summary = summary_of(sessions) if sessions else None
             if self._save(key, version, sessions, tries, summary):

@@ -1,11 +1,9 @@
 """Every store the server needs, opened from one storage URL."""
 
-import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from lrs.assignments import AssignmentStore, MemoryAssignmentStore
 from lrs.clients.base import UserStateClient
@@ -82,9 +80,9 @@ class Storage(Closeable):
 def open_storage(url: str = "memory://", history_url: str | None = None) -> Storage:
     """Open every store at ``url`` (see ``lrs.clients.connect`` for the URLs).
 
-    The MongoDB stores share one driver client. A ``mongomock://`` URL without
-    a database name gets one fresh database for all the stores, as a real
-    server's stores share theirs.
+    The MongoDB stores share one driver client and database (a bare
+    ``mongomock://`` is a fresh one, shared by all the stores, as a real
+    server's stores share theirs).
 
     Raises:
         InvalidInput: the URL names no store a server can keep its data in (a
@@ -102,8 +100,7 @@ def open_storage(url: str = "memory://", history_url: str | None = None) -> Stor
         return sqlite_storage(
             open_sqlite(parsed), history=None if history_url is None else open_history(history_url)
         )
-    if parsed.backend == Backend.mongomock and not urlsplit(url).path.strip("/"):
-        url = f"mongomock://local/{uuid.uuid4().hex}"
+    # (A bare mongomock:// is a fresh database: lrs.mongo.open_database's rule.)
     from lrs.mongo import open_database
 
     client, database = open_database(url)
