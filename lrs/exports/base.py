@@ -7,6 +7,7 @@ gets its ``finished`` time is an export cut short (a closed connection, a
 failure).
 """
 
+import builtins
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from lrs.closeable import Closeable
+from lrs.exceptions import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,16 @@ class ExportLog(Closeable, ABC):
     def put(self, request: ExportRequest) -> None:
         """Write a record (a new one, or the same id's again, finished)."""
 
-    @abstractmethod
     def list(self, limit: int | None = None) -> list[ExportRequest]:
-        """The records, newest first (the ``limit`` newest)."""
+        """The records, newest first (the ``limit`` newest).
+
+        Raises:
+            InvalidInput: a limit below 1.
+        """
+        if limit is not None and (isinstance(limit, bool) or limit < 1):
+            raise InvalidInput(f"the limit is a number of records from 1, not {limit!r}")
+        return self._list(limit)
+
+    @abstractmethod
+    def _list(self, limit: int | None) -> "builtins.list[ExportRequest]":
+        """The ``limit`` newest records (all with ``None``), newest first."""

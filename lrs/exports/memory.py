@@ -18,8 +18,7 @@ class MemoryExportLog(ExportLog):
         with self._lock:
             self._records[request.id] = request
 
-    def list(self, limit: int | None = None) -> list[ExportRequest]:
-        """The records, newest first."""
+    def _list(self, limit: int | None) -> list[ExportRequest]:
         with self._lock:
             found = sorted(
                 self._records.values(), key=lambda item: (item.requested, item.id), reverse=True

@@ -30,8 +30,7 @@ class MongoExportLog(ExportLog):
                 upsert=True,
             )
 
-    def list(self, limit: int | None = None) -> list[ExportRequest]:
-        """The records, newest first."""
+    def _list(self, limit: int | None) -> list[ExportRequest]:
         with translate_errors():
             found = self._requests.find(
                 sort=[("requested_us", DESCENDING), ("_id", DESCENDING)], limit=limit or 0

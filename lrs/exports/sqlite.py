@@ -23,8 +23,7 @@ class SqliteExportLog(ExportLog):
                 (request.id, to_us(request.requested), orjson.dumps(request.as_json()).decode()),
             )
 
-    def list(self, limit: int | None = None) -> list[ExportRequest]:
-        """The records, newest first."""
+    def _list(self, limit: int | None) -> list[ExportRequest]:
         with translate_errors():
             rows = (
                 self._database.connection()

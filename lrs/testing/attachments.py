@@ -44,3 +44,14 @@ class AttachmentStoreContract:
         assert attachments.get(SHA) is None
         assert attachments.get(other.sha2) == other
         assert attachments.delete([]) == 0
+
+    def test_the_same_hash_twice_in_one_call_is_kept_once(
+        self, attachments: AttachmentStore
+    ) -> None:
+        data = b"twice"
+        sha2 = hashlib.sha256(data).hexdigest()
+        attachments.put(
+            [AttachmentData(sha2, "text/plain", data), AttachmentData(sha2, "text/plain", data)]
+        )
+        assert attachments.delete([sha2, sha2.upper()]) == 1
+        assert attachments.get(sha2) is None

@@ -43,3 +43,13 @@ class ExportLogContract:
         outcomes = race(*[lambda request=request: exports.put(request) for request in requests])
         assert failures(outcomes) == []
         assert exports.list() == list(reversed(requests))
+
+    def test_a_limit_below_one_is_refused(self, exports: ExportLog) -> None:
+        import pytest
+
+        from lrs.exceptions import InvalidInput
+
+        for bad in (0, -1, True):
+            with pytest.raises(InvalidInput, match="limit"):
+                exports.list(limit=bad)
+        assert exports.list(limit=1) == []

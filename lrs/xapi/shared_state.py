@@ -23,6 +23,8 @@ checked against that content, just before the write rather than atomically
 with it (two stores are involved); the write then replaces it.
 """
 
+from collections.abc import Callable
+
 from lrs.clients.base import Scope, UserState, UserStateClient
 from lrs.clients.values import BlockChange, state_json
 from lrs.clock import to_us
@@ -174,6 +176,22 @@ class SharedStateDocuments(DocumentStore):
         self.client.update(username, context.activity_id, BlockChange.deleting(), scope, conditions)
         if kept is not None:
             self.documents.delete(context, document_id)
+
+    # The hooks write ordinary documents, in the wrapped store: ``put`` and
+    # ``delete`` above decide what is a block and what is a document.
+
+    def _write(
+        self,
+        context: Context,
+        document_id: str,
+        written: Callable[[Document | None], Document],
+    ) -> Document:
+        return self.documents._write(context, document_id, written)
+
+    def _remove(
+        self, context: Context, document_id: str, check: Callable[[Document | None], None]
+    ) -> None:
+        self.documents._remove(context, document_id, check)
 
     def count_agents(self, keys: frozenset[str]) -> int:
         """How many documents these agents have (not counting their blocks)."""

@@ -89,6 +89,11 @@ class ActivityStore(Closeable, ABC):
     def get(self, activity_id: str) -> dict[str, Any] | None:
         """Return the activity's canonical definition, or ``None``."""
 
-    @abstractmethod
     def merge(self, definitions: dict[str, dict[str, Any]]) -> None:
         """Merge definitions into the canonical ones (see ``merge_definitions``)."""
+        if definitions:
+            self._merge([(key, definitions[key]) for key in sorted(definitions)])
+
+    @abstractmethod
+    def _merge(self, definitions: list[tuple[str, dict[str, Any]]]) -> None:
+        """Merge each definition into the stored one (``merged_text``), each merge whole."""

@@ -21,10 +21,9 @@ class MemoryActivityStore(ActivityStore):
         text = self._definitions.get(activity_id)
         return None if text is None else orjson.loads(text)
 
-    def merge(self, definitions: dict[str, dict[str, Any]]) -> None:
-        """Merge definitions into the canonical ones."""
+    def _merge(self, definitions: list[tuple[str, dict[str, Any]]]) -> None:
         with self._lock:
-            for activity_id, definition in definitions.items():
+            for activity_id, definition in definitions:
                 new = merged_text(self._definitions.get(activity_id), definition)
                 if new is not None:
                     self._definitions[activity_id] = new

@@ -29,9 +29,9 @@ class MongoActivityStore(ActivityStore):
             stored = self._collection.find_one({"_id": activity_id})
         return None if stored is None else orjson.loads(stored["definition"])
 
-    def merge(self, definitions: dict[str, dict[str, Any]]) -> None:
-        """Merge definitions into the canonical ones, one compare-and-set each."""
-        for activity_id, definition in definitions.items():
+    def _merge(self, definitions: list[tuple[str, dict[str, Any]]]) -> None:
+        # One compare-and-set each.
+        for activity_id, definition in definitions:
             self._merge_one(activity_id, definition)
 
     def _merge_one(self, activity_id: str, definition: dict[str, Any]) -> None:

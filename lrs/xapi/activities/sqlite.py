@@ -25,11 +25,9 @@ class SqliteActivityStore(ActivityStore):
             )
         return None if row is None else orjson.loads(row[0])
 
-    def merge(self, definitions: dict[str, dict[str, Any]]) -> None:
-        """Merge definitions into the canonical ones; the write lock makes each merge whole."""
-        if not definitions:
-            return
-        ids = sorted(definitions)
+    def _merge(self, definitions: list[tuple[str, dict[str, Any]]]) -> None:
+        # One transaction: the write lock makes each merge whole.
+        ids = [activity_id for activity_id, _ in definitions]
         with self._database.transaction() as connection:
             stored: dict[str, str] = dict(
                 rows_in(
@@ -37,8 +35,8 @@ class SqliteActivityStore(ActivityStore):
                 )
             )
             changed = []
-            for activity_id in ids:
-                new = merged_text(stored.get(activity_id), definitions[activity_id])
+            for activity_id, definition in definitions:
+                new = merged_text(stored.get(activity_id), definition)
                 if new is not None:
                     changed.append((activity_id, new.decode()))
             connection.executemany(

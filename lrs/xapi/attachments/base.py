@@ -105,16 +105,31 @@ def check_statement_attachments(
 
 
 class AttachmentStore(Closeable, ABC):
-    """Keeps attachment data by SHA-2."""
+    """Keeps attachment data by SHA-2 (hashes in lower case, each kept once)."""
 
-    @abstractmethod
     def put(self, attachments: Iterable[AttachmentData]) -> None:
         """Store data (storing the same hash again changes nothing)."""
+        unique = {item.sha2: item for item in attachments}
+        if unique:
+            self._put([unique[sha2] for sha2 in sorted(unique)])
 
-    @abstractmethod
     def get(self, sha2: str) -> AttachmentData | None:
         """Return the data with this hash, or ``None``."""
+        return self._get(sha2.lower())
 
-    @abstractmethod
     def delete(self, hashes: Iterable[str]) -> int:
         """Remove the data with these hashes (no statement uses it any more); return how many."""
+        wanted = sorted({sha2.lower() for sha2 in hashes})
+        return self._delete(wanted) if wanted else 0
+
+    @abstractmethod
+    def _put(self, attachments: list[AttachmentData]) -> None:
+        """Keep each, unless its hash is kept already (one of each hash, sorted)."""
+
+    @abstractmethod
+    def _get(self, sha2: str) -> AttachmentData | None:
+        """The data of this (lower-case) hash, or ``None``."""
+
+    @abstractmethod
+    def _delete(self, hashes: list[str]) -> int:
+        """Remove the data of these (lower-case, distinct) hashes; return how many were kept."""

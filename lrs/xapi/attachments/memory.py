@@ -1,7 +1,6 @@
 """Attachment data in this process's memory."""
 
 import threading
-from collections.abc import Iterable
 
 from lrs.xapi.attachments.base import AttachmentData, AttachmentStore
 
@@ -14,17 +13,14 @@ class MemoryAttachmentStore(AttachmentStore):
         self._lock = threading.Lock()
         self._data: dict[str, AttachmentData] = {}
 
-    def put(self, attachments: Iterable[AttachmentData]) -> None:
-        """Store data by hash."""
+    def _put(self, attachments: list[AttachmentData]) -> None:
         with self._lock:
             for attachment in attachments:
                 self._data.setdefault(attachment.sha2, attachment)
 
-    def get(self, sha2: str) -> AttachmentData | None:
-        """Return the data with this hash, or ``None``."""
-        return self._data.get(sha2.lower())
+    def _get(self, sha2: str) -> AttachmentData | None:
+        return self._data.get(sha2)
 
-    def delete(self, hashes: Iterable[str]) -> int:
-        """Remove the data with these hashes; return how many."""
+    def _delete(self, hashes: list[str]) -> int:
         with self._lock:
-            return sum(self._data.pop(sha2.lower(), None) is not None for sha2 in set(hashes))
+            return sum(self._data.pop(sha2, None) is not None for sha2 in hashes)

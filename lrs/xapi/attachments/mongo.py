@@ -1,6 +1,5 @@
 """Attachment data in MongoDB: the ``attachments`` collection."""
 
-from collections.abc import Iterable
 from typing import Any
 
 from pymongo import UpdateOne
@@ -22,8 +21,8 @@ class MongoAttachmentStore(AttachmentStore):
         """Open the store in ``database``."""
         self._collection = collection(database, "attachments")
 
-    def put(self, attachments: Iterable[AttachmentData]) -> None:
-        """Store data by hash (an upsert that never overwrites)."""
+    def _put(self, attachments: list[AttachmentData]) -> None:
+        # An upsert that never overwrites.
         operations = [
             UpdateOne(
                 {"_id": item.sha2},
@@ -32,20 +31,16 @@ class MongoAttachmentStore(AttachmentStore):
             )
             for item in attachments
         ]
-        if operations:
-            with translate_errors():
-                self._collection.bulk_write(operations, ordered=False)
-
-    def get(self, sha2: str) -> AttachmentData | None:
-        """Return the data with this hash, or ``None``."""
         with translate_errors():
-            document = self._collection.find_one({"_id": sha2.lower()})
+            self._collection.bulk_write(operations, ordered=False)
+
+    def _get(self, sha2: str) -> AttachmentData | None:
+        with translate_errors():
+            document = self._collection.find_one({"_id": sha2})
         if document is None:
             return None
         return AttachmentData(document["_id"], document["content_type"], bytes(document["data"]))
 
-    def delete(self, hashes: Iterable[str]) -> int:
-        """Remove the data with these hashes; return how many."""
-        wanted = sorted({sha2.lower() for sha2 in hashes})
+    def _delete(self, hashes: list[str]) -> int:
         with translate_errors():
-            return int(self._collection.delete_many({"_id": {"$in": wanted}}).deleted_count)
+            return int(self._collection.delete_many({"_id": {"$in": hashes}}).deleted_count)

@@ -1,7 +1,5 @@
 """Attachment data in a SQLite file: the ``attachments`` table (see ``lrs.sqlite_schema``)."""
 
-from collections.abc import Iterable
-
 from lrs.sqlite import SqliteDatabase, translate_errors
 from lrs.xapi.attachments.base import AttachmentData, AttachmentStore
 
@@ -13,36 +11,30 @@ class SqliteAttachmentStore(AttachmentStore):
         """Keep attachment data in ``database``."""
         self._database = database
 
-    def put(self, attachments: Iterable[AttachmentData]) -> None:
-        """Store data by hash, in one transaction."""
+    def _put(self, attachments: list[AttachmentData]) -> None:
         rows = [(item.sha2, item.content_type, item.data) for item in attachments]
-        if rows:
-            with self._database.transaction() as connection:
-                connection.executemany(
-                    "INSERT INTO attachments (sha2, content_type, data) VALUES (?, ?, ?) "
-                    "ON CONFLICT (sha2) DO NOTHING",
-                    rows,
-                )
+        with self._database.transaction() as connection:
+            connection.executemany(
+                "INSERT INTO attachments (sha2, content_type, data) VALUES (?, ?, ?) "
+                "ON CONFLICT (sha2) DO NOTHING",
+                rows,
+            )
 
-    def get(self, sha2: str) -> AttachmentData | None:
-        """Return the data with this hash, or ``None``."""
+    def _get(self, sha2: str) -> AttachmentData | None:
         with translate_errors():
             row = (
                 self._database.connection()
                 .execute(
                     "SELECT sha2, content_type, data FROM attachments WHERE sha2 = ?",
-                    (sha2.lower(),),
+                    (sha2,),
                 )
                 .fetchone()
             )
         return None if row is None else AttachmentData(row[0], row[1], bytes(row[2]))
 
-    def delete(self, hashes: Iterable[str]) -> int:
-        """Remove the data with these hashes; return how many."""
+    def _delete(self, hashes: list[str]) -> int:
         with self._database.transaction() as connection:
             return sum(
-                connection.execute(
-                    "DELETE FROM attachments WHERE sha2 = ?", (sha2.lower(),)
-                ).rowcount
-                for sha2 in sorted(set(hashes))
+                connection.execute("DELETE FROM attachments WHERE sha2 = ?", (sha2,)).rowcount
+                for sha2 in hashes
             )

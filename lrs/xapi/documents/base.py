@@ -10,6 +10,7 @@ ETag is the SHA-1 of its content (section 3.1). Every write is conditional:
 
 import hashlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -153,7 +154,6 @@ class DocumentStore(Closeable, ABC):
     def ids(self, context: Context, since_us: int | None = None) -> list[tuple[str, int]]:
         """Return the (id, updated_us) of the context's documents, updated after ``since_us``."""
 
-    @abstractmethod
     def put(
         self,
         context: Context,
@@ -177,7 +177,15 @@ class DocumentStore(Closeable, ABC):
                 see ``Conditions``; nothing changed.
         """
 
-    @abstractmethod
+        def written(current: Document | None) -> Document:
+            conditions.check(etag_of(current))
+            if merge:
+                body, kind = merged(current, content, content_type)
+                return Document(document_id, body, kind, updated_us)
+            return Document(document_id, content, content_type, updated_us)
+
+        return self._write(context, document_id, written)
+
     def delete(
         self, context: Context, document_id: str, conditions: Conditions = UNCONDITIONAL
     ) -> None:
@@ -186,6 +194,26 @@ class DocumentStore(Closeable, ABC):
         Raises:
             PreconditionFailed: a precondition failed; nothing changed.
         """
+        self._remove(context, document_id, lambda current: conditions.check(etag_of(current)))
+
+    @abstractmethod
+    def _write(
+        self,
+        context: Context,
+        document_id: str,
+        written: Callable[[Document | None], Document],
+    ) -> Document:
+        """In one atomic step: read the document, call ``written`` with it, store what it gives.
+
+        ``written`` may raise (a condition that fails): then nothing changes. A
+        backend that loses a race calls it again with what it reads then.
+        """
+
+    @abstractmethod
+    def _remove(
+        self, context: Context, document_id: str, check: Callable[[Document | None], None]
+    ) -> None:
+        """In one atomic step: read the document, call ``check`` with it, delete what is there."""
 
     @abstractmethod
     def delete_all(self, context: Context) -> None:

@@ -1,9 +1,9 @@
 """Documents in this process's memory."""
 
 import threading
+from collections.abc import Callable
 
-from lrs.conditions import UNCONDITIONAL, Conditions
-from lrs.xapi.documents.base import Context, Document, DocumentStore, etag_of, merged
+from lrs.xapi.documents.base import Context, Document, DocumentStore
 
 
 class MemoryDocumentStore(DocumentStore):
@@ -28,35 +28,24 @@ class MemoryDocumentStore(DocumentStore):
             if since_us is None or doc.updated_us > since_us
         ]
 
-    def put(
+    def _write(
         self,
         context: Context,
         document_id: str,
-        content: bytes,
-        content_type: str,
-        *,
-        updated_us: int,
-        merge: bool = False,
-        conditions: Conditions = UNCONDITIONAL,
+        written: Callable[[Document | None], Document],
     ) -> Document:
-        """Store or merge a document if ``conditions`` hold (see ``DocumentStore``)."""
         with self._lock:
             documents = self._documents.setdefault(context, {})
-            current = documents.get(document_id)
-            conditions.check(etag_of(current))
-            if merge:
-                content, content_type = merged(current, content, content_type)
-            document = Document(document_id, content, content_type, updated_us)
+            document = written(documents.get(document_id))
             documents[document_id] = document
             return document
 
-    def delete(
-        self, context: Context, document_id: str, conditions: Conditions = UNCONDITIONAL
+    def _remove(
+        self, context: Context, document_id: str, check: Callable[[Document | None], None]
     ) -> None:
-        """Delete a document if ``conditions`` hold (see ``DocumentStore``)."""
         with self._lock:
             documents = self._documents.get(context, {})
-            conditions.check(etag_of(documents.get(document_id)))
+            check(documents.get(document_id))
             documents.pop(document_id, None)
 
     def delete_all(self, context: Context) -> None:

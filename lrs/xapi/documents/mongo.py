@@ -1,15 +1,15 @@
 """Documents in MongoDB: the ``documents`` collection."""
 
+from collections.abc import Callable
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from lrs.conditions import UNCONDITIONAL, Conditions
 from lrs.mongo import collection, translate_errors
 from lrs.retries import attempts
-from lrs.xapi.documents.base import Context, Document, DocumentStore, etag_of, merged
+from lrs.xapi.documents.base import Context, Document, DocumentStore
 
 
 class MongoDocumentStore(DocumentStore):
@@ -74,28 +74,24 @@ class MongoDocumentStore(DocumentStore):
             found = self._collection.find(query, {"document_id": 1, "updated_us": 1, "_id": 0})
             return [(item["document_id"], item["updated_us"]) for item in found]
 
-    def put(
+    def _write(
         self,
         context: Context,
         document_id: str,
-        content: bytes,
-        content_type: str,
-        *,
-        updated_us: int,
-        merge: bool = False,
-        conditions: Conditions = UNCONDITIONAL,
+        written: Callable[[Document | None], Document],
     ) -> Document:
-        """Store or merge a document if ``conditions`` hold (see ``DocumentStore``)."""
+        # Compare-and-set on the document's version: a write that lost a race
+        # reads again and is checked again.
         name = self._filter(context, document_id)
         for _ in attempts("the document"):
             with translate_errors():
                 stored = self._collection.find_one(name)
-            current = None if stored is None else self._document(stored)
-            conditions.check(etag_of(current))
-            new_content, new_type = (
-                merged(current, content, content_type) if merge else (content, content_type)
-            )
-            fields = {"content": new_content, "content_type": new_type, "updated_us": updated_us}
+            document = written(None if stored is None else self._document(stored))
+            fields = {
+                "content": document.content,
+                "content_type": document.content_type,
+                "updated_us": document.updated_us,
+            }
             with translate_errors():
                 if stored is None:
                     try:
@@ -108,17 +104,16 @@ class MongoDocumentStore(DocumentStore):
                     if not self._collection.update_one(unchanged, change).matched_count:
                         continue  # changed since it was read: check again
             break
-        return Document(document_id, new_content, new_type, updated_us)
+        return document
 
-    def delete(
-        self, context: Context, document_id: str, conditions: Conditions = UNCONDITIONAL
+    def _remove(
+        self, context: Context, document_id: str, check: Callable[[Document | None], None]
     ) -> None:
-        """Delete a document if ``conditions`` hold (see ``DocumentStore``)."""
         name = self._filter(context, document_id)
         for _ in attempts("the document"):
             with translate_errors():
                 stored = self._collection.find_one(name)
-            conditions.check(None if stored is None else self._document(stored).etag)
+            check(None if stored is None else self._document(stored))
             if stored is None:
                 return
             unchanged = {"_id": stored["_id"], "version": stored["version"]}

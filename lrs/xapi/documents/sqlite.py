@@ -6,10 +6,10 @@ ETag, exactly one succeeds.
 """
 
 import sqlite3
+from collections.abc import Callable
 
-from lrs.conditions import UNCONDITIONAL, Conditions
 from lrs.sqlite import SqliteDatabase, translate_errors
-from lrs.xapi.documents.base import Context, Document, DocumentStore, etag_of, merged
+from lrs.xapi.documents.base import Context, Document, DocumentStore
 
 _WHERE = "resource = ? AND activity_id = ? AND agent = ? AND registration = ?"
 
@@ -48,39 +48,35 @@ class SqliteDocumentStore(DocumentStore):
             )
             return [(document_id, updated_us) for document_id, updated_us in rows]
 
-    def put(
+    def _write(
         self,
         context: Context,
         document_id: str,
-        content: bytes,
-        content_type: str,
-        *,
-        updated_us: int,
-        merge: bool = False,
-        conditions: Conditions = UNCONDITIONAL,
+        written: Callable[[Document | None], Document],
     ) -> Document:
-        """Store or merge a document if ``conditions`` hold (see ``DocumentStore``)."""
         with self._database.transaction() as connection:
-            current = self._get(connection, context, document_id)
-            conditions.check(etag_of(current))
-            if merge:
-                content, content_type = merged(current, content, content_type)
+            document = written(self._get(connection, context, document_id))
             connection.execute(
                 "INSERT INTO documents (resource, activity_id, agent, registration, id, content, "
                 "content_type, updated_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
                 "(resource, activity_id, agent, registration, id) DO UPDATE SET "
                 "content = excluded.content, content_type = excluded.content_type, "
                 "updated_us = excluded.updated_us",
-                (*_where(context), document_id, content, content_type, updated_us),
+                (
+                    *_where(context),
+                    document_id,
+                    document.content,
+                    document.content_type,
+                    document.updated_us,
+                ),
             )
-        return Document(document_id, content, content_type, updated_us)
+        return document
 
-    def delete(
-        self, context: Context, document_id: str, conditions: Conditions = UNCONDITIONAL
+    def _remove(
+        self, context: Context, document_id: str, check: Callable[[Document | None], None]
     ) -> None:
-        """Delete a document if ``conditions`` hold (see ``DocumentStore``)."""
         with self._database.transaction() as connection:
-            conditions.check(etag_of(self._get(connection, context, document_id)))
+            check(self._get(connection, context, document_id))
             connection.execute(
                 f"DELETE FROM documents WHERE {_WHERE} AND id = ?", (*_where(context), document_id)
             )
