@@ -16,6 +16,10 @@ PACKAGES = [
     "lrs.xapi.documents",
     "lrs.xapi.activities",
     "lrs.xapi.attachments",
+    "lrs.progress",
+    "lrs.erasure",
+    "lrs.exports",
+    "lrs.assignments",
 ]
 
 
@@ -46,10 +50,12 @@ def test_importing_lrs_and_the_test_helpers_imports_no_test_tool():
 
 
 @pytest.mark.parametrize("package", PACKAGES)
-def test_the_mongodb_backend_is_there_when_asked_for(package):
+def test_every_package_face_offers_its_backends_the_same_way(package):
+    """The interface and the memory backend at once; SQLite and MongoDB when asked for."""
     module = __import__(package, fromlist=["__all__"])
-    (mongo,) = [name for name in module.__all__ if name.startswith("Mongo")]
-    assert getattr(module, mongo).__module__.endswith(".mongo")
+    for prefix, suffix in (("Memory", ".memory"), ("Sqlite", ".sqlite"), ("Mongo", ".mongo")):
+        (backend,) = [name for name in module.__all__ if name.startswith(prefix)]
+        assert getattr(module, backend).__module__.endswith(suffix), backend
 
 
 def test_serving_memory_or_sqlite_loads_no_mongodb_driver(tmp_path):

@@ -24,6 +24,7 @@ __all__ = [
     "PermissionDenied",
     "Scope",
     "ServiceUnavailable",
+    "SqliteUserStateClient",
     "UserState",
     "UserStateClient",
     "UserStateError",
@@ -31,6 +32,12 @@ __all__ = [
 ]
 
 
+_BACKENDS = {
+    "MongoUserStateClient": "lrs.clients.mongo",
+    "SqliteUserStateClient": "lrs.clients.sqlite",
+}
+
+
 def __getattr__(name: str) -> object:
-    """The MongoDB backend, imported on first use: the interface does not need the driver."""
-    return lrs.lazy.lazy_attribute(__name__, name, {"MongoUserStateClient": "lrs.clients.mongo"})
+    """The SQLite and MongoDB backends, imported on first use (the interface needs no driver)."""
+    return lrs.lazy.lazy_attribute(__name__, name, _BACKENDS)

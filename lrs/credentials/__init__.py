@@ -10,11 +10,16 @@ __all__ = [
     "MemoryCredentialStore",
     "MongoCredentialStore",
     "Role",
+    "SqliteCredentialStore",
 ]
 
 
+_BACKENDS = {
+    "MongoCredentialStore": "lrs.credentials.mongo",
+    "SqliteCredentialStore": "lrs.credentials.sqlite",
+}
+
+
 def __getattr__(name: str) -> object:
-    """The MongoDB backend, imported on first use: the interface does not need the driver."""
-    return lrs.lazy.lazy_attribute(
-        __name__, name, {"MongoCredentialStore": "lrs.credentials.mongo"}
-    )
+    """The SQLite and MongoDB backends, imported on first use (the interface needs no driver)."""
+    return lrs.lazy.lazy_attribute(__name__, name, _BACKENDS)

@@ -13,20 +13,25 @@ from lrs.enrollments.base import (
 from lrs.enrollments.memory import MemoryEnrollmentStore
 
 __all__ = [
-    "MODES",
     "Change",
     "CourseRole",
     "Enrollment",
     "EnrollmentStore",
+    "MODES",
     "MemoryEnrollmentStore",
     "MongoEnrollmentStore",
     "Outcome",
+    "SqliteEnrollmentStore",
     "User",
 ]
 
 
+_BACKENDS = {
+    "MongoEnrollmentStore": "lrs.enrollments.mongo",
+    "SqliteEnrollmentStore": "lrs.enrollments.sqlite",
+}
+
+
 def __getattr__(name: str) -> object:
-    """The MongoDB backend, imported on first use: the interface does not need the driver."""
-    return lrs.lazy.lazy_attribute(
-        __name__, name, {"MongoEnrollmentStore": "lrs.enrollments.mongo"}
-    )
+    """The SQLite and MongoDB backends, imported on first use (the interface needs no driver)."""
+    return lrs.lazy.lazy_attribute(__name__, name, _BACKENDS)

@@ -16,14 +16,19 @@ __all__ = [
     "ActivityStore",
     "MemoryActivityStore",
     "MongoActivityStore",
+    "SqliteActivityStore",
     "activity_object",
     "definitions_in",
     "merge_definitions",
 ]
 
 
+_BACKENDS = {
+    "MongoActivityStore": "lrs.xapi.activities.mongo",
+    "SqliteActivityStore": "lrs.xapi.activities.sqlite",
+}
+
+
 def __getattr__(name: str) -> object:
-    """The MongoDB backend, imported on first use."""
-    return lrs.lazy.lazy_attribute(
-        __name__, name, {"MongoActivityStore": "lrs.xapi.activities.mongo"}
-    )
+    """The SQLite and MongoDB backends, imported on first use (the interface needs no driver)."""
+    return lrs.lazy.lazy_attribute(__name__, name, _BACKENDS)

@@ -20,14 +20,19 @@ __all__ = [
     "MemoryAttachmentStore",
     "MongoAttachmentStore",
     "Part",
+    "SqliteAttachmentStore",
     "attachment_parts",
     "check_statement_attachments",
     "sha2_matches",
 ]
 
 
+_BACKENDS = {
+    "MongoAttachmentStore": "lrs.xapi.attachments.mongo",
+    "SqliteAttachmentStore": "lrs.xapi.attachments.sqlite",
+}
+
+
 def __getattr__(name: str) -> object:
-    """The MongoDB backend, imported on first use."""
-    return lrs.lazy.lazy_attribute(
-        __name__, name, {"MongoAttachmentStore": "lrs.xapi.attachments.mongo"}
-    )
+    """The SQLite and MongoDB backends, imported on first use (the interface needs no driver)."""
+    return lrs.lazy.lazy_attribute(__name__, name, _BACKENDS)

@@ -21,13 +21,14 @@ from lrs.xapi.documents.base import (
 from lrs.xapi.documents.memory import MemoryDocumentStore
 
 __all__ = [
-    "JSON",
     "Context",
     "Document",
     "DocumentStore",
+    "JSON",
     "MemoryDocumentStore",
     "MongoDocumentStore",
     "Resource",
+    "SqliteDocumentStore",
     "check_json",
     "content_etag",
     "etag_of",
@@ -37,8 +38,12 @@ __all__ = [
 ]
 
 
+_BACKENDS = {
+    "MongoDocumentStore": "lrs.xapi.documents.mongo",
+    "SqliteDocumentStore": "lrs.xapi.documents.sqlite",
+}
+
+
 def __getattr__(name: str) -> object:
-    """The MongoDB backend, imported on first use."""
-    return lrs.lazy.lazy_attribute(
-        __name__, name, {"MongoDocumentStore": "lrs.xapi.documents.mongo"}
-    )
+    """The SQLite and MongoDB backends, imported on first use (the interface needs no driver)."""
+    return lrs.lazy.lazy_attribute(__name__, name, _BACKENDS)

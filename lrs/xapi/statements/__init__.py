@@ -8,14 +8,19 @@ __all__ = [
     "MemoryStatementStore",
     "MongoStatementStore",
     "Record",
+    "SqliteStatementStore",
     "StatementQuery",
     "StatementStore",
     "terms_of",
 ]
 
 
+_BACKENDS = {
+    "MongoStatementStore": "lrs.xapi.statements.mongo",
+    "SqliteStatementStore": "lrs.xapi.statements.sqlite",
+}
+
+
 def __getattr__(name: str) -> object:
-    """The MongoDB backend, imported on first use: the interface does not need the driver."""
-    return lrs.lazy.lazy_attribute(
-        __name__, name, {"MongoStatementStore": "lrs.xapi.statements.mongo"}
-    )
+    """The SQLite and MongoDB backends, imported on first use (the interface needs no driver)."""
+    return lrs.lazy.lazy_attribute(__name__, name, _BACKENDS)
