@@ -1,9 +1,11 @@
 """One reading of the settings, for the app and the command line alike."""
 
+import pytest
 from click.testing import CliRunner
 
 from lrs.cli import main
-from lrs.settings import DEFAULTS, load_settings
+from lrs.exceptions import InvalidInput
+from lrs.settings import DEFAULTS, Settings, load_settings
 from tests.support import make_app
 
 
@@ -34,3 +36,38 @@ def test_the_command_line_reads_the_storage_url_through_the_settings(monkeypatch
     result = CliRunner().invoke(main, ["credentials", "list"])
     assert result.exit_code == 1
     assert "unknown storage URL scheme 'redis'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SESSION_GAP_SECONDS", "-5", "LRS_SESSION_GAP_SECONDS must be a number of seconds"),
+        ("MAX_BODY_BYTES", "lots", "LRS_MAX_BODY_BYTES must be a number of bytes"),
+        ("XAPI_DEFAULT_VERSION", "3.0.0", "LRS_XAPI_DEFAULT_VERSION must be one of"),
+        ("EXPORTS_AT_ONCE", "0", "LRS_EXPORTS_AT_ONCE must be a number of exports"),
+        ("CORS_ORIGINS", "7", "LRS_CORS_ORIGINS must be"),
+        ("WEBHOOK_URL", "http://127.0.0.1:9/hook", "LRS_WEBHOOK_SECRET must be set"),
+    ],
+)
+def test_a_bad_setting_stops_the_app_and_every_command_with_one_message(
+    monkeypatch, tmp_path, name, value, message
+):
+    monkeypatch.setenv(f"LRS_{name}", value)
+    with pytest.raises(InvalidInput) as refused:
+        Settings.load()
+    assert message in str(refused.value)
+    with pytest.raises(InvalidInput, match=message.split(" must")[0]):
+        make_app()
+    result = CliRunner().invoke(
+        main, ["credentials", "list", "--storage", f"sqlite:///{tmp_path}/lrs.db"]
+    )
+    assert result.exit_code == 1
+    assert str(refused.value) in result.output
+
+
+def test_the_settings_are_typed_once_read():
+    settings = Settings.load({"CORS_ORIGINS": ["https://a.example"], "SESSION_GAP_SECONDS": 60})
+    assert settings.cors_origins == ("https://a.example",)
+    assert settings.session_gap_seconds == 60.0
+    assert settings.max_body_bytes == DEFAULTS["MAX_BODY_BYTES"]
+    assert Settings.load({"CORS_ORIGINS": "*"}).cors_origins == "*"

@@ -2,7 +2,7 @@
 
 import sys
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -14,9 +14,6 @@ from lrs.cli.common import (
 )
 from lrs.enrollments.bulk import parse_rows
 from lrs.exceptions import Conflict, DoesNotExist, InvalidInput
-
-if TYPE_CHECKING:
-    pass
 
 
 @main.group()

@@ -1,7 +1,5 @@
 """``lrs credentials``: API credentials (key/secret pairs for HTTP Basic auth)."""
 
-from typing import TYPE_CHECKING
-
 import click
 
 from lrs.cli.common import (
@@ -11,9 +9,6 @@ from lrs.cli.common import (
 )
 from lrs.credentials.base import Role
 from lrs.exceptions import DoesNotExist
-
-if TYPE_CHECKING:
-    pass
 
 
 @main.group()

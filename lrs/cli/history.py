@@ -1,7 +1,6 @@
 """``lrs history``: the retention of learner-state history."""
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import click
 
@@ -16,9 +15,6 @@ from lrs.history.base import Retention
 from lrs.history.factory import open_history
 from lrs.settings import load_settings
 from lrs.urls import Backend, parse_storage_url
-
-if TYPE_CHECKING:
-    pass
 
 
 @main.group()

@@ -1,7 +1,6 @@
 """``lrs learners`` and ``lrs purge``: a learner's erasure, and retention by age."""
 
 import sys
-from typing import TYPE_CHECKING
 
 import click
 
@@ -12,9 +11,6 @@ from lrs.cli.common import (
     services,
 )
 from lrs.clock import default_clock
-
-if TYPE_CHECKING:
-    pass
 
 
 @main.group()

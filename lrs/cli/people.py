@@ -3,7 +3,7 @@
 import sys
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -17,10 +17,6 @@ from lrs.cli.common import (
 from lrs.enrollments.base import MODES, CourseRole
 from lrs.enrollments.bulk import bulk_enroll, parse_rows
 from lrs.exceptions import DoesNotExist
-
-if TYPE_CHECKING:
-    pass
-
 
 # What these commands work on, and where a server does it over HTTP.
 _PEOPLE = ("users and enrollments", "/api/v1/users, /api/v1/enrollments")

@@ -1,7 +1,7 @@
 """``lrs progress``: progress derived again, and the course and exam reports."""
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -13,9 +13,6 @@ from lrs.cli.common import (
     services,
     table,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 @main.group()

@@ -1,7 +1,7 @@
 """``lrs serve``, ``lrs backup`` and ``lrs check``: running the server and keeping its file."""
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -18,9 +18,6 @@ from lrs.serve import DEFAULT_THREADS, MEMORY_THREADS, Limits
 from lrs.settings import Settings
 from lrs.urls import Backend, StorageURL, parse_storage_url
 from lrs.usecases.storage import Storage
-
-if TYPE_CHECKING:
-    pass
 
 
 @main.command()
