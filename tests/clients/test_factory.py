@@ -21,8 +21,8 @@ def test_all_lists_every_public_name():
         for name, value in vars(lrs.clients).items()
         if not name.startswith("_") and not inspect.ismodule(value)
     }
-    # The MongoDB backend is imported on first use: not in vars() until then.
-    assert set(lrs.clients.__all__) - public == {"MongoUserStateClient"}
+    # The SQLite and MongoDB backends are imported on first use: not in vars().
+    assert set(lrs.clients.__all__) - public == {"MongoUserStateClient", "SqliteUserStateClient"}
     assert public <= set(lrs.clients.__all__)
     for name in lrs.clients.__all__:
         assert getattr(lrs.clients, name) is not None
