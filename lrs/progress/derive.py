@@ -39,6 +39,8 @@ MASTERING_VERBS = frozenset(
 ASSESSMENT_TYPE = "http://adlnet.gov/expapi/activities/assessment"
 #: cmi5's progress: a whole number from 0 to 100.
 PROGRESS_EXTENSION = "https://w3id.org/xapi/cmi5/result/extensions/progress"
+#: The xAPI Video profile's progress: a number from 0 to 1 (video players send it).
+VIDEO_PROGRESS_EXTENSION = "https://w3id.org/xapi/video/extensions/progress"
 #: Activity types of a question, whose content is the exercise or quiz it is in.
 QUESTION_TYPES = frozenset(
     {
@@ -217,8 +219,7 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
     result = statement.get("result")
     if not isinstance(result, dict):
         result = {}
-    # A question answered counts as time in its exercise, never as its completion.
-    completes = not question and (verb in COMPLETING_VERBS or result.get("completion") is True)
+    completes = _completes(verb, result, question, alone=interaction or verb == ANSWERED_VERB)
     progress = 0.0 if question else _progress_of(result)
     score = result.get("score", {}).get("scaled") if isinstance(result.get("score"), dict) else None
     registration = context.get("registration")
@@ -242,12 +243,29 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
     )
 
 
+def _completes(verb: str, result: dict[str, Any], question: bool, *, alone: bool) -> bool:
+    """Whether a statement completes its content.
+
+    A question answered counts as time in its exercise, never as its
+    completion; a problem on its own (``alone``: no exercise around it)
+    answered right is done.
+    """
+    if question:
+        return False
+    if verb in COMPLETING_VERBS or result.get("completion") is True:
+        return True
+    return alone and result.get("success") is True
+
+
 def _progress_of(result: dict[str, Any]) -> float:
-    """The cmi5 progress extension of a result, from 0 to 1 (0 without one)."""
+    """A result's progress from 0 to 1: cmi5's extension (0-100), else the Video profile's."""
     extensions = result.get("extensions")
-    value = extensions.get(PROGRESS_EXTENSION) if isinstance(extensions, dict) else None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return min(1.0, max(0.0, value / 100))
+    if not isinstance(extensions, dict):
+        return 0.0
+    for name, scale in ((PROGRESS_EXTENSION, 100), (VIDEO_PROGRESS_EXTENSION, 1)):
+        value = extensions.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return min(1.0, max(0.0, value / scale))
     return 0.0
 
 

@@ -91,20 +91,31 @@ class Assignments:
         username: str | None = None,
         email: str | None = None,
         course_key: str | None = None,
-        due: datetime | None = None,
+        due: datetime | str | None = None,
         note: str = "",
         actor: str,
     ) -> Assignment:
         """Assign content to a user, or to an e-mail address (linked when a user has it).
+
+        ``due`` is a time, or ISO 8601 text: a date alone is the end of that
+        day, UTC (``parse_due``), at every door.
 
         Raises:
             InvalidInput: a bad field.
             DoesNotExist: no user ``username``.
             Conflict: the learner has an active assignment of this content.
         """
+        when = parse_due(due)
         username, email, linked = self._learner(username, email, self._emails())
         return self._created(
-            content, username, email, linked, course_key=course_key, due=due, note=note, actor=actor
+            content,
+            username,
+            email,
+            linked,
+            course_key=course_key,
+            due=when,
+            note=note,
+            actor=actor,
         )
 
     def _created(

@@ -436,3 +436,21 @@ def test_the_commands(tmp_path):
     assert "\tcancelled\t" in cancelled.output
     assert cli("assignments", "cancel", assignment_id, "--storage", url).exit_code == 1
     assert cli("assignments", "list", "--state", "finished", "--storage", url).exit_code == 1
+
+
+def test_a_date_alone_is_the_end_of_that_day_at_every_door(app, tmp_path):
+    """Today's date is a due date, not the past: over HTTP, in bulk rows and from the CLI."""
+    http = app.test_client()
+    today = now().date().isoformat()
+    end = datetime.fromisoformat(f"{today}T23:59:59+00:00")
+    one = assign(http, username="ada", due=today)
+    assert one.status_code == 201, one.json
+    assert datetime.fromisoformat(one.json["due"]) == end
+    rows = [{"content": COURSE, "username": "cy", "due": today}]
+    bulk = http.post(f"{A}/bulk", json=rows, headers=ADMIN_HEADERS)
+    (row,) = bulk.json["results"]
+    assert bulk.status_code == 200 and row["result"] == "created", bulk.json
+    stored = app.extensions["lrs"].assignments.get(row["id"])
+    assert stored.due == end
+    refused = assign(http, username="cy", due="the twelfth")
+    assert refused.status_code == 400 and "due" in refused.json["message"]

@@ -5,7 +5,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lrs.progress.derive import MAX_DURATION_SECONDS, PROGRESS_EXTENSION, duration_us, event_of
+from lrs.progress.derive import (
+    MAX_DURATION_SECONDS,
+    PROGRESS_EXTENSION,
+    duration_us,
+    event_of,
+)
+from lrs.progress.derive import (
+    VIDEO_PROGRESS_EXTENSION as VIDEO,
+)
 from lrs.xapi.courses import COURSE_TYPE, course_of
 
 STORED_US = 1_800_000_000_000_000
@@ -60,6 +68,13 @@ def test_without_a_timestamp_the_stored_time_is_the_time():
         ({}, "passed", 1.0, True),
         ({}, "mastered", 1.0, True),
         ({}, "failed", 0.0, False),
+        # The xAPI Video profile's progress, 0 to 1; cmi5's wins when both are there.
+        ({"extensions": {VIDEO: 0.25}}, "experienced", 0.25, False),
+        ({"extensions": {VIDEO: 1.5}}, "experienced", 1.0, False),
+        ({"extensions": {VIDEO: 0.9, PROGRESS_EXTENSION: 40}}, "experienced", 0.4, False),
+        # A problem answered on its own: right is done, wrong is not.
+        ({"success": True, "score": {"scaled": 1.0}}, "answered", 1.0, True),
+        ({"success": False, "score": {"scaled": 0.0}}, "answered", 0.0, False),
     ],
 )
 def test_progress_is_the_cmi5_extension_scaled_and_1_on_completion(

@@ -1,7 +1,5 @@
 """Schemas of assignments (``/api/v1/assignments``)."""
 
-from datetime import UTC
-
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -32,8 +30,12 @@ class AssignmentCreateSchema(ma.Schema):
         validate=validate.Length(min=1),
         metadata={"description": "The course an activity is in (coaches assign in theirs)."},
     )
-    due = fields.AwareDateTime(
-        default_timezone=UTC, metadata={"description": "After this time it expires."}
+    due = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={
+            "description": "After this time it expires: ISO 8601; a date alone "
+            "(2026-12-12) is the end of that day, UTC, as in bulk rows and the CLI."
+        },
     )
     note = fields.String(load_default="", validate=validate.Length(max=MAX_NOTE))
 
