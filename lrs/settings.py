@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from lrs import __version__
@@ -91,10 +92,29 @@ def load_settings(
     return settings
 
 
-def default_storage_url(data_dir: str) -> str:
-    """The URL of the SQLite file ``lrs.db`` in ``data_dir`` (relative or absolute)."""
-    folder = data_dir.rstrip("/")
-    return f"sqlite:///{folder}/lrs.db" if folder else "sqlite:////lrs.db"
+def default_storage_url(data_dir: str, cwd: Path | None = None) -> str:
+    """The URL of the SQLite file ``lrs.db`` in ``data_dir``.
+
+    An absolute ``data_dir`` is used as it is. A relative one (``lrs-data``,
+    the default) is looked for in the working directory and then in each
+    folder above it, as git looks for ``.git``: the first that holds an
+    ``lrs.db`` is the LRS's, so a command run from a subfolder of where the
+    server runs finds the server's data. Where none is found, it is the one in
+    the working directory (``lrs serve`` creates it there).
+    """
+    folder = Path(data_dir.rstrip("/") or "/")
+    if not folder.is_absolute():
+        here = (cwd or Path.cwd()).resolve()
+        found = next(
+            (
+                place / folder
+                for place in (here, *here.parents)
+                if (place / folder / "lrs.db").is_file()
+            ),
+            here / folder,
+        )
+        folder = found
+    return f"sqlite:///{folder / 'lrs.db'}"
 
 
 #: The xAPI versions a response may name when its request names none.

@@ -318,3 +318,48 @@ def test_backup_and_check_need_a_sqlite_store():
     result = run("check", "--storage", "memory://")
     assert result.exit_code == 1
     assert "SQLite file" in result.output
+
+
+def test_commands_that_only_read_never_create_a_store(tmp_path):
+    url = f"sqlite:///{tmp_path}/elsewhere/lrs.db"
+    for command in (
+        ["check"],
+        ["credentials", "list"],
+        ["users", "list"],
+        ["enrollments", "list"],
+        ["learners", "erasures"],
+        ["progress", "report", "--course-key", COURSE],
+        ["export", "users"],
+        ["assignments", "list"],
+    ):
+        result = run(*command, "--storage", url)
+        assert result.exit_code == 1, (command, result.output)
+        assert f"there is no LRS data at {tmp_path}/elsewhere/lrs.db" in result.output, command
+        assert not (tmp_path / "elsewhere").exists(), command
+
+
+def test_a_command_names_the_file_it_read(tmp_path):
+    url = f"sqlite:///{tmp_path}/lrs.db"
+    with open_storage(url) as stores:
+        stores.credentials.create("admin", name="ops")
+    result = run("credentials", "list", "--storage", url)
+    assert result.exit_code == 0
+    assert f"Storage: SQLite file {tmp_path}/lrs.db" in result.stderr
+    assert "ops" in result.stdout and "Storage" not in result.stdout
+
+
+def test_the_data_folder_is_found_from_a_folder_below_it(tmp_path, monkeypatch):
+    from lrs.settings import default_storage_url
+
+    project = tmp_path / "project"
+    (project / "lrs-data").mkdir(parents=True)
+    (project / "lrs-data" / "lrs.db").write_bytes(b"")
+    below = project / "courses" / "2026"
+    below.mkdir(parents=True)
+    assert default_storage_url("lrs-data", below) == f"sqlite:///{project}/lrs-data/lrs.db"
+    # Nowhere above: the working directory's own (which lrs serve creates).
+    empty = tmp_path / "other"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    assert default_storage_url("lrs-data") == f"sqlite:///{empty}/lrs-data/lrs.db"
+    assert default_storage_url("/srv/lrs-data") == "sqlite:////srv/lrs-data/lrs.db"

@@ -59,7 +59,8 @@ def test_a_bad_setting_stops_the_app_and_every_command_with_one_message(
     with pytest.raises(InvalidInput, match=message.split(" must")[0]):
         make_app()
     result = CliRunner().invoke(
-        main, ["credentials", "list", "--storage", f"sqlite:///{tmp_path}/lrs.db"]
+        main,
+        ["credentials", "create", "--role", "admin", "--storage", f"sqlite:///{tmp_path}/lrs.db"],
     )
     assert result.exit_code == 1
     assert str(refused.value) in result.output

@@ -83,7 +83,7 @@ def list_assignments(
     """List assignments, oldest first: id, learner, content, state, due date."""
     from lrs.assignments.base import Filters, listed_states
 
-    with services(storage, "assignments", "/api/v1/assignments") as opened:
+    with services(storage, "assignments", "/api/v1/assignments", read_only=True) as opened:
         service = opened.assignments
         filters = Filters(
             course_key=course_key,

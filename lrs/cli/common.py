@@ -10,6 +10,7 @@ server, with the same message).
 import getpass
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
@@ -56,8 +57,35 @@ def is_memory(url: str) -> bool:
         return False  # opening it will say what is wrong
 
 
+def reading(url: str) -> None:
+    """Before a command that only reads: refuse a SQLite file that is not there, say which it is.
+
+    A read never creates a store: a command run in the wrong folder would
+    otherwise make an empty one and report nothing, as if the LRS were empty.
+
+    Raises:
+        click.ClickException: the SQLite file the URL names does not exist.
+    """
+    try:
+        parsed = parse_storage_url(url)
+    except InvalidInput:
+        return  # opening it will say what is wrong
+    if parsed.backend != Backend.sqlite:
+        return
+    if not Path(parsed.path).is_file():
+        raise click.ClickException(
+            f"there is no LRS data at {Path(parsed.path).resolve()}: run the command where "
+            "the server keeps lrs-data/ (or in a folder below it), or name the store with "
+            "--storage or LRS_DATA_DIR (a command that only reads creates none)"
+        )
+    # A file is found by folder (LRS_DATA_DIR): say which, on stderr.
+    click.echo(f"Storage: {parsed.describe()}", err=True)
+
+
 @contextmanager
-def services(url: str, what: str | None = None, api: str = "") -> Iterator[Services]:
+def services(
+    url: str, what: str | None = None, api: str = "", *, read_only: bool = False
+) -> Iterator[Services]:
     """The services of the storage at ``url``, closed at the end (the webhook's queue drained).
 
     Args:
@@ -65,6 +93,8 @@ def services(url: str, what: str | None = None, api: str = "") -> Iterator[Servi
         what: what the command works on; when given, ``memory://`` is refused
             (it lives in a server's process), pointing to ``api`` instead.
         api: where a server's HTTP API does the same.
+        read_only: the command only reads: a SQLite file that is not there is
+            refused, not created (``reading``).
 
     Raises:
         click.UsageError: ``memory://`` for a command that needs a persistent store.
@@ -76,6 +106,8 @@ def services(url: str, what: str | None = None, api: str = "") -> Iterator[Servi
             f"memory:// {what} live in a server's process; use the HTTP API "
             f"({api}) or a persistent --storage"
         )
+    if read_only:
+        reading(url)
     settings = settings_for(url)
     try:
         opened = open_services(settings)
@@ -91,15 +123,22 @@ def services(url: str, what: str | None = None, api: str = "") -> Iterator[Servi
 
 @contextmanager
 def persistent_storage(
-    url: str, what: str = "credentials", api: str = "/api/v1/credentials"
+    url: str,
+    what: str = "credentials",
+    api: str = "/api/v1/credentials",
+    *,
+    read_only: bool = False,
 ) -> Iterator[Storage]:
     """The stores of ``services``, for a command that needs no more of them."""
-    with services(url, what, api) as opened:
+    with services(url, what, api, read_only=read_only) as opened:
         yield opened.storage
 
 
 def sqlite_file(storage: str, command: str) -> SqliteDatabase:
-    """The SQLite file of a storage URL, for commands that work on the file itself."""
+    """The SQLite file of a storage URL, for commands that work on the file itself.
+
+    The file must exist: these commands read it (``reading``).
+    """
     from lrs.sqlite_schema import open_sqlite
 
     try:
@@ -111,6 +150,7 @@ def sqlite_file(storage: str, command: str) -> SqliteDatabase:
             f"lrs {command} works on a SQLite file, not {parsed.scheme}://; for MongoDB, "
             "use mongodump and MongoDB's own tools"
         )
+    reading(storage)
     try:
         return open_sqlite(parsed)
     except (ValueError, UserStateError) as exc:

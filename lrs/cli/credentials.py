@@ -33,7 +33,7 @@ def create_credential(role: str, username: str | None, name: str, storage: str) 
 @STORAGE_OPTION
 def list_credentials(include_revoked: bool, storage: str) -> None:
     """List credentials, oldest first."""
-    with persistent_storage(storage) as stores:
+    with persistent_storage(storage, read_only=True) as stores:
         for credential in stores.credentials.list(include_revoked=include_revoked):
             state = "active" if credential.active else f"revoked {credential.revoked:%Y-%m-%d}"
             click.echo(

@@ -66,7 +66,7 @@ def erase_learner_command(
 @STORAGE_OPTION
 def list_erasures(storage: str) -> None:
     """List the erasures: when, by whom, why, and what each changed (by pseudonym only)."""
-    with persistent_storage(storage, "erasures", "/api/v1/erasures") as stores:
+    with persistent_storage(storage, "erasures", "/api/v1/erasures", read_only=True) as stores:
         erasures = stores.erasures.list()
     for erasure in erasures:
         state = "finished" if erasure.finished is not None else "NOT FINISHED: run it again"

@@ -53,7 +53,7 @@ def create_user(
 @STORAGE_OPTION
 def list_users(active: bool | None, staff: bool | None, storage: str) -> None:
     """List users by username: username, email, full name, staff, active."""
-    with persistent_storage(storage, *_PEOPLE) as stores:
+    with persistent_storage(storage, *_PEOPLE, read_only=True) as stores:
         for user in stores.enrollments.list_users(is_active=active, is_staff=staff):
             click.echo(
                 f"{user.username}\t{user.email or '-'}\t{user.full_name or '-'}\t"
@@ -122,7 +122,7 @@ def list_enrollments(
     username: str | None, course_key: str | None, active: bool | None, storage: str
 ) -> None:
     """List enrollments: course, username, mode, role, active."""
-    with persistent_storage(storage, *_PEOPLE) as stores:
+    with persistent_storage(storage, *_PEOPLE, read_only=True) as stores:
         found = stores.enrollments.list_enrollments(
             username=username, course_key=course_key, is_active=active
         )

@@ -79,7 +79,7 @@ def report_progress(course_key: str, storage: str) -> None:
     """
     from lrs.usecases.reports import report_of_course
 
-    with services(storage, "progress records", "/api/v1/progress") as opened:
+    with services(storage, "progress records", "/api/v1/progress", read_only=True) as opened:
         stores, accounts = opened.storage, opened.accounts
         report = report_of_course(stores.progress, stores.enrollments, accounts, course_key)
     click.echo(
@@ -128,7 +128,9 @@ def exam_report_command(activity: str, course_key: str | None, storage: str) -> 
     """
     from lrs.usecases.reports import report_of_exam
 
-    with persistent_storage(storage, "progress records", "/api/v1/progress") as stores:
+    with persistent_storage(
+        storage, "progress records", "/api/v1/progress", read_only=True
+    ) as stores:
         report = report_of_exam(stores.progress, activity, course=course_key)
     score = "none" if report.average_score is None else f"{report.average_score:.0%}"
     click.echo(

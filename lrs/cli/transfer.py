@@ -347,7 +347,7 @@ def export_command(
         found = kind_named(kind)
     except InvalidInput as exc:
         raise click.BadParameter(str(exc), param_hint="KIND") from exc
-    with services(storage, "records", "/api/v1/exports") as opened:
+    with services(storage, "records", "/api/v1/exports", read_only=True) as opened:
         stores = opened.storage
         try:
             export = start_export(

@@ -304,6 +304,7 @@ def test_the_command_writes_a_file_that_imports_back_the_same(tmp_path):
 )
 def test_the_command_refuses_bad_input(tmp_path, args, message):
     url = f"sqlite:///{tmp_path}/lrs.db"
+    open_storage(url).close()  # an LRS's file, empty
     result = cli("export", *args, "--storage", url)
     assert result.exit_code == 2
     assert message in result.stderr

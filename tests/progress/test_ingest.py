@@ -196,7 +196,7 @@ def test_the_report_command_prints_activity_and_learner_totals(tmp_path):
         main, ["progress", "report", "--course-key", course, "--storage", url]
     )
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()  # stderr names the store
     assert lines[0] == f"Course {course}: 2 learners, 1 activities"
     assert lines[3].split() == [block, "1", "1", "100%", "3.0", "min"]
     learners = [line.split() for line in lines[6:]]
@@ -232,7 +232,7 @@ def test_the_exam_report_command_prints_the_hardest_questions_first(tmp_path):
         main, ["progress", "exam-report", "--activity", quiz["id"], "--storage", url]
     )
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()  # stderr names the store
     # learner1's statements never say the quiz is an assessment: no exam of theirs.
     assert lines[0] == f"Exam {quiz['id']}: 1 learners, 1 closed, average score none"
     assert [line.split() for line in lines[3:]] == [
