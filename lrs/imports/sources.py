@@ -45,11 +45,19 @@ def read_statements(stream: IO[bytes], max_line: int = 4_000_000) -> Iterator[It
     number, first = _next_line(lines, 0)
     if first is None:
         return
+    first = first.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark, as spreadsheets write
     start = first.lstrip()[:1]
     if start == b"[":
         yield from _whole(first + stream.read(), "statements")
         return
     head = [(number, first)]
+    if first is not _TOO_LONG and start != b"{":
+        # NDJSON whose first line is broken goes on with an object; a file of
+        # another kind (a CSV export) does not.
+        number, second = _next_line(lines, number)
+        if second is None or second.lstrip()[:1] != b"{":
+            raise UnreadableFile(_not_statements(first))
+        head.append((number, second))
     if start == b"{":
         try:
             value = strict_json.loads(first)
@@ -76,6 +84,17 @@ def read_statements(stream: IO[bytes], max_line: int = 4_000_000) -> Iterator[It
             yield Item(where, strict_json.loads(line, "statement"))
         except strict_json.JSONError as exc:
             yield Item(where, error=f"not JSON: {exc}")
+
+
+def _not_statements(first: bytes) -> str:
+    """Why a file is no statements, in one line: what it seems to be, and what is read."""
+    what = "CSV" if b"," in first else "not JSON"
+    said = (
+        f"the file is {what}, not statements: lrs import statements reads NDJSON (one "
+        "statement a line, what lrs export statements writes by default), a JSON array "
+        "of statements or an xAPI StatementResult"
+    )
+    return said + ("; a CSV export is for people, not for import" if what == "CSV" else "")
 
 
 # A line cut short because it is longer than the limit (its bytes are skipped).

@@ -316,3 +316,27 @@ def test_the_command_writes_what_became_of_each_line(tmp_path):
     }
     assert outcomes["line 1"]["reason"].startswith("not JSON")
     assert outcomes["line 2"]["id"] == statement(0)["id"]
+
+
+def test_a_csv_export_is_refused_in_one_line_that_says_what_is_read(storage, tmp_path):
+    from lrs.usecases.export_formats import csv_line
+
+    data = (
+        "\ufeffid,timestamp,actor_name\n"
+        + "".join(
+            csv_line([str(uuid.uuid4()), "2026-01-01T00:00:00Z", f"Learner {n}"])
+            for n in range(3)
+        )
+    ).encode()
+    with pytest.raises(UnreadableFile) as refused:
+        list(read_statements(io.BytesIO(data)))
+    message = str(refused.value)
+    assert message.startswith("the file is CSV, not statements") and "NDJSON" in message
+    assert "\n" not in message
+    with pytest.raises(UnreadableFile, match="not JSON, not statements"):
+        list(read_statements(io.BytesIO(b"hello\nworld\n")))
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    result = cli("import", "statements", str(path), "--storage", f"sqlite:///{tmp_path}/lrs.db")
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and "the file is CSV" in result.output
