@@ -363,3 +363,19 @@ def test_the_data_folder_is_found_from_a_folder_below_it(tmp_path, monkeypatch):
     monkeypatch.chdir(empty)
     assert default_storage_url("lrs-data") == f"sqlite:///{empty}/lrs-data/lrs.db"
     assert default_storage_url("/srv/lrs-data") == "sqlite:////srv/lrs-data/lrs.db"
+
+
+def test_a_credential_for_an_unknown_user_is_refused_unless_meant(tmp_path):
+    url = f"sqlite:///{tmp_path}/lrs.db"
+    refused = run("credentials", "create", "--role", "coach", "--username", "zed", "--storage", url)
+    assert refused.exit_code == 1 and "no user 'zed'" in refused.output
+    with open_storage(url) as stores:
+        assert stores.credentials.count() == 0
+    meant = run(
+        "credentials", "create", "--role", "coach", "--username", "zed",
+        "--allow-unknown-user", "--storage", url,
+    )  # fmt: skip
+    assert meant.exit_code == 0 and "role:   coach" in meant.output
+    assert run("users", "create", "amy", "--storage", url).exit_code == 0
+    known = run("credentials", "create", "--role", "learner", "--username", "amy", "--storage", url)
+    assert known.exit_code == 0

@@ -14,6 +14,7 @@ from lrs.api.schemas.credentials import (
     NewCredentialSchema,
 )
 from lrs.credentials.base import Credential, CredentialStore
+from lrs.usecases.credentials import create_credential
 
 blp = Blueprint(
     "credentials",
@@ -45,8 +46,12 @@ class Credentials(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a credential; its secret is in this response and nowhere else."""
         access().require_admin()
-        credential, secret = _store().create(
-            body["role"], username=body.get("username"), name=body["name"]
+        credential, secret = create_credential(
+            current_app.extensions["lrs"],
+            body["role"],
+            username=body.get("username"),
+            name=body["name"],
+            allow_unknown_user=body["allow_unknown_user"],
         )
         return {**vars(credential), "secret": secret}
 

@@ -20,11 +20,22 @@ def credentials() -> None:
 @click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--username", help="The user it acts for (required for coach and learner).")
 @click.option("--name", default="", help="A label for people.")
+@click.option(
+    "--allow-unknown-user",
+    is_flag=True,
+    help="Create it even if no user has the username (yet).",
+)
 @STORAGE_OPTION
-def create_credential(role: str, username: str | None, name: str, storage: str) -> None:
+def create_credential(
+    role: str, username: str | None, name: str, allow_unknown_user: bool, storage: str
+) -> None:
     """Create a credential and print its secret (shown only now)."""
+    from lrs.usecases.credentials import create_credential as create
+
     with persistent_storage(storage) as stores:
-        credential, secret = stores.credentials.create(role, username=username, name=name)
+        credential, secret = create(
+            stores, role, username=username, name=name, allow_unknown_user=allow_unknown_user
+        )
     click.echo(f"key:    {credential.key}\nsecret: {secret}\nrole:   {credential.role}")
 
 

@@ -32,6 +32,7 @@ from lrs.exceptions import DoesNotExist, InvalidInput, PermissionDenied, UserSta
 from lrs.patterns import Whole
 from lrs.progress.derive import ASSESSMENT_TYPE
 from lrs.usecases.assignments import Assignments
+from lrs.usecases.credentials import create_credential
 from lrs.usecases.reports import report_of_course, report_of_exam
 from lrs.usecases.storage import Storage
 from lrs.web import words
@@ -462,8 +463,11 @@ def admin_credentials() -> ResponseReturnValue:
         role = request.form.get("role", "")
         username = request.form.get("username", "").strip() or None
         name = request.form.get("name", "").strip()
+        unknown = request.form.get("allow_unknown_user") == "yes"
         try:
-            credential, secret = _storage().credentials.create(role, username=username, name=name)
+            credential, secret = create_credential(
+                _storage(), role, username=username, name=name, allow_unknown_user=unknown
+            )
             created = {"key": credential.key, "secret": secret, "role": credential.role}
         except InvalidInput as exc:
             error = str(exc)
@@ -474,17 +478,21 @@ def admin_credentials() -> ResponseReturnValue:
         credentials=listed,
         created=created,
         error=error,
-        roles=[role.value for role in Role],
+        # The least privilege first: a learner's credential unless chosen otherwise.
+        roles=[Role.learner.value, Role.coach.value, Role.service.value, Role.admin.value],
     )
     return page, status
 
 
-@blp.route("/admin/credentials/<key>/revoke", methods=["POST"])
+@blp.route("/admin/credentials/<key>/revoke", methods=["GET", "POST"])
 def revoke_credential(key: str) -> ResponseReturnValue:
-    """Revoke a credential."""
+    """Revoke a credential, once confirmed: the page asks first, its form revokes."""
     _require_admin()
-    _storage().credentials.revoke(key)
-    return redirect(url_for("web.admin_credentials"))
+    credential = _storage().credentials.get(key)
+    if request.method == "POST" and request.form.get("confirm") == "yes":
+        _storage().credentials.revoke(key)
+        return redirect(url_for("web.admin_credentials"))
+    return render_template("revoke.html", credential=credential)
 
 
 @blp.route("/admin/users")

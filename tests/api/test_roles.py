@@ -252,8 +252,14 @@ def test_role_matrix(app, state, caller, endpoint):
 
 
 def test_created_credential_secret_is_shown_once(http, admin):
-    response = http.post(
+    unknown = http.post(
         "/api/v1/credentials", json={"role": "learner", "username": "ada"}, headers=admin
+    )
+    assert unknown.status_code == 400 and "no user 'ada'" in unknown.json["message"]
+    response = http.post(
+        "/api/v1/credentials",
+        json={"role": "learner", "username": "ada", "allow_unknown_user": True},
+        headers=admin,
     )
     assert response.status_code == 201
     created = response.json

@@ -324,8 +324,7 @@ def test_a_csv_export_is_refused_in_one_line_that_says_what_is_read(storage, tmp
     data = (
         "\ufeffid,timestamp,actor_name\n"
         + "".join(
-            csv_line([str(uuid.uuid4()), "2026-01-01T00:00:00Z", f"Learner {n}"])
-            for n in range(3)
+            csv_line([str(uuid.uuid4()), "2026-01-01T00:00:00Z", f"Learner {n}"]) for n in range(3)
         )
     ).encode()
     with pytest.raises(UnreadableFile) as refused:

@@ -174,12 +174,45 @@ def test_credentials_are_created_with_the_secret_shown_once_and_revoked(memory_a
     )
     assert signed.status_code == 302
     assert coach.get(PAGES["report"]).status_code == 200
-    revoked = client.post(f"{D}/admin/credentials/{key}/revoke", data={"csrf_token": csrf})
+    # A revoke asks first: the list links to a page whose form revokes.
+    listed = text(client.get(PAGES["credentials"]))
+    assert f'href="{D}/admin/credentials/{key}/revoke"' in listed
+    asked = client.get(f"{D}/admin/credentials/{key}/revoke")
+    assert asked.status_code == 200 and "stops working at once" in text(asked)
+    unconfirmed = client.post(f"{D}/admin/credentials/{key}/revoke", data={"csrf_token": csrf})
+    assert unconfirmed.status_code == 200
+    assert coach.get(PAGES["report"]).status_code == 200  # not revoked without the confirmation
+    revoked = client.post(
+        f"{D}/admin/credentials/{key}/revoke", data={"csrf_token": csrf, "confirm": "yes"}
+    )
     assert revoked.status_code == 302
     # Revoked: signed out at the next page.
     assert coach.get(PAGES["report"]).status_code == 302
     bad = client.post(PAGES["credentials"], data={"role": "root", "csrf_token": csrf})
     assert bad.status_code == 400
+
+
+def test_the_credential_form_starts_at_the_least_privilege_and_wants_a_known_user(memory_app):
+    client = signed_in(memory_app, "admin")
+    page = text(client.get(PAGES["credentials"]))
+    assert "<option selected>learner</option>" in page
+    csrf = token(client, PAGES["credentials"])
+    before = memory_app.extensions["lrs"].credentials.count()
+    unknown = client.post(
+        PAGES["credentials"], data={"role": "learner", "username": "nobody", "csrf_token": csrf}
+    )
+    assert unknown.status_code == 400 and "no user &#39;nobody&#39;" in text(unknown)
+    assert memory_app.extensions["lrs"].credentials.count() == before
+    meant = client.post(
+        PAGES["credentials"],
+        data={
+            "role": "learner",
+            "username": "nobody",
+            "allow_unknown_user": "yes",
+            "csrf_token": csrf,
+        },
+    )
+    assert meant.status_code == 201
 
 
 def test_forms_without_their_token_do_nothing(memory_app):

@@ -37,6 +37,10 @@ class CredentialCreateSchema(ma.Schema):
         metadata={"description": "The user it acts for; required for coach and learner."},
     )
     name = fields.String(load_default="", validate=validate.Length(max=200))
+    allow_unknown_user = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Create it even if no user has the username (yet)."},
+    )
 
 
 class CredentialListQueryArgsSchema(ma.Schema):
