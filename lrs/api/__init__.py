@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from flask import Flask, request
 from flask.json.provider import JSONProvider
+from werkzeug.routing import Rule
 
 from lrs import strict_json, web
 from lrs.settings import Settings
@@ -120,9 +121,19 @@ def _install(app: Flask, services: Services) -> None:
         state,
         xapi,
     )
+    from lrs.api.xapi.openapi import xapi_paths
 
     settings = services.settings
+    # /docs signs in with a credential (HTTP Basic) and lists /xAPI beside /api/v1.
+    app.config["API_SPEC_OPTIONS"] = {"security": [{"basic": []}]}
     api = errors.LrsApi(app)
+    api.spec.components.security_scheme(
+        "basic",
+        {"type": "http", "scheme": "basic", "description": "A credential's key and secret."},
+    )
+    for path, operations in xapi_paths().items():
+        # flask-smorest's plugin takes the path from a routing rule.
+        api.spec.path(rule=Rule(path), operations=operations)
     security.install(app)
     errors.register_error_handlers(app, api)
     auth.install(app, api, settings)
