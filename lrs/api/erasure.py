@@ -1,4 +1,4 @@
-"""A learner's erasure over HTTP: ``POST /api/v1/users/{username}/erase``, ``GET /api/v1/erasures``.
+"""Erasures over HTTP: ``POST /api/v1/users/{username}/erase``, ``/agents/erase``, ``/erasures``.
 
 Admin credentials only. The rules are ``lrs.usecases.erasure``'s; this module
 reads the request and writes the answer.
@@ -12,8 +12,8 @@ from flask.views import MethodView
 
 from lrs.api.auth import access, current_credential
 from lrs.api.blueprint import Blueprint
-from lrs.api.schemas.erasure import EraseSchema, ErasureSchema
-from lrs.usecases.erasure import erase_learner
+from lrs.api.schemas.erasure import EraseAgentSchema, EraseSchema, ErasureSchema
+from lrs.usecases.erasure import erase_agent, erase_learner
 from lrs.usernames import check_username
 
 blp = Blueprint(
@@ -46,6 +46,33 @@ class Erase(MethodView):
             current_app.extensions["lrs"],
             current_app.extensions["lrs-accounts"],
             username,
+            reason=args["reason"],
+            credential=current_credential().key,
+            dry_run=args["dry_run"],
+            delete_statements=args["delete_statements"],
+        )
+        return asdict(erasure)
+
+
+@blp.route("/agents/erase")
+class EraseAgent(MethodView):
+    """Erase an agent known only from statements."""
+
+    @blp.arguments(EraseAgentSchema())
+    @blp.response(200, ErasureSchema())
+    def post(self, args: dict[str, Any]) -> Any:
+        """Erase an agent that has no user here (an address, another system's account).
+
+        As a learner's erasure (docs/erasure.md): statements pseudonymized
+        (or deleted), documents removed, progress derived again; an ``mbox``
+        goes with its ``mbox_sha1sum``. The account of one of this LRS's users
+        is that user's erasure. With ``dry_run``, count only.
+        """
+        access().require_admin()
+        erasure = erase_agent(
+            current_app.extensions["lrs"],
+            current_app.extensions["lrs-accounts"],
+            args["agent"],
             reason=args["reason"],
             credential=current_credential().key,
             dry_run=args["dry_run"],

@@ -1,6 +1,7 @@
 """``lrs learners`` and ``lrs purge``: a learner's erasure, and retention by age."""
 
 import sys
+from typing import Any
 
 import click
 
@@ -19,7 +20,12 @@ def learners() -> None:
 
 
 @learners.command("erase")
-@click.argument("username")
+@click.argument("username", required=False)
+@click.option(
+    "--agent",
+    help="Instead of a user: an agent known only from statements, as xAPI JSON "
+    '(\'{"mbox": "mailto:ada@example.org"}\').',
+)
 @click.option(
     "--reason", required=True, help="Why (a request number...): kept in the audit record."
 )
@@ -31,7 +37,12 @@ def learners() -> None:
 )
 @STORAGE_OPTION
 def erase_learner_command(
-    username: str, reason: str, dry_run: bool, delete_statements: bool, storage: str
+    username: str | None,
+    agent: str | None,
+    reason: str,
+    dry_run: bool,
+    delete_statements: bool,
+    storage: str,
 ) -> None:
     """Erase a learner from every store: statements pseudonymized, the rest removed.
 
@@ -41,21 +52,31 @@ def erase_learner_command(
     audit record names them by pseudonym only. Statements that name them
     from the start of the erasure on are pseudonymized as they are stored.
     Running it again finishes an erasure cut short, or repeats every step for
-    what can still be found.
+    what can still be found. With --agent instead of USERNAME: an agent
+    known only from statements (no user here), erased the same way.
     """
-    from lrs.usecases.erasure import erase_learner
+    import orjson
 
+    from lrs.usecases.erasure import erase_agent, erase_learner
+
+    if (username is None) == (agent is None):
+        raise click.UsageError("give a USERNAME, or --agent (not both)")
+    options: dict[str, Any] = {
+        "reason": reason,
+        "credential": "cli",
+        "dry_run": dry_run,
+        "delete_statements": delete_statements,
+        "on_step": lambda step: click.echo(f"  {step}...", err=True),
+    }
     with services(storage, "learners", "/api/v1/users/{username}/erase") as opened:
-        erasure = erase_learner(
-            opened.storage,
-            opened.accounts,
-            username,
-            reason=reason,
-            credential="cli",
-            dry_run=dry_run,
-            delete_statements=delete_statements,
-            on_step=lambda step: click.echo(f"  {step}...", err=True),
-        )
+        if agent is None:
+            erasure = erase_learner(opened.storage, opened.accounts, str(username), **options)
+        else:
+            try:
+                parsed = orjson.loads(agent)
+            except orjson.JSONDecodeError:
+                raise click.BadParameter("not JSON", param_hint="--agent") from None
+            erasure = erase_agent(opened.storage, opened.accounts, parsed, **options)
     title = "Would change" if dry_run else f"Erased as {erasure.pseudonym}; changed"
     click.echo(f"{title}:")
     for name, count in erasure.counts.items():

@@ -56,7 +56,7 @@ from lrs.exceptions import DoesNotExist, InvalidInput
 from lrs.usecases.rebuild import rebuild
 from lrs.usecases.removal import remove_statements
 from lrs.usecases.storage import Storage
-from lrs.xapi.agents import AccountAgents
+from lrs.xapi.agents import AccountAgents, agent_key
 
 #: What becomes of a learner's statements: the pseudonym's account agent stands in.
 PSEUDONYMIZED = "pseudonymized"
@@ -116,6 +116,77 @@ def erase_learner(
     emails = [] if user is None else sorted({user.email, user.email.lower()} - {""})
     keys = identities(accounts, username, emails)
     learner = Learner(username, emails, keys, pseudonym, accounts, user is not None)
+    return _run(storage, learner, erasure, done, dry_run, delete_statements, on_step)
+
+
+def erase_agent(
+    storage: Storage,
+    accounts: AccountAgents,
+    agent: Any,
+    *,
+    reason: str,
+    credential: str,
+    dry_run: bool = False,
+    delete_statements: bool = False,
+    on_step: Callable[[str], None] | None = None,
+) -> Erasure:
+    """Erase an agent known only from statements (an address, another system's account).
+
+    The agent (xAPI JSON) stands for someone who has no user here: their
+    statements and documents are rewritten or deleted, and their progress
+    derived again, as a learner's are; an ``mbox`` is erased with its
+    ``mbox_sha1sum``. An agent that is the account of one of this LRS's users
+    is that user's erasure (``erase_learner``), which knows all their names.
+
+    Raises:
+        InvalidInput: the reason is empty, or ``agent`` is no agent with an identifier.
+        DoesNotExist: no statement or document names the agent, and it was never erased.
+    """
+    if not reason.strip():
+        raise InvalidInput("give the reason for the erasure (it goes into the audit record)")
+    key = agent_key(agent) if isinstance(agent, dict) else None
+    if key is None:
+        raise InvalidInput("name the agent as xAPI JSON with an identifier (mbox, account...)")
+    username = accounts.username(key)
+    if username is not None:
+        return erase_learner(
+            storage, accounts, username, reason=reason, credential=credential, dry_run=dry_run,
+            delete_statements=delete_statements, on_step=on_step,
+        )  # fmt: skip
+    _state(storage)
+    pseudonym = pseudonym_of(key, storage.erasures.salt())
+    done = storage.erasures.get(pseudonym)
+    emails = [key.removeprefix("mbox:mailto:")] if key.startswith("mbox:mailto:") else []
+    keys = frozenset({key} | {_sha1_key(address) for address in emails})
+    learner = Learner(None, emails, keys, pseudonym, accounts, False)
+    if done is None and not _counted(storage, learner)["statements"]:
+        if not storage.documents.count_agents(keys):
+            raise DoesNotExist(f"no statement or document names the agent {key!r}")
+    started = done.started if done is not None else from_us(default_clock.now_us())
+    erasure = Erasure(pseudonym, started, credential, reason, _mode(delete_statements))
+    if done is not None:
+        erasure = replace(done, finished=None)
+    return _run(storage, learner, erasure, done, dry_run, delete_statements, on_step)
+
+
+def _sha1_key(address: str) -> str:
+    return f"mbox_sha1sum:{hashlib.sha1(f'mailto:{address}'.encode()).hexdigest()}"
+
+
+def _mode(delete_statements: bool) -> str:
+    return DELETED if delete_statements else PSEUDONYMIZED
+
+
+def _run(
+    storage: Storage,
+    learner: "Learner",
+    erasure: Erasure,
+    done: Erasure | None,
+    dry_run: bool,
+    delete_statements: bool,
+    on_step: Callable[[str], None] | None,
+) -> Erasure:
+    """Count what an erasure would change (``dry_run``), or erase, and keep the record."""
     if dry_run:
         return replace(erasure, counts=_counted(storage, learner), finished=None)
     storage.erasures.put(erasure)
@@ -136,7 +207,7 @@ def erase_learner(
 class Learner:
     """Who is being erased: every name they go by, and who stands in for them."""
 
-    username: str
+    username: str | None  # None: an agent known only from statements
     emails: list[str]
     keys: frozenset[str]  # their agent keys (``identities``)
     pseudonym: str
@@ -151,14 +222,17 @@ class Learner:
 
 def _counted(storage: Storage, learner: Learner) -> dict[str, int]:
     """What an erasure of ``learner`` would change, per store."""
+    username = learner.username
     return {
         "statements": len(storage.statements.with_agents(learner.keys)),
         "documents": storage.documents.count_agents(learner.keys),
-        "state_blocks": _state(storage).count_user(learner.username),
+        "state_blocks": 0 if username is None else _state(storage).count_user(username),
         "progress_records": _progress_records(storage, learner.keys),
-        "credentials": len(storage.credentials.of_user(learner.username)),
-        "assignments": len(storage.assignments.of_learner(learner.username, learner.emails)),
-        "enrollments": _enrollments(storage, learner.username) if learner.has_user else 0,
+        "credentials": 0 if username is None else len(storage.credentials.of_user(username)),
+        "assignments": 0
+        if username is None
+        else len(storage.assignments.of_learner(username, learner.emails)),
+        "enrollments": _enrollments(storage, username) if learner.has_user and username else 0,
         "users": int(learner.has_user),
     }
 
@@ -180,16 +254,23 @@ def _erased(
     """Every step of the erasure of ``learner`` but the audit record's; the counts per store."""
     on_step("identities")
     storage.erasures.erase_identities(learner.keys, learner.replacement)
+    username = learner.username
     on_step("credentials")
-    counts = {"credentials": storage.credentials.retire_user(learner.username, learner.pseudonym)}
+    counts = {
+        "credentials": 0
+        if username is None
+        else storage.credentials.retire_user(username, learner.pseudonym)
+    }
     _add(counts, _rewritten(storage, learner, delete_statements, on_step))
     on_step("final pass")
     _add(counts, _rewritten(storage, learner, delete_statements, lambda step: None, final=True))
+    if username is None:
+        return counts  # no user record, no enrollments
     on_step("user and enrollments")
-    counts["enrollments"] = _enrollments(storage, learner.username)
+    counts["enrollments"] = _enrollments(storage, username)
     counts["users"] = int(
         storage.enrollments.retire_user(
-            learner.username, learner.pseudonym, f"{learner.pseudonym}@{RETIRED_EMAIL_DOMAIN}"
+            username, learner.pseudonym, f"{learner.pseudonym}@{RETIRED_EMAIL_DOMAIN}"
         )
     )
     return counts
@@ -223,7 +304,8 @@ def _rewritten(
     on_step("documents")
     counts["documents"] = storage.documents.forget_agents(learner.keys)
     on_step("learner state")
-    counts["state_blocks"] = _state(storage).forget_user(learner.username)
+    username = learner.username
+    counts["state_blocks"] = 0 if username is None else _state(storage).forget_user(username)
     on_step("progress")
     counts["progress_records"] = _progress_records(storage, learner.keys)
     if (
@@ -237,8 +319,12 @@ def _rewritten(
         pseudonym = learner.accounts.key(learner.pseudonym)
         rebuild(storage.progress, storage.statements, learner=pseudonym)
     on_step("assignments")
-    counts["assignments"] = storage.assignments.clear_personal(
-        learner.username, learner.emails, pseudonym=learner.pseudonym
+    counts["assignments"] = (
+        0
+        if username is None
+        else storage.assignments.clear_personal(
+            username, learner.emails, pseudonym=learner.pseudonym
+        )
     )
     return counts
 

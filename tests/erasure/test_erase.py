@@ -356,3 +356,91 @@ def test_the_sqlite_file_and_its_log_keep_nothing_of_the_learner(tmp_path):
     for personal in PERSONAL:
         assert personal.encode() not in raw, personal
     storage.close()
+
+
+def test_an_agent_known_only_from_statements_is_erased(app):
+    storage = app.extensions["lrs"]
+    accounts = app.extensions["lrs-accounts"]
+    stranger = {"mbox": "mailto:visitor.x77@example.net", "name": "Vera Visitor"}
+    sent = [statement(20 + n, stranger) for n in range(3)]
+    sent.append(
+        statement(23, {"mbox_sha1sum": hashlib.sha1(b"mailto:visitor.x77@example.net").hexdigest()})
+    )
+    response = app.test_client().post("/xAPI/statements", json=sent, headers=XAPI)
+    assert response.status_code == 200, response.json
+    admin = basic(*ADMIN)
+    http = app.test_client()
+    service, secret = storage.credentials.create("service", name="lms")
+    refused = http.post(
+        "/api/v1/agents/erase",
+        json={"agent": stranger, "reason": "r"},
+        headers=basic(service.key, secret),
+    )
+    assert refused.status_code == 403  # admins only, as a learner's erasure
+    plan = http.post(
+        "/api/v1/agents/erase",
+        json={"agent": stranger, "reason": "r", "dry_run": True},
+        headers=admin,
+    )
+    assert plan.status_code == 200 and plan.json["counts"]["statements"] == 4
+    done = http.post("/api/v1/agents/erase", json={"agent": stranger, "reason": "r"}, headers=admin)
+    assert done.status_code == 200, done.json
+    after = dump(storage)
+    assert "visitor.x77" not in after and "Vera Visitor" not in after
+    assert "Augusta" in after  # the learner with a user is not touched
+    assert storage.progress.summaries(learner="mbox:mailto:visitor.x77@example.net") == []
+    # Unknown agents, bad agents, and a user's own account (erased as the user).
+    nobody = http.post(
+        "/api/v1/agents/erase",
+        json={"agent": {"mbox": "mailto:nobody@example.net"}, "reason": "r"},
+        headers=admin,
+    )
+    assert nobody.status_code == 404
+    bad = http.post(
+        "/api/v1/agents/erase", json={"agent": {"name": "x"}, "reason": "r"}, headers=admin
+    )
+    assert bad.status_code == 400 and "identifier" in bad.json["message"]
+    from lrs.usecases.erasure import erase_agent
+
+    erasure = erase_agent(storage, accounts, accounts.agent(USERNAME), reason="r", credential="cli")
+    assert erasure.counts["users"] == 1  # the user's own erasure
+    assert not any(personal in dump(storage) for personal in PERSONAL)
+
+
+def test_the_erase_command_takes_an_agent(tmp_path):
+    from click.testing import CliRunner
+
+    from lrs.cli import main
+    from lrs.usecases.storage import open_storage
+
+    url = f"sqlite:///{tmp_path}/lrs.db"
+    app = app_on(open_storage(url))
+    sent = statement(30, {"mbox": "mailto:walkin.q5@example.net"})
+    assert app.test_client().post("/xAPI/statements", json=sent, headers=XAPI).status_code == 200
+    app.extensions["lrs"].close()
+    runner = CliRunner()
+    both = runner.invoke(
+        main, ["learners", "erase", USERNAME, "--agent", "{}", "--reason", "r", "--storage", url]
+    )
+    assert both.exit_code == 2
+    bad = runner.invoke(
+        main, ["learners", "erase", "--agent", "nope", "--reason", "r", "--storage", url]
+    )
+    assert bad.exit_code == 2 and "--agent" in bad.output
+    done = runner.invoke(
+        main,
+        [
+            "learners",
+            "erase",
+            "--agent",
+            '{"mbox": "mailto:walkin.q5@example.net"}',
+            "--reason",
+            "r",
+            "--storage",
+            url,
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    assert "statements: 1" in done.output
+    with open_storage(url) as stores:
+        assert "walkin.q5" not in dump(stores)

@@ -25,6 +25,18 @@ class EraseSchema(ma.Schema):
     )
 
 
+class EraseAgentSchema(EraseSchema):
+    """An agent known only from statements, and why it is erased."""
+
+    agent = fields.Dict(
+        required=True,
+        metadata={
+            "description": 'The agent as xAPI JSON: {"mbox": "mailto:ada@example.org"}, '
+            "an account of another system..."
+        },
+    )
+
+
 class ErasureSchema(ma.Schema):
     """The audit record of one erasure: the learner by pseudonym only."""
 
