@@ -41,7 +41,9 @@ from lrs.api.schemas.enrollments import (
 from lrs.enrollments.base import Change, CourseRole, EnrollmentStore, Outcome, as_dict
 from lrs.enrollments.bulk import COLUMNS, bulk_enroll
 from lrs.exceptions import DoesNotExist
+from lrs.usecases import people
 from lrs.usecases.assignments import Assignments
+from lrs.usecases.storage import Storage
 
 blp = Blueprint(
     "enrollments",
@@ -54,6 +56,11 @@ blp = Blueprint(
 def _store() -> EnrollmentStore:
     store: EnrollmentStore = current_app.extensions["lrs"].enrollments
     return store
+
+
+def _storage() -> Storage:
+    found: Storage = current_app.extensions["lrs"]
+    return found
 
 
 def _assignments() -> Assignments:
@@ -107,9 +114,9 @@ class Users(MethodView):
         """Create a user."""
         access().require_manager()
         username, reason = body.pop("username"), body.pop("reason")
-        user = _store().create_user(username, body, actor=_actor(), reason=reason)
-        _assignments().link_user(user.username, user.email, actor=_actor())
-        return user
+        return people.create_user(
+            _storage(), _assignments(), username, body, actor=_actor(), reason=reason
+        )
 
 
 @blp.route("/users/<string:username>")
@@ -181,15 +188,16 @@ class Enrollments(MethodView):
         and an inactive one is reactivated (``200``; ``outcome`` says which).
         """
         access().require_manager()
-        enrollment, outcome = _store().enroll(
+        enrollment, outcome = people.enroll(
+            _storage(),
+            _assignments(),
             body["username"],
             body["course_key"],
             mode=body.get("mode"),
-            role=None if body.get("role") is None else CourseRole(body["role"]),
+            role=body.get("role"),
             actor=_actor(),
             reason=body["reason"],
         )
-        _assignments().on_enrolled(enrollment.username, enrollment.course_key)
         result = {**as_dict(enrollment), "outcome": outcome.value}
         return result, 201 if outcome == Outcome.created else 200
 

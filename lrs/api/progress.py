@@ -226,8 +226,21 @@ class ExamReport(MethodView):
                     "attempts": question.attempts,
                     "graded": question.graded,
                     "correct": question.correct,
+                    "wrong": [
+                        {
+                            "username": _accounts().username(wrong.learner),
+                            "agent": wrong.learner,
+                            "readable": wrong.readable,
+                            "correct": wrong.correct,
+                        }
+                        for wrong in question.wrong
+                    ],
                 }
                 for question in report.questions
+            ],
+            "needs_help": [
+                {"username": _accounts().username(learner), "agent": learner}
+                for learner in sorted(report.needs_help)
             ],
         }
 
@@ -315,6 +328,8 @@ class Report(MethodView):
                             "progress": summary.progress,
                             "time_spent": summary.time_spent_us / 1_000_000,
                             "completed": time_or_none(summary.completion_us),
+                            "score": summary.score,
+                            "passed": summary.success,
                         }
                         for activity, summary in row.cells.items()
                     ],

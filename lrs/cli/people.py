@@ -17,6 +17,7 @@ from lrs.cli.common import (
 from lrs.enrollments.base import MODES, CourseRole
 from lrs.enrollments.bulk import bulk_enroll, parse_rows
 from lrs.exceptions import DoesNotExist
+from lrs.usecases import people
 
 # What these commands work on, and where a server does it over HTTP.
 _PEOPLE = ("users and enrollments", "/api/v1/users, /api/v1/enrollments")
@@ -41,9 +42,9 @@ def create_user(
     """Create a user."""
     fields = {"email": email, "full_name": full_name, "language": language, "is_staff": staff}
     with services(storage, *_PEOPLE) as opened:
-        stores, assignments = opened.storage, opened.assignments
-        user = stores.enrollments.create_user(username, fields, actor=actor(), reason=reason)
-        assignments.link_user(user.username, user.email, actor=actor())
+        user = people.create_user(
+            opened.storage, opened.assignments, username, fields, actor=actor(), reason=reason
+        )
     click.echo(f"created user {user.username}")
 
 
@@ -78,19 +79,19 @@ def enroll(
 ) -> None:
     """Enroll a user in a course (again: reactivates; nothing when already active)."""
     with services(storage, *_PEOPLE) as opened:
-        stores, assignments = opened.storage, opened.assignments
         try:
-            enrollment, outcome = stores.enrollments.enroll(
+            enrollment, outcome = people.enroll(
+                opened.storage,
+                opened.assignments,
                 username,
                 course_key,
                 mode=mode,
-                role=None if role is None else CourseRole(role),
+                role=role,
                 actor=actor(),
                 reason=reason,
             )
         except DoesNotExist as exc:
             raise click.ClickException(str(exc)) from exc
-        assignments.on_enrolled(username, course_key)
     click.echo(
         f"{outcome.value}: {username} in {course_key} ({enrollment.mode}, {enrollment.role})"
     )

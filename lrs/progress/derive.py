@@ -18,6 +18,9 @@ from lrs.xapi.courses import activity_type as _type
 from lrs.xapi.courses import course_of
 from lrs.xapi.syntax import context_activities, parse_timestamp
 
+#: The verbs that say a learner passed or failed (ADL's vocabulary).
+PASSED_VERB = "http://adlnet.gov/expapi/verbs/passed"
+FAILED_VERB = "http://adlnet.gov/expapi/verbs/failed"
 #: Verbs that complete the content they are about (ADL's vocabulary).
 COMPLETING_VERBS = frozenset(
     {
@@ -74,6 +77,7 @@ class Event(NamedTuple):
     masters: bool = False  # a mastering verb about the content itself
     criterion: tuple[int, int] | None = None  # the content's mastery criterion (m, n)
     answer: Answer | None = None  # a question answered
+    success: bool | None = None  # passed (True) or failed (False), about the content itself
 
 
 class ContentSession(NamedTuple):
@@ -99,6 +103,10 @@ class ContentSession(NamedTuple):
     closed_us: int | None  # its earliest closing event's time
     score: float | None  # of its latest scored event (the highest, at one time)
     score_us: int  # that event's time
+    # Passed (True) or failed (False): its latest event that says (passed, at one
+    # time). Records written before it was kept have none until a rebuild.
+    success: bool | None = None
+    success_us: int = _NEVER
 
     @property
     def time_spent_us(self) -> int:
@@ -119,10 +127,19 @@ class ContentSession(NamedTuple):
 _PLATFORMS = ContentSession._fields.index("platforms")
 
 
+_SESSION_DEFAULTS = tuple(ContentSession._field_defaults.values())
+
+
 def session_from(values: Sequence[Any]) -> ContentSession:
-    """A session from its fields as JSON keeps them (its platforms as a list)."""
+    """A session from its fields as JSON keeps them (its platforms as a list).
+
+    One kept before its last fields existed gets their defaults.
+    """
     fields = list(values)
     fields[_PLATFORMS] = tuple(fields[_PLATFORMS])
+    missing = len(ContentSession._fields) - len(fields)
+    if missing > 0:
+        fields.extend(_SESSION_DEFAULTS[-missing:])
     return ContentSession._make(fields)
 
 
@@ -141,6 +158,7 @@ class ContentSummary(NamedTuple):
     sessions: int
     closed_us: int | None  # when a closing statement about the content itself came first
     score: float | None  # of the latest scored statement about the content itself
+    success: bool | None = None  # passed (True), failed (False), or no statement says
 
 
 # Possessive quantifiers: a number is always followed by its unit letter, so
@@ -240,6 +258,7 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
         not question and verb in MASTERING_VERBS,
         criterion_of(definition),
         answer_of(statement, interaction),
+        None if question else _success(verb, result),
     )
 
 
@@ -255,6 +274,18 @@ def _completes(verb: str, result: dict[str, Any], question: bool, *, alone: bool
     if verb in COMPLETING_VERBS or result.get("completion") is True:
         return True
     return alone and result.get("success") is True
+
+
+def _success(verb: str, result: dict[str, Any]) -> bool | None:
+    """Passed or failed: ``result.success``, else the verb passed or failed; else ``None``."""
+    success = result.get("success")
+    if isinstance(success, bool):
+        return success
+    if verb == PASSED_VERB:
+        return True
+    if verb == FAILED_VERB:
+        return False
+    return None
 
 
 def _progress_of(result: dict[str, Any]) -> float:
@@ -291,6 +322,8 @@ def session_of(event: Event) -> ContentSession:
         event.time_us if event.closes else None,
         event.score,
         event.time_us if event.score is not None else _NEVER,
+        event.success,
+        event.time_us if event.success is not None else _NEVER,
     )
 
 
@@ -305,6 +338,10 @@ def _join(a: ContentSession, b: ContentSession) -> ContentSession:
     score = max((a.score_us, _number(a.score)), (b.score_us, _number(b.score)))
     kind = max((a.kind_us, a.kind), (b.kind_us, b.kind))
     course = max((a.course_us, a.course), (b.course_us, b.course))
+    # The latest verdict; at one time, passed. (A tuple of the time and None
+    # is never compared by its second element: only _NEVER goes with None.)
+    success = max((a.success_us, a.success is True), (b.success_us, b.success is True))
+    success_from = a if (a.success_us, a.success is True) == success else b
     return ContentSession(
         a.learner,
         a.content,
@@ -321,6 +358,8 @@ def _join(a: ContentSession, b: ContentSession) -> ContentSession:
         closed,
         None if score[0] == _NEVER else score[1],
         score[0],
+        success_from.success,
+        success_from.success_us,
     )
 
 
@@ -388,6 +427,7 @@ def summary_of(sessions: Sequence[ContentSession]) -> ContentSummary:
         len(sessions),
         whole.closed_us,
         whole.score,
+        whole.success,
     )
 
 

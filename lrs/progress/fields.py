@@ -42,6 +42,7 @@ def summary_fields(summary: ContentSummary) -> dict[str, Any]:
         "sessions": summary.sessions,
         "closed": time_or_none(summary.closed_us),
         "score": summary.score,
+        "passed": summary.success,
     }
 
 

@@ -44,6 +44,7 @@ def event(
     masters: bool = False,
     criterion: tuple[int, int] | None = None,
     answer: Answer | None = None,
+    success: bool | None = None,
 ) -> Event:
     """An event of statement ``n`` (its id comes from ``n``)."""
     return Event(
@@ -63,6 +64,7 @@ def event(
         masters,
         criterion,
         answer,
+        success,
     )
 
 
@@ -211,6 +213,32 @@ class ProgressRecordsContract:
             None,
             None,
         )
+
+    def test_passed_or_failed_is_the_latest_verdict_and_voiding_takes_it_back(
+        self, progress: ProgressStore
+    ) -> None:
+        held = Held()
+        failed = event(0, minute=0, score=0.2, completes=True, success=False)
+        progress.record(held.add(failed))
+        (summary,) = progress.summaries()
+        # Completed (the attempt is over) and failed: one word per notion.
+        assert (summary.completion_us, summary.success, summary.score) == (
+            failed.time_us,
+            False,
+            0.2,
+        )
+        # A later verdict wins, whatever the order of arrival; at one time, passed.
+        passed = event(1, minute=20, score=0.9, success=True)
+        again = event(2, minute=20, success=False)
+        progress.record(held.add(again, passed))
+        assert progress.summaries()[0].success is True
+        progress.record([], held.void(passed), held.events_of)
+        assert progress.summaries()[0].success is False
+        progress.record([], held.void(again, failed), held.events_of)
+        assert progress.summaries() == []
+        # No statement says: none (as records kept before the field existed read).
+        progress.record([event(3, minute=40, completes=True)])
+        assert progress.summaries()[0].success is None
 
     def test_a_repeated_event_changes_nothing_and_a_voided_one_is_taken_back(
         self, progress: ProgressStore
@@ -468,6 +496,7 @@ class ProgressRebuildContract:
                 st.sampled_from(["", "Moodle", "tablet"]),  # platform
                 st.booleans(),  # closes
                 st.sampled_from([None, 0.5, 0.9]),  # score
+                st.sampled_from([None, True, False]),  # passed or failed
                 st.sampled_from(["", "", "r1", "r2"]),  # registration
                 st.booleans(),  # masters
                 st.sampled_from([None, (1, 2), (2, 2)]),  # criterion
@@ -512,6 +541,7 @@ class ProgressRebuildContract:
                 platform=platform,
                 closes=closes,
                 score=score,
+                success=success,
                 registration=registration,
                 masters=masters,
                 criterion=criterion,
@@ -528,6 +558,7 @@ class ProgressRebuildContract:
                 platform,
                 closes,
                 score,
+                success,
                 registration,
                 masters,
                 criterion,

@@ -34,6 +34,7 @@ from lrs.progress.fields import (
     session_fields,
     summary_fields,
 )
+from lrs.usecases.names import Names
 from lrs.usecases.storage import Storage
 from lrs.xapi import syntax
 from lrs.xapi.agents import AccountAgents, agent_key
@@ -343,22 +344,27 @@ def _progress(
     def records(
         storage: Storage, accounts: AccountAgents, filters: Filters
     ) -> Iterator[dict[str, Any]]:
+        # Names for those who open the file in a spreadsheet, looked up once each.
+        names = Names(storage.activities, storage.enrollments, accounts)
         for record in getattr(storage.progress, listed)(course=filters.course_key):
             if filters.learners is not None and record.learner not in filters.learners:
                 continue
             # Kept when it overlaps the range (bounds included).
             if overlaps(record, filters.since_us, filters.until_us):
+                username = accounts.username(record.learner)
                 yield {
-                    "username": accounts.username(record.learner),
+                    "username": username,
+                    "full_name": "" if username is None else names.full_name(username),
                     "agent": record.learner,
                     "activity": record.content,
+                    "activity_name": names.activity(record.content),
                     **fields(record),
                 }
 
     return records
 
 
-_LEARNER = ("username", "agent", "activity")
+_LEARNER = ("username", "full_name", "agent", "activity", "activity_name")
 SUMMARY_COLUMNS = (
     *_LEARNER,
     "kind",
@@ -371,6 +377,7 @@ SUMMARY_COLUMNS = (
     "sessions",
     "closed",
     "score",
+    "passed",
 )
 SESSION_COLUMNS = (*_LEARNER, "start", "end", "time_spent", "progress", "completed")
 ATTEMPT_COLUMNS = (

@@ -31,6 +31,8 @@ def install(app: Flask, storage: Storage) -> None:
     storage (``ErasureStore.secret``), so that every worker and every restart
     share it.
     """
+    # The pages register themselves on the blueprint as they are imported.
+    from lrs.web import admin, courses, learners  # noqa: F401
     from lrs.web.views import blp
 
     configured = app.config.get("SECRET_KEY")

@@ -69,7 +69,7 @@ def day_timeline(days: Sequence[str], spans: Sequence[Span], title: str, width: 
     Like ``bar_chart``, it has ``role="img"``, a title, and a description
     that lists every span in words.
     """
-    row, top, left = 22, 24, 70
+    row, top, left = 22, 24, 92  # room for a day label at phone size (15px)
     height = top + row * len(days) + 10
     scale = (width - left - 30) / 24  # room for the last hour label
     rows = {day: index for index, day in enumerate(days)}

@@ -210,6 +210,12 @@ def test_progress_records(app):
     ]
     sessions = rows(export(app, "sessions", format="csv"))
     assert {row["username"] for row in sessions} == {"ada", "bob", "dan", ""}
+    # Names beside identifiers, for those who read the file in a spreadsheet.
+    app.extensions["lrs"].enrollments.update_user("ada", {"full_name": "Ada L."}, actor="test")
+    named = rows(export(app, "summaries", format="csv", course_key=COURSE))
+    assert list(named[0])[:5] == ["username", "full_name", "agent", "activity", "activity_name"]
+    assert (named[0]["full_name"], named[2]["full_name"]) == ("Ada L.", "")
+    assert named[0]["activity_name"] == "Question 2"  # from the merged definition
     attempts = lines(export(app, "attempts", course_key=COURSE))
     assert {item["item"] for item in attempts} == {block(COURSE, 1), block(COURSE, 2)}
     assert attempts[0]["history"][0]["statement_id"] == str(uuid.UUID(int=1))

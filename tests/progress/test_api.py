@@ -410,6 +410,12 @@ def test_the_exam_report_lists_the_hardest_questions_first(quizzed):
         ("q1", 3, 2 / 3),
     ]
     assert coached["learners"] == 2
+    # Who got each question wrong, in words; the coach sees their learners only.
+    wrong = {q["item"][-2:]: q["wrong"] for q in report.json["questions"]}
+    assert [(item["username"], item["correct"]) for item in wrong["q2"]] == [("bob", 0.0)]
+    assert [item["username"] for item in wrong["q1"]] == ["bob"]
+    assert all(item["readable"] for item in wrong["q1"] + wrong["q2"])
+    assert report.json["needs_help"] == []  # two wrong answers: not yet
     assert read(quizzed, path, cy, activity=QUIZ["id"]).status_code == 403
     assert read(quizzed, path, basic(*ADMIN)).status_code == 400  # which exam?
     unknown = read(quizzed, path, basic(*ADMIN), activity="http://example.org/no-such-quiz")

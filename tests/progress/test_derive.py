@@ -8,8 +8,11 @@ from hypothesis import strategies as st
 from lrs.progress.derive import (
     MAX_DURATION_SECONDS,
     PROGRESS_EXTENSION,
+    ContentSession,
     duration_us,
     event_of,
+    session_from,
+    session_of,
 )
 from lrs.progress.derive import (
     VIDEO_PROGRESS_EXTENSION as VIDEO,
@@ -216,3 +219,50 @@ def test_closing_verbs_and_scores_of_the_content_itself(verb, closes, completes)
     )
     assert found is not None
     assert (found.closes, found.completes, found.score) == (closes, completes, 0.75)
+
+
+@pytest.mark.parametrize(
+    ("verb", "result", "success"),
+    [
+        ("passed", {}, True),
+        ("failed", {}, False),
+        ("completed", {"success": False, "score": {"scaled": 0.2}}, False),
+        ("completed", {"completion": True}, None),
+        ("experienced", {"success": True}, True),
+        ("failed", {"success": True}, True),  # the result says more than the verb
+    ],
+)
+def test_passed_or_failed_from_the_result_else_the_verb(verb, result, success):
+    found = event_of(
+        statement(verb={"id": f"http://adlnet.gov/expapi/verbs/{verb}"}, result=result),
+        ID,
+        STORED_US,
+    )
+    assert found is not None and found.success is success
+
+
+def test_a_question_in_an_exercise_neither_passes_nor_fails_it():
+    found = event_of(
+        statement(
+            object={
+                "id": "http://example.org/quiz/q1",
+                "definition": {"interactionType": "true-false"},
+            },
+            result={"success": False},
+            context={"contextActivities": {"parent": [{"id": "http://example.org/quiz"}]}},
+        ),
+        ID,
+        STORED_US,
+    )
+    assert found is not None
+    assert (found.content, found.success) == ("http://example.org/quiz", None)
+
+
+def test_a_session_kept_before_the_verdict_existed_reads_with_none():
+    found = event_of(statement(result={"success": True}), ID, STORED_US)
+    assert found is not None
+    session = session_of(found)
+    assert session.success is True
+    older = session_from(list(session)[:-2])  # as JSON kept it before
+    assert older == session._replace(**ContentSession._field_defaults)
+    assert older.success is None

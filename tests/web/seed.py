@@ -13,8 +13,16 @@ ASSESSMENT = "http://adlnet.gov/expapi/activities/assessment"
 QUIZ = {"id": "http://example.org/quiz", "definition": {"type": ASSESSMENT, "name": {"en": "Quiz"}}}
 COURSE_ACTIVITY = {
     "id": COURSE,
-    "definition": {"type": "http://adlnet.gov/expapi/activities/course"},
+    "definition": {
+        "type": "http://adlnet.gov/expapi/activities/course",
+        "name": {"en": "Biology 101"},
+    },
 }
+VIDEO = {
+    "id": "http://example.org/videos/cells",
+    "definition": {"type": "http://adlnet.gov/expapi/activities/media", "name": {"en": "Cells"}},
+}
+IN_COURSE = {"contextActivities": {"grouping": [COURSE_ACTIVITY]}}
 
 
 def block(course, n):
@@ -50,6 +58,7 @@ def answer(n, learner, minutes_ago, question, success):
                 "interactionType": "true-false",
                 "type": "http://adlnet.gov/expapi/activities/cmi.interaction",
                 "name": {"en": f"Question {question}"},
+                "description": {"en": f"Is statement {question} true?"},
             },
         },
         verb={"id": "http://adlnet.gov/expapi/verbs/answered", "display": {"en": "answered"}},
@@ -87,6 +96,27 @@ def seed(app):
         answer(6, "ada", 14, 2, False),
         answer(7, "bob", 10, 1, False),
         answer(8, "bob", 9, 2, False),
+        # bob fails the quiz: completed, 20%, failed; the grid must not say done.
+        statement(
+            9,
+            "bob",
+            QUIZ["id"],
+            8,
+            object=QUIZ,
+            verb={"id": "http://adlnet.gov/expapi/verbs/failed", "display": {"en": "failed"}},
+            result={"score": {"scaled": 0.2}, "success": False, "completion": True},
+            context=IN_COURSE,
+        ),
+        # A video watched half-way, the Video profile's progress.
+        statement(
+            10,
+            "ada",
+            VIDEO["id"],
+            60,
+            object=VIDEO,
+            result={"extensions": {"https://w3id.org/xapi/video/extensions/progress": 0.5}},
+            context=IN_COURSE,
+        ),
     ]
     response = app.test_client().post("/xAPI/statements", json=batch, headers=XAPI)
     assert response.status_code == 200, response.json

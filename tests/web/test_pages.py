@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from lrs.enrollments import CourseRole
 from lrs.testing import COURSE, OTHER_COURSE
 from tests.support import ADMIN, BACKENDS, basic, make_app, storage_for
 from tests.web.seed import HOMEPAGE, block, seed
@@ -89,15 +90,47 @@ def test_anyone_not_signed_in_is_sent_to_sign_in(memory_app):
         assert response.headers["Location"].startswith(f"{D}/sign-in?next=")
 
 
+def headers(page):
+    return re.findall(
+        r'<th scope="col" class="activity"><span title="([^"]+)">([^<]+)</span>', page
+    )
+
+
+def cells(page, learner):
+    row = re.search(
+        rf'<tr>\s*<th scope="row" class="learner"><a href="{D}/learners/{learner}".*?</tr>',
+        page,
+        re.S,
+    )
+    return re.findall(r'<td class="cell[^"]*"[^>]*>(.*?)</td>', row.group(0), re.S)
+
+
 def test_the_course_report_shows_every_learner_and_activity(app):
     client = signed_in(app, "coach", "cy")
     page = text(client.get(PAGES["report"]))
-    assert "ada" in page and "bob" in page and "dan" not in page
-    assert "100%" in page and "completed" in page  # ada completed page 1, in words
-    assert 'class="cell p10 done"' in page
-    assert "time spent 3 min" in page
-    assert f'href="{D}/learners/ada"' in page
-    assert f"{D}/courses/{COURSE}/exam?activity=" in page  # the exam is linked
+    assert "<h1>Biology 101</h1>" in page  # the course activity's name, its key below
+    # Activities by name, in the order learners first met them, with their kind.
+    assert [name for _, name in headers(page)] == ["Cells", "Page 1", "Page 2", "Quiz"]
+    assert "(video)" in page and "(exam)" in page
+    # Learners by full name (username below), else by username.
+    assert '>Ada Lovelace</a><span class="sub">ada</span>' in page
+    assert f'href="{D}/learners/bob">bob</a>' in page and "dan" not in page
+    # ada: half the video, page 1 completed with 92%, page 2 started, the quiz unmarked.
+    ada = cells(page, "ada")
+    assert ada[0].startswith("50%") and "✓" not in ada[0]
+    assert ada[1].startswith("92%") and "✓" in ada[1] and "completed" in ada[1]
+    # bob failed the quiz at 20%: its score, a cross, the word; never a tick.
+    bob = cells(page, "bob")
+    assert (
+        bob[0].startswith("–")
+        and "not started" in bob[0]
+        and bob[3].startswith("20%")
+        and "✗" in bob[3]
+        and "failed" in bob[3]
+    )
+    assert "✓" not in bob[3] and 'class="cell p2 failed"' in page
+    assert "time spent 3 min" in page and '<span class="sub">3 min</span>' in page
+    assert f"{D}/courses/{COURSE}/exam?activity=http://example.org/quiz" in page  # drill-down
     filtered = text(client.get(PAGES["report"], query_string={"q": "bo"}))
     assert "/learners/bob" in filtered and "/learners/ada" not in filtered
     by_time = text(client.get(PAGES["report"], query_string={"sort": "time"}))
@@ -117,7 +150,20 @@ def test_the_learner_page_tells_what_they_did(app):
     assert timeline.count('class="day"') == 14
     sessions = len(app.extensions["lrs"].progress.user_sessions(learner=f"account:{HOMEPAGE}|ada"))
     assert sessions >= 2 and timeline.count('<rect class="bar"') == sessions
-    assert "http://example.org/quiz" in page
+    # Names, with the identifier below; the quiz's tries are "not mastered".
+    assert 'Quiz <span class="kind">(exam)</span><span class="sub">http://example.org/quiz' in page
+    assert "Biology 101" in page  # the course's name, in the activities and sessions
+
+
+def test_one_quiz_tells_one_story_on_the_learner_page(memory_app):
+    page = text(signed_in(memory_app, "admin").get(f"{D}/learners/bob"))
+    assert "bob failed Quiz, 20%" in page  # latest
+    activities = page[page.index('id="activities"') : page.index('id="tries"')]
+    assert "20% failed" in activities and "passed" not in activities
+    exams = page[page.index('id="exams"') : page.index('id="assignments"')]
+    assert "20%" in exams and "failed" in exams
+    tries = page[page.index('id="tries"') : page.index('id="exams"')]
+    assert '<th scope="col">Mastered</th>' in tries
 
 
 def test_the_exam_report_shows_questions_worst_first_and_scores(app):
@@ -125,6 +171,33 @@ def test_the_exam_report_shows_questions_worst_first_and_scores(app):
     page = text(client.get(PAGES["exam"]))
     assert page.index("quiz/q2") < page.index("quiz/q1")  # q2: none right; q1: half
     assert "50%" in page and "0%" in page
+    # The question's text, and who answered it wrong with what they answered.
+    assert "<h3>Is statement 2 true?</h3>" in page
+    q2 = page[page.index("Is statement 2 true?") : page.index("Is statement 1 true?")]
+    assert "2 not right" in q2 and "Ada Lovelace</a>: <q>false</q>" in q2 and ">bob</a>" in q2
+    q1 = page[page.index("Is statement 1 true?") :]
+    assert "1 not right" in q1 and "Ada Lovelace</a>: <q>" not in q1.split("</details>")[0]
+    # bob failed it: flagged; nobody enrolled is left who has not started.
+    assert "1 need help" in page
+    bob = re.search(r'<tr class="needs-help">.*?</tr>', page, re.S).group(0)
+    assert ">bob</a>" in bob and "20% failed" in bob and "needs help" in bob
+    assert 'id="not-started"' not in page
+
+
+def test_the_drill_down_lists_who_has_not_started_and_works_for_any_quiz(memory_app):
+    storage = memory_app.extensions["lrs"]
+    storage.enrollments.create_user("eve", {"full_name": "Eve Newcomer"}, actor="test")
+    storage.enrollments.enroll("eve", COURSE, actor="test")
+    page = text(signed_in(memory_app, "coach", "cy").get(PAGES["exam"]))
+    started = page[page.index('id="not-started"') :]
+    assert "Eve Newcomer" in started and "Ada" not in started
+    # A page with no question (by URL) says so, and still counts its learners.
+    other = text(
+        signed_in(memory_app, "coach", "cy").get(
+            f"{D}/courses/{COURSE}/exam", query_string={"activity": block(COURSE, 1)}
+        )
+    )
+    assert "No question answered yet." in other and "2 learners started it" in other
 
 
 def test_assignments_of_a_course(app):
@@ -135,14 +208,14 @@ def test_assignments_of_a_course(app):
 def test_the_activity_chart_is_inline_svg_with_its_numbers(app):
     page = text(signed_in(app, "admin").get(PAGES["activity"]))
     assert '<svg class="chart"' in page and 'role="img"' in page
-    assert "<desc" in page and ": 8" in page  # eight statements of the course today
+    assert "<desc" in page and ": 10" in page  # ten statements of the course today
     assert "<script" not in page
 
 
 def test_the_statement_browser_filters_pages_and_shows_json(app, monkeypatch):
-    from lrs.web import views
+    from lrs.web import admin
 
-    monkeypatch.setattr(views, "STATEMENTS_PER_PAGE", 4)
+    monkeypatch.setattr(admin, "STATEMENTS_PER_PAGE", 4)
     client = signed_in(app, "admin")
     first = text(client.get(PAGES["statements"]))
     assert first.count(f'href="{D}/admin/statements/') == 4
@@ -280,9 +353,9 @@ def test_signing_in_goes_back_to_the_page_asked_for_and_nowhere_else(memory_app)
 
 
 def test_a_large_course_is_paginated(memory_app, monkeypatch):
-    from lrs.web import views
+    from lrs.web import courses
 
-    monkeypatch.setattr(views, "LEARNERS_PER_PAGE", 1)
+    monkeypatch.setattr(courses, "LEARNERS_PER_PAGE", 1)
     client = signed_in(memory_app, "admin")
     first = text(client.get(PAGES["report"]))
     assert "Page 1 of 2" in first and "/learners/ada" in first and "/learners/bob" not in first
@@ -373,3 +446,123 @@ def test_a_copy_of_the_cookie_is_worth_nothing_after_sign_out(backend, tmp_path)
     other = signed_in(app, "admin")
     assert other.get(PAGES["credentials"]).status_code == 200
     app.extensions["lrs"].close()
+
+
+def test_a_coach_assigns_content_and_cancels_it_from_the_dashboard(memory_app):
+    coach = signed_in(memory_app, "coach", "cy")
+    path = PAGES["assignments"]
+    page = text(coach.get(path))
+    # The form offers the course's contents by name and its learners by name.
+    assert '<option value="http://example.org/videos/cells">Cells</option>' in page
+    assert 'value="ada"> Ada Lovelace (ada)' in page and 'value="dan"' not in page
+    assignments = memory_app.extensions["lrs-assignments"]
+    before = len(assignments.find())
+    form = {"content": "http://example.org/videos/cells", "due": "2099-12-12", "note": "watch"}
+    # Bad input: a learner of another course, a bad date, none chosen: nothing is stored.
+    for bad, message in (
+        ({**form, "username": ["ada", "dan"]}, "not learners of this course: dan"),
+        ({**form, "username": ["ada"], "due": "soon"}, "due"),
+        (form, "choose at least one learner"),
+    ):
+        answer = coach.post(path, data={**bad, "csrf_token": token(coach, path)})
+        assert answer.status_code == 400 and message in text(answer), text(answer)[-600:]
+        assert len(assignments.find()) == before
+    made = coach.post(
+        path, data={**form, "username": ["ada", "bob"], "csrf_token": token(coach, path)}
+    )
+    assert made.status_code == 201 and "Assigned to ada, bob." in text(made)
+    mine = [item for item in assignments.find() if item.content == form["content"]]
+    assert sorted(item.username for item in mine) == ["ada", "bob"]
+    assert all(item.due.isoformat() == "2099-12-12T23:59:59+00:00" for item in mine)
+    # Again for ada: already assigned, refused whole.
+    again = coach.post(path, data={**form, "username": ["ada"], "csrf_token": token(coach, path)})
+    assert again.status_code == 400 and len(assignments.find()) == before + 2
+    cancel = f"{D}/courses/{COURSE}/assignments/{mine[0].id}/cancel"
+    assert f'action="{cancel}"' in text(again)
+    done = coach.post(cancel, data={"csrf_token": token(coach, path)})
+    assert done.status_code == 302
+    assert str(assignments.get(mine[0].id).state) == "cancelled"
+    # Another course's coach, and a learner, may do neither.
+    memory_app.extensions["lrs"].enrollments.create_user("oz", {}, actor="test")
+    memory_app.extensions["lrs"].enrollments.enroll(
+        "oz", OTHER_COURSE, role=CourseRole.coach, actor="test"
+    )
+    other = signed_in(memory_app, "coach", "oz")
+    refused = other.post(
+        cancel.replace(COURSE, OTHER_COURSE), data={"csrf_token": token(other, f"{D}/courses")}
+    )
+    assert refused.status_code == 403
+    learner = signed_in(memory_app, "learner", "ada")
+    posted = learner.post(
+        path, data={**form, "username": ["ada"], "csrf_token": token(learner, f"{D}/learners/ada")}
+    )
+    assert posted.status_code == 403 and len(assignments.find()) == before + 2
+
+
+def test_an_admin_creates_users_and_enrolls_them_with_a_course_role(memory_app):
+    admin = signed_in(memory_app, "admin")
+    path = f"{D}/admin/users"
+    enrollments = memory_app.extensions["lrs"].enrollments
+    created = admin.post(
+        path,
+        data={
+            "action": "create",
+            "username": "newcomer",
+            "full_name": "New Comer",
+            "email": "newcomer@example.org",
+            "csrf_token": token(admin, path),
+        },
+    )
+    assert created.status_code == 201 and "Created user newcomer." in text(created)
+    assert enrollments.get_user("newcomer").full_name == "New Comer"
+    # The assignment waiting under that address is theirs now (one use case for every door).
+    waiting = memory_app.extensions["lrs-assignments"].find()
+    assert [item.username for item in waiting if item.email == "newcomer@example.org"] == [
+        "newcomer"
+    ]
+    enrolled = admin.post(
+        path,
+        data={
+            "action": "enroll",
+            "username": "newcomer",
+            "course_key": COURSE,
+            "role": "coach",
+            "csrf_token": token(admin, path),
+        },
+    )
+    assert enrolled.status_code == 201, text(enrolled)
+    assert enrollments.get_enrollment("newcomer", COURSE).role == "coach"
+    # ada is a learner of COURSE already: enrolling her as staff changes her role.
+    changed = admin.post(
+        path,
+        data={
+            "action": "enroll",
+            "username": "ada",
+            "course_key": COURSE,
+            "role": "staff",
+            "csrf_token": token(admin, path),
+        },
+    )
+    assert (
+        "role changed" in text(changed)
+        and enrollments.get_enrollment("ada", COURSE).role == "staff"
+    )
+    # Bad input is a 400 that names the problem and changes nothing.
+    users = [user.username for user in enrollments.list_users()]
+    for data, message in (
+        ({"action": "create", "username": "ada"}, "ada"),
+        ({"action": "create", "username": "bad name\n"}, "username"),
+        ({"action": "enroll", "username": "nobody", "course_key": COURSE}, "no user"),
+        ({"action": "enroll", "username": "bob", "course_key": "not a key"}, "course"),
+        ({"action": "enroll", "username": "bob", "course_key": COURSE, "role": "king"}, "role"),
+        ({"action": "drop"}, "no action"),
+    ):
+        answer = admin.post(path, data={**data, "csrf_token": token(admin, path)})
+        assert answer.status_code == 400 and message in text(answer), (data, text(answer)[-500:])
+    assert [user.username for user in enrollments.list_users()] == users
+    assert enrollments.get_enrollment("bob", COURSE).role == "learner"
+    coach = signed_in(memory_app, "coach", "cy")
+    refused = coach.post(
+        path, data={"action": "create", "username": "x", "csrf_token": token(coach, f"{D}/courses")}
+    )
+    assert refused.status_code == 403 and "x" not in [u.username for u in enrollments.list_users()]

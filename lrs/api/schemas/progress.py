@@ -8,6 +8,11 @@ from marshmallow import fields, validate
 from lrs.api.pagination import page_field, page_size_field
 from lrs.api.schemas import username_field
 
+PASSED = (
+    "Passed (true) or failed (false): the latest statement about the content itself "
+    "that says (result.success, or the verb passed or failed); null when none says."
+)
+
 
 class ProgressQueryArgsSchema(ma.Schema):
     """Whose progress, in what; a page at a time."""
@@ -91,6 +96,7 @@ class SummarySchema(_LearnerContent):
         allow_none=True,
         metadata={"description": "score.scaled of the latest scored statement about it."},
     )
+    passed = fields.Boolean(allow_none=True, metadata={"description": PASSED})
 
 
 class SessionSchema(_LearnerContent):
@@ -132,6 +138,8 @@ class CellSchema(ma.Schema):
     progress = fields.Float()
     time_spent = fields.Float(metadata={"description": "Seconds."})
     completed = fields.DateTime(allow_none=True)
+    score = fields.Float(allow_none=True, metadata={"description": "The latest score."})
+    passed = fields.Boolean(allow_none=True, metadata={"description": PASSED})
 
 
 class LearnerRowSchema(_Learner):
@@ -228,6 +236,13 @@ class ExamSchema(SummarySchema):
     attempts = fields.List(fields.Nested(_AttemptFields))
 
 
+class WrongAnswerSchema(_Learner):
+    """A learner's latest answer to the question in one try, not right."""
+
+    readable = fields.String(metadata={"description": "The answer in words."})
+    correct = fields.Float(metadata={"description": "Below 1: 0 wrong, between partly right."})
+
+
 class QuestionTotalsSchema(ma.Schema):
     """One question of an exam, over the attempts at it."""
 
@@ -237,6 +252,7 @@ class QuestionTotalsSchema(ma.Schema):
     correct = fields.Float(
         allow_none=True, metadata={"description": "The share of correct answers, 0 to 1."}
     )
+    wrong = fields.List(fields.Nested(WrongAnswerSchema), metadata={"description": "By learner."})
 
 
 class ExamReportSchema(ma.Schema):
@@ -247,6 +263,10 @@ class ExamReportSchema(ma.Schema):
     closed = fields.Integer(metadata={"description": "Learners who closed it."})
     average_score = fields.Float(allow_none=True)
     questions = fields.List(fields.Nested(QuestionTotalsSchema))
+    needs_help = fields.List(
+        fields.Nested(_Learner),
+        metadata={"description": "Failed it, or 3 wrong answers or more in a try not mastered."},
+    )
 
 
 class RebuildSchema(ma.Schema):
