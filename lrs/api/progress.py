@@ -46,6 +46,7 @@ from lrs.progress.fields import (
     try_fields,
 )
 from lrs.progress.tries import Attempt
+from lrs.usecases.names import Names
 from lrs.usecases.rebuild import rebuild
 from lrs.usecases.reports import report_of_course, report_of_exam
 from lrs.xapi.agents import AccountAgents
@@ -303,11 +304,15 @@ class Report(MethodView):
             visible=granted.course_learners(course_key),
         )
         rows, headers = paginate(report.learners, args["page"], args["page_size"])
+        stores = current_app.extensions["lrs"]
+        names = Names(stores.activities, stores.enrollments, _accounts())
         body = {
             "course_key": course_key,
+            "name": names.course(course_key),
             "activities": [
                 {
                     "activity": totals.activity,
+                    "name": names.activity(totals.activity),
                     "kind": totals.kind,
                     "started": totals.started,
                     "completed": totals.completed,
@@ -319,6 +324,7 @@ class Report(MethodView):
             "learners": [
                 {
                     "username": _accounts().username(row.learner),
+                    "full_name": names.learner(row.learner),
                     "agent": row.learner,
                     "completed": row.completed,
                     "time_spent": row.time_spent_us / 1_000_000,

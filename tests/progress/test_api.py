@@ -174,6 +174,11 @@ def test_the_course_report_crosses_learners_and_activities(app):
     assert rows["ada"]["completed"] == 1
     assert [cell["activity"] for cell in rows["ada"]["cells"]] == [block(COURSE, 1)]
     assert rows["bob"]["cells"][0]["completed"] is None
+    # Names beside the identifiers: none given here, so the key, the block, the username.
+    assert report["name"] == COURSE
+    assert first["name"] == block(COURSE, 1).rsplit("@", 1)[1]
+    assert rows["ada"]["full_name"] == "ada"
+    assert (rows["ada"]["cells"][0]["score"], rows["ada"]["cells"][0]["passed"]) == (None, None)
 
 
 def test_coaches_see_the_report_of_their_course_only_with_its_learners(app):

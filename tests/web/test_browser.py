@@ -182,11 +182,15 @@ PHONE_PAGES = {
 def test_no_page_is_wider_than_a_phone(server, browser, who):
     from selenium.webdriver.common.by import By
 
-    sign_in(browser, server, getattr(server, who))
+    browser.delete_all_cookies()
     browser.set_window_size(390, 844)
     try:
         window = browser.execute_script("return window.innerWidth")
         assert window <= 390
+        # The sign-in page first, then the pages of the one signed in.
+        browser.get(f"{server.url}/dashboard/sign-in")
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= window
+        sign_in(browser, server, getattr(server, who))
         for path in PHONE_PAGES[who]:
             browser.get(f"{server.url}/dashboard{path}")
             assert "/sign-in" not in browser.current_url, path

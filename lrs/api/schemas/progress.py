@@ -119,9 +119,12 @@ class ReportQueryArgsSchema(ma.Schema):
 
 
 class ActivityTotalsSchema(ma.Schema):
-    """One activity of the course, over its learners."""
+    """One activity of the course, over its learners (in the order they first appeared)."""
 
     activity = fields.String()
+    name = fields.String(
+        metadata={"description": "From its merged definition, else the last part of its id."}
+    )
     kind = fields.String()
     started = fields.Integer(metadata={"description": "Learners with a statement about it."})
     completed = fields.Integer(metadata={"description": "Learners who completed it."})
@@ -145,6 +148,9 @@ class CellSchema(ma.Schema):
 class LearnerRowSchema(_Learner):
     """One learner of the course, and each activity they started."""
 
+    full_name = fields.String(
+        metadata={"description": "The user's full name, else the username, else the agent key."}
+    )
     completed = fields.Integer(metadata={"description": "Activities completed."})
     time_spent = fields.Float(metadata={"description": "Seconds, in all activities."})
     cells = fields.List(fields.Nested(CellSchema))
@@ -154,6 +160,7 @@ class CourseReportSchema(ma.Schema):
     """Learners x activities of a course, with totals per activity (docs/progress.md)."""
 
     course_key = fields.String()
+    name = fields.String(metadata={"description": "The course's name, else its key."})
     activities = fields.List(fields.Nested(ActivityTotalsSchema))
     learners = fields.List(
         fields.Nested(LearnerRowSchema),
