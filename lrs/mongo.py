@@ -5,14 +5,25 @@ driver plumbing, so that a connection failure means the same thing everywhere.
 """
 
 import re
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
-from pymongo import MongoClient
+from pymongo import MongoClient, ReadPreference
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import (
+    BulkWriteError,
+    ConnectionFailure,
+    CursorNotFound,
+    DocumentTooLarge,
+    ExecutionTimeout,
+    OperationFailure,
+    PyMongoError,
+    WriteConcernError,
+    WTimeoutError,
+)
 from pymongo.write_concern import WriteConcern
 
 from lrs.exceptions import InvalidInput, ServiceUnavailable, UserStateError
@@ -38,8 +49,59 @@ def translate_errors() -> Iterator[None]:
         yield
     except ConnectionFailure as exc:
         raise ServiceUnavailable(f"MongoDB is unavailable: {exc}") from exc
+    except DocumentTooLarge as exc:
+        raise InvalidInput(
+            "too large for MongoDB: a document holds at most 16 MiB (BSON's limit)"
+        ) from exc
     except PyMongoError as exc:
+        if is_transient(exc):
+            raise ServiceUnavailable(
+                f"MongoDB could not do it now: {describe_error(exc)}; retry"
+            ) from exc
         raise UserStateError(f"MongoDB refused the operation: {describe_error(exc)}") from exc
+
+
+# Server error codes that say "not now" rather than "never": a step-down, a
+# shutdown, a time limit, a cursor killed, a write concern not met in time.
+_TRANSIENT_CODES = frozenset(
+    {
+        6,  # HostUnreachable
+        7,  # HostNotFound
+        43,  # CursorNotFound
+        50,  # MaxTimeMSExpired
+        64,  # WriteConcernFailed (wtimeout)
+        89,  # NetworkTimeout
+        91,  # ShutdownInProgress
+        189,  # PrimarySteppedDown
+        262,  # ExceededTimeLimit
+        10107,  # NotWritablePrimary
+        11600,  # InterruptedAtShutdown
+        11602,  # InterruptedDueToReplStateChange
+        13435,  # NotPrimaryNoSecondaryOk
+        13436,  # NotPrimaryOrSecondary
+    }
+)
+
+
+def is_transient(exc: PyMongoError) -> bool:
+    """Whether retrying later may work: a timeout, a write concern not met, a failover.
+
+    Such errors are a ``503`` (with ``Retry-After``), never a ``500`` and
+    never taken for a refusal of the data (a duplicate key, say).
+    """
+    if isinstance(exc, (ExecutionTimeout, WTimeoutError, WriteConcernError, CursorNotFound)):
+        return True
+    if exc.has_error_label("RetryableWriteError") or exc.timeout:
+        return True
+    if isinstance(exc, BulkWriteError):
+        details = exc.details or {}
+        errors = details.get("writeErrors") or []
+        if details.get("writeConcernErrors") and not errors:
+            return True
+        return bool(errors) and all(error.get("code") in _TRANSIENT_CODES for error in errors)
+    if isinstance(exc, OperationFailure):
+        return exc.code in _TRANSIENT_CODES
+    return False
 
 
 def describe_error(exc: PyMongoError) -> str:
@@ -71,9 +133,17 @@ def durable_write_concern(configured: WriteConcern) -> WriteConcern:
 
 
 def collection(database: Database[Any], name: str) -> Any:
-    """Return ``database[name]`` with the durable write concern."""
+    """Return ``database[name]`` with the durable write concern, read from the primary.
+
+    Every store reads to compare and then writes (learner state, statement
+    ids, enrollments): a secondary's read may be behind the write it guards,
+    so a URL's other read preference is overridden here (``open_database``
+    says so).
+    """
     return database.get_collection(
-        name, write_concern=durable_write_concern(database.write_concern)
+        name,
+        write_concern=durable_write_concern(database.write_concern),
+        read_preference=ReadPreference.PRIMARY,
     )
 
 
@@ -106,8 +176,41 @@ def open_database(url: str) -> tuple[Any, Database[Any]]:
         else:
             client = mongomock.MongoClient(tz_aware=True)
         return client, client[name]
-    client = MongoClient(url, tz_aware=True)
+    options = {key.lower() for key in parse_qs(parts.query)}
+    # A time limit on every operation unless the URL sets one: with none, a
+    # write waiting for a majority that a lost secondary cannot give waits forever.
+    timeout: dict[str, Any] = {} if "timeoutms" in options else {"timeoutMS": DEFAULT_TIMEOUT_MS}
+    client = MongoClient(url, tz_aware=True, **timeout)
+    try:
+        check_client(client)
+    except InvalidInput:
+        client.close()
+        raise
     return client, client[name]
+
+
+#: The time limit of every MongoDB operation when the URL sets none (``timeoutMS``).
+DEFAULT_TIMEOUT_MS = 15_000
+
+
+def check_client(client: Any) -> None:
+    """Refuse a URL whose writes cannot be checked; say what is overridden.
+
+    Raises:
+        InvalidInput: ``w=0`` (unacknowledged writes: no count, no duplicate
+            key, nothing a compare-and-set can rely on).
+    """
+    if client.write_concern.document.get("w") == 0:
+        raise InvalidInput(
+            "the MongoDB URL asks for w=0 (unacknowledged writes); every store checks its "
+            "writes: use w=1 or w=majority (the default here)"
+        )
+    if client.read_preference != ReadPreference.PRIMARY:
+        warnings.warn(
+            f"the MongoDB URL's read preference ({client.read_preference.name}) is overridden: "
+            "the stores read from the primary, since they compare before they write",
+            stacklevel=2,
+        )
 
 
 # Field names become document keys. MongoDB reserves "." and a leading "$",

@@ -121,6 +121,11 @@ def default_storage_url(data_dir: str, cwd: Path | None = None) -> str:
 _XAPI_VERSIONS = ("1.0.3", "2.0.0")
 
 
+#: The largest request body with MongoDB storage: 16 MiB (BSON's limit on a
+#: document) less 1 MiB for what is kept beside a statement's text.
+MONGO_MAX_BODY_BYTES = 15 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting the LRS reads, typed and checked once (``Settings.load``).
@@ -168,12 +173,20 @@ class Settings:
                 f"LRS_XAPI_DEFAULT_VERSION must be one of {', '.join(_XAPI_VERSIONS)}, "
                 f"not {version!r}"
             )
+        max_body = _whole(values, "MAX_BODY_BYTES", "a number of bytes")
+        if str(values["STORAGE_URL"]).startswith("mongodb") and max_body > MONGO_MAX_BODY_BYTES:
+            # A statement is one document, and so is an attachment's data.
+            raise InvalidInput(
+                f"LRS_MAX_BODY_BYTES is {max_body}, more than a MongoDB document holds: "
+                f"at most {MONGO_MAX_BODY_BYTES} with MongoDB storage (BSON's 16 MiB, less "
+                "room for a statement's index terms)"
+            )
         return cls(
             values=values,
             storage_url=str(values["STORAGE_URL"]),
             history_url=_text(values, "HISTORY_URL"),
             account_homepage=str(values["ACCOUNT_HOMEPAGE"]),
-            max_body_bytes=_whole(values, "MAX_BODY_BYTES", "a number of bytes"),
+            max_body_bytes=max_body,
             admin_key=_text(values, "ADMIN_KEY"),
             admin_secret=_text(values, "ADMIN_SECRET"),
             auth_failure_limit=_whole(values, "AUTH_FAILURE_LIMIT", "a number of failures"),

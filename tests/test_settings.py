@@ -72,3 +72,18 @@ def test_the_settings_are_typed_once_read():
     assert settings.session_gap_seconds == 60.0
     assert settings.max_body_bytes == DEFAULTS["MAX_BODY_BYTES"]
     assert Settings.load({"CORS_ORIGINS": "*"}).cors_origins == "*"
+
+
+def test_a_body_larger_than_a_mongodb_document_is_refused_with_mongodb_storage():
+    from lrs.settings import MONGO_MAX_BODY_BYTES
+
+    with pytest.raises(InvalidInput, match="LRS_MAX_BODY_BYTES .* MongoDB"):
+        Settings.load(
+            {"STORAGE_URL": "mongodb://127.0.0.1:9/lrs", "MAX_BODY_BYTES": 17 * 1024 * 1024}
+        )
+    kept = Settings.load(
+        {"STORAGE_URL": "mongodb://127.0.0.1:9/lrs", "MAX_BODY_BYTES": MONGO_MAX_BODY_BYTES}
+    )
+    assert kept.max_body_bytes == MONGO_MAX_BODY_BYTES
+    # Other stores hold more: the same setting is theirs to make.
+    assert Settings.load({"MAX_BODY_BYTES": 17 * 1024 * 1024}).max_body_bytes == 17 * 1024 * 1024

@@ -302,12 +302,35 @@ class StatementStore(Closeable, ABC):
     def count(self) -> int:
         """Return how many statements are stored."""
 
+    def settle(self) -> int:
+        """Finish what writers left half done, and take back what they abandoned.
+
+        A store whose batches are not one transaction (MongoDB's) may hold
+        batches that a writer committed and died before showing, or inserted
+        and died before committing. Erasure and purge settle them first, so
+        that they see everything stored. Returns how many batches it settled
+        (always 0 where a batch is one transaction).
+        """
+        return 0
+
+    def consistent_through_us(self, now_us: int) -> int:
+        """A time through which every statement stored so far is visible (Consistent-Through).
+
+        No statement stamped at or before it can become visible later: a
+        reader of ``since`` that stops there skips nothing (xAPI 1.0.3
+        Communication 2.1.3, ``X-Experience-API-Consistent-Through``). Where
+        batches are stamped under the store's lock and read their own writes
+        (memory, SQLite), it is now.
+        """
+        return now_us
+
     def with_agents(self, keys: Iterable[str]) -> list[str]:
         """The ids of every statement (voided ones too) in which one of these agents appears.
 
         Themselves or through the statements they target: what
-        ``erase_agents`` would rewrite.
+        ``erase_agents`` would rewrite. Half-done batches are settled first.
         """
+        self.settle()
         return self._ids_with_agents(frozenset(keys))
 
     def erase_agents(
@@ -327,7 +350,8 @@ class StatementStore(Closeable, ABC):
         this way; running it again changes nothing.
         """
         erased = frozenset(keys)
-        found = [record for record in map(self.get, self._ids_with_agents(erased)) if record]
+        self.settle()
+        found = [record for record in map(self._held, self._ids_with_agents(erased)) if record]
         changed: dict[str, Record] = {}
         for record in found:
             statement = with_agents_replaced(orjson.loads(record.text), erased, replacement)
@@ -405,8 +429,20 @@ class StatementStore(Closeable, ABC):
         """See ``older_than``."""
 
     def count_older_than(self, stored_us: int) -> int:
-        """How many statements (voided ones too) were stored before ``stored_us``."""
+        """How many statements (voided ones too) were stored before ``stored_us``.
+
+        Half-done batches are settled first (a purge counts, then deletes).
+        """
+        self.settle()
         return self._count_older_than(stored_us)
+
+    def _held(self, statement_id: str) -> Record | None:
+        """The record with this id, visible or in a batch still being stored.
+
+        An erasure rewrites both: a batch in flight is then stored
+        pseudonymized, or taken back.
+        """
+        return self.get(statement_id)
 
     @abstractmethod
     def _count_older_than(self, stored_us: int) -> int:
@@ -414,7 +450,10 @@ class StatementStore(Closeable, ABC):
 
     @abstractmethod
     def _ids_with_agents(self, keys: frozenset[str]) -> list[str]:
-        """The ids of every statement, voided or not, with one of these agents in its term sets."""
+        """The ids of every statement, voided or not, with one of these agents in its term sets.
+
+        Those of a batch still being stored too, where a store has such (``_held``).
+        """
 
     @abstractmethod
     def _replace(self, records: Sequence[Record]) -> None:

@@ -9,8 +9,9 @@ by an index walk in stored order that stops at the limit.
 Shard key: ``{_id: "hashed"}`` spreads writes; queries fan out to all shards.
 
 Without multi-document transactions, a batch is all or nothing by a protocol
-of its own (see ``MongoStatementStore.save`` and docs/mongodb.md): it is
-inserted as pending, invisible to reads, then made visible in one update.
+of its own (see ``MongoStatementStore.save``, ``lrs.xapi.statements.mongo_batches``
+and docs/mongodb.md): it is inserted as pending, invisible to reads, its
+fate decided by one conditional update of its batch record, then made visible.
 """
 
 import re
@@ -34,14 +35,13 @@ from lrs.xapi.statements.base import (
     check_batch,
     wanted_ids,
 )
+from lrs.xapi.statements.mongo_batches import CLOCK_MARGIN_US, Batches
 
 COLLECTION = "statements"
 # Statements of a batch still being stored carry ``pending``; reads skip them.
 _VISIBLE: dict[str, Any] = {"pending": {"$exists": False}}
 # Statements rewritten per bulk write (an erasure's).
 _REPLACED_AT_ONCE = 1000
-# A pending batch this old was abandoned by a writer that died mid-way.
-ABANDONED_AFTER_US = 60_000_000
 # Each filter's field inside ``termsets``, indexed with the stored time so
 # that a filtered query walks the index in stored order.
 _TERM_FIELDS = (
@@ -120,36 +120,62 @@ class MongoStatementStore(StatementStore):
                 self._collection.create_index(
                     [(f"termsets.{field}", ASCENDING), *order], name=f"statements_by_{field}"
                 )
+            # The sweeper's find of pending statements left by dead writers.
+            self._collection.create_index(
+                [("pending.since_us", ASCENDING)],
+                name="statements_pending",
+                partialFilterExpression={"pending": {"$exists": True}},
+            )
             # A course's activity by day; statements in no course stay out of it.
             self._collection.create_index(
                 [("course", ASCENDING), ("time_us", ASCENDING)],
                 name="statements_by_course",
                 partialFilterExpression={"course": {"$gt": ""}},
             )
+        self._batches = Batches(database, self._collection)
 
     def save(self, records: Sequence[Record]) -> list[str]:
         """Store a batch of new statements, all or nothing (see ``StatementStore``).
 
-        The batch is inserted as pending, invisible to every read, and made
-        visible only once all of it is in. A racing writer of one of its ids
-        meets the pending document and waits until it is either visible (then
-        compared, as any stored statement is) or gone. If this batch meets an
-        id inserted meanwhile, it takes back its own pending documents and
-        starts again. So a batch is never seen in part, and a writer never
-        answers on the strength of a statement that is then taken back.
+        The batch is recorded as pending, its statements inserted pending
+        (invisible to every read), and it is committed by one conditional
+        update of its record, then made visible. A racing writer of one of
+        its ids meets a pending statement and waits until its batch is
+        settled (visible, or taken back); a batch that meets an id inserted
+        meanwhile takes its own statements back and starts again; a batch
+        aborted as abandoned by another writer (its writer stalled past
+        ``ABANDONED_AFTER_US``) is taken back and tried again. So a batch is
+        never seen in part, and no writer answers on the strength of a
+        statement that is then taken back.
         """
         wanted = sorted(wanted_ids(records))
-        token = uuid.uuid4().hex
         for _ in attempts("the statements with these ids"):
             with translate_errors():
                 found = list(self._collection.find({"_id": {"$in": wanted}}))
-            if self._others_pending(found):
-                continue  # another batch holds one of these ids: wait for its outcome
+            if self._unsettled(found):
+                continue  # another batch holds one of these ids: look again after its outcome
             new = check_batch(records, {document["_id"]: _record(document) for document in found})
             if not new:
                 return []
             ids = [record.id for record in new]
-            pending = {"token": token, "since_us": default_clock.now_us()}
+            token = uuid.uuid4().hex
+            now_us = default_clock.now_us()
+            voids = [record.voids for record in new if record.voids is not None]
+            self._batches.open(token, now_us, min(record.stored_us for record in new), voids)
+            if not self._insert_pending(new, token, now_us):
+                continue  # an id was inserted meanwhile: look again
+            if not self._batches.commit(token):
+                # Aborted by a writer that took this batch for abandoned.
+                self._batches.discard(token)
+                continue
+            self._batches.finish(token, ids)
+            return ids
+        raise AssertionError("attempts() raises when it gives up")  # pragma: no cover
+
+    def _insert_pending(self, new: list[Record], token: str, now_us: int) -> bool:
+        """Insert a batch's statements pending; ``False`` (all taken back) on a duplicate id."""
+        pending = {"token": token, "since_us": now_us}
+        try:
             with translate_errors():
                 try:
                     self._collection.insert_many(
@@ -157,39 +183,51 @@ class MongoStatementStore(StatementStore):
                         ordered=False,
                     )
                 except BulkWriteError as exc:
-                    self._take_back(ids, token)
-                    if any(e.get("code") != DUPLICATE_KEY for e in exc.details["writeErrors"]):
-                        raise
-                    continue  # an id was inserted meanwhile: look again
-                self._collection.update_many(
-                    {"_id": {"$in": ids}, "pending.token": token}, {"$unset": {"pending": ""}}
-                )
-                targets = [record.voids for record in new if record.voids is not None]
-                if targets:
-                    self._collection.update_many(
-                        {"_id": {"$in": targets}}, {"$set": {"voided": True}}
+                    errors = exc.details.get("writeErrors") or []
+                    only_duplicates = bool(errors) and all(
+                        error.get("code") == DUPLICATE_KEY for error in errors
                     )
-            break
-        return ids
+                    if only_duplicates and not exc.details.get("writeConcernErrors"):
+                        self._batches.abort_and_discard(token)
+                        return False
+                    raise
+        except Exception:
+            # Whatever went wrong (a timeout, a write concern error), nothing
+            # of the batch may stay: take it back, as best one can now; the
+            # sweeper takes back what this cannot.
+            try:
+                self._batches.abort_and_discard(token)
+            except Exception:  # noqa: BLE001 - the first error is the one to report
+                pass
+            raise
+        return True
 
-    def _others_pending(self, found: list[dict[str, Any]]) -> bool:
-        """Whether another batch is storing one of these; clears abandoned ones."""
-        abandoned_before = default_clock.now_us() - ABANDONED_AFTER_US
-        waiting = False
-        for document in found:
-            pending = document.get("pending")
-            if pending is None:
-                continue
-            if pending["since_us"] < abandoned_before:
-                # Its writer died between insert and commit: nobody answered for it.
-                self._take_back([document["_id"]], pending["token"])
-            waiting = True
-        return waiting
+    def _unsettled(self, found: list[dict[str, Any]]) -> bool:
+        """Whether one of these is pending; settles the batches that can be."""
+        now_us = default_clock.now_us()
+        batches = {
+            document["pending"]["token"]: document["pending"]["since_us"]
+            for document in found
+            if document.get("pending") is not None
+        }
+        for token, since_us in batches.items():
+            self._batches.settle(token, since_us, now_us)
+        return bool(batches)
 
-    def _take_back(self, ids: list[str], token: str) -> None:
-        """Delete the pending documents that the batch ``token`` inserted (and only those)."""
-        with translate_errors():
-            self._collection.delete_many({"_id": {"$in": ids}, "pending.token": token})
+    def settle(self) -> int:
+        """Finish committed batches and take back abandoned ones (see ``StatementStore``)."""
+        return self._batches.sweep(default_clock.now_us())
+
+    def consistent_through_us(self, now_us: int) -> int:
+        """Before the oldest pending batch's stamp, and a clock margin back from now.
+
+        A batch stamped earlier may become visible after a later one (writers
+        race, app servers' clocks differ): a reader of ``since`` must not get
+        past a stamp that a pending batch may still make visible.
+        """
+        oldest = self._batches.oldest_pending_us()
+        through = now_us if oldest is None else min(now_us, oldest)
+        return through - CLOCK_MARGIN_US
 
     def get(self, statement_id: str) -> Record | None:
         """Return the record with this id, or ``None``."""
@@ -255,11 +293,17 @@ class MongoStatementStore(StatementStore):
             return self._collection.count_documents(_VISIBLE)
 
     def _ids_with_agents(self, keys: frozenset[str]) -> list[str]:
+        # Pending ones too: a batch in flight is rewritten with the others.
         with translate_errors():
             found = self._collection.find(
-                {"termsets.related_agents": {"$in": sorted(keys)}, **_VISIBLE}, projection=["_id"]
+                {"termsets.related_agents": {"$in": sorted(keys)}}, projection=["_id"]
             )
             return sorted(document["_id"] for document in found)
+
+    def _held(self, statement_id: str) -> Record | None:
+        with translate_errors():
+            document = self._collection.find_one({"_id": statement_id})
+        return None if document is None else _record(document)
 
     def _replace(self, records: Sequence[Record]) -> None:
         # No multi-document transaction: a failure part way leaves some
