@@ -30,8 +30,15 @@ class MongoProgressStore(ProgressStore):
             self._progress.create_index(
                 [("learner", ASCENDING), ("content", ASCENDING)], name="by_key", unique=True
             )
-            self._progress.create_index([("content", ASCENDING)], name="by_content")
-            self._progress.create_index([("course", ASCENDING)], name="by_course")
+            # By content or by course, in the order every read returns (learner,
+            # content): an index walk, never an in-memory sort of a big course.
+            self._progress.create_index(
+                [("content", ASCENDING), ("learner", ASCENDING)], name="by_content_learner"
+            )
+            self._progress.create_index(
+                [("course", ASCENDING), ("learner", ASCENDING), ("content", ASCENDING)],
+                name="by_course_learner",
+            )
 
     def summaries(
         self, *, learner: str | None = None, content: str | None = None, course: str | None = None

@@ -37,6 +37,8 @@ class MongoDocumentStore(DocumentStore):
                 [(name, ASCENDING) for name in self._KEY[:4]] + [("updated_us", ASCENDING)],
                 name="context_updated",
             )
+            # An erasure counts and deletes a learner's documents by agent.
+            self._collection.create_index([("agent", ASCENDING)], name="documents_by_agent")
 
     @staticmethod
     def _context_filter(context: Context) -> dict[str, Any]:
