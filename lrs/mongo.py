@@ -5,9 +5,11 @@ driver plumbing, so that a connection failure means the same thing everywhere.
 """
 
 import re
+import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -230,3 +232,110 @@ def encode_key(name: str) -> str:
 def decode_key(key: str) -> str:
     """Return the string that ``encode_key`` turned into ``key``."""
     return _UNESCAPE.sub(lambda match: _UNESCAPES[match.group()], key[1:])
+
+
+# -- indexes -------------------------------------------------------------------
+
+#: While ``lrs db ensure-indexes`` runs: where it reports each index it builds.
+_BUILDING: ContextVar["IndexBuild | None"] = ContextVar("lrs_index_build", default=None)
+
+
+class IndexesNotReady(InvalidInput):
+    """A collection lacks an index this version's queries need, or holds one that differs."""
+
+
+class IndexBuild:
+    """What ``lrs db ensure-indexes`` does: builds what is missing, says each step."""
+
+    def __init__(self, say: Callable[[str], None], *, replace: bool = False) -> None:
+        """Report through ``say``; with ``replace``, drop and rebuild indexes that differ."""
+        self.say = say
+        self.replace = replace
+        self.built: list[str] = []
+
+    @contextmanager
+    def running(self) -> Iterator["IndexBuild"]:
+        """Stores opened inside build their indexes (on any collection, empty or not)."""
+        token = _BUILDING.set(self)
+        try:
+            yield self
+        finally:
+            _BUILDING.reset(token)
+
+
+def ensure_index(
+    collection: Any, keys: list[tuple[str, Any]], *, name: str, **options: Any
+) -> None:
+    """Make sure ``collection`` holds the index ``name`` as a store's queries need it.
+
+    When a store opens: an index that is there and the same is left alone
+    (no round trip beyond one listing); a missing one is built only while
+    its collection is empty (a new database: instant). On a collection
+    with documents, building is a deployment step, ``lrs db ensure-indexes``
+    (``IndexBuild``), never a worker's start-up: a long build would outlast
+    the worker's timeout. docs/mongodb.md, "Indexes".
+
+    Raises:
+        IndexesNotReady: the index is missing on a collection with documents,
+            or differs from this version's (its keys or options); the
+            message says what to run.
+    """
+    build = _BUILDING.get()
+    with translate_errors():
+        present = collection.index_information().get(name)
+        if present is not None:
+            difference = _index_difference(present, keys, options)
+            if difference is None:
+                return
+            if build is None or not build.replace:
+                raise IndexesNotReady(
+                    f"index {name} of the {collection.name} collection differs from what this "
+                    f"version needs ({difference}): run `lrs db ensure-indexes --replace` "
+                    "(drops and rebuilds it)"
+                )
+            build.say(f"{collection.name}: dropping {name} ({difference})")
+            collection.drop_index(name)
+        elif build is None and collection.estimated_document_count() > 0:
+            fields = ", ".join(field for field, _ in keys)
+            raise IndexesNotReady(
+                f"the {collection.name} collection lacks the index {name} ({fields}) that this "
+                "version's queries need: run `lrs db ensure-indexes` (it builds it, and says "
+                "how long each took) before starting the server"
+            )
+        started = time.monotonic()
+        if build is not None:
+            build.say(f"{collection.name}: building {name} ...")
+        collection.create_index(keys, name=name, **options)
+        if build is not None:
+            build.built.append(f"{collection.name}.{name}")
+            build.say(f"{collection.name}: {name} built in {time.monotonic() - started:.1f} s")
+
+
+# Index options whose difference changes what the index does.
+_INDEX_OPTIONS = ("unique", "sparse", "expireAfterSeconds", "partialFilterExpression")
+
+
+def _index_difference(
+    present: dict[str, Any], keys: list[tuple[str, Any]], options: dict[str, Any]
+) -> str | None:
+    """How an index found differs from the one wanted, in words; ``None`` when it does not."""
+    found = [(str(field), _direction(direction)) for field, direction in present["key"]]
+    wanted = [(field, _direction(direction)) for field, direction in keys]
+    if found != wanted:
+        return f"keys {found} here, {wanted} wanted"
+    for option in _INDEX_OPTIONS:
+        have, want = present.get(option), options.get(option)
+        if option in ("unique", "sparse"):
+            have, want = bool(have), bool(want)
+        elif isinstance(have, dict) and isinstance(want, dict):
+            have, want = dict(have), dict(want)
+        if have != want:
+            return f"{option} {have!r} here, {want!r} wanted"
+    return None
+
+
+def _direction(direction: Any) -> Any:
+    """1, -1 or a kind ("hashed", "text"), as the server and mongomock both write it."""
+    if isinstance(direction, float) and direction.is_integer():
+        return int(direction)
+    return direction

@@ -30,7 +30,7 @@ from lrs.assignments.base import (
     forgotten_change,
 )
 from lrs.clock import to_us
-from lrs.mongo import collection, translate_errors
+from lrs.mongo import collection, ensure_index, translate_errors
 
 
 def _document(assignment: Assignment) -> dict[str, Any]:
@@ -60,7 +60,8 @@ class MongoAssignmentStore(AssignmentStore):
         self._actions_of = collection(database, "assignment_actions")
         self._changes = collection(database, "assignment_changes")
         with translate_errors():
-            self._assignments.create_index(
+            ensure_index(
+                self._assignments,
                 [("active_key", ASCENDING)],
                 name="one_active",
                 unique=True,
@@ -73,9 +74,10 @@ class MongoAssignmentStore(AssignmentStore):
                 ("by_email", [("email", ASCENDING)]),
                 ("by_due", [("due_us", ASCENDING)]),
             ):
-                self._assignments.create_index(keys, name=name)
+                ensure_index(self._assignments, keys, name=name)
             for log in (self._actions_of, self._changes):
-                log.create_index(
+                ensure_index(
+                    log,
                     [("assignment_id", ASCENDING), ("time_us", ASCENDING), ("_id", ASCENDING)],
                     name="by_assignment",
                 )

@@ -8,6 +8,7 @@ the same settings) and calls one use case (``lrs.usecases``).
 from lrs.cli import (
     assignments,
     credentials,
+    database,
     history,
     learners,
     people,
@@ -21,6 +22,7 @@ from lrs.cli.server import default_workers
 __all__ = [
     "assignments",
     "credentials",
+    "database",
     "default_workers",
     "history",
     "learners",

@@ -45,7 +45,14 @@ from lrs.clock import default_clock, from_us
 from lrs.conditions import UNCONDITIONAL, Conditions
 from lrs.history.base import HistoryEntry, HistoryLog
 from lrs.history.mongo import MongoHistoryLog
-from lrs.mongo import DUPLICATE_KEY, collection, decode_key, encode_key, translate_errors
+from lrs.mongo import (
+    DUPLICATE_KEY,
+    collection,
+    decode_key,
+    encode_key,
+    ensure_index,
+    translate_errors,
+)
 from lrs.retries import attempts
 from lrs.urls import DEFAULT_DATABASE
 
@@ -128,16 +135,19 @@ class MongoUserStateClient(StoredUserStateClient):
         self._close_client = close_client
         self._collection: Collection[Any] = collection(db, COLLECTION)
         with translate_errors():
-            self._collection.create_index(
+            ensure_index(
+                self._collection,
                 [("username", ASCENDING), ("scope", ASCENDING), ("block", ASCENDING)],
                 name="state_identity",
                 unique=True,
             )
-            self._collection.create_index(
+            ensure_index(
+                self._collection,
                 [("scope", ASCENDING), ("block", ASCENDING), ("username", ASCENDING)],
                 name="state_by_block",
             )
-            self._collection.create_index(
+            ensure_index(
+                self._collection,
                 [
                     ("scope", ASCENDING),
                     ("course", ASCENDING),

@@ -10,7 +10,7 @@ from pymongo.errors import DuplicateKeyError
 from lrs.clock import from_us
 from lrs.credentials.base import Credential, CredentialStore, Role
 from lrs.exceptions import InvalidInput
-from lrs.mongo import collection, translate_errors
+from lrs.mongo import collection, ensure_index, translate_errors
 
 COLLECTION = "credentials"
 
@@ -43,9 +43,12 @@ class MongoCredentialStore(CredentialStore):
         # runs once a minute).
         self._sessions: Collection[Any] = collection(database, "sign_in_sessions")
         with translate_errors():
-            self._collection.create_index([("created", ASCENDING)], name="credentials_by_age")
-            self._sessions.create_index(
-                [("expires", ASCENDING)], name="sessions_by_end", expireAfterSeconds=0
+            ensure_index(self._collection, [("created", ASCENDING)], name="credentials_by_age")
+            ensure_index(
+                self._sessions,
+                [("expires", ASCENDING)],
+                name="sessions_by_end",
+                expireAfterSeconds=0,
             )
 
     def list(self, include_revoked: bool = False) -> list[Credential]:

@@ -28,7 +28,7 @@ from lrs.enrollments.base import (
     stored_fields,
 )
 from lrs.exceptions import Conflict
-from lrs.mongo import collection, translate_errors
+from lrs.mongo import collection, ensure_index, translate_errors
 
 
 def _user_document(user: User) -> dict[str, Any]:
@@ -123,19 +123,24 @@ class MongoEnrollmentStore(EnrollmentStore):
         self._enrollments = collection(database, "enrollments")
         self._changes = collection(database, "enrollment_changes")
         with translate_errors():
-            self._users.create_index(
+            ensure_index(
+                self._users,
                 [("is_active", ASCENDING), ("is_staff", ASCENDING), ("_id", ASCENDING)],
                 name="users_by_status",
             )
-            self._enrollments.create_index(
+            ensure_index(
+                self._enrollments,
                 [("username", ASCENDING), ("course_key", ASCENDING)],
                 unique=True,
                 name="one_enrollment_per_user_and_course",
             )
-            self._enrollments.create_index(
-                [("course_key", ASCENDING), ("username", ASCENDING)], name="enrollments_by_course"
+            ensure_index(
+                self._enrollments,
+                [("course_key", ASCENDING), ("username", ASCENDING)],
+                name="enrollments_by_course",
             )
-            self._changes.create_index(
+            ensure_index(
+                self._changes,
                 [
                     ("kind", ASCENDING),
                     ("username", ASCENDING),

@@ -9,7 +9,7 @@ from pymongo.errors import DuplicateKeyError
 
 from lrs.clock import to_us
 from lrs.erasure.base import Erasure, ErasureStore, erasure_from
-from lrs.mongo import collection, translate_errors
+from lrs.mongo import collection, ensure_index, translate_errors
 
 
 class MongoErasureStore(ErasureStore):
@@ -22,7 +22,7 @@ class MongoErasureStore(ErasureStore):
         # Found by _id (the digest) only.
         self._erased = collection(database, "erased_identities")
         with translate_errors():
-            self._erasures.create_index([("started_us", ASCENDING)], name="by_start")
+            ensure_index(self._erasures, [("started_us", ASCENDING)], name="by_start")
 
     def get(self, pseudonym: str) -> Erasure | None:
         """The record of the learner with this pseudonym, or ``None``."""

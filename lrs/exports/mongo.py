@@ -7,7 +7,7 @@ from pymongo.database import Database
 
 from lrs.clock import to_us
 from lrs.exports.base import ExportLog, ExportRequest, request_from
-from lrs.mongo import collection, translate_errors
+from lrs.mongo import collection, ensure_index, translate_errors
 
 
 class MongoExportLog(ExportLog):
@@ -17,8 +17,10 @@ class MongoExportLog(ExportLog):
         """Keep records in ``database``."""
         self._requests = collection(database, "export_requests")
         with translate_errors():
-            self._requests.create_index(
-                [("requested_us", DESCENDING), ("_id", DESCENDING)], name="newest_first"
+            ensure_index(
+                self._requests,
+                [("requested_us", DESCENDING), ("_id", DESCENDING)],
+                name="newest_first",
             )
 
     def put(self, request: ExportRequest) -> None:

@@ -14,7 +14,7 @@ from pymongo.database import Database
 
 from lrs.clock import from_us
 from lrs.history.base import HistoryEntry, HistoryLog, Retention
-from lrs.mongo import collection, translate_errors
+from lrs.mongo import collection, ensure_index, translate_errors
 
 COLLECTION = "state_history"
 
@@ -41,7 +41,8 @@ class MongoHistoryLog(HistoryLog):
         self._collection: Collection[Any] = collection(database, COLLECTION)
         with translate_errors():
             # Reading a block's history newest first is an index walk.
-            self._collection.create_index(
+            ensure_index(
+                self._collection,
                 [
                     ("username", ASCENDING),
                     ("scope", ASCENDING),
@@ -51,7 +52,7 @@ class MongoHistoryLog(HistoryLog):
                 name="history_by_block",
             )
             # max_age pruning deletes by time alone.
-            self._collection.create_index([("time_us", ASCENDING)], name="history_by_time")
+            ensure_index(self._collection, [("time_us", ASCENDING)], name="history_by_time")
 
     def append(self, entries: Sequence[HistoryEntry]) -> None:
         """Store ``entries`` in one insert."""

@@ -14,7 +14,7 @@ from pymongo import ASCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from lrs.mongo import collection, translate_errors
+from lrs.mongo import collection, ensure_index, translate_errors
 from lrs.progress.base import Key, ProgressStore
 from lrs.progress.derive import ContentSession, ContentSummary, session_from
 from lrs.progress.tries import TryRecords, try_records_from
@@ -27,15 +27,21 @@ class MongoProgressStore(ProgressStore):
         """Keep progress in ``database``, creating the indexes the queries use."""
         self._progress = collection(database, "progress")
         with translate_errors():
-            self._progress.create_index(
-                [("learner", ASCENDING), ("content", ASCENDING)], name="by_key", unique=True
+            ensure_index(
+                self._progress,
+                [("learner", ASCENDING), ("content", ASCENDING)],
+                name="by_key",
+                unique=True,
             )
             # By content or by course, in the order every read returns (learner,
             # content): an index walk, never an in-memory sort of a big course.
-            self._progress.create_index(
-                [("content", ASCENDING), ("learner", ASCENDING)], name="by_content_learner"
+            ensure_index(
+                self._progress,
+                [("content", ASCENDING), ("learner", ASCENDING)],
+                name="by_content_learner",
             )
-            self._progress.create_index(
+            ensure_index(
+                self._progress,
                 [("course", ASCENDING), ("learner", ASCENDING), ("content", ASCENDING)],
                 name="by_course_learner",
             )

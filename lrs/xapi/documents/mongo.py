@@ -7,7 +7,7 @@ from pymongo import ASCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from lrs.mongo import collection, translate_errors
+from lrs.mongo import collection, ensure_index, translate_errors
 from lrs.retries import attempts
 from lrs.xapi.documents.base import Context, Document, DocumentStore
 
@@ -29,16 +29,20 @@ class MongoDocumentStore(DocumentStore):
         """Open the store in ``database`` and create its indexes."""
         self._collection = collection(database, "documents")
         with translate_errors():
-            self._collection.create_index(
-                [(name, ASCENDING) for name in self._KEY], unique=True, name="document"
+            ensure_index(
+                self._collection,
+                [(name, ASCENDING) for name in self._KEY],
+                unique=True,
+                name="document",
             )
             # Listing ids with ``since`` reads the context's entries by update time.
-            self._collection.create_index(
+            ensure_index(
+                self._collection,
                 [(name, ASCENDING) for name in self._KEY[:4]] + [("updated_us", ASCENDING)],
                 name="context_updated",
             )
             # An erasure counts and deletes a learner's documents by agent.
-            self._collection.create_index([("agent", ASCENDING)], name="documents_by_agent")
+            ensure_index(self._collection, [("agent", ASCENDING)], name="documents_by_agent")
 
     @staticmethod
     def _context_filter(context: Context) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from lrs.clock import default_clock
-from lrs.mongo import DUPLICATE_KEY, collection, translate_errors
+from lrs.mongo import DUPLICATE_KEY, collection, ensure_index, translate_errors
 from lrs.retries import attempts
 from lrs.xapi.statements.base import (
     Record,
@@ -115,19 +115,23 @@ class MongoStatementStore(StatementStore):
         self._collection: Collection[Any] = collection(database, COLLECTION)
         order = [("stored_us", DESCENDING), ("_id", DESCENDING)]
         with translate_errors():
-            self._collection.create_index(order, name="statements_by_time")
+            ensure_index(self._collection, order, name="statements_by_time")
             for field in _TERM_FIELDS:
-                self._collection.create_index(
-                    [(f"termsets.{field}", ASCENDING), *order], name=f"statements_by_{field}"
+                ensure_index(
+                    self._collection,
+                    [(f"termsets.{field}", ASCENDING), *order],
+                    name=f"statements_by_{field}",
                 )
             # The sweeper's find of pending statements left by dead writers.
-            self._collection.create_index(
+            ensure_index(
+                self._collection,
                 [("pending.since_us", ASCENDING)],
                 name="statements_pending",
                 partialFilterExpression={"pending": {"$exists": True}},
             )
             # A course's activity by day; statements in no course stay out of it.
-            self._collection.create_index(
+            ensure_index(
+                self._collection,
                 [("course", ASCENDING), ("time_us", ASCENDING)],
                 name="statements_by_course",
                 partialFilterExpression={"course": {"$gt": ""}},

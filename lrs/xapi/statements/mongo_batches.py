@@ -22,7 +22,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 
 from lrs.exceptions import ServiceUnavailable
-from lrs.mongo import collection, translate_errors
+from lrs.mongo import collection, ensure_index, translate_errors
 
 BATCHES = "statement_batches"
 PENDING, COMMITTED, ABORTED = "pending", "committed", "aborted"
@@ -42,8 +42,10 @@ class Batches:
         self._statements = statements
         with translate_errors():
             # The oldest pending batch (the watermark) and the sweeper's finds.
-            self._batches.create_index(
-                [("state", ASCENDING), ("since_us", ASCENDING)], name="batches_by_state"
+            ensure_index(
+                self._batches,
+                [("state", ASCENDING), ("since_us", ASCENDING)],
+                name="batches_by_state",
             )
 
     def open(self, token: str, now_us: int, first_stored_us: int, voids: list[str]) -> None:

@@ -1,0 +1,63 @@
+"""MongoDB indexes: built on an empty collection, checked at start-up, else a deployment step."""
+
+import uuid
+
+import mongomock
+import pytest
+from click.testing import CliRunner
+
+from lrs.cli import main
+from lrs.mongo import IndexBuild, IndexesNotReady, ensure_index
+from lrs.usecases.storage import open_storage
+from lrs.xapi.statements import MongoStatementStore
+
+KEYS = [("course", 1), ("time_us", 1)]
+
+
+def test_an_empty_collection_gets_its_index_and_a_full_one_waits_for_the_deployment_step():
+    database = mongomock.MongoClient(tz_aware=True).lrs_test
+    ensure_index(database.empty, KEYS, name="by_course")
+    assert "by_course" in database.empty.index_information()
+    database.full.insert_one({"course": "c", "time_us": 1})
+    with pytest.raises(IndexesNotReady, match="lrs db ensure-indexes"):
+        ensure_index(database.full, KEYS, name="by_course")
+    said = []
+    with IndexBuild(said.append).running() as build:
+        ensure_index(database.full, KEYS, name="by_course")
+    assert build.built == ["full.by_course"] and "full: building by_course ..." in said
+    ensure_index(database.full, KEYS, name="by_course")  # there and the same: nothing to do
+
+
+def test_an_index_that_differs_stops_the_start_until_replaced():
+    database = mongomock.MongoClient(tz_aware=True).lrs_test
+    database.items.insert_one({"course": "c"})
+    database.items.create_index([("course", 1)], name="by_course")
+    for keys, options in ((KEYS, {}), ([("course", 1)], {"unique": True})):
+        with pytest.raises(IndexesNotReady, match="differs.*--replace"):
+            ensure_index(database.items, keys, name="by_course", **options)
+    said = []
+    with IndexBuild(said.append, replace=True).running():
+        ensure_index(database.items, KEYS, name="by_course")
+    assert any("dropping by_course" in line for line in said)
+    assert database.items.index_information()["by_course"]["key"] == KEYS
+
+
+def test_the_command_builds_what_a_new_version_needs_and_the_server_then_starts():
+    url = f"mongomock://indexes-{uuid.uuid4().hex[:8]}/lrs"
+    storage = open_storage(url)
+    storage.statements.save([])  # opened: every index there
+    database = storage.statements._collection.database
+    database.statements.insert_one({"_id": "x", "text": "{}", "stored_us": 1, "termsets": []})
+    database.statements.drop_index("statements_by_course")  # as before an upgrade
+    storage.close()
+    with pytest.raises(IndexesNotReady, match="statements_by_course"):
+        MongoStatementStore(database)
+    result = CliRunner().invoke(main, ["db", "ensure-indexes", "--storage", url])
+    assert result.exit_code == 0, result.output
+    assert "statements: building statements_by_course ..." in result.output
+    assert "built 1 indexes" in result.output
+    MongoStatementStore(database)  # starts now
+    again = CliRunner().invoke(main, ["db", "ensure-indexes", "--storage", url])
+    assert "every index was there already" in again.output
+    sqlite = CliRunner().invoke(main, ["db", "ensure-indexes", "--storage", "memory://"])
+    assert sqlite.exit_code == 0 and "nothing to build" in sqlite.output
