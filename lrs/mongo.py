@@ -339,3 +339,21 @@ def _direction(direction: Any) -> Any:
     if isinstance(direction, float) and direction.is_integer():
         return int(direction)
     return direction
+
+
+#: The shard key of each collection that docs/mongodb.md proposes to shard
+#: (the others stay unsharded). Every unique index of such a collection
+#: starts with its key, as a sharded cluster requires; a test holds the
+#: stores to it.
+SHARD_KEYS: dict[str, tuple[str, ...]] = {
+    "user_state": ("username", "scope", "block"),
+    "state_history": ("username", "scope", "block"),
+    "statements": ("_id",),
+    "attachments": ("_id",),
+    "documents": ("agent", "activity_id"),
+    "activities": ("_id",),
+    "users": ("_id",),
+    "enrollments": ("username",),
+    "enrollment_changes": ("username",),
+    "progress": ("learner",),
+}

@@ -61,3 +61,23 @@ def test_the_command_builds_what_a_new_version_needs_and_the_server_then_starts(
     assert "every index was there already" in again.output
     sqlite = CliRunner().invoke(main, ["db", "ensure-indexes", "--storage", "memory://"])
     assert sqlite.exit_code == 0 and "nothing to build" in sqlite.output
+
+
+def test_every_unique_index_of_a_sharded_collection_starts_with_its_shard_key():
+    from lrs.clients import MongoUserStateClient
+    from lrs.mongo import SHARD_KEYS
+
+    url = f"mongomock://shards-{uuid.uuid4().hex[:8]}/lrs"
+    storage = open_storage(url)
+    database = storage.statements._collection.database
+    MongoUserStateClient(database.client, database.name).close()
+    try:
+        for name, key in SHARD_KEYS.items():
+            indexes = database[name].index_information()
+            assert len(indexes) > 1 or name in ("attachments", "activities", "users"), name
+            for index, found in indexes.items():
+                if found.get("unique") and index != "_id_":
+                    fields = tuple(field for field, _ in found["key"])
+                    assert fields[: len(key)] == key, (name, index, fields)
+    finally:
+        storage.close()

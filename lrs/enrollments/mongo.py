@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from lrs.clock import from_us, to_us
 from lrs.enrollments.base import (
@@ -28,7 +29,7 @@ from lrs.enrollments.base import (
     stored_fields,
 )
 from lrs.exceptions import Conflict
-from lrs.mongo import collection, ensure_index, translate_errors
+from lrs.mongo import DUPLICATE_KEY, collection, ensure_index, translate_errors
 
 
 def _user_document(user: User) -> dict[str, Any]:
@@ -235,22 +236,50 @@ class MongoEnrollmentStore(EnrollmentStore):
 
     def _retire(self, username: str, user: User) -> None:
         # No transaction: every step can be repeated, and the user record
-        # moves last, so that a rerun finds it and finishes the rest.
+        # moves last, so that a rerun finds it and finishes the rest. A
+        # username is the shard key of enrollments and their changes
+        # (docs/mongodb.md), which no update may change: each record is
+        # copied under the new name, then the old one deleted.
         with translate_errors():
-            self._enrollments.update_many(
-                {"username": username}, {"$set": {"username": user.username}}
+            enrollments = list(self._enrollments.find({"username": username}))
+            self._copied(
+                self._enrollments,
+                [
+                    {**document, "_id": ObjectId(), "username": user.username}
+                    for document in enrollments
+                ],
             )
-            for document in self._changes.find({"username": username}):
+            self._enrollments.delete_many(
+                {"_id": {"$in": [item["_id"] for item in enrollments]}, "username": username}
+            )
+            changes = list(self._changes.find({"username": username}))
+            copies = []
+            for document in changes:
                 change = _change_document(scrubbed(_change(document), user))
-                self._changes.update_one(
-                    {"_id": document["_id"]},
-                    {"$set": {name: change[name] for name in ("username", "before", "after")}},
-                )
+                moved = {name: change[name] for name in ("username", "before", "after")}
+                # An id derived from the old one: a rerun's copy is the same copy.
+                copies.append({**document, **moved, "_id": f"{document['_id']}|retired"})
+            self._copied(self._changes, copies)
+            self._changes.delete_many(
+                {"_id": {"$in": [item["_id"] for item in changes]}, "username": username}
+            )
             try:
                 self._users.insert_one(_user_document(user))
             except DuplicateKeyError:
                 pass  # a retirement cut short after this step
             self._users.delete_one({"_id": username})
+
+    @staticmethod
+    def _copied(target: Any, copies: list[dict[str, Any]]) -> None:
+        """Insert copies; those a rerun made already (a duplicate key) are there."""
+        if not copies:
+            return
+        try:
+            target.insert_many(copies, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors") or []
+            if not errors or any(error.get("code") != DUPLICATE_KEY for error in errors):
+                raise
 
     def _history(self, kind: str, username: str, course_key: str | None) -> list[Change]:
         query = {"kind": kind, "username": username, "course_key": course_key}

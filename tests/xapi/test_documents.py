@@ -36,7 +36,10 @@ def test_mongo_names_each_document_once_and_lists_by_update_time():
     database = mongomock.MongoClient(tz_aware=True).lrs_test
     MongoDocumentStore(database)
     indexes = database.documents.index_information()
-    assert indexes["document"]["unique"]
+    assert indexes["document_by_agent"]["unique"]
+    # It starts with the documented shard key, as a sharded cluster requires.
+    keys = [name for name, _ in indexes["document_by_agent"]["key"]]
+    assert keys[:2] == ["agent", "activity_id"]
     assert [name for name, _ in indexes["context_updated"]["key"]][-1] == "updated_us"
 
 

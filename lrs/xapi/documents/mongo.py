@@ -24,16 +24,22 @@ class MongoDocumentStore(DocumentStore):
     """
 
     _KEY = ("resource", "activity_id", "agent", "registration", "document_id")
+    # The same fields, in the order of the unique index (which also serves an
+    # erasure's count and deletion of a learner's documents, by agent).
+    _UNIQUE = ("agent", "activity_id", "resource", "registration", "document_id")
 
     def __init__(self, database: Database[Any]) -> None:
         """Open the store in ``database`` and create its indexes."""
         self._collection = collection(database, "documents")
         with translate_errors():
+            # The shard key docs/mongodb.md proposes, {agent, activity_id},
+            # first: a sharded cluster keeps a unique index only when it
+            # starts with the shard key.
             ensure_index(
                 self._collection,
-                [(name, ASCENDING) for name in self._KEY],
+                [(name, ASCENDING) for name in self._UNIQUE],
                 unique=True,
-                name="document",
+                name="document_by_agent",
             )
             # Listing ids with ``since`` reads the context's entries by update time.
             ensure_index(
@@ -41,8 +47,6 @@ class MongoDocumentStore(DocumentStore):
                 [(name, ASCENDING) for name in self._KEY[:4]] + [("updated_us", ASCENDING)],
                 name="context_updated",
             )
-            # An erasure counts and deletes a learner's documents by agent.
-            ensure_index(self._collection, [("agent", ASCENDING)], name="documents_by_agent")
 
     @staticmethod
     def _context_filter(context: Context) -> dict[str, Any]:
