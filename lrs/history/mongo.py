@@ -19,6 +19,10 @@ from lrs.mongo import collection, ensure_index, translate_errors
 COLLECTION = "state_history"
 
 
+#: History entries deleted per step of a prune by age.
+PRUNED_AT_ONCE = 5000
+
+
 class MongoHistoryLog(HistoryLog):
     """A history log in the ``state_history`` collection of a MongoDB database."""
 
@@ -93,18 +97,37 @@ class MongoHistoryLog(HistoryLog):
         removed = 0
         with translate_errors():
             if cutoff_us is not None:
-                removed += self._collection.delete_many(
-                    {"time_us": {"$lt": cutoff_us}}
-                ).deleted_count
+                removed += self._prune_before(cutoff_us)
             if keep_last is not None:
                 removed += self._prune_beyond(keep_last)
         return removed
 
+    def _prune_before(self, cutoff_us: int) -> int:
+        # A batch at a time, oldest first along history_by_time: never one
+        # delete of millions that holds the primary and floods the oplog
+        # (each batch is one retryable-sized step; a stop loses nothing).
+        removed = 0
+        while True:
+            found = self._collection.find(
+                {"time_us": {"$lt": cutoff_us}},
+                {"_id": 1},
+                sort=[("time_us", ASCENDING)],
+                limit=PRUNED_AT_ONCE,
+            )
+            ids = [document["_id"] for document in found]
+            if not ids:
+                return removed
+            removed += self._collection.delete_many({"_id": {"$in": ids}}).deleted_count
+
     def _prune_beyond(self, keep_last: int) -> int:
         # Find only the blocks with too many entries, then for each delete what
         # is older than its keep_last-th newest entry: an index range per block.
+        # Sorted by the block's fields first, so that the server walks
+        # history_by_block alone (a covered scan, no document read).
         crowded = self._collection.aggregate(
             [
+                {"$sort": {"username": 1, "scope": 1, "block": 1}},
+                {"$project": {"_id": 0, "username": 1, "scope": 1, "block": 1}},
                 {
                     "$group": {
                         "_id": {"username": "$username", "scope": "$scope", "block": "$block"},

@@ -76,3 +76,28 @@ def test_history_pruned_away_shows_the_current_state(url):
     assert [(entry.state, entry.updated) for entry in history] == [
         ({"n": 1}, client.get(user(0), block(0)).updated)
     ]
+
+
+def test_mongo_prunes_by_age_a_batch_at_a_time(monkeypatch):
+    from datetime import timedelta
+
+    from lrs.clock import from_us
+    from lrs.history import mongo as history_mongo
+
+    monkeypatch.setattr(history_mongo, "PRUNED_AT_ONCE", 2)
+    log = MongoHistoryLog(
+        mongomock.MongoClient(tz_aware=True).lrs_test, Retention(max_age=timedelta(seconds=10))
+    )
+    deletes = []
+    real = log._collection.delete_many
+    monkeypatch.setattr(
+        log._collection, "delete_many", lambda query: deletes.append(query) or real(query)
+    )
+    log.append([entry(n, n * 1_000_000) for n in range(1, 8)])  # at 1 s to 7 s
+    assert log.prune(now=from_us(15_000_000)) == 4  # older than 5 s: 1 s to 4 s
+    assert len(deletes) == 2  # two batches of two, by id
+    assert [item.time_us for item in log.entries("learner0", "user_state", "b0")] == [
+        7_000_000,
+        6_000_000,
+        5_000_000,
+    ]

@@ -106,6 +106,7 @@ class TestMongoStatementStoreUnderContention(StatementStoreContract):
         store._collection = Pausing(
             store._collection, ("find", "find_one", "insert_many", "update_many"), delay=0.002
         )
+        store._durable = Pausing(store._durable, ("find",), delay=0.002)
         return store
 
 

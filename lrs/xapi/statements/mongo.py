@@ -23,6 +23,7 @@ from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
+from pymongo.read_concern import ReadConcern
 
 from lrs.clock import default_clock
 from lrs.mongo import DUPLICATE_KEY, collection, ensure_index, translate_errors
@@ -137,6 +138,7 @@ class MongoStatementStore(StatementStore):
                 partialFilterExpression={"course": {"$gt": ""}},
             )
         self._batches = Batches(database, self._collection)
+        self._durable = self._collection.with_options(read_concern=ReadConcern("majority"))
 
     def save(self, records: Sequence[Record]) -> list[str]:
         """Store a batch of new statements, all or nothing (see ``StatementStore``).
@@ -155,7 +157,9 @@ class MongoStatementStore(StatementStore):
         wanted = sorted(wanted_ids(records))
         for _ in attempts("the statements with these ids"):
             with translate_errors():
-                found = list(self._collection.find({"_id": {"$in": wanted}}))
+                # Majority-committed only: "same id, same content" must never be
+                # answered for a statement that a failover then rolls back.
+                found = list(self._durable.find({"_id": {"$in": wanted}}))
             if self._unsettled(found):
                 continue  # another batch holds one of these ids: look again after its outcome
             new = check_batch(records, {document["_id"]: _record(document) for document in found})
@@ -271,6 +275,9 @@ class MongoStatementStore(StatementStore):
             conditions.append(
                 {"$or": [{"stored_us": {beyond: at}}, {"stored_us": at, "_id": {beyond: last}}]}
             )
+            # The same bound again, outside the $or: the planner then bounds
+            # the index walk by it whatever plan it picks (not only the merge).
+            conditions.append({"stored_us": {"$gte" if query.ascending else "$lte": at}})
         direction = ASCENDING if query.ascending else DESCENDING
         with translate_errors():
             cursor = self._collection.find(
@@ -292,9 +299,14 @@ class MongoStatementStore(StatementStore):
             return [int(document["time_us"]) for document in found]
 
     def count(self) -> int:
-        """Return how many statements are stored."""
+        """Return how many statements are stored.
+
+        From the collection's metadata, less the pending ones (found through
+        the partial index ``statements_pending``): no scan of the statements.
+        """
         with translate_errors():
-            return self._collection.count_documents(_VISIBLE)
+            pending = self._collection.count_documents({"pending": {"$exists": True}})
+            return int(self._collection.estimated_document_count()) - pending
 
     def _ids_with_agents(self, keys: frozenset[str]) -> list[str]:
         # Pending ones too: a batch in flight is rewritten with the others.
