@@ -54,6 +54,11 @@ class StatementSavingContract(StatementHelpers):
         assert stored["timestamp"] == stored["stored"]
         assert statements.get(str(uuid.UUID(int=999))) is None
         assert statements.count() == 2
+        # Many at once: those stored, in the order asked.
+        missing = str(uuid.UUID(int=999))
+        many = statements.get_many([ids[1], missing, ids[0]])
+        assert [record.id for record in many] == [ids[1], ids[0]]
+        assert many[1] == record
 
     def test_same_id_with_same_content_is_skipped(self, statements: StatementStore) -> None:
         self.save(statements, statement(0))

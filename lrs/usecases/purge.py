@@ -68,11 +68,12 @@ def purge_statements(
         )
     storage.erasures.put(record)
     counts = {"statements": 0, "attachments": 0}
+    storage.statements.settle()  # what writers left half done is seen, or taken back
     while True:
         ids = storage.statements.older_than(cutoff_us, storage.statements.written_at_once or BATCH)
         if not ids:
             break
-        removed = remove_statements(storage, filter(None, map(storage.statements.get, ids)))
+        removed = remove_statements(storage, storage.statements.get_many(ids))
         for name, count in removed.items():
             counts[name] += count
         if on_batch is not None:

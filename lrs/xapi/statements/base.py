@@ -302,6 +302,10 @@ class StatementStore(Closeable, ABC):
     def count(self) -> int:
         """Return how many statements are stored."""
 
+    def get_many(self, ids: Sequence[str]) -> list[Record]:
+        """The stored records with these ids, in the order asked (one read where it can)."""
+        return [record for record in map(self.get, ids) if record is not None]
+
     def settle(self) -> int:
         """Finish what writers left half done, and take back what they abandoned.
 
@@ -351,7 +355,7 @@ class StatementStore(Closeable, ABC):
         """
         erased = frozenset(keys)
         self.settle()
-        found = [record for record in map(self._held, self._ids_with_agents(erased)) if record]
+        found = self._held_many(self._ids_with_agents(erased))
         changed: dict[str, Record] = {}
         for record in found:
             statement = with_agents_replaced(orjson.loads(record.text), erased, replacement)
@@ -436,13 +440,13 @@ class StatementStore(Closeable, ABC):
         self.settle()
         return self._count_older_than(stored_us)
 
-    def _held(self, statement_id: str) -> Record | None:
-        """The record with this id, visible or in a batch still being stored.
+    def _held_many(self, ids: Sequence[str]) -> list[Record]:
+        """The records with these ids, visible or in a batch still being stored.
 
         An erasure rewrites both: a batch in flight is then stored
         pseudonymized, or taken back.
         """
-        return self.get(statement_id)
+        return self.get_many(ids)
 
     @abstractmethod
     def _count_older_than(self, stored_us: int) -> int:

@@ -43,6 +43,8 @@ COLLECTION = "statements"
 _VISIBLE: dict[str, Any] = {"pending": {"$exists": False}}
 # Statements rewritten per bulk write (an erasure's).
 _REPLACED_AT_ONCE = 1000
+# Statements read per query by id (an erasure's, a purge's).
+_READ_AT_ONCE = 1000
 # Each filter's field inside ``termsets``, indexed with the stored time so
 # that a filtered query walks the index in stored order.
 _TERM_FIELDS = (
@@ -316,10 +318,21 @@ class MongoStatementStore(StatementStore):
             )
             return sorted(document["_id"] for document in found)
 
-    def _held(self, statement_id: str) -> Record | None:
+    def get_many(self, ids: Sequence[str]) -> list[Record]:
+        """The visible records with these ids, in the order asked: one read."""
+        return self._many({"_id": {"$in": list(ids)}, **_VISIBLE}, ids)
+
+    def _held_many(self, ids: Sequence[str]) -> list[Record]:
+        return self._many({"_id": {"$in": list(ids)}}, ids)
+
+    def _many(self, query: dict[str, Any], ids: Sequence[str]) -> list[Record]:
+        found: dict[str, Record] = {}
         with translate_errors():
-            document = self._collection.find_one({"_id": statement_id})
-        return None if document is None else _record(document)
+            for start in range(0, len(ids), _READ_AT_ONCE):
+                part = {**query, "_id": {"$in": list(ids[start : start + _READ_AT_ONCE])}}
+                for document in self._collection.find(part):
+                    found[document["_id"]] = _record(document)
+        return [found[statement_id] for statement_id in ids if statement_id in found]
 
     def _replace(self, records: Sequence[Record]) -> None:
         # No multi-document transaction: a failure part way leaves some
