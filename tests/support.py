@@ -1,7 +1,10 @@
 """Helpers shared by the API and remote-client tests."""
 
 import base64
+import os
 import threading
+import uuid
+from contextlib import contextmanager
 
 from werkzeug.serving import make_server
 
@@ -63,3 +66,21 @@ class LiveServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join()
+
+
+#: A real MongoDB server for the suites that can run against one (docs/mongodb.md).
+REAL_MONGODB_URI = os.environ.get("LRS_TEST_MONGODB_URI")
+
+
+@contextmanager
+def real_mongo_database():
+    """A fresh database on the real server, dropped at the end."""
+    import pymongo
+
+    client = pymongo.MongoClient(REAL_MONGODB_URI, tz_aware=True, serverSelectionTimeoutMS=5000)
+    name = f"lrs_test_{uuid.uuid4().hex[:12]}"
+    try:
+        yield client[name]
+    finally:
+        client.drop_database(name)
+        client.close()

@@ -8,7 +8,6 @@ real server").
 """
 
 import os
-import uuid
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from lrs.testing import AUTHORITY, statement
 from lrs.xapi.prepare import prepare
 from lrs.xapi.statements.base import StatementQuery
 from lrs.xapi.validation import Version
+from tests.support import real_mongo_database
 
 URI = os.environ.get("LRS_TEST_MONGODB_URI")
 if not URI:
@@ -70,13 +70,8 @@ def assert_indexed(collection: Any, recorded: list[tuple[dict[str, Any], Any, in
 
 @pytest.fixture
 def database():
-    import pymongo
-
-    client = pymongo.MongoClient(URI, tz_aware=True, serverSelectionTimeoutMS=5000)
-    name = f"lrs_test_{uuid.uuid4().hex[:12]}"
-    yield client[name]
-    client.drop_database(name)
-    client.close()
+    with real_mongo_database() as database:
+        yield database
 
 
 def test_statement_queries_walk_an_index(database):

@@ -65,21 +65,20 @@ class Names:
 
     def activity(self, activity: str) -> str:
         """An activity's name, else its description, else the last part of its id."""
+        return self._text(activity, ("name", "description"))
+
+    def question(self, item: str) -> str:
+        """A question's text: its description (the question asked), else its name."""
+        return self._text(item, ("description", "name"))
+
+    def _text(self, activity: str, fields: tuple[str, ...]) -> str:
+        """The first of these fields of its definition that has a text, else its short id."""
         definition = self._definition(activity)
-        for field in ("name", "description"):
+        for field in fields:
             text = syntax.language_text(definition.get(field))
             if text:
                 return str(text)
         return short_id(activity)
-
-    def question(self, item: str) -> str:
-        """A question's text: its description (the question asked), else its name."""
-        definition = self._definition(item)
-        for field in ("description", "name"):
-            text = syntax.language_text(definition.get(field))
-            if text:
-                return str(text)
-        return short_id(item)
 
     def kind(self, activity: str, known: str = "") -> str:
         """An activity's type in one word, from ``known`` (a summary's) or its definition."""

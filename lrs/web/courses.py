@@ -14,7 +14,12 @@ from lrs.clock import from_us, to_us
 from lrs.exceptions import InvalidInput
 from lrs.progress.derive import ContentSummary
 from lrs.usecases.names import Names
-from lrs.usecases.reports import enrolled_learners, report_of_course, report_of_exam
+from lrs.usecases.reports import (
+    CourseReport,
+    enrolled_learners,
+    report_of_course,
+    report_of_exam,
+)
 from lrs.web import words
 from lrs.web.chart import Bar, bar_chart
 from lrs.web.views import (
@@ -62,13 +67,7 @@ def course(course: str) -> ResponseReturnValue:
     """The course report: learners x activities, a page of learners at a time."""
     access().require_course(course)
     named = names()
-    report = report_of_course(
-        storage().progress,
-        storage().enrollments,
-        accounts(),
-        course,
-        visible=access().course_learners(course),
-    )
+    report = _report(course)
     rows = report.learners
     wanted = request.args.get("q", "").strip().lower()
     if wanted:
@@ -98,6 +97,17 @@ def course(course: str) -> ResponseReturnValue:
         names=named,
         cell=cell,
         duration=words.duration,
+    )
+
+
+def _report(course: str) -> CourseReport:
+    """The course's report, of the learners the person may see there."""
+    return report_of_course(
+        storage().progress,
+        storage().enrollments,
+        accounts(),
+        course,
+        visible=access().course_learners(course),
     )
 
 
@@ -215,13 +225,7 @@ def course_assignments(course: str) -> ResponseReturnValue:
     found = assignments().find(Filters(course_key=course))
     found.sort(key=lambda item: (_STATE_ORDER[item.state], item.due or item.created, item.id))
     counts = Counter(str(item.state) for item in found)
-    report = report_of_course(
-        storage().progress,
-        storage().enrollments,
-        accounts(),
-        course,
-        visible=access().course_learners(course),
-    )
+    report = _report(course)
     page = render_template(
         "assignments.html",
         course=course,

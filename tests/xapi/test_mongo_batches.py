@@ -7,12 +7,9 @@ half visible, none is answered for and then taken back, and an erasure
 sees what a batch in flight holds.
 """
 
-import os
 import threading
-import uuid
 
 import mongomock
-import pymongo
 import pytest
 from pymongo.errors import BulkWriteError
 
@@ -24,6 +21,7 @@ from lrs.xapi.statements import MongoStatementStore, mongo_batches
 from lrs.xapi.statements.base import StatementQuery
 from lrs.xapi.statements.mongo_batches import CLOCK_MARGIN_US
 from lrs.xapi.validation import VOIDED, Version
+from tests.support import REAL_MONGODB_URI, real_mongo_database
 
 
 class Died(Exception):
@@ -36,20 +34,14 @@ def record(data, stored_us=None):
     )
 
 
-# The same faults against a real server when one is named (docs/mongodb.md).
-REAL = os.environ.get("LRS_TEST_MONGODB_URI")
-
-
-@pytest.fixture(params=["mongomock", *(["real"] if REAL else [])])
+@pytest.fixture(params=["mongomock", *(["real"] if REAL_MONGODB_URI else [])])
 def database(request):
+    """mongomock, and the same faults against a real server when one is named."""
     if request.param == "mongomock":
         yield mongomock.MongoClient(tz_aware=True).lrs_test
         return
-    client = pymongo.MongoClient(REAL, tz_aware=True, serverSelectionTimeoutMS=5000)
-    name = f"lrs_test_{uuid.uuid4().hex[:12]}"
-    yield client[name]
-    client.drop_database(name)
-    client.close()
+    with real_mongo_database() as database:
+        yield database
 
 
 def store(database):
