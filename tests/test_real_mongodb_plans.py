@@ -117,6 +117,9 @@ def test_progress_and_document_reads_walk_an_index(database):
     progress.summaries(course="C1")
     progress.summaries(content="http://example.org/a0")
     progress.summaries(learner="mbox:mailto:ada@example.org")
+    progress.record(
+        [event(n, course="C1", minute=n, content=f"http://x.org/{n}") for n in range(9, 12)]
+    )
     assert_indexed(database.progress, recorder.finds)
     documents = MongoDocumentStore(database)
     recorder = Recorder(documents._collection)

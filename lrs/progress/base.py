@@ -100,8 +100,12 @@ class ProgressStore(Closeable, ABC):
         if not added and not gone:
             return
         with self._transaction():
-            for key in sorted(added.keys() | gone.keys()):
-                self._refresh(key, added.get(key, []), gone.get(key, []), events_of)
+            keys = sorted(added.keys() | gone.keys())
+            # Every key read at once (one query where the backend can); a key
+            # that loses a race is read again alone.
+            loaded = self._load_many(keys)
+            for key in keys:
+                self._refresh(key, added.get(key, []), gone.get(key, []), events_of, loaded[key])
 
     def _refresh(
         self,
@@ -109,10 +113,12 @@ class ProgressStore(Closeable, ABC):
         added: Sequence[Event],
         gone: Sequence[Event],
         events_of: EventsOf | None,
+        loaded: tuple[int, list[ContentSession], TryRecords] | None = None,
     ) -> None:
-        """Bring a key's records up to date (see the module)."""
+        """Bring a key's records up to date (see the module); ``loaded``: its records, read."""
         for _ in attempts("a learner's progress"):
-            version, sessions, tries = self._load(key)
+            version, sessions, tries = loaded if loaded is not None else self._load(key)
+            loaded = None
             if gone and events_of is not None:
                 now = events_of(key)
                 times = [event.time_us for event in gone]
@@ -295,6 +301,12 @@ class ProgressStore(Closeable, ABC):
     @abstractmethod
     def _load(self, key: Key) -> tuple[int, list[ContentSession], TryRecords]:
         """A key's version (0 when it has never been written), sessions (oldest first), tries."""
+
+    def _load_many(
+        self, keys: Sequence[Key]
+    ) -> dict[Key, tuple[int, list[ContentSession], TryRecords]]:
+        """``_load`` of each key; a backend that can reads them in one query."""
+        return {key: self._load(key) for key in keys}
 
     @abstractmethod
     def _save(

@@ -19,6 +19,19 @@ from lrs.progress.base import Key, ProgressStore
 from lrs.progress.derive import ContentSession, ContentSummary, session_from
 from lrs.progress.tries import TryRecords, try_records_from
 
+# Keys read per query when a batch's records are loaded.
+_LOADED_AT_ONCE = 500
+
+
+def _loaded(document: dict[str, Any] | None) -> tuple[int, list[ContentSession], TryRecords]:
+    """A key's version, sessions and try records from its document (``None``: never written)."""
+    if document is None:
+        return 0, [], TryRecords()
+    sessions = [session_from(session) for session in orjson.loads(document["sessions"])]
+    tries = document.get("tries")  # none in a document written before tries were kept
+    records = try_records_from(None if tries is None else orjson.loads(tries))
+    return int(document["version"]), sessions, records
+
 
 class MongoProgressStore(ProgressStore):
     """Sessions, try records and summaries, one document per learner and content."""
@@ -100,12 +113,22 @@ class MongoProgressStore(ProgressStore):
         learner, content = key
         with translate_errors():
             document = self._progress.find_one({"learner": learner, "content": content})
-        if document is None:
-            return 0, [], TryRecords()
-        sessions = [session_from(session) for session in orjson.loads(document["sessions"])]
-        tries = document.get("tries")  # none in a document written before tries were kept
-        records = try_records_from(None if tries is None else orjson.loads(tries))
-        return int(document["version"]), sessions, records
+        return _loaded(document)
+
+    def _load_many(
+        self, keys: Sequence[Key]
+    ) -> dict[Key, tuple[int, list[ContentSession], TryRecords]]:
+        # One query for a batch's keys (by_key serves each branch of the $or).
+        found: dict[Key, dict[str, Any]] = {}
+        with translate_errors():
+            for start in range(0, len(keys), _LOADED_AT_ONCE):
+                part = keys[start : start + _LOADED_AT_ONCE]
+                query = {
+                    "$or": [{"learner": learner, "content": content} for learner, content in part]
+                }
+                for document in self._progress.find(query):
+                    found[(document["learner"], document["content"])] = document
+        return {key: _loaded(found.get(key)) for key in keys}
 
     def _save(
         self,
