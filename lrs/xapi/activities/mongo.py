@@ -30,14 +30,25 @@ class MongoActivityStore(ActivityStore):
         return None if stored is None else orjson.loads(stored["definition"])
 
     def _merge(self, definitions: list[tuple[str, dict[str, Any]]]) -> None:
-        # One compare-and-set each.
+        # One read for the batch: most definitions a statement carries are
+        # stored already and change nothing. Then a compare-and-set for each
+        # that changes, read again alone when another writer came first.
+        with translate_errors():
+            stored = {
+                document["_id"]: document
+                for document in self._collection.find(
+                    {"_id": {"$in": [activity_id for activity_id, _ in definitions]}}
+                )
+            }
         for activity_id, definition in definitions:
-            self._merge_one(activity_id, definition)
+            self._merge_one(activity_id, definition, stored.get(activity_id))
 
-    def _merge_one(self, activity_id: str, definition: dict[str, Any]) -> None:
-        for _ in attempts(f"activity {activity_id}"):
+    def _merge_one(
+        self, activity_id: str, definition: dict[str, Any], read: dict[str, Any] | None
+    ) -> None:
+        for attempt in attempts(f"activity {activity_id}"):
             with translate_errors():
-                stored = self._collection.find_one({"_id": activity_id})
+                stored = read if attempt == 0 else self._collection.find_one({"_id": activity_id})
                 new = merged_text(None if stored is None else stored["definition"], definition)
                 if new is None:
                     return
