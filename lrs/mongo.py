@@ -134,6 +134,19 @@ def durable_write_concern(configured: WriteConcern) -> WriteConcern:
     return configured if configured.document else WriteConcern(w="majority")
 
 
+def has_transactions(client: Any) -> bool:
+    """Whether the deployment runs multi-document transactions: a replica set or a sharded cluster.
+
+    One ``hello`` to the server; a standalone server (and mongomock, which
+    has no sessions) has none.
+    """
+    if not isinstance(client, MongoClient):
+        return False
+    with translate_errors():
+        hello = client.admin.command("hello")
+    return "setName" in hello or hello.get("msg") == "isdbgrid"
+
+
 def collection(database: Database[Any], name: str) -> Any:
     """Return ``database[name]`` with the durable write concern, read from the primary.
 

@@ -45,7 +45,9 @@ def database(request):
 
 
 def store(database):
-    return MongoStatementStore(database)
+    found = MongoStatementStore(database)
+    found.transactions = False  # the pending protocol, as on a standalone server
+    return found
 
 
 def batch(*numbers):
@@ -228,3 +230,93 @@ def test_consistent_through_stays_behind_a_batch_in_flight(database, monkeypatch
         release.set()
         thread.join(10)
     assert reader.consistent_through_us(default_clock.now_us()) > later.stored_us - CLOCK_MARGIN_US
+
+
+class FakeSession:
+    """A session whose transaction just runs its steps (mongomock has no sessions).
+
+    What this checks is the order of the steps and what each writes, not
+    their atomicity: the real-server run checks that (``REAL_MONGODB_URI``
+    on a replica set).
+    """
+
+    def __init__(self, before=None):
+        self.before = before
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def with_transaction(self, steps):
+        if self.before is not None:
+            self.before()
+        return steps(self)
+
+
+class WithoutSessions:
+    """A mongomock collection that takes (and drops) the ``session`` of each call."""
+
+    def __init__(self, inner):
+        self._inner = inner
+        self.written = []
+
+    def __getattr__(self, name):
+        found = getattr(self._inner, name)
+        if not callable(found):
+            return found
+
+        def call(*args, session=None, **kwargs):
+            if name.startswith(("insert", "update")):
+                self.written.append((name, args))
+            return found(*args, **kwargs)
+
+        return call
+
+
+def transactional(database, before=None):
+    writer = store(database)
+    writer.transactions = True
+    writer._client = type("Client", (), {"start_session": lambda self: FakeSession(before)})()
+    writer._collection = WithoutSessions(writer._collection)
+    writer._batches._batches = WithoutSessions(writer._batches._batches)
+    return writer
+
+
+def test_on_a_replica_set_a_batch_is_one_transaction_and_never_pending(database):
+    store(database).save(batch(0))
+    writer = transactional(database)
+    voiding = record(
+        {
+            **statement(9),
+            "verb": {"id": VOIDED},
+            "object": {"objectType": "StatementRef", "id": statement(0)["id"]},
+        }
+    )
+    assert writer.save([record(statement(1)), voiding]) == [statement(1)["id"], voiding.id]
+    inserted = [args for name, args in writer._collection.written if name == "insert_many"]
+    assert len(inserted) == 1 and all("pending" not in item for item in inserted[0][0])
+    assert writer.get(statement(0)["id"]).voided and writer.count() == 3
+    assert database.statement_batches.count_documents({}) == 0  # its record, gone after
+
+
+def test_in_a_transaction_an_id_stored_meanwhile_is_compared_as_any_other(database):
+    racer = store(database)
+    writer = transactional(database, before=lambda: racer.save(batch(0)))
+    assert writer.save(batch(0)) == []  # the same statement: stored once, by the racer
+    assert writer.count() == 1
+    assert database.statement_batches.count_documents({}) == 0
+
+
+@pytest.mark.skipif(not REAL_MONGODB_URI, reason="LRS_TEST_MONGODB_URI is not set")
+def test_a_real_replica_set_stores_a_batch_in_one_transaction():
+    with real_mongo_database() as database:
+        writer = MongoStatementStore(database)
+        if not writer.transactions:
+            pytest.skip("the server named is standalone: no transactions to test")
+        records = batch(0, 1)
+        assert writer.save(records) == [item.id for item in records]
+        assert writer.save(records) == []
+        assert database.statements.count_documents({"pending": {"$exists": True}}) == 0
+        assert database.statement_batches.count_documents({}) == 0

@@ -22,11 +22,17 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.read_concern import ReadConcern
 
 from lrs.clock import default_clock
-from lrs.mongo import DUPLICATE_KEY, collection, ensure_index, translate_errors
+from lrs.mongo import (
+    DUPLICATE_KEY,
+    collection,
+    ensure_index,
+    has_transactions,
+    translate_errors,
+)
 from lrs.retries import attempts
 from lrs.xapi.statements.base import (
     Record,
@@ -55,6 +61,10 @@ _TERM_FIELDS = (
     "related_activities",
     "registration",
 )
+
+
+class _Aborted(Exception):
+    """Another writer aborted this batch as abandoned before its transaction committed it."""
 
 
 def _term_set(terms: Terms) -> dict[str, Any]:
@@ -141,6 +151,10 @@ class MongoStatementStore(StatementStore):
             )
         self._batches = Batches(database, self._collection)
         self._durable = self._collection.with_options(read_concern=ReadConcern("majority"))
+        self._client = database.client
+        #: Whether a batch is one transaction (a replica set or a sharded
+        #: cluster); otherwise the pending protocol alone makes it all or nothing.
+        self.transactions = has_transactions(self._client)
 
     def save(self, records: Sequence[Record]) -> list[str]:
         """Store a batch of new statements, all or nothing (see ``StatementStore``).
@@ -172,15 +186,58 @@ class MongoStatementStore(StatementStore):
             now_us = default_clock.now_us()
             voids = [record.voids for record in new if record.voids is not None]
             self._batches.open(token, now_us, min(record.stored_us for record in new), voids)
-            if not self._insert_pending(new, token, now_us):
-                continue  # an id was inserted meanwhile: look again
-            if not self._batches.commit(token):
-                # Aborted by a writer that took this batch for abandoned.
-                self._batches.discard(token)
-                continue
+            if self.transactions:
+                if not self._insert_in_transaction(new, token, voids):
+                    continue  # an id was inserted meanwhile, or the batch was aborted
+            else:
+                if not self._insert_pending(new, token, now_us):
+                    continue  # an id was inserted meanwhile: look again
+                if not self._batches.commit(token):
+                    # Aborted by a writer that took this batch for abandoned.
+                    self._batches.discard(token)
+                    continue
             self._batches.finish(token, ids)
             return ids
         raise AssertionError("attempts() raises when it gives up")  # pragma: no cover
+
+    def _insert_in_transaction(self, new: list[Record], token: str, voids: list[str]) -> bool:
+        """Insert a batch visible at once, mark its targets and commit its record: one transaction.
+
+        On a replica set or a sharded cluster: nothing of the batch is ever
+        seen before all of it is. ``False`` (nothing written) when an id was
+        inserted meanwhile or another writer aborted the batch as abandoned.
+        The record stays around it for ``Consistent-Through``; a writer that
+        dies after the transaction leaves a committed record, which the
+        sweeper deletes.
+        """
+        documents = [_document(record) for record in new]
+
+        def steps(session: Any) -> None:
+            self._collection.insert_many(documents, ordered=False, session=session)
+            if voids:
+                self._collection.update_many(
+                    {"_id": {"$in": voids}}, {"$set": {"voided": True}}, session=session
+                )
+            if not self._batches.commit(token, session=session):
+                raise _Aborted
+
+        try:
+            with translate_errors(), self._client.start_session() as session:
+                try:
+                    session.with_transaction(steps)
+                except BulkWriteError as exc:
+                    errors = exc.details.get("writeErrors") or []
+                    if not errors or any(error.get("code") != DUPLICATE_KEY for error in errors):
+                        raise
+                    self._batches.abort_and_discard(token)
+                    return False
+                except DuplicateKeyError:
+                    self._batches.abort_and_discard(token)
+                    return False
+        except _Aborted:
+            self._batches.discard(token)
+            return False
+        return True
 
     def _insert_pending(self, new: list[Record], token: str, now_us: int) -> bool:
         """Insert a batch's statements pending; ``False`` (all taken back) on a duplicate id."""

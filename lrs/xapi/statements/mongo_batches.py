@@ -61,14 +61,17 @@ class Batches:
                 }
             )
 
-    def commit(self, token: str) -> bool:
-        """Commit a pending batch; ``False`` when another writer aborted it first."""
-        return self._move(token, COMMITTED)
+    def commit(self, token: str, session: Any = None) -> bool:
+        """Commit a pending batch; ``False`` when another writer aborted it first.
 
-    def _move(self, token: str, state: str) -> bool:
+        ``session``: the transaction the batch's statements are written in, if any.
+        """
+        return self._move(token, COMMITTED, session)
+
+    def _move(self, token: str, state: str, session: Any = None) -> bool:
         with translate_errors():
             done = self._batches.update_one(
-                {"_id": token, "state": PENDING}, {"$set": {"state": state}}
+                {"_id": token, "state": PENDING}, {"$set": {"state": state}}, session=session
             )
         return bool(done.matched_count)
 
