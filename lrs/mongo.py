@@ -276,6 +276,11 @@ class IndexBuild:
             _BUILDING.reset(token)
 
 
+def building_indexes() -> bool:
+    """Whether ``lrs db ensure-indexes`` is running (stores then also fill new fields in)."""
+    return _BUILDING.get() is not None
+
+
 def ensure_index(
     collection: Any, keys: list[tuple[str, Any]], *, name: str, **options: Any
 ) -> None:

@@ -271,6 +271,11 @@ _VERSION_7 = (
 )
 
 
+# Version 8: users found by e-mail address in any case (an assignment by
+# e-mail reads the user it names), through an index on the expression.
+_VERSION_8 = ("CREATE INDEX users_by_email ON users (lower(email))",)
+
+
 def _courses_and_times(connection: sqlite3.Connection) -> None:
     """Version 7's statements: the course each is in and when it happened, indexed.
 
@@ -327,6 +332,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _steps(_VERSION_5),
     _steps(_VERSION_6),
     _steps(_VERSION_7, _courses_and_times),
+    _steps(_VERSION_8),
 )
 
 

@@ -81,3 +81,31 @@ def test_every_unique_index_of_a_sharded_collection_starts_with_its_shard_key():
                     assert fields[: len(key)] == key, (name, index, fields)
     finally:
         storage.close()
+
+
+def test_the_deployment_step_fills_in_what_a_new_index_reads():
+    from lrs.enrollments import MongoEnrollmentStore
+
+    database = mongomock.MongoClient(tz_aware=True).lrs_test
+    earlier = MongoEnrollmentStore(database)
+    # A user as an earlier version wrote it: no email_key, no users_by_email.
+    earlier._users.drop_index("users_by_email")
+    earlier._users.insert_one(
+        {
+            "_id": "ada",
+            "email": "Ada@Example.org",
+            "full_name": "",
+            "language": "",
+            "is_staff": False,
+            "is_active": True,
+            "profile": "{}",
+            "created_us": 1,
+            "updated_us": 1,
+        }
+    )
+    with pytest.raises(IndexesNotReady, match="users_by_email"):
+        MongoEnrollmentStore(database)
+    with IndexBuild(lambda line: None).running():
+        MongoEnrollmentStore(database)
+    store = MongoEnrollmentStore(database)
+    assert store.usernames_by_email(["ada@example.org"]) == {"ada@example.org": "ada"}

@@ -90,7 +90,7 @@ def test_a_file_of_the_first_schema_gets_progress_and_keeps_its_statements(tmp_p
         )
     first.close()
     upgraded = SqliteDatabase(path, MIGRATIONS)
-    assert upgraded.schema_version() == len(MIGRATIONS) == 7
+    assert upgraded.schema_version() == len(MIGRATIONS) == 8
     with sqlite_storage(upgraded) as storage:
         assert storage.statements.get(record.id) is not None
         assert storage.progress.summaries() == []

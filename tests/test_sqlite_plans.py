@@ -132,3 +132,15 @@ def test_a_learners_blocks_and_a_blocks_learners_are_looked_up(spy):
     list(client.iter_all_for_block(block(0)))
     list(client.get_history(user(0), block(0)))
     assert_indexed(recorder.plans)
+
+
+def test_a_user_is_found_by_email_through_an_index(spy):
+    from lrs.enrollments.sqlite import SqliteEnrollmentStore
+
+    database, recorder = spy
+    store = SqliteEnrollmentStore(database)
+    store.create_user("ada", {"email": "Ada@Example.org"}, actor="t")
+    recorder.plans.clear()
+    assert store.usernames_by_email(["ADA@example.ORG"]) == {"ada@example.org": "ada"}
+    assert_indexed(recorder.plans)
+    assert any("users_by_email" in step for _, steps in recorder.plans for step in steps)

@@ -16,7 +16,7 @@ winner's record.
 import copy
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -420,6 +420,16 @@ class EnrollmentStore(Closeable, ABC):
         """Users by username, optionally only active (or not) and staff (or not)."""
         return self._list_users(is_active, is_staff)
 
+    def usernames_by_email(self, addresses: Iterable[str]) -> dict[str, str]:
+        """The users with these e-mail addresses, in any case: lower-case address to username.
+
+        Through an index where the store has one (an assignment by e-mail
+        reads the user it names, never every user). When two users share
+        an address, the first by username.
+        """
+        wanted = sorted({address.lower() for address in addresses if address})
+        return self._usernames_by_email(wanted) if wanted else {}
+
     # -- enrollments --------------------------------------------------------
 
     def enroll(
@@ -595,6 +605,10 @@ class EnrollmentStore(Closeable, ABC):
         with it, where the store can). Returns ``None`` (changing nothing)
         when there is no such user.
         """
+
+    @abstractmethod
+    def _usernames_by_email(self, lowered: list[str]) -> dict[str, str]:
+        """See ``usernames_by_email``; ``lowered``: distinct lower-case addresses."""
 
     @abstractmethod
     def _list_users(self, is_active: bool | None, is_staff: bool | None) -> Iterator[User]:

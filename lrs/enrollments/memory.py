@@ -52,6 +52,16 @@ class MemoryEnrollmentStore(EnrollmentStore):
             self._changes.append(copy.deepcopy(change_from(self._copy(before))))
         return self._copy(before)
 
+    def _usernames_by_email(self, lowered: list[str]) -> dict[str, str]:
+        wanted = set(lowered)
+        found: dict[str, str] = {}
+        with self._lock:
+            for username in sorted(self._users):
+                address = self._users[username].email.lower()
+                if address in wanted:
+                    found.setdefault(address, username)
+        return found
+
     def _list_users(self, is_active: bool | None, is_staff: bool | None) -> Iterator[User]:
         with self._lock:
             users = sorted(self._users.values(), key=lambda user: user.username)

@@ -29,7 +29,13 @@ from lrs.enrollments.base import (
     stored_fields,
 )
 from lrs.exceptions import Conflict
-from lrs.mongo import DUPLICATE_KEY, collection, ensure_index, translate_errors
+from lrs.mongo import (
+    DUPLICATE_KEY,
+    building_indexes,
+    collection,
+    ensure_index,
+    translate_errors,
+)
 
 
 def _user_document(user: User) -> dict[str, Any]:
@@ -37,6 +43,8 @@ def _user_document(user: User) -> dict[str, Any]:
     return {
         "_id": user.username,
         "email": user.email,
+        # Found by address in any case, through users_by_email.
+        "email_key": user.email.lower(),
         "full_name": user.full_name,
         "language": user.language,
         "is_staff": user.is_staff,
@@ -45,6 +53,11 @@ def _user_document(user: User) -> dict[str, Any]:
         "created_us": to_us(user.created),
         "updated_us": to_us(user.updated),
     }
+
+
+def _email_key(values: Mapping[str, Any]) -> dict[str, str]:
+    """The ``email_key`` that goes with a change of ``email``, if the change has one."""
+    return {"email_key": str(values["email"]).lower()} if "email" in values else {}
 
 
 def _user(document: dict[str, Any]) -> User:
@@ -130,6 +143,11 @@ class MongoEnrollmentStore(EnrollmentStore):
                 name="users_by_status",
             )
             ensure_index(
+                self._users, [("email_key", ASCENDING), ("_id", ASCENDING)], name="users_by_email"
+            )
+            if building_indexes():
+                self._backfill_email_keys()
+            ensure_index(
                 self._enrollments,
                 [("username", ASCENDING), ("course_key", ASCENDING)],
                 unique=True,
@@ -182,7 +200,7 @@ class MongoEnrollmentStore(EnrollmentStore):
             # The document before the change, for the record: one atomic step.
             previous = self._users.find_one_and_update(
                 {"_id": username},
-                {"$set": {**values, "updated_us": to_us(now)}},
+                {"$set": {**values, **_email_key(values), "updated_us": to_us(now)}},
                 return_document=ReturnDocument.BEFORE,
             )
         if previous is None:
@@ -190,6 +208,27 @@ class MongoEnrollmentStore(EnrollmentStore):
         before = _user(previous)
         self._record(change_from(before))
         return before
+
+    def _backfill_email_keys(self) -> None:
+        """Users written before ``email_key`` was kept get it (``lrs db ensure-indexes``)."""
+        with translate_errors():
+            found = list(self._users.find({"email_key": {"$exists": False}}, projection=["email"]))
+            for document in found:
+                self._users.update_one(
+                    {"_id": document["_id"], "email_key": {"$exists": False}},
+                    {"$set": {"email_key": str(document.get("email") or "").lower()}},
+                )
+
+    def _usernames_by_email(self, lowered: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        with translate_errors():
+            for document in self._users.find(
+                {"email_key": {"$in": lowered}},
+                projection=["email_key"],
+                sort=[("email_key", ASCENDING), ("_id", ASCENDING)],
+            ):
+                found.setdefault(document["email_key"], document["_id"])
+        return found
 
     def _list_users(self, is_active: bool | None, is_staff: bool | None) -> Iterator[User]:
         query: dict[str, Any] = {}

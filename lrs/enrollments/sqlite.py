@@ -160,6 +160,22 @@ class SqliteEnrollmentStore(EnrollmentStore):
             self._record_in(connection, change_from(before))
         return before
 
+    def _usernames_by_email(self, lowered: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        with translate_errors():
+            connection = self._database.connection()
+            for start in range(0, len(lowered), 500):
+                part = lowered[start : start + 500]
+                marks = ", ".join("?" * len(part))
+                # lower(email): the expression of the index users_by_email.
+                rows = connection.execute(
+                    f"SELECT lower(email), username FROM users WHERE lower(email) IN ({marks})",
+                    part,
+                ).fetchall()
+                for address, username in rows:
+                    found[address] = min(found.get(address, username), username)
+        return found
+
     def _list_users(self, is_active: bool | None, is_staff: bool | None) -> Iterator[User]:
         conditions, values = [], []
         for name, value in (("is_active", is_active), ("is_staff", is_staff)):

@@ -54,6 +54,20 @@ class UserContract(EnrollmentHelpers):
         assert [user.username for user in enrollments.list_users()] == ["ada", "bob", "grace"]
         assert [user.username for user in enrollments.list_users(is_active=False)] == ["grace"]
         assert [user.username for user in enrollments.list_users(is_staff=True)] == ["ada"]
+        # Found by e-mail address in any case; a changed address follows.
+        assert enrollments.usernames_by_email(["ADA@example.org", "nobody@x.org"]) == {
+            "ada@example.org": "ada"
+        }
+        enrollments.update_user("ada", {"email": "Countess@Example.org"}, actor="admin-key")
+        assert enrollments.usernames_by_email(["ada@example.org"]) == {}
+        assert enrollments.usernames_by_email(["countess@example.org"]) == {
+            "countess@example.org": "ada"
+        }
+        enrollments.update_user("bob", {"email": "countess@example.org"}, actor="admin-key")
+        assert enrollments.usernames_by_email(["countess@EXAMPLE.org"]) == {
+            "countess@example.org": "ada"  # shared: the first by username
+        }
+        assert enrollments.usernames_by_email([]) == {}
 
     def test_bad_users_are_refused_and_change_nothing(self, enrollments: EnrollmentStore) -> None:
         self.users(enrollments, "ada")

@@ -106,7 +106,10 @@ class Assignments:
             Conflict: the learner has an active assignment of this content.
         """
         when = parse_due(due)
-        username, email, linked = self._learner(username, email, self._emails())
+        emails = self.storage.enrollments.usernames_by_email(
+            [email] if isinstance(email, str) else []
+        )
+        username, email, linked = self._learner(username, email, emails)
         return self._created(
             content,
             username,
@@ -150,10 +153,6 @@ class Assignments:
         if user is not None:
             return user, None, address
         return None, address, None
-
-    def _emails(self) -> dict[str, str]:
-        """Every user's e-mail address (lower case) and username."""
-        return _emails_of(self.storage.enrollments.list_users())
 
     def assign_many(
         self, rows: Iterable[Any], *, actor: str, dry_run: bool = False
@@ -394,7 +393,7 @@ class Assignments:
         """
         moved = self.move(assignment_id, State.allocated, actor=actor)
         if moved.username is None and moved.email is not None:
-            user = self._emails().get(moved.email)
+            user = self.storage.enrollments.usernames_by_email([moved.email]).get(moved.email)
             if user is not None:
                 self.link_user(user, moved.email, actor=actor)
         return self.get(assignment_id)

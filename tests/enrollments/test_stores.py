@@ -43,6 +43,7 @@ def test_the_rules_are_in_the_base_and_backends_implement_hooks():
         "_find_user",
         "_update_user",
         "_list_users",
+        "_usernames_by_email",
         "_find_enrollment",
         "_write_enrollment",
         "_list_enrollments",
