@@ -109,3 +109,36 @@ def test_the_deployment_step_fills_in_what_a_new_index_reads():
         MongoEnrollmentStore(database)
     store = MongoEnrollmentStore(database)
     assert store.usernames_by_email(["ada@example.org"]) == {"ada@example.org": "ada"}
+
+
+def test_attachment_references_are_indexed_and_older_statements_filled_in():
+    from lrs.testing import AUTHORITY, statement
+    from lrs.xapi.prepare import prepare
+    from lrs.xapi.validation import Version
+
+    sha2 = "a" * 64
+    attached = {
+        **statement(0),
+        "attachments": [
+            {
+                "usageType": "http://x.org/u",
+                "display": {"en": "a"},
+                "contentType": "text/plain",
+                "length": 1,
+                "sha2": sha2,
+            }
+        ],
+    }
+    database = mongomock.MongoClient(tz_aware=True).lrs_test
+    store = MongoStatementStore(database)
+    record = prepare(attached, version=Version.V1_0_3, authority=AUTHORITY).stamped(1)
+    store.save([record])
+    assert store.using_attachments([sha2, "b" * 64]) == {sha2}
+    # As an earlier version stored it: no attachments field, no index.
+    store._collection.update_one({"_id": record.id}, {"$unset": {"attachments": ""}})
+    store._collection.drop_index("statements_by_attachment")
+    with pytest.raises(IndexesNotReady, match="statements_by_attachment"):
+        MongoStatementStore(database)
+    with IndexBuild(lambda line: None).running():
+        MongoStatementStore(database)
+    assert MongoStatementStore(database).using_attachments([sha2]) == {sha2}

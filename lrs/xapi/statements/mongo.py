@@ -16,7 +16,7 @@ fate decided by one conditional update of its batch record, then made visible.
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, UpdateOne
@@ -28,6 +28,7 @@ from pymongo.read_concern import ReadConcern
 from lrs.clock import default_clock
 from lrs.mongo import (
     DUPLICATE_KEY,
+    building_indexes,
     collection,
     ensure_index,
     has_transactions,
@@ -102,7 +103,17 @@ def _document(record: Record) -> dict[str, Any]:
         "termsets": [_term_set(terms) for terms in record.term_sets],
         "course": record.course,
         "time_us": record.time_us,
+        # The attachments it names, for the check before their data is removed.
+        "attachments": attachment_hashes(record.text),
     }
+
+
+_SHA2 = re.compile(r'"sha2":"([^"\\]*)"')
+
+
+def attachment_hashes(text: str) -> list[str]:
+    """The SHA-2 hashes a statement's text names (as ``using_attachments`` reads them)."""
+    return sorted(set(_SHA2.findall(text))) if '"sha2"' in text else []
 
 
 def _record(document: dict[str, Any]) -> Record:
@@ -142,6 +153,12 @@ class MongoStatementStore(StatementStore):
                 name="statements_pending",
                 partialFilterExpression={"pending": {"$exists": True}},
             )
+            # Whether an attachment's data is still named by a statement.
+            ensure_index(
+                self._collection, [("attachments", ASCENDING)], name="statements_by_attachment"
+            )
+            if building_indexes():
+                self._backfill_attachments()
             # A course's activity by day; statements in no course stay out of it.
             ensure_index(
                 self._collection,
@@ -409,6 +426,41 @@ class MongoStatementStore(StatementStore):
     def _delete(self, ids: Sequence[str]) -> int:
         with translate_errors():
             return int(self._collection.delete_many({"_id": {"$in": list(ids)}}).deleted_count)
+
+    def using_attachments(self, hashes: Iterable[str]) -> set[str]:
+        """Which of these hashes a stored statement names: through ``statements_by_attachment``."""
+        wanted = sorted(set(hashes))
+        if not wanted:
+            return set()
+        with translate_errors():
+            found = self._collection.distinct(
+                "attachments", {"attachments": {"$in": wanted}, **_VISIBLE}
+            )
+        return set(found) & set(wanted)
+
+    def _backfill_attachments(self) -> None:
+        """Statements stored before ``attachments`` was kept get it (``lrs db ensure-indexes``)."""
+        with translate_errors():
+            while True:
+                found = list(
+                    self._collection.find(
+                        {"attachments": {"$exists": False}},
+                        projection=["text"],
+                        limit=_REPLACED_AT_ONCE,
+                    )
+                )
+                if not found:
+                    return
+                self._collection.bulk_write(
+                    [
+                        UpdateOne(
+                            {"_id": document["_id"]},
+                            {"$set": {"attachments": attachment_hashes(document["text"])}},
+                        )
+                        for document in found
+                    ],
+                    ordered=False,
+                )
 
     def _names(self, text: str) -> bool:
         with translate_errors():
