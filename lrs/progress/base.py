@@ -145,10 +145,19 @@ class ProgressStore(Closeable, ABC):
         keys = sorted(derived)
         for start in range(0, len(keys), _REBUILD_BATCH):
             with self._transaction():
-                for key in keys[start : start + _REBUILD_BATCH]:
-                    sessions, tries = derived[key]
-                    self._save(key, 0, sessions, tries, summary_of(sessions))
+                part = keys[start : start + _REBUILD_BATCH]
+                self._insert_new([(key, *derived[key]) for key in part])
         return len(keys)
+
+    def _insert_new(self, records: Sequence[tuple[Key, list[ContentSession], TryRecords]]) -> None:
+        """Write the records of keys that have none (a rebuild's, after ``_clear``).
+
+        One ``_save`` each, unless the backend writes them together; a key
+        that a writer created meanwhile is written over by compare-and-set.
+        """
+        for key, sessions, tries in records:
+            if not self._save(key, 0, sessions, tries, summary_of(sessions)):
+                self._replace(key, sessions, tries)
 
     def rebuild_part(
         self, events: Iterable[Event], *, learner: str | None = None, course: str | None = None

@@ -12,11 +12,11 @@ from typing import Any
 import orjson
 from pymongo import ASCENDING
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from lrs.mongo import collection, ensure_index, translate_errors
+from lrs.mongo import DUPLICATE_KEY, collection, ensure_index, translate_errors
 from lrs.progress.base import Key, ProgressStore
-from lrs.progress.derive import ContentSession, ContentSummary, session_from
+from lrs.progress.derive import ContentSession, ContentSummary, session_from, summary_of
 from lrs.progress.tries import TryRecords, try_records_from
 
 # Keys read per query when a batch's records are loaded.
@@ -31,6 +31,18 @@ def _loaded(document: dict[str, Any] | None) -> tuple[int, list[ContentSession],
     tries = document.get("tries")  # none in a document written before tries were kept
     records = try_records_from(None if tries is None else orjson.loads(tries))
     return int(document["version"]), sessions, records
+
+
+def _fields(
+    sessions: Sequence[ContentSession], tries: TryRecords, summary: ContentSummary | None
+) -> dict[str, Any]:
+    """A key's stored fields: its summary, sessions and try records as JSON text."""
+    return {
+        "course": None if summary is None else summary.course,
+        "summary": None if summary is None else orjson.dumps(list(summary)).decode(),
+        "sessions": orjson.dumps([list(session) for session in sessions]).decode(),
+        "tries": orjson.dumps(tries.to_json()).decode() if tries.marks or tries.spans else None,
+    }
 
 
 class MongoProgressStore(ProgressStore):
@@ -139,14 +151,7 @@ class MongoProgressStore(ProgressStore):
         summary: ContentSummary | None,
     ) -> bool:
         learner, content = key
-        fields = {
-            "course": None if summary is None else summary.course,
-            "summary": None if summary is None else orjson.dumps(list(summary)).decode(),
-            "sessions": orjson.dumps([list(session) for session in sessions]).decode(),
-            "tries": (
-                orjson.dumps(tries.to_json()).decode() if tries.marks or tries.spans else None
-            ),
-        }
+        fields = _fields(sessions, tries, summary)
         with translate_errors():
             if summary is None:
                 # No events left: nothing is kept of the key (not its learner either).
@@ -169,6 +174,33 @@ class MongoProgressStore(ProgressStore):
                 {"$set": {**fields, "version": version + 1}},
             )
             return bool(updated.modified_count == 1)
+
+    def _insert_new(self, records: Sequence[tuple[Key, list[ContentSession], TryRecords]]) -> None:
+        # One unordered insert for a rebuild's batch of keys; a key that a
+        # writer created meanwhile (a duplicate key) is written over by
+        # compare-and-set, as ``_save`` would.
+        documents = [
+            {
+                "learner": learner,
+                "content": content,
+                "version": 1,
+                **_fields(sessions, tries, summary_of(sessions)),
+            }
+            for (learner, content), sessions, tries in records
+        ]
+        if not documents:
+            return
+        taken: list[tuple[Key, list[ContentSession], TryRecords]] = []
+        with translate_errors():
+            try:
+                self._progress.insert_many(documents, ordered=False)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors") or []
+                if not errors or any(error.get("code") != DUPLICATE_KEY for error in errors):
+                    raise
+                taken = [records[error["index"]] for error in errors]
+        for key, sessions, tries in taken:
+            self._replace(key, sessions, tries)
 
     def _clear(self) -> None:
         with translate_errors():
