@@ -32,7 +32,7 @@ one (in the POST's), so its writes never conflict.
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import Any, NamedTuple
 
 from lrs.closeable import Closeable
 from lrs.progress.derive import (
@@ -61,6 +61,16 @@ _REBUILD_BATCH = 1000
 def key_of(record: Event | ContentSummary | ContentSession) -> Key:
     """The key an event, summary or session counts for."""
     return record.learner, record.content
+
+
+class Write(NamedTuple):
+    """A key's records to write, if its version is still the one read (``_save``)."""
+
+    key: Key
+    version: int
+    sessions: list[ContentSession]
+    tries: TryRecords
+    summary: ContentSummary | None
 
 
 class ProgressStore(Closeable, ABC):
@@ -101,11 +111,39 @@ class ProgressStore(Closeable, ABC):
             return
         with self._transaction():
             keys = sorted(added.keys() | gone.keys())
-            # Every key read at once (one query where the backend can); a key
-            # that loses a race is read again alone.
+            # Every key read at once and written at once (one query each where
+            # the backend can); a key that loses a race is done again alone.
             loaded = self._load_many(keys)
+            writes = []
             for key in keys:
-                self._refresh(key, added.get(key, []), gone.get(key, []), events_of, loaded[key])
+                version, sessions, tries = loaded[key]
+                sessions, tries = self._updated(
+                    key, sessions, tries, added.get(key, []), gone.get(key, []), events_of
+                )
+                summary = summary_of(sessions) if sessions else None
+                writes.append(Write(key, version, sessions, tries, summary))
+            for key in self._save_many(writes):
+                self._refresh(key, added.get(key, []), gone.get(key, []), events_of)
+
+    def _updated(
+        self,
+        key: Key,
+        sessions: list[ContentSession],
+        tries: TryRecords,
+        added: Sequence[Event],
+        gone: Sequence[Event],
+        events_of: EventsOf | None,
+    ) -> tuple[list[ContentSession], TryRecords]:
+        """A key's sessions and try records once ``added`` joined and ``gone`` left them."""
+        if gone and events_of is not None:
+            now = events_of(key)
+            times = [event.time_us for event in gone]
+            sessions = resessioned(sessions, now, times, self.session_gap_us)
+            tries = tries_without(tries, gone, now)
+        for event in added:
+            sessions = with_event(sessions, event, self.session_gap_us)
+            tries = tries_with(tries, event)
+        return sessions, tries
 
     def _refresh(
         self,
@@ -113,20 +151,11 @@ class ProgressStore(Closeable, ABC):
         added: Sequence[Event],
         gone: Sequence[Event],
         events_of: EventsOf | None,
-        loaded: tuple[int, list[ContentSession], TryRecords] | None = None,
     ) -> None:
-        """Bring a key's records up to date (see the module); ``loaded``: its records, read."""
+        """Bring one key's records up to date (see the module), read again each round."""
         for _ in attempts("a learner's progress"):
-            version, sessions, tries = loaded if loaded is not None else self._load(key)
-            loaded = None
-            if gone and events_of is not None:
-                now = events_of(key)
-                times = [event.time_us for event in gone]
-                sessions = resessioned(sessions, now, times, self.session_gap_us)
-                tries = tries_without(tries, gone, now)
-            for event in added:
-                sessions = with_event(sessions, event, self.session_gap_us)
-                tries = tries_with(tries, event)
+            version, sessions, tries = self._load(key)
+            sessions, tries = self._updated(key, sessions, tries, added, gone, events_of)
             summary = summary_of(sessions) if sessions else None
             if self._save(key, version, sessions, tries, summary):
                 return
@@ -316,6 +345,17 @@ class ProgressStore(Closeable, ABC):
     ) -> dict[Key, tuple[int, list[ContentSession], TryRecords]]:
         """``_load`` of each key; a backend that can reads them in one query."""
         return {key: self._load(key) for key in keys}
+
+    def _save_many(self, writes: Sequence["Write"]) -> list[Key]:
+        """``_save`` of each write; return the keys whose version had changed (nothing written).
+
+        A backend that can writes them together, each still on its condition.
+        """
+        return [
+            write.key
+            for write in writes
+            if not self._save(write.key, write.version, write.sessions, write.tries, write.summary)
+        ]
 
     @abstractmethod
     def _save(

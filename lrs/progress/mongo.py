@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from lrs.mongo import DUPLICATE_KEY, collection, ensure_index, translate_errors
-from lrs.progress.base import Key, ProgressStore
+from lrs.progress.base import Key, ProgressStore, Write
 from lrs.progress.derive import ContentSession, ContentSummary, session_from, summary_of
 from lrs.progress.tries import TryRecords, try_records_from
 
@@ -174,6 +174,39 @@ class MongoProgressStore(ProgressStore):
                 {"$set": {**fields, "version": version + 1}},
             )
             return bool(updated.modified_count == 1)
+
+    def _save_many(self, writes: Sequence[Write]) -> list[Key]:
+        # One unordered bulk write of upserts, each filtered on the version
+        # read (a new key: version 0, which no document has): one whose
+        # version changed tries to insert, and the unique by_key index
+        # refuses it (error 11000, with its place): that key lost its race.
+        # Keys with nothing left to keep are removed one at a time (a voiding).
+        kept = [write for write in writes if write.summary is not None]
+        lost = [write.key for write in writes if write.summary is None and not self._save(*write)]
+        if not kept:
+            return lost
+        operations = [
+            UpdateOne(
+                {"learner": write.key[0], "content": write.key[1], "version": write.version},
+                {
+                    "$set": {
+                        **_fields(write.sessions, write.tries, write.summary),
+                        "version": write.version + 1,
+                    }
+                },
+                upsert=True,
+            )
+            for write in kept
+        ]
+        with translate_errors():
+            try:
+                self._progress.bulk_write(operations, ordered=False)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors") or []
+                if not errors or any(error.get("code") != DUPLICATE_KEY for error in errors):
+                    raise
+                lost += [kept[error["index"]].key for error in errors]
+        return lost
 
     def _insert_new(self, records: Sequence[tuple[Key, list[ContentSession], TryRecords]]) -> None:
         # One unordered insert for a rebuild's batch of keys; a key that a

@@ -23,3 +23,35 @@ class TestMongoProgressStore(ProgressStoreContract):
     @pytest.fixture
     def progress(self):
         return MongoProgressStore(ThreadSafeMongoClient()["lrs_test"])
+
+
+def test_mongo_writes_a_batch_of_keys_in_one_bulk_write_and_redoes_a_lost_race(monkeypatch):
+    from lrs.testing.progress import event
+
+    progress = MongoProgressStore(ThreadSafeMongoClient()["lrs_test"])
+    first = [event(n, content=f"http://x.org/{n}") for n in range(3)]
+    progress.record(first)
+    calls = []
+    real_bulk = progress._progress.bulk_write
+    real_load = progress._load_many
+
+    def stale(keys):
+        loaded = real_load(keys)
+        # Another writer adds to the second key after this batch read it.
+        other = MongoProgressStore(progress._progress.database)
+        other.record([event(10, content="http://x.org/1", minute=1, completes=True)])
+        return loaded
+
+    def counted(operations, **kwargs):
+        calls.append(len(operations))
+        return real_bulk(operations, **kwargs)
+
+    monkeypatch.setattr(progress, "_load_many", stale)
+    monkeypatch.setattr(progress._progress, "bulk_write", counted)
+    progress.record([event(20 + n, content=f"http://x.org/{n}", minute=2) for n in range(3)])
+    assert calls[0] == 3  # the batch's keys in one bulk write
+    monkeypatch.undo()
+    summaries = {summary.content: summary for summary in progress.summaries()}
+    # The key that lost its race was done again: neither write is lost.
+    assert summaries["http://x.org/1"].completion_us is not None
+    assert all(summary.last_us == event(22, minute=2).time_us for summary in summaries.values())
