@@ -1,5 +1,6 @@
 """Every store the server needs, opened from one storage URL."""
 
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -29,6 +30,12 @@ if TYPE_CHECKING:
     from lrs.sqlite import SqliteDatabase
 
 
+def _one_writer_at_a_time() -> Callable[[], AbstractContextManager[Any]]:
+    """A transaction for stores in one process's memory: a lock, taken by one writer at a time."""
+    lock = threading.RLock()
+    return lambda: lock
+
+
 @dataclass
 class Storage(Closeable):
     """The server's stores: learner state (with history), credentials, xAPI, enrollments.
@@ -49,8 +56,12 @@ class Storage(Closeable):
     assignments: AssignmentStore = field(default_factory=MemoryAssignmentStore)
     #: Makes the writes of several stores one transaction, where the stores
     #: share a database that has them (SQLite): ``with storage.transaction():``.
-    #: Elsewhere each store's write stands alone.
-    transaction: Callable[[], AbstractContextManager[Any]] = nullcontext
+    #: In a process's memory: one writer at a time, so that batches are stored
+    #: in the order of their stamps (a reader of ``since`` never walks past a
+    #: batch that shows up later). On MongoDB each store's write stands alone.
+    transaction: Callable[[], AbstractContextManager[Any]] = field(
+        default_factory=lambda: _one_writer_at_a_time()
+    )
     #: Whether ``transaction`` isolates: what is read in it cannot change before
     #: its writes commit (SQLite's write lock).
     isolated: bool = False
@@ -192,4 +203,7 @@ def mongo_storage(
         MongoErasureStore(database),
         MongoExportLog(database),
         MongoAssignmentStore(database),
+        # Batches from many processes: their order is the statement store's
+        # affair there (lrs.xapi.statements.mongo_batches), not a lock's here.
+        transaction=nullcontext,
     )

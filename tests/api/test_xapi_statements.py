@@ -775,6 +775,7 @@ def test_a_since_query_stops_where_the_store_is_consistent_through(app, http, xa
     stored = [record.stored_us for record in store.query(StatementQuery(ascending=True, limit=9))]
     through = stored[1]  # as if a batch stamped just after the second were still in flight
     monkeypatch.setattr(store, "consistent_through_us", lambda now_us: through)
+    monkeypatch.setattr(store, "readable_through_us", lambda now_us: through)
     since = from_us(stored[0] - 1).isoformat()
     found = http.get(URL, query_string={"since": since}, headers=xapi)
     assert [item["id"] for item in found.json["statements"]] == [
@@ -787,3 +788,40 @@ def test_a_since_query_stops_where_the_store_is_consistent_through(app, http, xa
     assert len(ascending["statements"]) == 2
     # Without since, in the default order, everything visible is read.
     assert len(http.get(URL, headers=xapi).json["statements"]) == 3
+
+
+def test_in_memory_batches_are_stored_in_the_order_of_their_stamps(monkeypatch):
+    # A reader of since resumes from the last stored it saw: a batch stamped
+    # earlier must never become visible after one stamped later.
+    from lrs.xapi.statements.base import StatementQuery
+
+    app = make_app()
+    store = app.extensions["lrs"].statements
+    real_save = store.save
+    inside, release = threading.Event(), threading.Event()
+
+    def slow_first(records):
+        if records and records[0].id == statement(0)["id"]:
+            inside.set()
+            release.wait(10)
+        return real_save(records)
+
+    monkeypatch.setattr(store, "save", slow_first)
+    headers = {**basic(*ADMIN), "X-Experience-API-Version": "1.0.3"}
+
+    def post(n):
+        assert app.test_client().post(URL, json=statement(n), headers=headers).status_code == 200
+
+    first = threading.Thread(target=post, args=(0,))
+    first.start()
+    assert inside.wait(10)
+    second = threading.Thread(target=post, args=(1,))
+    second.start()
+    second.join(0.3)
+    assert second.is_alive()  # it waits for the batch stamped before it
+    assert store.query(StatementQuery(limit=9)) == []  # and nothing shows out of order
+    release.set()
+    first.join(10)
+    second.join(10)
+    stored = store.query(StatementQuery(limit=9, ascending=True))
+    assert [record.id for record in stored] == [statement(0)["id"], statement(1)["id"]]

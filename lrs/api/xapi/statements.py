@@ -116,8 +116,9 @@ def _json(data: bytes) -> Any:
 def consistent_through(response: Response) -> Response:
     """Every Statement resource response, errors too, says what it is consistent through."""
     if request.endpoint in STATEMENT_ENDPOINTS:
-        # Through when every statement stored is visible: now on memory and
-        # SQLite; on MongoDB, before the oldest batch still being stored.
+        # Through when every statement stamped is visible: a write's margin
+        # back from now on memory and SQLite; on MongoDB, before the oldest
+        # batch still being stored.
         through = _store().consistent_through_us(default_clock.now_us())
         response.headers["X-Experience-API-Consistent-Through"] = iso(through)
     return response
@@ -363,7 +364,7 @@ def _query() -> tuple[StatementQuery, int]:
         # A reader that walks forward in stored order (a poller of ``since``,
         # a sync) stops where every statement is visible: a batch stamped
         # earlier than one it saw cannot show up behind its back.
-        until_us = _store().consistent_through_us(until_us)
+        until_us = _store().readable_through_us(until_us)
     if "until_us" in filters:
         until_us = min(until_us, filters["until_us"])
     filters["until_us"] = until_us

@@ -318,13 +318,24 @@ class StatementStore(Closeable, ABC):
         return 0
 
     def consistent_through_us(self, now_us: int) -> int:
-        """A time through which every statement stored so far is visible (Consistent-Through).
+        """A time through which every statement stamped is visible (Consistent-Through).
 
         No statement stamped at or before it can become visible later: a
-        reader of ``since`` that stops there skips nothing (xAPI 1.0.3
+        reader that takes it as its next ``since`` skips nothing (xAPI 1.0.3
         Communication 2.1.3, ``X-Experience-API-Consistent-Through``). Where
-        batches are stamped under the store's lock and read their own writes
-        (memory, SQLite), it is now.
+        batches are stamped under the store's write lock (SQLite, memory),
+        only a batch being written at this instant is stamped and unseen:
+        ``WRITE_MARGIN_US`` back from now covers it.
+        """
+        return now_us - WRITE_MARGIN_US
+
+    def readable_through_us(self, now_us: int) -> int:
+        """Where a reader walking forward in stored order (``since``, ascending) stops.
+
+        Where batches become visible in the order of their stamps (SQLite,
+        memory: stamped under the write lock), a reader's own last ``stored``
+        is a safe place to resume from, and it reads up to now. MongoDB
+        stops before its oldest batch in flight.
         """
         return now_us
 
@@ -466,6 +477,11 @@ class StatementStore(Closeable, ABC):
         Their text, digest, terms and inherited terms change, and the index
         with them; stored time and voided flag are those already stored.
         """
+
+
+#: Longer than a write transaction holds a batch's stamp before its commit
+#: (SQLite's writes are kept to milliseconds: ``SqliteDatabase.longest_write_us``).
+WRITE_MARGIN_US = 1_000_000
 
 
 def wanted_ids(records: Iterable[Record]) -> set[str]:

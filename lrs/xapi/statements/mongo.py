@@ -313,6 +313,10 @@ class MongoStatementStore(StatementStore):
         through = now_us if oldest is None else min(now_us, oldest)
         return through - CLOCK_MARGIN_US
 
+    def readable_through_us(self, now_us: int) -> int:
+        """Consistent-Through: batches become visible out of the order of their stamps here."""
+        return self.consistent_through_us(now_us)
+
     def get(self, statement_id: str) -> Record | None:
         """Return the record with this id, or ``None``."""
         with translate_errors():
