@@ -272,8 +272,26 @@ _VERSION_7 = (
 
 
 # Version 8: users found by e-mail address in any case (an assignment by
-# e-mail reads the user it names), through an index on the expression.
-_VERSION_8 = ("CREATE INDEX users_by_email ON users (lower(email))",)
+# e-mail reads the user it names), through an index on the expression; and
+# forwarding targets (lrs.forwarding).
+_VERSION_8 = (
+    "CREATE INDEX users_by_email ON users (lower(email))",
+    # lrs.forwarding.sqlite: the other LRSs statements are forwarded to (each
+    # target's JSON, with its compare-and-set revision), and their dead letters.
+    """CREATE TABLE forward_targets (
+        id TEXT PRIMARY KEY,
+        revision INTEGER NOT NULL,
+        target TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE forward_dead (
+        target TEXT NOT NULL,
+        statement_id TEXT NOT NULL,
+        time_us INTEGER NOT NULL,
+        status INTEGER NOT NULL,
+        answer TEXT NOT NULL,
+        PRIMARY KEY (target, statement_id)
+    ) WITHOUT ROWID""",
+)
 
 
 def _courses_and_times(connection: sqlite3.Connection) -> None:

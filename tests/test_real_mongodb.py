@@ -12,6 +12,7 @@ from lrs.credentials import MongoCredentialStore
 from lrs.enrollments import MongoEnrollmentStore
 from lrs.erasure.mongo import MongoErasureStore
 from lrs.exports.mongo import MongoExportLog
+from lrs.forwarding.mongo import MongoForwardingStore
 from lrs.history import MongoHistoryLog
 from lrs.progress.mongo import MongoProgressStore
 from lrs.testing import (
@@ -23,6 +24,7 @@ from lrs.testing import (
     EnrollmentStoreContract,
     ErasureStoreContract,
     ExportLogContract,
+    ForwardingStoreContract,
     HistoryLogContract,
     ProgressStoreContract,
     StatementStoreContract,
@@ -134,3 +136,9 @@ class TestRealMongoAssignmentStore(AssignmentStoreContract):
     @pytest.fixture
     def assignments(self, driver, database):
         return MongoAssignmentStore(driver[database()])
+
+
+class TestRealMongoForwardingStore(ForwardingStoreContract):
+    @pytest.fixture
+    def forwarding(self, driver, database):
+        return MongoForwardingStore(driver[database()])

@@ -66,6 +66,7 @@ _CONTRACTS = {
     "AssignmentStoreContract": "assignments",
     "ActivityStoreContract": "activities",
     "AttachmentStoreContract": "attachments",
+    "ForwardingStoreContract": "forwarding",
 }
 
 __all__ = [

@@ -16,6 +16,7 @@ from lrs.enrollments.base import EnrollmentStore
 from lrs.enrollments.memory import MemoryEnrollmentStore
 from lrs.erasure import ErasureStore, MemoryErasureStore
 from lrs.exports import ExportLog, MemoryExportLog
+from lrs.forwarding import ForwardingStore, MemoryForwardingStore
 from lrs.history.base import HistoryLog
 from lrs.history.factory import open_history
 from lrs.progress import MemoryProgressStore, ProgressStore
@@ -54,6 +55,7 @@ class Storage(Closeable):
     erasures: ErasureStore = field(default_factory=MemoryErasureStore)
     exports: ExportLog = field(default_factory=MemoryExportLog)
     assignments: AssignmentStore = field(default_factory=MemoryAssignmentStore)
+    forwarding: ForwardingStore = field(default_factory=MemoryForwardingStore)
     #: Makes the writes of several stores one transaction, where the stores
     #: share a database that has them (SQLite): ``with storage.transaction():``.
     #: In a process's memory: one writer at a time, so that batches are stored
@@ -86,6 +88,7 @@ class Storage(Closeable):
         self.erasures.close()
         self.exports.close()
         self.assignments.close()
+        self.forwarding.close()
 
 
 def open_storage(url: str = "memory://", history_url: str | None = None) -> Storage:
@@ -137,6 +140,7 @@ def sqlite_storage(database: "SqliteDatabase", *, history: HistoryLog | None = N
     from lrs.enrollments.sqlite import SqliteEnrollmentStore
     from lrs.erasure.sqlite import SqliteErasureStore
     from lrs.exports.sqlite import SqliteExportLog
+    from lrs.forwarding.sqlite import SqliteForwardingStore
     from lrs.progress.sqlite import SqliteProgressStore
     from lrs.xapi.activities.sqlite import SqliteActivityStore
     from lrs.xapi.attachments.sqlite import SqliteAttachmentStore
@@ -155,6 +159,7 @@ def sqlite_storage(database: "SqliteDatabase", *, history: HistoryLog | None = N
         SqliteErasureStore(database),
         SqliteExportLog(database),
         SqliteAssignmentStore(database),
+        SqliteForwardingStore(database),
         transaction=database.transaction,
         isolated=True,
         empty_log=database.empty_log,
@@ -183,6 +188,7 @@ def mongo_storage(
     from lrs.enrollments.mongo import MongoEnrollmentStore
     from lrs.erasure.mongo import MongoErasureStore
     from lrs.exports.mongo import MongoExportLog
+    from lrs.forwarding.mongo import MongoForwardingStore
     from lrs.progress.mongo import MongoProgressStore
     from lrs.xapi.activities.mongo import MongoActivityStore
     from lrs.xapi.attachments.mongo import MongoAttachmentStore
@@ -203,6 +209,7 @@ def mongo_storage(
         MongoErasureStore(database),
         MongoExportLog(database),
         MongoAssignmentStore(database),
+        MongoForwardingStore(database),
         # Batches from many processes: their order is the statement store's
         # affair there (lrs.xapi.statements.mongo_batches), not a lock's here.
         transaction=nullcontext,
