@@ -1,0 +1,168 @@
+"""``lrs forwarding`` and ``lrs forward``: the other LRSs statements go to (docs/forwarding.md)."""
+
+import threading
+
+import click
+
+from lrs.cli.common import STORAGE_OPTION, main, persistent_storage
+from lrs.clock import from_us
+from lrs.exceptions import DoesNotExist, InvalidInput
+
+_WHAT, _API = "forwarding targets", "/api/v1/forwarding"
+
+
+@main.group()
+def forwarding() -> None:
+    """Manage the other LRSs that every statement stored here is forwarded to."""
+
+
+@forwarding.command("add")
+@click.argument("url")
+@click.option("--auth", required=True, help="The target's credential, KEY:SECRET.")
+@click.option(
+    "--version",
+    "xapi_version",
+    default="1.0.3",
+    show_default=True,
+    type=click.Choice(["1.0.3", "2.0.0"]),
+    help="The xAPI version it is spoken to in.",
+)
+@click.option("--verb", multiple=True, help="Only statements with this verb (IRI); repeatable.")
+@click.option("--activity-prefix", multiple=True, help="Only activities whose id starts so.")
+@click.option("--course-key", multiple=True, help="Only statements in this course; repeatable.")
+@click.option("--from-start", is_flag=True, help="Send the statements stored before too.")
+@STORAGE_OPTION
+def add(
+    url: str,
+    auth: str,
+    xapi_version: str,
+    verb: tuple[str, ...],
+    activity_prefix: tuple[str, ...],
+    course_key: tuple[str, ...],
+    from_start: bool,
+    storage: str,
+) -> None:
+    """Add a target (its /about and credential are checked first)."""
+    from lrs.usecases.forwarding import add_target, checked_filters
+
+    with persistent_storage(storage, _WHAT, _API) as stores:
+        try:
+            filters = checked_filters(verb, activity_prefix, course_key)
+            target = add_target(
+                stores, url, auth, version=xapi_version, filters=filters, from_start=from_start
+            )
+        except InvalidInput as exc:
+            raise click.ClickException(f"{exc}; no target was added") from exc
+    click.echo(f"added {target.id}: {target.url} (xAPI {target.version})")
+
+
+@forwarding.command("list")
+@STORAGE_OPTION
+def list_targets(storage: str) -> None:
+    """List the targets: id, state, URL, delivered, dead letters."""
+    with persistent_storage(storage, _WHAT, _API, read_only=True) as stores:
+        for target in stores.forwarding.targets():
+            click.echo(
+                f"{target.id}\t{target.state}\t{target.url}\t"
+                f"delivered {target.delivered}\tdead {target.dead}"
+            )
+
+
+@forwarding.command("status")
+@click.argument("target_id")
+@STORAGE_OPTION
+def show_status(target_id: str, storage: str) -> None:
+    """A target's lag, queue, delivered and dead-letter counts, last error and next try."""
+    from lrs.usecases.forwarding import COUNTED_AT_MOST, status
+
+    with persistent_storage(storage, _WHAT, _API, read_only=True) as stores:
+        try:
+            found = status(stores, target_id)
+        except DoesNotExist as exc:
+            raise click.ClickException(str(exc)) from exc
+    target = found.target
+    queued = f"{found.queued:,}" + ("+" if found.queued >= COUNTED_AT_MOST else "")
+    click.echo(f"target\t{target.id} {target.url} ({target.state})")
+    click.echo(f"queued\t{queued}\nlag\t{found.lag_seconds:.1f} s")
+    click.echo(f"delivered\t{target.delivered:,}\ndead letters\t{found.dead:,}")
+    click.echo(f"last error\t{target.last_error or '-'}")
+    next_try = from_us(target.next_try_us).isoformat() if target.next_try_us else "now"
+    click.echo(f"next try\t{next_try}")
+
+
+def _state(target_id: str, storage: str, state: str) -> None:
+    from lrs.usecases.forwarding import set_state
+
+    with persistent_storage(storage, _WHAT, _API) as stores:
+        try:
+            set_state(stores, target_id, state)
+        except DoesNotExist as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"{target_id} {state}")
+
+
+@forwarding.command("pause")
+@click.argument("target_id")
+@STORAGE_OPTION
+def pause(target_id: str, storage: str) -> None:
+    """Stop sending to a target (statements keep waiting for it)."""
+    _state(target_id, storage, "paused")
+
+
+@forwarding.command("resume")
+@click.argument("target_id")
+@STORAGE_OPTION
+def resume(target_id: str, storage: str) -> None:
+    """Send to a target again, at once."""
+    _state(target_id, storage, "active")
+
+
+@forwarding.command("remove")
+@click.argument("target_id")
+@STORAGE_OPTION
+def remove(target_id: str, storage: str) -> None:
+    """Forget a target and its dead letters."""
+    with persistent_storage(storage, _WHAT, _API) as stores:
+        try:
+            stores.forwarding.remove(target_id)
+        except DoesNotExist as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"removed {target_id}")
+
+
+@forwarding.command("retry-dead")
+@click.argument("target_id")
+@STORAGE_OPTION
+def retry_dead(target_id: str, storage: str) -> None:
+    """Send a target's dead letters again."""
+    from lrs.usecases.forwarding import Sender, TryLater
+
+    with persistent_storage(storage, _WHAT, _API) as stores:
+        try:
+            delivered, still = Sender(stores).retry_dead(target_id)
+        except (DoesNotExist, TryLater) as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"delivered {delivered}, still refused {still}")
+
+
+@main.command("forward")
+@click.option("--once", is_flag=True, help="One round over the targets, then stop.")
+@STORAGE_OPTION
+def forward(once: bool, storage: str) -> None:
+    """Send every target its statements, until stopped (Ctrl-C); beside the server or alone."""
+    from lrs.usecases.forwarding import Sender
+
+    with persistent_storage(storage, _WHAT, _API) as stores:
+        sender = Sender(stores)
+        if once:
+            try:
+                click.echo(f"sent past {sender.run_all_once()} statements")
+            finally:
+                sender.release_all()
+            return
+        stop = threading.Event()
+        click.echo(f"forwarding as {sender.holder}; Ctrl-C stops", err=True)
+        try:
+            sender.run(stop)
+        except KeyboardInterrupt:
+            stop.set()

@@ -1,0 +1,387 @@
+"""Forwarding: every statement stored here sent to other LRSs, once (docs/forwarding.md).
+
+The statements are the outbox. Each target's cursor is a place in this
+LRS's stored order (stored time, then id), read only up to where every
+statement is visible (``StatementStore.readable_through_us``: SQLite and
+memory store batches in the order of their stamps, MongoDB stops before its
+oldest batch in flight), so no statement is ever skipped. A sender works a
+target while it holds the target's lease; it sends a batch in stored order,
+advances the cursor only when the batch is settled (delivered, or set aside
+as dead letters), and backs off with jitter when the target cannot take it
+now. Re-sending is safe: statement ids are kept, and an LRS that has a
+statement already answers as if it stored it.
+"""
+
+import os
+import random
+import socket
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from lrs.clock import Clock, default_clock
+from lrs.exceptions import InvalidInput
+from lrs.forwarding.base import ACTIVE, PAUSED, DeadLetter, Filters, Target, new_target_id
+from lrs.usecases.storage import Storage
+from lrs.xapi import syntax
+from lrs.xapi.statements.base import Record, StatementQuery
+
+#: Statements sent in one request.
+SENT_AT_ONCE = 100
+#: How long a sender holds a target between two renewals.
+LEASE_SECONDS = 30.0
+#: The first wait after a failure, and the longest.
+FIRST_WAIT_SECONDS, LONGEST_WAIT_SECONDS = 1.0, 600.0
+#: A request to a target that takes longer than this fails (and is tried again later).
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+#: How far ``status`` counts what waits before it says "at least".
+COUNTED_AT_MOST = 100_000
+_VERSIONS = ("1.0.3", "2.0.0")
+
+
+class TryLater(Exception):
+    """The target cannot take statements now: a time-out, a 5xx, 408, 429, refused credentials."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        """Why, and how long the target asked to wait (``Retry-After``), if it did."""
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+# -- targets -------------------------------------------------------------------------
+
+
+def parse_auth(auth: str) -> tuple[str, str]:
+    """``KEY:SECRET`` as a pair.
+
+    Raises:
+        InvalidInput: not of that form.
+    """
+    key, colon, secret = auth.partition(":")
+    if not colon or not key or not secret:
+        raise InvalidInput("auth must be KEY:SECRET, the target's credential")
+    return key, secret
+
+
+def checked_filters(
+    verbs: Sequence[str] = (),
+    activity_prefixes: Sequence[str] = (),
+    course_keys: Sequence[str] = (),
+) -> Filters:
+    """Filters whose values are IRIs (course keys: any non-empty text).
+
+    Raises:
+        InvalidInput: a value that is not one, named.
+    """
+    for name, values in (("verb", verbs), ("activity prefix", activity_prefixes)):
+        for value in values:
+            if not syntax.is_iri(value):
+                raise InvalidInput(f"the {name} filter {value!r} is not an IRI")
+    for value in course_keys:
+        if not value.strip():
+            raise InvalidInput("a course key filter must not be empty")
+    return Filters(tuple(verbs), tuple(activity_prefixes), tuple(course_keys))
+
+
+def add_target(
+    storage: Storage,
+    url: str,
+    auth: str,
+    *,
+    version: str = "1.0.3",
+    filters: Filters | None = None,
+    from_start: bool = False,
+    check: bool = True,
+    transport: httpx.BaseTransport | None = None,
+) -> Target:
+    """Add a target, checked first: its ``/about`` answers, and its credential is taken.
+
+    Statements stored from now on are forwarded; with ``from_start``, every
+    statement stored here too.
+
+    Raises:
+        InvalidInput: a bad URL, credential, version or filter, or a target that
+            cannot be reached or refuses the credential (nothing is added).
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(f"the target URL must be http(s)://host/...: {url!r}")
+    key, secret = parse_auth(auth)
+    if version not in _VERSIONS:
+        raise InvalidInput(f"version must be one of {', '.join(_VERSIONS)}, not {version!r}")
+    target = Target(
+        new_target_id(),
+        url.rstrip("/"),
+        key,
+        secret,
+        version,
+        filters or Filters(),
+        cursor=None if from_start else _newest(storage),
+        created_us=default_clock.now_us(),
+    )
+    if check:
+        with _client(target, transport) as client:
+            _check(client, target)
+    return storage.forwarding.add(target)
+
+
+def _newest(storage: Storage) -> tuple[int, str] | None:
+    """The place of the newest statement stored: a new target starts after it."""
+    newest = storage.statements.query(StatementQuery(limit=1, with_voided=True))
+    return None if not newest else (newest[0].stored_us, newest[0].id)
+
+
+def _check(client: httpx.Client, target: Target) -> None:
+    about = f"{target.url}/about"
+    try:
+        answer = client.get(about)
+        if answer.status_code != 200 or "version" not in answer.json():
+            raise InvalidInput(f"{about} is not an LRS's about resource ({answer.status_code})")
+        probe = client.get(f"{target.url}/statements", params={"limit": "1"})
+    except (httpx.HTTPError, ValueError) as exc:
+        raise InvalidInput(f"the LRS at {target.url} cannot be reached: {exc}") from None
+    if probe.status_code in (401, 403):
+        raise InvalidInput(f"the LRS at {target.url} refused the credential {target.key!r}")
+    if probe.status_code != 200:
+        raise InvalidInput(f"the LRS at {target.url} answered {probe.status_code} to a read")
+
+
+def set_state(storage: Storage, target_id: str, state: str) -> Target:
+    """Pause or resume a target (a resumed one is tried at once)."""
+    if state not in (ACTIVE, PAUSED):
+        raise InvalidInput(f"state must be {ACTIVE} or {PAUSED}, not {state!r}")
+    return storage.forwarding.change(
+        target_id, lambda target: replace(target, state=state, next_try_us=0)
+    )
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where a target's stream stands, for operators."""
+
+    target: Target
+    queued: int  # statements after its cursor (at most COUNTED_AT_MOST counted)
+    lag_seconds: float  # the age of the oldest statement not yet done
+    dead: int  # dead letters now
+
+
+def status(storage: Storage, target_id: str) -> Status:
+    """A target's lag, queue, delivered and dead-letter counts, last error and next try."""
+    target = storage.forwarding.get(target_id)
+    now_us = default_clock.now_us()
+    queued, oldest, after = 0, None, target.cursor
+    while queued < COUNTED_AT_MOST:
+        page = storage.statements.query(
+            StatementQuery(ascending=True, after=after, with_voided=True, limit=1000)
+        )
+        if not page:
+            break
+        oldest = page[0].stored_us if oldest is None else oldest
+        queued += len(page)
+        after = (page[-1].stored_us, page[-1].id)
+    lag = 0.0 if oldest is None else max(0.0, (now_us - oldest) / 1_000_000)
+    return Status(target, queued, lag, len(storage.forwarding.dead_letters(target_id)))
+
+
+# -- sending -------------------------------------------------------------------------
+
+
+def matches(filters: Filters, record: Record) -> bool:
+    """Whether a statement goes to a target with these filters (each given must hold)."""
+    if filters.verbs and record.terms.verb not in filters.verbs:
+        return False
+    activity = record.terms.activity or ""
+    if filters.activity_prefixes and not any(
+        activity.startswith(prefix) for prefix in filters.activity_prefixes
+    ):
+        return False
+    return not filters.course_keys or record.course in filters.course_keys
+
+
+def _client(target: Target, transport: httpx.BaseTransport | None) -> httpx.Client:
+    # No redirects followed: the credential goes to the target's origin only.
+    return httpx.Client(
+        auth=httpx.BasicAuth(target.key, target.secret),
+        timeout=TIMEOUT,
+        transport=transport,
+        headers={"X-Experience-API-Version": target.version, "User-Agent": "lrs-forward"},
+    )
+
+
+def _text(response: httpx.Response) -> str:
+    return response.text[:500] or response.reason_phrase
+
+
+def _transient(response: httpx.Response) -> bool:
+    return response.status_code >= 500 or response.status_code in (401, 403, 408, 429)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.isdigit() else None
+
+
+class Sender:
+    """Sends each active target its statements, one target at a time per lease holder."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        holder: str | None = None,
+        clock: Clock = default_clock,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        """A sender for ``storage``'s targets; ``holder`` names it in leases."""
+        self.storage = storage
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.clock = clock
+        self._transport = transport
+
+    def run_once(self, target_id: str) -> int:
+        """Send one batch to a target if it is due and this sender holds its lease.
+
+        Returns how many statements its cursor moved past (0: nothing done).
+        """
+        now_us = self.clock.now_us()
+        due = self.storage.forwarding.get(target_id)
+        if due.state != ACTIVE or due.next_try_us > now_us:
+            return 0
+        target = self.storage.forwarding.take_lease(target_id, self.holder, now_us, LEASE_SECONDS)
+        if target is None or target.state != ACTIVE or target.next_try_us > now_us:
+            return 0
+        records = self.storage.statements.query(
+            StatementQuery(
+                ascending=True,
+                after=target.cursor,
+                until_us=self.storage.statements.readable_through_us(now_us),
+                with_voided=True,
+                limit=SENT_AT_ONCE,
+            )
+        )
+        if not records:
+            return 0
+        wanted = [record for record in records if matches(target.filters, record)]
+        try:
+            with _client(target, self._transport) as client:
+                dead = self._send(client, target, wanted)
+        except TryLater as exc:
+            self._wait(target_id, exc)
+            return 0
+        self.storage.forwarding.add_dead(dead)
+        self._advance(target_id, records[-1], len(wanted) - len(dead), len(dead))
+        return len(records)
+
+    def _send(self, client: httpx.Client, target: Target, wanted: list[Record]) -> list[DeadLetter]:
+        """Deliver a batch; the statements refused for good come back as dead letters."""
+        if not wanted:
+            return []
+        url = f"{target.url}/statements"
+        body = b"[" + b",".join(record.text.encode() for record in wanted) + b"]"
+        response = self._request(client, "POST", url, content=body)
+        if response.status_code in (200, 204):
+            return []
+        # Refused as a whole: one at a time, to set aside only those refused.
+        dead = []
+        for record in wanted:
+            single = self._request(
+                client, "PUT", url, params={"statementId": record.id}, content=record.text
+            )
+            if single.status_code not in (200, 204):
+                now_us = self.clock.now_us()
+                dead.append(
+                    DeadLetter(target.id, record.id, now_us, single.status_code, _text(single))
+                )
+        return dead
+
+    def _request(
+        self, client: httpx.Client, method: str, url: str, **kwargs: Any
+    ) -> httpx.Response:
+        try:
+            response = client.request(
+                method, url, headers={"Content-Type": "application/json"}, **kwargs
+            )
+        except httpx.HTTPError as exc:
+            raise TryLater(f"{method} {url}: {type(exc).__name__}: {exc}") from None
+        if _transient(response):
+            raise TryLater(
+                f"{method} {url} answered {response.status_code}: {_text(response)}",
+                _retry_after(response),
+            )
+        return response
+
+    def _advance(self, target_id: str, last: Record, delivered: int, dead: int) -> None:
+        def advance(target: Target) -> Target | None:
+            if target.lease_holder != self.holder:
+                return None  # another sender took over: it sends them again, harmlessly
+            return replace(
+                target,
+                cursor=(last.stored_us, last.id),
+                delivered=target.delivered + delivered,
+                dead=target.dead + dead,
+                failures=0,
+                last_error="",
+                next_try_us=0,
+            )
+
+        self.storage.forwarding.change(target_id, advance)
+
+    def _wait(self, target_id: str, reason: TryLater) -> None:
+        """Back off: exponentially, with jitter, at least what the target asked."""
+
+        def wait(target: Target) -> Target:
+            failures = target.failures + 1
+            seconds = min(LONGEST_WAIT_SECONDS, FIRST_WAIT_SECONDS * 2 ** (failures - 1))
+            seconds *= random.uniform(0.5, 1.0)
+            if reason.retry_after is not None:
+                seconds = max(seconds, reason.retry_after)
+            return replace(
+                target,
+                failures=failures,
+                last_error=str(reason)[:500],
+                next_try_us=self.clock.now_us() + int(seconds * 1_000_000),
+            )
+
+        self.storage.forwarding.change(target_id, wait)
+
+    def run_all_once(self) -> int:
+        """One round over every target; how many statements the cursors moved past."""
+        return sum(self.run_once(target.id) for target in self.storage.forwarding.targets())
+
+    def run(self, stop: threading.Event, idle_seconds: float = 1.0) -> None:
+        """Send until ``stop`` is set: at once while there is work, else every ``idle_seconds``."""
+        try:
+            while not stop.is_set():
+                if not self.run_all_once():
+                    stop.wait(idle_seconds)
+        finally:
+            self.release_all()
+
+    def release_all(self) -> None:
+        """Give back every lease this sender holds (when it stops)."""
+        for target in self.storage.forwarding.targets():
+            self.storage.forwarding.release(target.id, self.holder)
+
+    def retry_dead(self, target_id: str) -> tuple[int, int]:
+        """Send a target's dead letters again; (delivered, still refused)."""
+        target = self.storage.forwarding.get(target_id)
+        letters = self.storage.forwarding.dead_letters(target_id)
+        records = self.storage.statements.get_many([letter.statement_id for letter in letters])
+        with _client(target, self._transport) as client:
+            still = self._send(client, target, records)
+        kept = {letter.statement_id for letter in still}
+        delivered = [record.id for record in records if record.id not in kept]
+        self.storage.forwarding.forget_dead(target_id, delivered)
+        self.storage.forwarding.add_dead(still)
+        self.storage.forwarding.change(
+            target_id,
+            lambda held: replace(
+                held, delivered=held.delivered + len(delivered), dead=held.dead - len(delivered)
+            ),
+        )
+        return len(delivered), len(still)

@@ -1,0 +1,279 @@
+"""Forwarding to other LRSs: live servers of this project on loopback, and scripted targets.
+
+Every statement arrives once, with its id, through a target that goes down
+and comes back; refused statements become dead letters and the rest flow;
+one sender works a target at a time; an erasure reaches what still waits.
+"""
+
+import uuid
+from dataclasses import replace
+
+import httpx
+import orjson
+import pytest
+
+from lrs.clock import Clock
+from lrs.exceptions import InvalidInput
+from lrs.forwarding.base import PAUSED
+from lrs.testing import statement
+from lrs.usecases import forwarding
+from lrs.usecases.forwarding import Sender, add_target, checked_filters, set_state, status
+from lrs.usecases.storage import open_storage
+from lrs.xapi.statements.base import StatementQuery
+from tests.support import ADMIN, LiveServer, basic, make_app
+
+XAPI = {**basic(*ADMIN), "X-Experience-API-Version": "1.0.3"}
+AUTH = ":".join(ADMIN)
+
+
+class FakeClock(Clock):
+    """A clock the test moves (back-off waits pass at once)."""
+
+    def __init__(self, start_us: int) -> None:
+        super().__init__()
+        self.at = start_us
+
+    def now_us(self, count: int = 1) -> int:
+        self.at += count
+        return self.at
+
+
+def post(app, statements):
+    response = app.test_client().post("/xAPI/statements", json=statements, headers=XAPI)
+    assert response.status_code == 200, response.json
+    return response
+
+
+def ids_at(storage):
+    found = storage.statements.query(StatementQuery(limit=10_000, ascending=True, with_voided=True))
+    return [record.id for record in found]
+
+
+def drain(sender, target_id, rounds=100):
+    moved = 0
+    for _ in range(rounds):
+        step = sender.run_once(target_id)
+        if not step:
+            return moved
+        moved += step
+    raise AssertionError("the stream did not end")
+
+
+@pytest.fixture
+def target_server(tmp_path):
+    """Another LRS of this project, on SQLite, on loopback."""
+    live = LiveServer()
+    live.storage = open_storage(f"sqlite:///{tmp_path / 'target.db'}")
+    live.app = make_app(live.storage)
+    yield live
+    live.stop()
+    live.storage.close()
+
+
+def test_every_statement_arrives_once_through_an_outage(tmp_path, target_server):
+    source = make_app(open_storage(f"sqlite:///{tmp_path / 'source.db'}"))
+    storage = source.extensions["lrs"]
+    for start in range(0, 250, 50):
+        post(source, [statement(n) for n in range(start, start + 50)])
+    target = add_target(storage, f"{target_server.url}/xAPI", AUTH, from_start=True)
+    clock = FakeClock(10**18)
+    sender = Sender(storage, clock=clock)
+    assert drain(sender, target.id) == 250
+    assert ids_at(target_server.storage) == ids_at(storage)
+    # The target goes down; statements keep coming; the sender backs off.
+    port = int(target_server.url.rsplit(":", 1)[1])
+    target_server.stop()
+    post(source, [statement(n) for n in range(250, 300)])
+    assert sender.run_once(target.id) == 0
+    waiting = storage.forwarding.get(target.id)
+    assert waiting.failures == 1 and waiting.last_error and waiting.next_try_us > clock.at
+    assert status(storage, target.id).queued == 50
+    # It comes back on the same port with its data; once the wait is over, the rest goes.
+    again = LiveServer(port)
+    again.app = target_server.app
+    try:
+        clock.at = waiting.next_try_us
+        assert drain(sender, target.id) == 50
+        assert ids_at(target_server.storage) == ids_at(storage)  # each once, in order
+        done = storage.forwarding.get(target.id)
+        assert (done.delivered, done.failures, done.last_error) == (300, 0, "")
+        assert status(storage, target.id).queued == 0
+        # Sent again from the start (a lost cursor): the target keeps one of each.
+        storage.forwarding.change(target.id, lambda held: replace(held, cursor=None))
+        assert drain(sender, target.id) == 300
+        assert len(ids_at(target_server.storage)) == 300
+    finally:
+        again.stop()
+
+
+def test_a_target_is_checked_before_it_is_added(target_server):
+    storage = open_storage("memory://")
+    bad = [
+        ("ftp://x.org/xAPI", AUTH, {}, "must be http"),
+        (f"{target_server.url}/xAPI", "no-colon", {}, "KEY:SECRET"),
+        (f"{target_server.url}/xAPI", AUTH, {"version": "0.9"}, "version"),
+        ("http://127.0.0.1:9/xAPI", AUTH, {}, "cannot be reached"),
+        (f"{target_server.url}/xAPI", f"{ADMIN[0]}:wrong", {}, "refused the credential"),
+        (f"{target_server.url}/nothing", AUTH, {}, "about"),
+    ]
+    for url, auth, options, message in bad:
+        with pytest.raises(InvalidInput, match=message):
+            add_target(storage, url, auth, **options)
+    with pytest.raises(InvalidInput, match="not an IRI"):
+        checked_filters(verbs=["completed"])
+    assert storage.forwarding.targets() == []
+
+
+class Scripted(httpx.BaseTransport):
+    """A target LRS that answers by a script and keeps what it accepts."""
+
+    def __init__(self, refuse=(), busy=0, retry_after=None):
+        self.refuse = set(refuse)
+        self.busy = busy
+        self.retry_after = retry_after
+        self.kept = {}
+        self.requests = []
+
+    def handle_request(self, request):
+        self.requests.append((request.method, request.url.path))
+        if self.busy:
+            self.busy -= 1
+            headers = {"Retry-After": str(self.retry_after)} if self.retry_after else {}
+            return httpx.Response(503, headers=headers, text="busy")
+        sent = orjson.loads(request.content)
+        batch = sent if isinstance(sent, list) else [sent]
+        refused = [item["id"] for item in batch if item["id"] in self.refuse]
+        if refused:
+            return httpx.Response(400, json={"message": f"refused {refused[0]}"})
+        for item in batch:
+            self.kept.setdefault(item["id"], item)
+        return httpx.Response(200 if request.method == "POST" else 204, json=[])
+
+
+def test_refused_statements_are_dead_letters_and_the_rest_flow():
+    app = make_app()
+    storage = app.extensions["lrs"]
+    post(app, [statement(n) for n in range(5)])
+    target = add_target(storage, "http://target.test/xAPI", AUTH, from_start=True, check=False)
+    refused = statement(2)["id"]
+    scripted = Scripted(refuse=[refused])
+    sender = Sender(storage, transport=scripted)
+    assert sender.run_once(target.id) == 5
+    assert sorted(scripted.kept) == sorted(statement(n)["id"] for n in (0, 1, 3, 4))
+    (letter,) = storage.forwarding.dead_letters(target.id)
+    assert (letter.statement_id, letter.status) == (refused, 400)
+    assert refused in letter.answer
+    found = storage.forwarding.get(target.id)
+    assert (found.delivered, found.dead) == (4, 1)
+    # Accepted later (the target was fixed): re-sent from the dead letters.
+    scripted.refuse.clear()
+    assert sender.retry_dead(target.id) == (1, 0)
+    assert refused in scripted.kept and storage.forwarding.dead_letters(target.id) == []
+    assert storage.forwarding.get(target.id).delivered == 5
+
+
+def test_a_busy_target_is_waited_for_as_it_asks():
+    app = make_app()
+    storage = app.extensions["lrs"]
+    post(app, [statement(0)])
+    target = add_target(storage, "http://target.test/xAPI", AUTH, from_start=True, check=False)
+    clock = FakeClock(10**18)
+    scripted = Scripted(busy=2, retry_after=120)
+    sender = Sender(storage, clock=clock, transport=scripted)
+    assert sender.run_once(target.id) == 0
+    waiting = storage.forwarding.get(target.id)
+    assert waiting.next_try_us - clock.at >= 119_000_000  # Retry-After honoured
+    assert sender.run_once(target.id) == 0 and len(scripted.requests) == 1  # not yet due
+    clock.at = waiting.next_try_us
+    assert sender.run_once(target.id) == 0  # busy again: a longer wait
+    assert storage.forwarding.get(target.id).failures == 2
+    clock.at = storage.forwarding.get(target.id).next_try_us
+    assert sender.run_once(target.id) == 1 and list(scripted.kept) == [statement(0)["id"]]
+    assert storage.forwarding.get(target.id).failures == 0
+
+
+def test_filters_choose_what_goes_and_the_cursor_passes_the_rest():
+    app = make_app()
+    storage = app.extensions["lrs"]
+    post(app, [statement(0), statement(1, verb="http://x.org/other"), statement(2)])
+    filters = checked_filters(verbs=["http://adlnet.gov/expapi/verbs/completed"])
+    target = add_target(
+        storage, "http://t.test/xAPI", AUTH, filters=filters, from_start=True, check=False
+    )
+    scripted = Scripted()
+    assert Sender(storage, transport=scripted).run_once(target.id) == 3
+    assert sorted(scripted.kept) == sorted([statement(0)["id"], statement(2)["id"]])
+    assert storage.forwarding.get(target.id).cursor[1] == ids_at(storage)[-1]
+
+
+def test_one_sender_works_a_target_and_another_takes_over_when_its_lease_ends():
+    app = make_app()
+    storage = app.extensions["lrs"]
+    post(app, [statement(0)])
+    target = add_target(storage, "http://t.test/xAPI", AUTH, from_start=True, check=False)
+    clock = FakeClock(10**18)
+    first = Sender(storage, clock=clock, transport=Scripted(), holder="first")
+    second = Sender(storage, clock=clock, transport=Scripted(), holder="second")
+    assert first.run_once(target.id) == 1
+    post(app, [statement(1)])
+    assert second.run_once(target.id) == 0  # first holds the lease
+    clock.at += int(forwarding.LEASE_SECONDS * 1_000_000) + 1  # first died: its lease ran out
+    assert second.run_once(target.id) == 1
+    assert storage.forwarding.get(target.id).lease_holder == "second"
+
+
+def test_a_paused_target_waits_and_an_erasure_reaches_what_waits():
+    app = make_app()
+    storage = app.extensions["lrs"]
+    target = add_target(storage, "http://t.test/xAPI", AUTH, check=False)
+    set_state(storage, target.id, PAUSED)
+    post(app, [statement(0, actor="mailto:ada@example.org")])
+    scripted = Scripted()
+    sender = Sender(storage, transport=scripted)
+    assert sender.run_once(target.id) == 0 and scripted.requests == []
+    replacement = {
+        "account": {"homePage": "https://lrs.example.org/erased", "name": uuid.uuid4().hex}
+    }
+    storage.statements.erase_agents(["mbox:mailto:ada@example.org"], replacement)
+    set_state(storage, target.id, "active")
+    assert sender.run_once(target.id) == 1
+    (sent,) = scripted.kept.values()
+    assert "ada@example.org" not in orjson.dumps(sent).decode()
+
+
+def test_the_command_line_adds_watches_and_runs_forwarding(tmp_path, target_server):
+    from click.testing import CliRunner
+
+    from lrs.cli import main
+
+    url = f"sqlite:///{tmp_path / 'source.db'}"
+    source = make_app(open_storage(url))
+    post(source, [statement(n) for n in range(3)])
+    source.extensions["lrs"].close()
+    to = f"{target_server.url}/xAPI"
+
+    def run(*args):
+        return CliRunner().invoke(main, [*args, "--storage", url])
+
+    refused = run("forwarding", "add", "http://127.0.0.1:9/xAPI", "--auth", AUTH)
+    assert refused.exit_code == 1 and "cannot be reached" in refused.output
+    assert "no target was added" in refused.output
+    bad = run("forwarding", "add", to, "--auth", AUTH, "--verb", "done")
+    assert bad.exit_code == 1 and "not an IRI" in bad.output
+    added = run("forwarding", "add", to, "--auth", AUTH, "--from-start")
+    assert added.exit_code == 0, added.output
+    target_id = added.output.split()[1].rstrip(":")
+    assert run("forwarding", "list").stdout.startswith(f"{target_id}\tactive\t{to}")
+    before = run("forwarding", "status", target_id).stdout
+    assert "queued\t3" in before and "delivered\t0" in before
+    assert run("forwarding", "pause", target_id).exit_code == 0
+    assert "sent past 0" in run("forward", "--once").output
+    assert run("forwarding", "resume", target_id).exit_code == 0
+    assert "sent past 3" in run("forward", "--once").output
+    after = run("forwarding", "status", target_id).stdout
+    assert "queued\t0" in after and "delivered\t3" in after
+    assert len(ids_at(target_server.storage)) == 3
+    unknown = run("forwarding", "status", "nope")
+    assert unknown.exit_code == 1 and "no forwarding target 'nope'" in unknown.output
+    assert run("forwarding", "remove", target_id).exit_code == 0
+    assert run("forwarding", "list").stdout == ""
