@@ -19,6 +19,7 @@ one: the server stops instead, saying why (``stop_when_a_worker_dies``).
 import gc
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -337,7 +338,32 @@ def serve(
     }
     if on_worker_death is not None:
         options["child_exit"] = stop_when_a_worker_dies(on_worker_death)
+    options["post_worker_init"] = start_forwarding
+    options["worker_exit"] = stop_forwarding
     GunicornServer(load_app, options).run()
+
+
+def start_forwarding(worker: Any) -> None:
+    """In each worker, a sender thread beside the requests (docs/forwarding.md).
+
+    Every worker runs one; each target's lease lets one of them (in any
+    process, on any server) work it at a time, so a dead worker's targets are
+    taken over when its lease ends. Without targets it reads the list once a
+    second.
+    """
+    from lrs.usecases.forwarding import Sender
+
+    stop = threading.Event()
+    sender = Sender(worker.wsgi.extensions["lrs"])
+    worker.lrs_forwarding = stop
+    threading.Thread(target=sender.run, args=(stop,), name="lrs-forward", daemon=True).start()
+
+
+def stop_forwarding(server: Any, worker: Any) -> None:
+    """As a worker exits: its sender stops, and gives its leases back."""
+    stop = getattr(worker, "lrs_forwarding", None)
+    if stop is not None:
+        stop.set()
 
 
 def curl_example(url: str, key: str, secret: str) -> str:

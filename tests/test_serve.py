@@ -518,3 +518,45 @@ def test_posts_during_a_purge_or_an_erasure_never_wait_past_the_busy_timeout(
         poster.join()
     assert removed.returncode == 0, removed.stdout + removed.stderr
     assert statuses and set(statuses) == {200}, {s: statuses.count(s) for s in set(statuses)}
+
+
+def test_the_server_forwards_what_it_stores_to_a_target(serve, tmp_path):
+    # A target added while the server is down; the server's workers send to it.
+    from tests.support import ADMIN, LiveServer, make_app
+
+    target = LiveServer()
+    target.app = make_app(ACCOUNT_HOMEPAGE="https://target.test")
+    try:
+        url = f"sqlite:///{tmp_path / 'data' / 'lrs.db'}"
+        (tmp_path / "data").mkdir()
+        open_storage(url).close()
+        added = subprocess.run(
+            [LRS, "forwarding", "add", f"{target.url}/xAPI", "--auth", ":".join(ADMIN)]
+            + ["--storage", url],
+            capture_output=True,
+            text=True,
+        )
+        assert added.returncode == 0, added.stderr
+        server = serve(env=AUTOMATION)
+        statements = [
+            {
+                "id": str(uuid.UUID(int=n + 1)),
+                "actor": {"mbox": f"mailto:learner{n}@example.org"},
+                "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+                "object": {"id": "http://example.org/a"},
+            }
+            for n in range(20)
+        ]
+        xapi = {"X-Experience-API-Version": "1.0.3"}
+        posted = httpx.post(
+            f"{server.url}/xAPI/statements", json=statements, headers=xapi, auth=AUTOMATION_AUTH
+        )
+        assert posted.status_code == 200
+        store = target.app.extensions["lrs"].statements
+        deadline = time.monotonic() + 20
+        while store.count() < 20 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert store.count() == 20  # each once, though every worker runs a sender
+        server.stop()
+    finally:
+        target.stop()

@@ -114,6 +114,7 @@ def _install(app: Flask, services: Services) -> None:
         erasure,
         errors,
         exports,
+        forwarding,
         health,
         intake,
         progress,
@@ -137,7 +138,16 @@ def _install(app: Flask, services: Services) -> None:
     security.install(app)
     errors.register_error_handlers(app, api)
     auth.install(app, api, settings)
-    for module in (health, state, credentials, enrollments, progress, erasure, exports):
+    for module in (
+        health,
+        state,
+        credentials,
+        enrollments,
+        progress,
+        erasure,
+        exports,
+        forwarding,
+    ):
         api.register_blueprint(module.blp)
     exports.install(app, settings)
     api.register_blueprint(assignments.blp)

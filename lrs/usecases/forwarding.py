@@ -12,6 +12,7 @@ now. Re-sending is safe: statement ids are kept, and an LRS that has a
 statement already answers as if it stored it.
 """
 
+import logging
 import os
 import random
 import socket
@@ -30,6 +31,8 @@ from lrs.forwarding.base import ACTIVE, PAUSED, DeadLetter, Filters, Target, new
 from lrs.usecases.storage import Storage
 from lrs.xapi import syntax
 from lrs.xapi.statements.base import Record, StatementQuery
+
+_log = logging.getLogger("lrs.forwarding")
 
 #: Statements sent in one request.
 SENT_AT_ONCE = 100
@@ -357,7 +360,13 @@ class Sender:
         """Send until ``stop`` is set: at once while there is work, else every ``idle_seconds``."""
         try:
             while not stop.is_set():
-                if not self.run_all_once():
+                try:
+                    moved = self.run_all_once()
+                except Exception:  # noqa: BLE001 - a sender beside a server must live on
+                    # (a store busy past its timeout, say): said, and tried again.
+                    _log.exception("forwarding: a round failed; trying again")
+                    moved = 0
+                if not moved:
                     stop.wait(idle_seconds)
         finally:
             self.release_all()

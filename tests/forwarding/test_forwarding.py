@@ -277,3 +277,39 @@ def test_the_command_line_adds_watches_and_runs_forwarding(tmp_path, target_serv
     assert unknown.exit_code == 1 and "no forwarding target 'nope'" in unknown.output
     assert run("forwarding", "remove", target_id).exit_code == 0
     assert run("forwarding", "list").stdout == ""
+
+
+def test_admins_manage_targets_over_http(target_server):
+    from lrs.credentials.base import Role
+
+    app = make_app()
+    client = app.test_client()
+    admin = basic(*ADMIN)
+    path = "/api/v1/forwarding"
+    to = f"{target_server.url}/xAPI"
+    for body, message in (
+        ({"url": "ftp://x.org", "auth": AUTH}, "must be http"),
+        ({"url": to, "auth": "nope"}, "KEY:SECRET"),
+        ({"url": to, "auth": AUTH, "filters": {"verbs": ["done"]}}, "not an IRI"),
+        ({"url": "http://127.0.0.1:9/xAPI", "auth": AUTH}, "cannot be reached"),
+        ({"url": to, "auth": AUTH, "version": "0.9"}, "version"),
+    ):
+        refused = client.post(path, json=body, headers=admin)
+        assert refused.status_code == 400 and message in refused.json["message"], refused.json
+    assert client.get(path, headers=admin).json == []
+    made = client.post(path, json={"url": to, "auth": AUTH, "from_start": True}, headers=admin)
+    assert made.status_code == 201, made.json
+    target = made.json
+    assert "secret" not in target and target["state"] == "active" and target["queued"] == 0
+    item = f"{path}/{target['id']}"
+    post(app, [statement(0)])
+    assert client.get(item, headers=admin).json["queued"] == 1
+    paused = client.patch(item, json={"state": "paused"}, headers=admin)
+    assert paused.status_code == 200 and paused.json["state"] == "paused"
+    assert client.patch(item, json={"state": "gone"}, headers=admin).status_code == 400
+    retried = client.post(f"{item}/retry-dead", headers=admin)
+    assert retried.json == {"delivered": 0, "still_refused": 0}
+    coach, secret = app.extensions["lrs"].credentials.create(Role.service)
+    assert client.get(path, headers=basic(coach.key, secret)).status_code == 403
+    assert client.delete(item, headers=admin).status_code == 204
+    assert client.get(item, headers=admin).status_code == 404
