@@ -313,3 +313,47 @@ def test_admins_manage_targets_over_http(target_server):
     assert client.get(path, headers=basic(coach.key, secret)).status_code == 403
     assert client.delete(item, headers=admin).status_code == 204
     assert client.get(item, headers=admin).status_code == 404
+
+
+def test_a_chain_of_servers_reports_the_same_progress(tmp_path):
+    # School A forwards to district B, which forwards to national C.
+    from lrs.usecases.reports import report_of_course
+    from lrs.xapi.agents import AccountAgents
+
+    course = "https://school.example.org/courses/bio"
+    course_activity = {
+        "id": course,
+        "definition": {"type": "http://adlnet.gov/expapi/activities/course"},
+    }
+    in_course = {"contextActivities": {"grouping": [course_activity]}}
+    school = make_app(open_storage(f"sqlite:///{tmp_path / 'a.db'}"))
+    district, national = LiveServer(), LiveServer()
+    district.app = make_app(open_storage(f"sqlite:///{tmp_path / 'b.db'}"))
+    national.app = make_app()
+    try:
+        batch = [
+            statement(n, actor=f"mailto:learner{n % 3}@example.org", context=in_course)
+            for n in range(12)
+        ]
+        post(school, batch)
+        hops = [
+            (school.extensions["lrs"], district),
+            (district.app.extensions["lrs"], national),
+        ]
+        for source, target in hops:
+            made = add_target(source, f"{target.url}/xAPI", AUTH, from_start=True)
+            drain(Sender(source), made.id)
+
+        def report(storage):
+            found = report_of_course(storage.progress, storage.enrollments, accounts, course)
+            return [(row.learner, sorted(row.cells)) for row in found.learners], [
+                (item.activity, item.started, item.completed) for item in found.activities
+            ]
+
+        accounts = AccountAgents("https://lrs.example.org")
+        learners, activities = report(school.extensions["lrs"])
+        assert len(learners) == 3 and activities == [("http://example.org/activities/a0", 3, 3)]
+        assert report(national.app.extensions["lrs"]) == (learners, activities)
+    finally:
+        district.stop()
+        national.stop()
