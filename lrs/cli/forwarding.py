@@ -56,6 +56,33 @@ def add(
     click.echo(f"added {target.id}: {target.url} (xAPI {target.version})")
 
 
+@forwarding.command("pull")
+@click.argument("url")
+@click.option("--auth", required=True, help="The source's credential, KEY:SECRET.")
+@click.option(
+    "--version",
+    "xapi_version",
+    default="1.0.3",
+    show_default=True,
+    type=click.Choice(["1.0.3", "2.0.0"]),
+    help="The xAPI version it is spoken to in.",
+)
+@click.option("--since", help="Only what it stored after this time (ISO 8601); else all.")
+@STORAGE_OPTION
+def pull(url: str, auth: str, xapi_version: str, since: str | None, storage: str) -> None:
+    """Subscribe to another LRS: what it stores is imported here (lrs forward, lrs serve)."""
+    from lrs.usecases.export_kinds import moment_us
+    from lrs.usecases.forwarding import add_source
+
+    with persistent_storage(storage, _WHAT, _API) as stores:
+        try:
+            since_us = None if since is None else moment_us(since, "--since")
+            source = add_source(stores, url, auth, version=xapi_version, since_us=since_us)
+        except InvalidInput as exc:
+            raise click.ClickException(f"{exc}; no source was added") from exc
+    click.echo(f"added {source.id}: pulls from {source.url} (xAPI {source.version})")
+
+
 @forwarding.command("list")
 @STORAGE_OPTION
 def list_targets(storage: str) -> None:
@@ -63,7 +90,7 @@ def list_targets(storage: str) -> None:
     with persistent_storage(storage, _WHAT, _API, read_only=True) as stores:
         for target in stores.forwarding.targets():
             click.echo(
-                f"{target.id}\t{target.state}\t{target.url}\t"
+                f"{target.id}\t{target.state}\t{target.direction}\t{target.url}\t"
                 f"delivered {target.delivered}\tdead {target.dead}"
             )
 

@@ -55,6 +55,9 @@ class Target:
     lease_until_us: int = 0
     created_us: int = 0
     revision: int = 0  # the compare-and-set counter (the store's)
+    # "push": statements stored here are sent there; "pull": statements stored
+    # there are imported here (its cursor: the newest stored time read there).
+    direction: str = "push"
 
     def as_json(self) -> dict[str, Any]:
         """The target as JSON keeps it (the store's copy; the API never shows the secret)."""

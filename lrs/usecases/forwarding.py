@@ -42,6 +42,10 @@ LEASE_SECONDS = 30.0
 FIRST_WAIT_SECONDS, LONGEST_WAIT_SECONDS = 1.0, 600.0
 #: A request to a target that takes longer than this fails (and is tried again later).
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+#: How far back each round of a pull reads again (statements of one instant, or shown late).
+PULL_OVERLAP_US = 10_000_000
+#: Pages of statements a pull reads in one round.
+PULL_PAGES = 5
 #: How far ``status`` counts what waits before it says "at least".
 COUNTED_AT_MOST = 100_000
 _VERSIONS = ("1.0.3", "2.0.0")
@@ -111,6 +115,42 @@ def add_target(
         InvalidInput: a bad URL, credential, version or filter, or a target that
             cannot be reached or refuses the credential (nothing is added).
     """
+    target = _checked_target(url, auth, version, check, transport)
+    return storage.forwarding.add(
+        replace(
+            target,
+            filters=filters or Filters(),
+            cursor=None if from_start else _newest(storage),
+        )
+    )
+
+
+def add_source(
+    storage: Storage,
+    url: str,
+    auth: str,
+    *,
+    version: str = "1.0.3",
+    since_us: int | None = None,
+    check: bool = True,
+    transport: httpx.BaseTransport | None = None,
+) -> Target:
+    """Subscribe to another LRS: what it stores (after ``since_us``, else all) is imported here.
+
+    Checked as a target is (its ``/about``, its credential).
+
+    Raises:
+        InvalidInput: as ``add_target``; nothing is added.
+    """
+    source = _checked_target(url, auth, version, check, transport)
+    cursor = None if since_us is None else (since_us, "")
+    return storage.forwarding.add(replace(source, direction="pull", cursor=cursor))
+
+
+def _checked_target(
+    url: str, auth: str, version: str, check: bool, transport: httpx.BaseTransport | None
+) -> Target:
+    """A new target of this URL and credential, checked (see ``add_target``)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(f"the target URL must be http(s)://host/...: {url!r}")
@@ -118,19 +158,12 @@ def add_target(
     if version not in _VERSIONS:
         raise InvalidInput(f"version must be one of {', '.join(_VERSIONS)}, not {version!r}")
     target = Target(
-        new_target_id(),
-        url.rstrip("/"),
-        key,
-        secret,
-        version,
-        filters or Filters(),
-        cursor=None if from_start else _newest(storage),
-        created_us=default_clock.now_us(),
+        new_target_id(), url.rstrip("/"), key, secret, version, created_us=default_clock.now_us()
     )
     if check:
         with _client(target, transport) as client:
             _check(client, target)
-    return storage.forwarding.add(target)
+    return target
 
 
 def _newest(storage: Storage) -> tuple[int, str] | None:
@@ -177,6 +210,11 @@ def status(storage: Storage, target_id: str) -> Status:
     """A target's lag, queue, delivered and dead-letter counts, last error and next try."""
     target = storage.forwarding.get(target_id)
     now_us = default_clock.now_us()
+    if target.direction == "pull":
+        # What waits there is not known here: the age of the newest statement read.
+        newest = 0 if target.cursor is None else target.cursor[0]
+        lag = 0.0 if not newest else max(0.0, (now_us - newest) / 1_000_000)
+        return Status(target, 0, lag, len(storage.forwarding.dead_letters(target_id)))
     queued, oldest, after = 0, None, target.cursor
     while queued < COUNTED_AT_MOST:
         page = storage.statements.query(
@@ -243,6 +281,12 @@ class Sender:
         """A sender for ``storage``'s targets; ``holder`` names it in leases."""
         self.storage = storage
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        #: The authority of statements pulled from another LRS (as an import's).
+        self.authority = {
+            "objectType": "Agent",
+            "name": "lrs pull",
+            "account": {"homePage": "urn:lrs:forwarding", "name": "pull"},
+        }
         self.clock = clock
         self._transport = transport
 
@@ -258,6 +302,8 @@ class Sender:
         target = self.storage.forwarding.take_lease(target_id, self.holder, now_us, LEASE_SECONDS)
         if target is None or target.state != ACTIVE or target.next_try_us > now_us:
             return 0
+        if target.direction == "pull":
+            return self._pull(target)
         records = self.storage.statements.query(
             StatementQuery(
                 ascending=True,
@@ -279,6 +325,63 @@ class Sender:
         self.storage.forwarding.add_dead(dead)
         self._advance(target_id, records[-1], len(wanted) - len(dead), len(dead))
         return len(records)
+
+    def _pull(self, source: Target) -> int:
+        """Import a round of what the source stored after its cursor; how many were new.
+
+        Each round reads again from ``PULL_OVERLAP_US`` before the newest
+        stored time it read: statements the source stored in that instant,
+        or showed late, are read again and skipped by id, so none is missed.
+        """
+        from lrs.imports.remote import PAGE, RemoteError, RemoteLRS
+        from lrs.imports.statements import LocalTarget, import_statements
+        from lrs.xapi.prepare import iso
+        from lrs.xapi.validation import Version
+
+        since = None if source.cursor is None else iso(max(0, source.cursor[0] - PULL_OVERLAP_US))
+        items = []
+        try:
+            with RemoteLRS(
+                source.url, (source.key, source.secret), transport=self._transport
+            ) as remote:
+                # A round ends after PULL_PAGES pages of statements newer than the
+                # cursor: those read again (the overlap) do not count, so that a
+                # round always gets past them, however many share an instant.
+                after_us, fresh = (0 if source.cursor is None else source.cursor[0]), 0
+                for item in remote.pages(since, Version(source.version)):
+                    items.append(item)
+                    fresh += _stored_of(item.statement) > after_us
+                    if fresh >= PULL_PAGES * PAGE:
+                        break
+        except RemoteError as exc:
+            self._wait(source.id, TryLater(str(exc)))
+            return 0
+        summary = import_statements(items, LocalTarget(self.storage), self.authority)
+        newest = max((_stored_of(item.statement) for item in items), default=0)
+        refused = [
+            DeadLetter(
+                source.id, statement_id, self.clock.now_us(), 409, "stored here with other content"
+            )
+            for _, statement_id in summary.conflicts
+        ]
+        self.storage.forwarding.add_dead(refused)
+
+        def advance(held: Target) -> Target | None:
+            if held.lease_holder != self.holder:
+                return None
+            cursor = held.cursor if held.cursor and held.cursor[0] >= newest else (newest, "")
+            return replace(
+                held,
+                cursor=cursor,
+                delivered=held.delivered + summary.stored,
+                dead=held.dead + len(refused),
+                failures=0,
+                last_error="; ".join(reason for _, reason in summary.invalid)[:500],
+                next_try_us=0,
+            )
+
+        self.storage.forwarding.change(source.id, advance)
+        return summary.stored
 
     def _send(self, client: httpx.Client, target: Target, wanted: list[Record]) -> list[DeadLetter]:
         """Deliver a batch; the statements refused for good come back as dead letters."""
@@ -394,3 +497,13 @@ class Sender:
             ),
         )
         return len(delivered), len(still)
+
+
+def _stored_of(statement: Any) -> int:
+    """A pulled statement's stored time in microseconds (0 when it has none)."""
+    from lrs.clock import to_us
+
+    stored = statement.get("stored") if isinstance(statement, dict) else None
+    if isinstance(stored, str) and syntax.is_timestamp(stored, offset_required=False):
+        return to_us(syntax.parse_timestamp(stored))
+    return 0

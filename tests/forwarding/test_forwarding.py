@@ -263,7 +263,7 @@ def test_the_command_line_adds_watches_and_runs_forwarding(tmp_path, target_serv
     added = run("forwarding", "add", to, "--auth", AUTH, "--from-start")
     assert added.exit_code == 0, added.output
     target_id = added.output.split()[1].rstrip(":")
-    assert run("forwarding", "list").stdout.startswith(f"{target_id}\tactive\t{to}")
+    assert run("forwarding", "list").stdout.startswith(f"{target_id}\tactive\tpush\t{to}")
     before = run("forwarding", "status", target_id).stdout
     assert "queued\t3" in before and "delivered\t0" in before
     assert run("forwarding", "pause", target_id).exit_code == 0
@@ -277,6 +277,11 @@ def test_the_command_line_adds_watches_and_runs_forwarding(tmp_path, target_serv
     assert unknown.exit_code == 1 and "no forwarding target 'nope'" in unknown.output
     assert run("forwarding", "remove", target_id).exit_code == 0
     assert run("forwarding", "list").stdout == ""
+    bad_since = run("forwarding", "pull", to, "--auth", AUTH, "--since", "yesterday")
+    assert bad_since.exit_code == 1 and "--since" in bad_since.output
+    pulled = run("forwarding", "pull", to, "--auth", AUTH, "--since", "2026-01-01")
+    assert pulled.exit_code == 0 and f"pulls from {to}" in pulled.stdout
+    assert "\tpull\t" in run("forwarding", "list").stdout
 
 
 def test_admins_manage_targets_over_http(target_server):
@@ -357,3 +362,47 @@ def test_a_chain_of_servers_reports_the_same_progress(tmp_path):
     finally:
         district.stop()
         national.stop()
+
+
+def test_a_pull_imports_what_another_lrs_stores_and_skips_none_of_one_instant(
+    tmp_path, monkeypatch
+):
+    from lrs.imports import remote
+    from lrs.imports.sources import Item
+    from lrs.imports.statements import LocalTarget, import_statements
+    from lrs.xapi.prepare import iso
+
+    source = LiveServer()
+    source.app = make_app()
+    here = open_storage(f"sqlite:///{tmp_path / 'here.db'}")
+    try:
+        # Three statements the source stored in one instant (kept from elsewhere).
+        instant = iso(1_790_000_000_000_000)
+        authority = {"objectType": "Agent", "account": {"homePage": "http://x.org", "name": "a"}}
+        same = [
+            Item(f"s{n}", {**statement(n), "stored": instant, "authority": authority})
+            for n in range(3)
+        ]
+        import_statements(
+            same, LocalTarget(source.app.extensions["lrs"]), authority, preserve_stored=True
+        )
+        monkeypatch.setattr(remote, "PAGE", 2)  # pages of two: the instant spans pages
+        monkeypatch.setattr(forwarding, "PULL_PAGES", 1)
+        pulled = forwarding.add_source(here, f"{source.url}/xAPI", AUTH)
+        sender = Sender(here)
+        # A round takes two; the third of the instant comes with the next round.
+        assert sender.run_once(pulled.id) == 2
+        assert sender.run_once(pulled.id) == 1
+        post(source.app, [statement(3)])
+        assert sender.run_once(pulled.id) == 1  # only the new one; the instant read again, skipped
+        assert sender.run_once(pulled.id) == 0
+        assert sorted(ids_at(here)) == sorted(statement(n)["id"] for n in range(4))
+        assert here.forwarding.get(pulled.id).delivered == 4
+        # The source down: the pull waits and says why.
+        source.stop()
+        assert sender.run_once(pulled.id) == 0
+        assert "cannot be reached" in here.forwarding.get(pulled.id).last_error
+    finally:
+        if source.thread.is_alive():
+            source.stop()
+        here.close()
