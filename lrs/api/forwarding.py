@@ -13,7 +13,7 @@ from lrs.api.schemas.forwarding import (
     TargetCreateSchema,
     TargetSchema,
 )
-from lrs.clock import from_us
+from lrs.clock import from_us, to_us
 from lrs.usecases import forwarding
 from lrs.usecases.storage import Storage
 
@@ -65,6 +65,17 @@ class Targets(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Add a target, checked first: a bad URL, credential or filter is a 400, nothing added."""
         access().require_admin()
+        if body["direction"] == "pull":
+            since = body.get("since")
+            source = forwarding.add_source(
+                _storage(),
+                body["url"],
+                body["auth"],
+                version=body["version"],
+                since_us=None if since is None else to_us(since),
+                transport=_transport(),
+            )
+            return _shown(source.id)
         filters = forwarding.checked_filters(**body["filters"])
         target = forwarding.add_target(
             _storage(),

@@ -318,6 +318,16 @@ def test_admins_manage_targets_over_http(target_server):
     assert client.get(path, headers=basic(coach.key, secret)).status_code == 403
     assert client.delete(item, headers=admin).status_code == 204
     assert client.get(item, headers=admin).status_code == 404
+    pulled = client.post(
+        path,
+        json={"url": to, "auth": AUTH, "direction": "pull", "since": "2026-01-01T00:00:00Z"},
+        headers=admin,
+    )
+    assert pulled.status_code == 201 and pulled.json["direction"] == "pull"
+    wrong = client.post(
+        path, json={"url": to, "auth": AUTH, "direction": "sideways"}, headers=admin
+    )
+    assert wrong.status_code == 400
 
 
 def test_a_chain_of_servers_reports_the_same_progress(tmp_path):

@@ -24,6 +24,17 @@ class TargetCreateSchema(ma.Schema):
     from_start = fields.Boolean(
         load_default=False, metadata={"description": "Send the statements stored before too."}
     )
+    direction = fields.String(
+        load_default="push",
+        validate=validate.OneOf(["push", "pull"]),
+        metadata={
+            "description": "push: statements stored here go there; pull: what it stores is "
+            "imported here (filters and from_start are for push)."
+        },
+    )
+    since = fields.AwareDateTime(
+        metadata={"description": "A pull: only what it stored after this time (else all)."}
+    )
 
 
 class TargetChangeSchema(ma.Schema):
@@ -39,6 +50,7 @@ class TargetSchema(ma.Schema):
     url = fields.String()
     key = fields.String(metadata={"description": "Its credential's key (the secret is kept)."})
     version = fields.String()
+    direction = fields.String(metadata={"description": "push or pull."})
     filters = fields.Nested(FiltersSchema)
     state = fields.String()
     delivered = fields.Integer()
