@@ -187,3 +187,58 @@ def admin_statement(statement_id: str) -> ResponseReturnValue:
         abort(404, f"no statement {statement_id}")
     text = orjson.dumps(orjson.loads(record.text), option=orjson.OPT_INDENT_2).decode()
     return render_template("statement.html", record=record, text=text, voided=record.voided)
+
+
+@blp.route("/admin/forwarding", methods=["GET", "POST"])
+def admin_forwarding() -> ResponseReturnValue:
+    """Forwarding: every target and source with its status; forms add, pause, resume, retry."""
+    from lrs.usecases import forwarding
+
+    access().require_admin()
+    done, error = None, None
+    if request.method == "POST":
+        try:
+            done = _change_forwarding(request.form)
+        except (InvalidInput, DoesNotExist) as exc:
+            error = str(exc)
+    rows = [forwarding.status(storage(), target.id) for target in storage().forwarding.targets()]
+    page = render_template(
+        "forwarding.html",
+        rows=rows,
+        done=done,
+        error=error,
+        form=request.form if error else {},
+        time=from_us,
+    )
+    return page, 400 if error else 201 if done and done.startswith("Added") else 200
+
+
+def _change_forwarding(form: Any) -> str:
+    """Do what the forwarding page's form asks; say what was done."""
+    from lrs.usecases import forwarding
+
+    action, target_id = form.get("action", ""), form.get("target", "")
+    if action == "add":
+        auth = f"{form.get('key', '').strip()}:{form.get('secret', '')}"
+        url = form.get("url", "").strip()
+        if form.get("direction") == "pull":
+            made = forwarding.add_source(storage(), url, auth, version=form.get("version", "1.0.3"))
+        else:
+            made = forwarding.add_target(
+                storage(),
+                url,
+                auth,
+                version=form.get("version", "1.0.3"),
+                from_start=form.get("from_start") == "yes",
+            )
+        return f"Added {made.id} ({made.direction}) for {made.url}."
+    if action in ("pause", "resume"):
+        forwarding.set_state(storage(), target_id, "paused" if action == "pause" else "active")
+        return f"{target_id}: {'paused' if action == 'pause' else 'resumed'}."
+    if action == "retry-dead":
+        delivered, still = forwarding.Sender(storage()).retry_dead(target_id)
+        return f"{target_id}: {delivered} delivered, {still} still refused."
+    if action == "remove" and form.get("confirm") == "yes":
+        storage().forwarding.remove(target_id)
+        return f"Removed {target_id}."
+    raise InvalidInput("the form names no action this page does (or a removal not confirmed)")

@@ -173,6 +173,7 @@ PHONE_PAGES = {
         "/admin/statements",
         "/admin/statements?agent=ada&verb=http://adlnet.gov/expapi/verbs/completed",
         "/admin/statements/00000000-0000-0000-0000-000000000002",
+        "/admin/forwarding",
         f"/courses/{COURSE}/exam?activity={block(COURSE, 1)}",
     ],
 }

@@ -59,6 +59,7 @@ PAGES = {
     "users": f"{D}/admin/users?q=a",
     "statements": f"{D}/admin/statements",
     "statement": f"{D}/admin/statements/00000000-0000-0000-0000-000000000001",
+    "forwarding": f"{D}/admin/forwarding",
 }
 # What each kind of person gets on each page.
 SEES = {
@@ -566,3 +567,44 @@ def test_an_admin_creates_users_and_enrolls_them_with_a_course_role(memory_app):
         path, data={"action": "create", "username": "x", "csrf_token": token(coach, f"{D}/courses")}
     )
     assert refused.status_code == 403 and "x" not in [u.username for u in enrollments.list_users()]
+
+
+def test_an_admin_manages_forwarding_from_the_dashboard(memory_app):
+    from tests.support import LiveServer, make_app
+
+    target = LiveServer()
+    target.app = make_app()
+    try:
+        admin = signed_in(memory_app, "admin")
+        path = PAGES["forwarding"]
+        stores = memory_app.extensions["lrs"].forwarding
+        form = {"action": "add", "url": f"{target.url}/xAPI", "key": ADMIN[0], "secret": ADMIN[1]}
+        bad = admin.post(path, data={**form, "secret": "wrong", "csrf_token": token(admin, path)})
+        assert bad.status_code == 400 and "refused the credential" in text(bad)
+        assert stores.targets() == []
+        added = admin.post(path, data={**form, "csrf_token": token(admin, path)})
+        assert added.status_code == 201 and "Added" in text(added), text(added)[-800:]
+        (made,) = stores.targets()
+        assert f"{target.url}/xAPI" in text(admin.get(path)) and ADMIN[1] not in text(
+            admin.get(path)
+        )
+        paused = admin.post(
+            path, data={"action": "pause", "target": made.id, "csrf_token": token(admin, path)}
+        )
+        assert paused.status_code == 200 and stores.get(made.id).state == "paused"
+        unsure = admin.post(
+            path, data={"action": "remove", "target": made.id, "csrf_token": token(admin, path)}
+        )
+        assert unsure.status_code == 400 and len(stores.targets()) == 1
+        removed = admin.post(
+            path,
+            data={
+                "action": "remove",
+                "target": made.id,
+                "confirm": "yes",
+                "csrf_token": token(admin, path),
+            },
+        )
+        assert removed.status_code == 200 and stores.targets() == []
+    finally:
+        target.stop()
