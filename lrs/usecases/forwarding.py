@@ -24,12 +24,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 
 from lrs.clock import Clock, default_clock
 from lrs.exceptions import InvalidInput
 from lrs.forwarding.base import ACTIVE, PAUSED, DeadLetter, Filters, Target, new_target_id
 from lrs.usecases.storage import Storage
-from lrs.xapi import syntax
+from lrs.xapi import multipart, syntax
 from lrs.xapi.statements.base import Record, StatementQuery
 
 _log = logging.getLogger("lrs.forwarding")
@@ -389,14 +390,16 @@ class Sender:
             return []
         url = f"{target.url}/statements"
         body = b"[" + b",".join(record.text.encode() for record in wanted) + b"]"
-        response = self._request(client, "POST", url, content=body)
+        content, kind = self._with_attachments(body, wanted)
+        response = self._request(client, "POST", url, kind, content=content)
         if response.status_code in (200, 204):
             return []
         # Refused as a whole: one at a time, to set aside only those refused.
         dead = []
         for record in wanted:
+            content, kind = self._with_attachments(record.text.encode(), [record])
             single = self._request(
-                client, "PUT", url, params={"statementId": record.id}, content=record.text
+                client, "PUT", url, kind, params={"statementId": record.id}, content=content
             )
             if single.status_code not in (200, 204):
                 now_us = self.clock.now_us()
@@ -405,13 +408,30 @@ class Sender:
                 )
         return dead
 
+    def _with_attachments(self, body: bytes, records: Sequence[Record]) -> tuple[bytes, str]:
+        """The body as sent: JSON, or multipart with the data of the attachments it names.
+
+        The data this LRS holds goes with its statements (xAPI 1.0.3
+        Communication 1.5.2); an attachment given by ``fileUrl`` alone has none.
+        """
+        hashes: dict[str, None] = {}
+        for record in records:
+            if '"attachments"' not in record.text:
+                continue
+            for attachment in orjson.loads(record.text).get("attachments", ()):
+                if isinstance(attachment, dict) and isinstance(attachment.get("sha2"), str):
+                    hashes.setdefault(attachment["sha2"].lower())
+        found = [data for data in map(self.storage.attachments.get, hashes) if data is not None]
+        if not found:
+            return body, "application/json"
+        content, boundary = multipart.build(body, found)
+        return content, f"multipart/mixed; boundary={boundary}"
+
     def _request(
-        self, client: httpx.Client, method: str, url: str, **kwargs: Any
+        self, client: httpx.Client, method: str, url: str, kind: str, **kwargs: Any
     ) -> httpx.Response:
         try:
-            response = client.request(
-                method, url, headers={"Content-Type": "application/json"}, **kwargs
-            )
+            response = client.request(method, url, headers={"Content-Type": kind}, **kwargs)
         except httpx.HTTPError as exc:
             raise TryLater(f"{method} {url}: {type(exc).__name__}: {exc}") from None
         if _transient(response):

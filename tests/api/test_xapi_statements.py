@@ -542,7 +542,7 @@ class TestAttachments:
         query = {"statementId": statement(0)["id"], "attachments": "true"}
         answer = http.get(URL, query_string=query, headers=xapi)
         assert answer.mimetype == "multipart/mixed"
-        from lrs.api.xapi.multipart import parse
+        from lrs.xapi.multipart import parse
 
         first, attachment = parse(answer.data, answer.mimetype_params["boundary"])
         assert json.loads(first.data)["id"] == statement(0)["id"]

@@ -416,3 +416,43 @@ def test_a_pull_imports_what_another_lrs_stores_and_skips_none_of_one_instant(
         if source.thread.is_alive():
             source.stop()
         here.close()
+
+
+def test_a_statement_goes_with_its_attachment_data(target_server):
+    import hashlib
+
+    from lrs.xapi import multipart
+    from lrs.xapi.attachments import AttachmentData
+
+    app = make_app()
+    storage = app.extensions["lrs"]
+    data = b"the learner's essay"
+    sha2 = hashlib.sha256(data).hexdigest()
+    sent = {
+        **statement(0),
+        "attachments": [
+            {
+                "usageType": "http://example.org/usage/essay",
+                "display": {"en": "essay"},
+                "contentType": "text/plain",
+                "length": len(data),
+                "sha2": sha2,
+            }
+        ],
+    }
+    body, boundary = multipart.build(
+        orjson.dumps([sent]), [AttachmentData(sha2, "text/plain", data)]
+    )
+    stored = app.test_client().post(
+        "/xAPI/statements",
+        data=body,
+        headers={**XAPI, "Content-Type": f"multipart/mixed; boundary={boundary}"},
+    )
+    assert stored.status_code == 200, stored.json
+    post(app, [statement(1)])  # and one without, in the same batch
+    target = add_target(storage, f"{target_server.url}/xAPI", AUTH, from_start=True)
+    assert drain(Sender(storage), target.id) == 2
+    there = target_server.storage
+    assert there.attachments.get(sha2).data == data
+    assert sorted(ids_at(there)) == sorted([statement(0)["id"], statement(1)["id"]])
+    assert storage.forwarding.dead_letters(target.id) == []

@@ -19,12 +19,11 @@ from flask.typing import ResponseReturnValue
 from lrs import strict_json
 from lrs.api.auth import access, current_credential
 from lrs.api.errors import refuse
-from lrs.api.xapi import multipart
 from lrs.api.xapi.blueprint import accounts, blp, version
 from lrs.clock import default_clock, from_us, to_us
 from lrs.exceptions import PermissionDenied
 from lrs.usecases.ingest import store_batch
-from lrs.xapi import syntax
+from lrs.xapi import multipart, syntax
 from lrs.xapi.agents import agent_key
 from lrs.xapi.attachments import AttachmentData, attachment_parts
 from lrs.xapi.prepare import iso, prepare
