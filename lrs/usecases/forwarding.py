@@ -317,15 +317,42 @@ class Sender:
         if not records:
             return 0
         wanted = [record for record in records if matches(target.filters, record)]
+        wanted, unsendable = self._in_version(target, wanted)
         try:
             with _client(target, self._transport) as client:
-                dead = self._send(client, target, wanted)
+                dead = unsendable + self._send(client, target, wanted)
         except TryLater as exc:
             self._wait(target_id, exc)
             return 0
         self.storage.forwarding.add_dead(dead)
-        self._advance(target_id, records[-1], len(wanted) - len(dead), len(dead))
+        self._advance(target_id, records[-1], len(wanted) + len(unsendable) - len(dead), len(dead))
         return len(records)
+
+    def _in_version(
+        self, target: Target, records: list[Record]
+    ) -> tuple[list[Record], list[DeadLetter]]:
+        """The statements as the target's xAPI version takes them, and those it cannot take.
+
+        To a 1.0.3 target a 2.0.0 statement goes as version 1.0.0 when it
+        uses nothing 1.0.3 lacks; one with ``contextAgents`` or
+        ``contextGroups`` (2.0.0 only) cannot go, and is a dead letter
+        (status 0: never sent) that says why.
+        """
+        if target.version != "1.0.3":
+            return records, []
+        kept, dead = [], []
+        for record in records:
+            if '"version":"2.0' not in record.text:
+                kept.append(record)
+                continue
+            statement = orjson.loads(record.text)
+            if _only_in_2(statement):
+                reason = "uses contextAgents or contextGroups, which xAPI 1.0.3 has not: not sent"
+                dead.append(DeadLetter(target.id, record.id, self.clock.now_us(), 0, reason))
+                continue
+            statement["version"] = "1.0.0"
+            kept.append(record._replace(text=orjson.dumps(statement).decode()))
+        return kept, dead
 
     def _pull(self, source: Target) -> int:
         """Import a round of what the source stored after its cursor; how many were new.
@@ -527,3 +554,12 @@ def _stored_of(statement: Any) -> int:
     if isinstance(stored, str) and syntax.is_timestamp(stored, offset_required=False):
         return to_us(syntax.parse_timestamp(stored))
     return 0
+
+
+def _only_in_2(statement: dict[str, Any]) -> bool:
+    """Whether a statement (or its sub-statement) has context properties 2.0.0 added."""
+    for part in (statement, statement.get("object")):
+        context = part.get("context") if isinstance(part, dict) else None
+        if isinstance(context, dict) and ("contextAgents" in context or "contextGroups" in context):
+            return True
+    return False

@@ -456,3 +456,34 @@ def test_a_statement_goes_with_its_attachment_data(target_server):
     assert there.attachments.get(sha2).data == data
     assert sorted(ids_at(there)) == sorted([statement(0)["id"], statement(1)["id"]])
     assert storage.forwarding.dead_letters(target.id) == []
+
+
+def test_a_2_0_0_statement_goes_to_a_1_0_3_target_where_it_can(target_server):
+    app = make_app()
+    storage = app.extensions["lrs"]
+    newer = {**XAPI, "X-Experience-API-Version": "2.0.0"}
+    plain = statement(0)
+    with_agents = {
+        **statement(1),
+        "context": {
+            "contextAgents": [
+                {
+                    "objectType": "contextAgent",
+                    "agent": {"mbox": "mailto:teacher@example.org"},
+                }
+            ]
+        },
+    }
+    for sent in (plain, with_agents):
+        answer = app.test_client().post("/xAPI/statements", json=sent, headers=newer)
+        assert answer.status_code == 200, answer.json
+    target = add_target(storage, f"{target_server.url}/xAPI", AUTH, from_start=True)
+    assert drain(Sender(storage), target.id) == 2
+    assert ids_at(target_server.storage) == [plain["id"]]
+    held = orjson.loads(target_server.storage.statements.get(plain["id"]).text)
+    assert held["version"].startswith("1.0")
+    (letter,) = storage.forwarding.dead_letters(target.id)
+    assert (letter.statement_id, letter.status) == (with_agents["id"], 0)
+    assert "contextAgents" in letter.answer
+    found = storage.forwarding.get(target.id)
+    assert (found.delivered, found.dead) == (1, 1)
