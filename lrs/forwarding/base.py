@@ -188,6 +188,15 @@ class ForwardingStore(Closeable, ABC):
         """Remove dead letters (all of a target's when ``statement_ids`` is ``None``)."""
         return self._remove_dead(target_id, None if statement_ids is None else list(statement_ids))
 
+    def clear_answers(self, statement_ids: Sequence[str]) -> int:
+        """Empty the answers kept in the dead letters of these statements (an erasure's).
+
+        A target's answer may quote the statement it refused. Returns how
+        many letters had one.
+        """
+        wanted = sorted(set(statement_ids))
+        return self._clear_answers(wanted) if wanted else 0
+
     # -- the hooks a backend implements ----------------------------------------------
 
     @abstractmethod
@@ -221,3 +230,7 @@ class ForwardingStore(Closeable, ABC):
     @abstractmethod
     def _remove_dead(self, target_id: str, statement_ids: list[str] | None) -> int:
         """Remove a target's dead letters (those of these statements, or all); return how many."""
+
+    @abstractmethod
+    def _clear_answers(self, statement_ids: list[str]) -> int:
+        """Empty the answer of every dead letter of these statements; return how many had one."""

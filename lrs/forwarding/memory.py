@@ -1,6 +1,7 @@
 """Forwarding targets in this process's memory."""
 
 import threading
+from dataclasses import replace
 
 from lrs.forwarding.base import DeadLetter, ForwardingStore, Target
 
@@ -57,3 +58,13 @@ class MemoryForwardingStore(ForwardingStore):
             for key in gone:
                 del self._letters[key]
             return len(gone)
+
+    def _clear_answers(self, statement_ids: list[str]) -> int:
+        wanted = set(statement_ids)
+        cleared = 0
+        with self._lock:
+            for key, letter in self._letters.items():
+                if letter.statement_id in wanted and letter.answer:
+                    self._letters[key] = replace(letter, answer="")
+                    cleared += 1
+        return cleared

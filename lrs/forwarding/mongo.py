@@ -24,6 +24,10 @@ class MongoForwardingStore(ForwardingStore):
                 [("target", ASCENDING), ("time_us", ASCENDING)],
                 name="dead_by_target",
             )
+            # An erasure empties the answers kept about its learner's statements.
+            ensure_index(
+                self._dead_letters, [("statement_id", ASCENDING)], name="dead_by_statement"
+            )
 
     def _insert(self, target: Target) -> None:
         with translate_errors():
@@ -90,3 +94,11 @@ class MongoForwardingStore(ForwardingStore):
             query["statement_id"] = {"$in": statement_ids}
         with translate_errors():
             return int(self._dead_letters.delete_many(query).deleted_count)
+
+    def _clear_answers(self, statement_ids: list[str]) -> int:
+        with translate_errors():
+            done = self._dead_letters.update_many(
+                {"statement_id": {"$in": statement_ids}, "answer": {"$ne": ""}},
+                {"$set": {"answer": ""}},
+            )
+        return int(done.modified_count)

@@ -79,3 +79,17 @@ class SqliteForwardingStore(ForwardingStore):
                 )
                 removed += done.rowcount
             return removed
+
+    def _clear_answers(self, statement_ids: list[str]) -> int:
+        cleared = 0
+        with self._database.transaction() as connection:
+            for start in range(0, len(statement_ids), 500):
+                part = statement_ids[start : start + 500]
+                marks = ", ".join("?" * len(part))
+                done = connection.execute(
+                    f"UPDATE forward_dead SET answer = '' WHERE answer != '' "
+                    f"AND statement_id IN ({marks})",
+                    part,
+                )
+                cleared += done.rowcount
+        return cleared

@@ -84,6 +84,12 @@ class ForwardingStoreContract:
             ("s2", 400),
             ("s1", 409),
         ]
+        # An erasure empties what the targets answered about its statements.
+        assert forwarding.clear_answers(["s1", "s9"]) == 2
+        assert forwarding.clear_answers(["s1"]) == 0
+        assert {(item.target, item.answer) for item in forwarding.dead_letters("t1")} == {
+            ("t1", "")
+        }
         assert forwarding.forget_dead("t0", ["s2"]) == 1
         assert [item.statement_id for item in forwarding.dead_letters("t0")] == ["s1"]
         forwarding.remove("t0")

@@ -290,6 +290,9 @@ def _rewritten(
     counts["statements"] = storage.statements.erase_agents(
         learner.keys, learner.replacement, storage.yield_to_writers
     )
+    # Forwarding targets' answers about those statements may quote them.
+    pseudonymous = storage.statements.with_agents({learner.accounts.key(learner.pseudonym)})
+    storage.forwarding.clear_answers(pseudonymous)
     if delete_statements:
         # By the pseudonym, so that a second run finds what a first left.
         own = learner.accounts.key(learner.pseudonym)

@@ -487,3 +487,30 @@ def test_a_2_0_0_statement_goes_to_a_1_0_3_target_where_it_can(target_server):
     assert "contextAgents" in letter.answer
     found = storage.forwarding.get(target.id)
     assert (found.delivered, found.dead) == (1, 1)
+
+
+def test_an_erasure_empties_what_targets_answered_about_the_learner():
+    from lrs.usecases.erasure import erase_agent
+    from lrs.xapi.agents import AccountAgents
+
+    app = make_app()
+    storage = app.extensions["lrs"]
+    post(app, [statement(0), statement(1, actor="mailto:bob@example.org")])
+    target = add_target(storage, "http://t.test/xAPI", AUTH, from_start=True, check=False)
+    scripted = Scripted(refuse=[statement(0)["id"], statement(1)["id"]])
+    Sender(storage, transport=scripted).run_once(target.id)
+    scripted_answers = {
+        item.statement_id: item.answer for item in storage.forwarding.dead_letters(target.id)
+    }
+    assert all(scripted_answers.values())
+    erase_agent(
+        storage,
+        AccountAgents("https://lrs.example.org"),
+        {"mbox": "mailto:ada@example.org"},
+        reason="asked",
+        credential="test",
+    )
+    answers = {
+        item.statement_id: item.answer for item in storage.forwarding.dead_letters(target.id)
+    }
+    assert answers[statement(0)["id"]] == "" and answers[statement(1)["id"]]
