@@ -351,10 +351,11 @@ def start_forwarding(worker: Any) -> None:
     taken over when its lease ends. Without targets it reads the list once a
     second.
     """
+    from lrs.imports.pull import pull_round
     from lrs.usecases.forwarding import Sender
 
     stop = threading.Event()
-    sender = Sender(worker.wsgi.extensions["lrs"])
+    sender = Sender(worker.wsgi.extensions["lrs"], puller=pull_round)
     worker.lrs_forwarding = stop
     threading.Thread(target=sender.run, args=(stop,), name="lrs-forward", daemon=True).start()
 

@@ -177,10 +177,11 @@ def retry_dead(target_id: str, storage: str) -> None:
 @STORAGE_OPTION
 def forward(once: bool, storage: str) -> None:
     """Send every target its statements, until stopped (Ctrl-C); beside the server or alone."""
+    from lrs.imports.pull import pull_round
     from lrs.usecases.forwarding import Sender
 
     with persistent_storage(storage, _WHAT, _API) as stores:
-        sender = Sender(stores)
+        sender = Sender(stores, puller=pull_round)
         if once:
             try:
                 click.echo(f"sent past {sender.run_all_once()} statements")

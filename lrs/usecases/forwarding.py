@@ -18,7 +18,7 @@ import random
 import socket
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -278,8 +278,13 @@ class Sender:
         holder: str | None = None,
         clock: Clock = default_clock,
         transport: httpx.BaseTransport | None = None,
+        puller: "Callable[[Sender, Target], int] | None" = None,
     ) -> None:
-        """A sender for ``storage``'s targets; ``holder`` names it in leases."""
+        """A sender for ``storage``'s targets; ``holder`` names it in leases.
+
+        ``puller`` does a round of a pull (``lrs.imports.pull.pull_round``);
+        without one, sources are left alone.
+        """
         self.storage = storage
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         #: The authority of statements pulled from another LRS (as an import's).
@@ -290,6 +295,9 @@ class Sender:
         }
         self.clock = clock
         self._transport = transport
+        self.puller = puller
+        #: How targets are reached (a test's transport, else the network).
+        self.transport = transport
 
     def run_once(self, target_id: str) -> int:
         """Send one batch to a target if it is due and this sender holds its lease.
@@ -304,7 +312,8 @@ class Sender:
         if target is None or target.state != ACTIVE or target.next_try_us > now_us:
             return 0
         if target.direction == "pull":
-            return self._pull(target)
+            # Importing is a door's (lrs.imports.pull), given to the sender.
+            return 0 if self.puller is None else self.puller(self, target)
         records = self.storage.statements.query(
             StatementQuery(
                 ascending=True,
@@ -322,7 +331,7 @@ class Sender:
             with _client(target, self._transport) as client:
                 dead = unsendable + self._send(client, target, wanted)
         except TryLater as exc:
-            self._wait(target_id, exc)
+            self.wait(target_id, exc)
             return 0
         self.storage.forwarding.add_dead(dead)
         self._advance(target_id, records[-1], len(wanted) + len(unsendable) - len(dead), len(dead))
@@ -353,63 +362,6 @@ class Sender:
             statement["version"] = "1.0.0"
             kept.append(record._replace(text=orjson.dumps(statement).decode()))
         return kept, dead
-
-    def _pull(self, source: Target) -> int:
-        """Import a round of what the source stored after its cursor; how many were new.
-
-        Each round reads again from ``PULL_OVERLAP_US`` before the newest
-        stored time it read: statements the source stored in that instant,
-        or showed late, are read again and skipped by id, so none is missed.
-        """
-        from lrs.imports.remote import PAGE, RemoteError, RemoteLRS
-        from lrs.imports.statements import LocalTarget, import_statements
-        from lrs.xapi.prepare import iso
-        from lrs.xapi.validation import Version
-
-        since = None if source.cursor is None else iso(max(0, source.cursor[0] - PULL_OVERLAP_US))
-        items = []
-        try:
-            with RemoteLRS(
-                source.url, (source.key, source.secret), transport=self._transport
-            ) as remote:
-                # A round ends after PULL_PAGES pages of statements newer than the
-                # cursor: those read again (the overlap) do not count, so that a
-                # round always gets past them, however many share an instant.
-                after_us, fresh = (0 if source.cursor is None else source.cursor[0]), 0
-                for item in remote.pages(since, Version(source.version)):
-                    items.append(item)
-                    fresh += _stored_of(item.statement) > after_us
-                    if fresh >= PULL_PAGES * PAGE:
-                        break
-        except RemoteError as exc:
-            self._wait(source.id, TryLater(str(exc)))
-            return 0
-        summary = import_statements(items, LocalTarget(self.storage), self.authority)
-        newest = max((_stored_of(item.statement) for item in items), default=0)
-        refused = [
-            DeadLetter(
-                source.id, statement_id, self.clock.now_us(), 409, "stored here with other content"
-            )
-            for _, statement_id in summary.conflicts
-        ]
-        self.storage.forwarding.add_dead(refused)
-
-        def advance(held: Target) -> Target | None:
-            if held.lease_holder != self.holder:
-                return None
-            cursor = held.cursor if held.cursor and held.cursor[0] >= newest else (newest, "")
-            return replace(
-                held,
-                cursor=cursor,
-                delivered=held.delivered + summary.stored,
-                dead=held.dead + len(refused),
-                failures=0,
-                last_error="; ".join(reason for _, reason in summary.invalid)[:500],
-                next_try_us=0,
-            )
-
-        self.storage.forwarding.change(source.id, advance)
-        return summary.stored
 
     def _send(self, client: httpx.Client, target: Target, wanted: list[Record]) -> list[DeadLetter]:
         """Deliver a batch; the statements refused for good come back as dead letters."""
@@ -484,7 +436,7 @@ class Sender:
 
         self.storage.forwarding.change(target_id, advance)
 
-    def _wait(self, target_id: str, reason: TryLater) -> None:
+    def wait(self, target_id: str, reason: TryLater) -> None:
         """Back off: exponentially, with jitter, at least what the target asked."""
 
         def wait(target: Target) -> Target:
@@ -546,7 +498,7 @@ class Sender:
         return len(delivered), len(still)
 
 
-def _stored_of(statement: Any) -> int:
+def stored_of(statement: Any) -> int:
     """A pulled statement's stored time in microseconds (0 when it has none)."""
     from lrs.clock import to_us
 

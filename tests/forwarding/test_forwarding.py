@@ -378,6 +378,7 @@ def test_a_pull_imports_what_another_lrs_stores_and_skips_none_of_one_instant(
     tmp_path, monkeypatch
 ):
     from lrs.imports import remote
+    from lrs.imports.pull import pull_round
     from lrs.imports.sources import Item
     from lrs.imports.statements import LocalTarget, import_statements
     from lrs.xapi.prepare import iso
@@ -399,7 +400,7 @@ def test_a_pull_imports_what_another_lrs_stores_and_skips_none_of_one_instant(
         monkeypatch.setattr(remote, "PAGE", 2)  # pages of two: the instant spans pages
         monkeypatch.setattr(forwarding, "PULL_PAGES", 1)
         pulled = forwarding.add_source(here, f"{source.url}/xAPI", AUTH)
-        sender = Sender(here)
+        sender = Sender(here, puller=pull_round)
         # A round takes two; the third of the instant comes with the next round.
         assert sender.run_once(pulled.id) == 2
         assert sender.run_once(pulled.id) == 1
