@@ -308,21 +308,15 @@ class Sender:
         due = self.storage.forwarding.get(target_id)
         if due.state != ACTIVE or due.next_try_us > now_us:
             return 0
+        if due.direction == "push" and not self._batch(due, now_us, 1):
+            return 0  # nothing waits: no lease taken (no write while idle)
         target = self.storage.forwarding.take_lease(target_id, self.holder, now_us, LEASE_SECONDS)
         if target is None or target.state != ACTIVE or target.next_try_us > now_us:
             return 0
         if target.direction == "pull":
             # Importing is a door's (lrs.imports.pull), given to the sender.
             return 0 if self.puller is None else self.puller(self, target)
-        records = self.storage.statements.query(
-            StatementQuery(
-                ascending=True,
-                after=target.cursor,
-                until_us=self.storage.statements.readable_through_us(now_us),
-                with_voided=True,
-                limit=SENT_AT_ONCE,
-            )
-        )
+        records = self._batch(target, now_us, SENT_AT_ONCE)
         if not records:
             return 0
         wanted = [record for record in records if matches(target.filters, record)]
@@ -336,6 +330,18 @@ class Sender:
         self.storage.forwarding.add_dead(dead)
         self._advance(target_id, records[-1], len(wanted) + len(unsendable) - len(dead), len(dead))
         return len(records)
+
+    def _batch(self, target: Target, now_us: int, limit: int) -> list[Record]:
+        """The next statements past a target's cursor, in stored order, all visible."""
+        return self.storage.statements.query(
+            StatementQuery(
+                ascending=True,
+                after=target.cursor,
+                until_us=self.storage.statements.readable_through_us(now_us),
+                with_voided=True,
+                limit=limit,
+            )
+        )
 
     def _in_version(
         self, target: Target, records: list[Record]

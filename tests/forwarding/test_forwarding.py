@@ -515,3 +515,16 @@ def test_an_erasure_empties_what_targets_answered_about_the_learner():
         item.statement_id: item.answer for item in storage.forwarding.dead_letters(target.id)
     }
     assert answers[statement(0)["id"]] == "" and answers[statement(1)["id"]]
+
+
+def test_an_idle_sender_writes_nothing():
+    app = make_app()
+    storage = app.extensions["lrs"]
+    post(app, [statement(0)])
+    target = add_target(storage, "http://t.test/xAPI", AUTH, from_start=True, check=False)
+    sender = Sender(storage, transport=Scripted())
+    assert sender.run_once(target.id) == 1
+    revision = storage.forwarding.get(target.id).revision
+    for _ in range(5):
+        assert sender.run_all_once() == 0
+    assert storage.forwarding.get(target.id).revision == revision  # no lease renewed, nothing
