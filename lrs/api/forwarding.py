@@ -84,6 +84,7 @@ class Targets(MethodView):
             version=body["version"],
             filters=filters,
             from_start=body["from_start"],
+            since_us=None if body.get("since") is None else to_us(body["since"]),
             transport=_transport(),
         )
         return _shown(target.id)

@@ -31,6 +31,7 @@ def forwarding() -> None:
 @click.option("--activity-prefix", multiple=True, help="Only activities whose id starts so.")
 @click.option("--course-key", multiple=True, help="Only statements in this course; repeatable.")
 @click.option("--from-start", is_flag=True, help="Send the statements stored before too.")
+@click.option("--since", help="Send the statements stored after this time (ISO 8601) too.")
 @STORAGE_OPTION
 def add(
     url: str,
@@ -40,16 +41,25 @@ def add(
     activity_prefix: tuple[str, ...],
     course_key: tuple[str, ...],
     from_start: bool,
+    since: str | None,
     storage: str,
 ) -> None:
     """Add a target (its /about and credential are checked first)."""
+    from lrs.usecases.export_kinds import moment_us
     from lrs.usecases.forwarding import add_target, checked_filters
 
     with persistent_storage(storage, _WHAT, _API) as stores:
         try:
             filters = checked_filters(verb, activity_prefix, course_key)
+            since_us = None if since is None else moment_us(since, "--since")
             target = add_target(
-                stores, url, auth, version=xapi_version, filters=filters, from_start=from_start
+                stores,
+                url,
+                auth,
+                version=xapi_version,
+                filters=filters,
+                from_start=from_start,
+                since_us=since_us,
             )
         except InvalidInput as exc:
             raise click.ClickException(f"{exc}; no target was added") from exc
@@ -174,14 +184,21 @@ def retry_dead(target_id: str, storage: str) -> None:
 
 @main.command("forward")
 @click.option("--once", is_flag=True, help="One round over the targets, then stop.")
+@click.option(
+    "--lease-seconds",
+    type=click.FloatRange(min=0.5),
+    default=30.0,
+    show_default=True,
+    help="How long a target waits for this sender, should it die, before another takes it.",
+)
 @STORAGE_OPTION
-def forward(once: bool, storage: str) -> None:
+def forward(once: bool, lease_seconds: float, storage: str) -> None:
     """Send every target its statements, until stopped (Ctrl-C); beside the server or alone."""
     from lrs.imports.pull import pull_round
     from lrs.usecases.forwarding import Sender
 
     with persistent_storage(storage, _WHAT, _API) as stores:
-        sender = Sender(stores, puller=pull_round)
+        sender = Sender(stores, puller=pull_round, lease_seconds=lease_seconds)
         if once:
             try:
                 click.echo(f"sent past {sender.run_all_once()} statements")

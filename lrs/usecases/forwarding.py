@@ -104,13 +104,14 @@ def add_target(
     version: str = "1.0.3",
     filters: Filters | None = None,
     from_start: bool = False,
+    since_us: int | None = None,
     check: bool = True,
     transport: httpx.BaseTransport | None = None,
 ) -> Target:
     """Add a target, checked first: its ``/about`` answers, and its credential is taken.
 
     Statements stored from now on are forwarded; with ``from_start``, every
-    statement stored here too.
+    statement stored here too; with ``since_us``, those stored after it.
 
     Raises:
         InvalidInput: a bad URL, credential, version or filter, or a target that
@@ -121,7 +122,7 @@ def add_target(
         replace(
             target,
             filters=filters or Filters(),
-            cursor=None if from_start else _newest(storage),
+            cursor=_start(storage, from_start, since_us),
         )
     )
 
@@ -165,6 +166,22 @@ def _checked_target(
         with _client(target, transport) as client:
             _check(client, target)
     return target
+
+
+def _start(storage: Storage, from_start: bool, since_us: int | None) -> tuple[int, str] | None:
+    """Where a new target's cursor starts: the beginning, a time, or after the newest statement.
+
+    Raises:
+        InvalidInput: both ``from_start`` and ``since_us``.
+    """
+    if from_start and since_us is not None:
+        raise InvalidInput("give from_start or since, not both")
+    if from_start:
+        return None
+    if since_us is not None:
+        # Past (since + 1 µs, ""): every statement stored after since, none at it.
+        return (since_us + 1, "")
+    return _newest(storage)
 
 
 def _newest(storage: Storage) -> tuple[int, str] | None:
@@ -279,6 +296,7 @@ class Sender:
         clock: Clock = default_clock,
         transport: httpx.BaseTransport | None = None,
         puller: "Callable[[Sender, Target], int] | None" = None,
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         """A sender for ``storage``'s targets; ``holder`` names it in leases.
 
@@ -296,6 +314,8 @@ class Sender:
         self.clock = clock
         self._transport = transport
         self.puller = puller
+        #: How long a target waits for this sender, should it die, before another takes it.
+        self.lease_seconds = lease_seconds
         #: How targets are reached (a test's transport, else the network).
         self.transport = transport
 
@@ -310,7 +330,9 @@ class Sender:
             return 0
         if due.direction == "push" and not self._batch(due, now_us, 1):
             return 0  # nothing waits: no lease taken (no write while idle)
-        target = self.storage.forwarding.take_lease(target_id, self.holder, now_us, LEASE_SECONDS)
+        target = self.storage.forwarding.take_lease(
+            target_id, self.holder, now_us, self.lease_seconds
+        )
         if target is None or target.state != ACTIVE or target.next_try_us > now_us:
             return 0
         if target.direction == "pull":

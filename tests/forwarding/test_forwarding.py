@@ -528,3 +528,17 @@ def test_an_idle_sender_writes_nothing():
     for _ in range(5):
         assert sender.run_all_once() == 0
     assert storage.forwarding.get(target.id).revision == revision  # no lease renewed, nothing
+
+
+def test_a_target_can_start_from_a_time():
+    app = make_app()
+    storage = app.extensions["lrs"]
+    post(app, [statement(0)])
+    between = storage.statements.query(StatementQuery(limit=1))[0].stored_us
+    post(app, [statement(1)])
+    with pytest.raises(InvalidInput, match="not both"):
+        add_target(storage, "http://t.test/xAPI", AUTH, from_start=True, since_us=1, check=False)
+    target = add_target(storage, "http://t.test/xAPI", AUTH, since_us=between, check=False)
+    scripted = Scripted()
+    assert Sender(storage, transport=scripted).run_once(target.id) == 1
+    assert list(scripted.kept) == [statement(1)["id"]]

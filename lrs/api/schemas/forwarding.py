@@ -33,7 +33,10 @@ class TargetCreateSchema(ma.Schema):
         },
     )
     since = fields.AwareDateTime(
-        metadata={"description": "A pull: only what it stored after this time (else all)."}
+        metadata={
+            "description": "Push: also the statements stored here after this time; pull: only "
+            "what it stored after this time (else all)."
+        }
     )
 
 
