@@ -127,6 +127,6 @@ class RetryDead(MethodView):
     def post(self, target_id: str) -> dict[str, int]:
         """Send a target's dead letters again; say how many it took."""
         access().require_admin()
-        sender = forwarding.Sender(_storage(), transport=_transport())
-        delivered, still = sender.retry_dead(target_id)
+        with forwarding.Sender(_storage(), transport=_transport()) as sender:
+            delivered, still = sender.retry_dead(target_id)
         return {"delivered": delivered, "still_refused": still}

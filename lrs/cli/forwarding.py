@@ -176,7 +176,8 @@ def retry_dead(target_id: str, storage: str) -> None:
 
     with persistent_storage(storage, _WHAT, _API) as stores:
         try:
-            delivered, still = Sender(stores).retry_dead(target_id)
+            with Sender(stores) as sender:
+                delivered, still = sender.retry_dead(target_id)
         except (DoesNotExist, TryLater) as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"delivered {delivered}, still refused {still}")

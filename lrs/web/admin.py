@@ -236,7 +236,8 @@ def _change_forwarding(form: Any) -> str:
         forwarding.set_state(storage(), target_id, "paused" if action == "pause" else "active")
         return f"{target_id}: {'paused' if action == 'pause' else 'resumed'}."
     if action == "retry-dead":
-        delivered, still = forwarding.Sender(storage()).retry_dead(target_id)
+        with forwarding.Sender(storage()) as sender:
+            delivered, still = sender.retry_dead(target_id)
         return f"{target_id}: {delivered} delivered, {still} still refused."
     if action == "remove" and form.get("confirm") == "yes":
         storage().forwarding.remove(target_id)
