@@ -283,6 +283,9 @@ _VERSION_8 = (
         revision INTEGER NOT NULL,
         target TEXT NOT NULL
     ) WITHOUT ROWID""",
+    # The highest statement number ever given (lrs.xapi.statements.sqlite: a
+    # number stays taken once its statement is deleted).
+    "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
     """CREATE TABLE forward_dead (
         target TEXT NOT NULL,
         statement_id TEXT NOT NULL,

@@ -42,6 +42,8 @@ def assert_indexed(plans):
         for step in steps:
             if "RIGHT PART OF ORDER BY" in step:
                 continue
+            if step in ("CONSTANT ROW", "SCAN CONSTANT ROW") or step.startswith("SCALAR SUBQUERY"):
+                continue  # the wrapping of subqueries, themselves checked as their own steps
             if "max(" in sql and step.count(" ") == 1:
                 continue  # "SEARCH table": the largest key, read at the end of the table
             assert step.startswith(("SEARCH", "SCAN")) and "USING" in step, (sql, steps)

@@ -32,7 +32,7 @@ from lrs.exceptions import InvalidInput
 from lrs.forwarding.base import ACTIVE, PAUSED, DeadLetter, Filters, Target, new_target_id
 from lrs.usecases.storage import Storage
 from lrs.xapi import multipart, syntax
-from lrs.xapi.statements.base import Record, StatementQuery
+from lrs.xapi.statements.base import Record
 
 _log = logging.getLogger("lrs.forwarding")
 
@@ -180,15 +180,8 @@ def _start(storage: Storage, from_start: bool, since_us: int | None) -> tuple[in
     if from_start:
         return None
     if since_us is not None:
-        # Past (since + 1 µs, ""): every statement stored after since, none at it.
-        return (since_us + 1, "")
-    return _newest(storage)
-
-
-def _newest(storage: Storage) -> tuple[int, str] | None:
-    """The place of the newest statement stored: a new target starts after it."""
-    newest = storage.statements.query(StatementQuery(limit=1, with_voided=True))
-    return None if not newest else (newest[0].stored_us, newest[0].id)
+        return storage.statements.feed_after(since_us)
+    return storage.statements.feed_end()
 
 
 def _check(client: httpx.Client, target: Target) -> None:
@@ -236,14 +229,12 @@ def status(storage: Storage, target_id: str) -> Status:
         return Status(target, 0, lag, len(storage.forwarding.dead_letters(target_id)))
     queued, oldest, after = 0, None, target.cursor
     while queued < COUNTED_AT_MOST:
-        page = storage.statements.query(
-            StatementQuery(ascending=True, after=after, with_voided=True, limit=1000)
-        )
+        page = storage.statements.feed(after, now_us, 1000)
         if not page:
             break
-        oldest = page[0].stored_us if oldest is None else oldest
+        oldest = page[0][1].stored_us if oldest is None else oldest
         queued += len(page)
-        after = (page[-1].stored_us, page[-1].id)
+        after = page[-1][0]
     lag = 0.0 if oldest is None else max(0.0, (now_us - oldest) / 1_000_000)
     return Status(target, queued, lag, len(storage.forwarding.dead_letters(target_id)))
 
@@ -340,9 +331,10 @@ class Sender(Closeable):
         if target.direction == "pull":
             # Importing is a door's (lrs.imports.pull), given to the sender.
             return 0 if self.puller is None else self.puller(self, target)
-        records = self._batch(target, now_us, SENT_AT_ONCE)
-        if not records:
+        placed = self._batch(target, now_us, SENT_AT_ONCE)
+        if not placed:
             return 0
+        records = [record for _, record in placed]
         wanted = [record for record in records if matches(target.filters, record)]
         wanted, unsendable = self._in_version(target, wanted)
         try:
@@ -351,7 +343,9 @@ class Sender(Closeable):
             self.wait(target_id, exc)
             return 0
         self.storage.forwarding.add_dead(dead)
-        self._advance(target_id, records[-1], len(wanted) + len(unsendable) - len(dead), len(dead))
+        self._advance(
+            target_id, placed[-1][0], len(wanted) + len(unsendable) - len(dead), len(dead)
+        )
         return len(records)
 
     def _client_of(self, target: Target) -> httpx.Client:
@@ -374,17 +368,11 @@ class Sender(Closeable):
             client.close()
         self._clients.clear()
 
-    def _batch(self, target: Target, now_us: int, limit: int) -> list[Record]:
-        """The next statements past a target's cursor, in stored order, all visible."""
-        return self.storage.statements.query(
-            StatementQuery(
-                ascending=True,
-                after=target.cursor,
-                until_us=self.storage.statements.readable_through_us(now_us),
-                with_voided=True,
-                limit=limit,
-            )
-        )
+    def _batch(
+        self, target: Target, now_us: int, limit: int
+    ) -> list[tuple[tuple[int, str], Record]]:
+        """The next statements past a target's cursor, with their places (``feed``)."""
+        return self.storage.statements.feed(target.cursor, now_us, limit)
 
     def _in_version(
         self, target: Target, records: list[Record]
@@ -469,13 +457,13 @@ class Sender(Closeable):
             )
         return response
 
-    def _advance(self, target_id: str, last: Record, delivered: int, dead: int) -> None:
+    def _advance(self, target_id: str, last: tuple[int, str], delivered: int, dead: int) -> None:
         def advance(target: Target) -> Target | None:
             if target.lease_holder != self.holder:
                 return None  # another sender took over: it sends them again, harmlessly
             return replace(
                 target,
-                cursor=(last.stored_us, last.id),
+                cursor=last,
                 delivered=target.delivered + delivered,
                 dead=target.dead + dead,
                 failures=0,

@@ -203,7 +203,7 @@ def test_filters_choose_what_goes_and_the_cursor_passes_the_rest():
     scripted = Scripted()
     assert Sender(storage, transport=scripted).run_once(target.id) == 3
     assert sorted(scripted.kept) == sorted([statement(0)["id"], statement(2)["id"]])
-    assert storage.forwarding.get(target.id).cursor[1] == ids_at(storage)[-1]
+    assert storage.forwarding.get(target.id).cursor == storage.statements.feed_end()
 
 
 def test_one_sender_works_a_target_and_another_takes_over_when_its_lease_ends():
@@ -542,3 +542,22 @@ def test_a_target_can_start_from_a_time():
     scripted = Scripted()
     assert Sender(storage, transport=scripted).run_once(target.id) == 1
     assert list(scripted.kept) == [statement(1)["id"]]
+
+
+def test_statements_imported_with_their_old_stored_times_are_forwarded_too(tmp_path):
+    from lrs.imports.sources import Item
+    from lrs.imports.statements import LocalTarget, import_statements
+
+    storage = open_storage(f"sqlite:///{tmp_path / 'source.db'}")
+    app = make_app(storage)
+    post(app, [statement(0)])
+    target = add_target(storage, "http://t.test/xAPI", AUTH, from_start=True, check=False)
+    scripted = Scripted()
+    sender = Sender(storage, transport=scripted)
+    assert sender.run_once(target.id) == 1
+    # From another LRS, with the stored time it had there: long before the cursor's.
+    authority = {"objectType": "Agent", "account": {"homePage": "http://x.org", "name": "a"}}
+    old = {**statement(1), "stored": "2020-01-01T00:00:00Z", "authority": authority}
+    import_statements([Item("old", old)], LocalTarget(storage), authority, preserve_stored=True)
+    assert sender.run_once(target.id) == 1
+    assert statement(1)["id"] in scripted.kept

@@ -306,6 +306,37 @@ class StatementStore(Closeable, ABC):
         """The stored records with these ids, in the order asked (one read where it can)."""
         return [record for record in map(self.get, ids) if record is not None]
 
+    # -- the feed: every statement in the order it became visible (forwarding) --------
+
+    def feed(
+        self, after: tuple[int, str] | None, until_us: int, limit: int
+    ) -> list[tuple[tuple[int, str], Record]]:
+        """The next statements (voided ones too) after ``after``, each with its place.
+
+        Places increase strictly, in the order statements became visible, and
+        are never given again: a reader that resumes after the last place it
+        read skips nothing. Here (MongoDB) a place is (stored time, id), read
+        up to ``readable_through_us``; SQLite and memory number their
+        statements as they store them (see their ``feed``).
+        """
+        query = StatementQuery(
+            ascending=True,
+            after=after,
+            until_us=min(until_us, self.readable_through_us(until_us)),
+            with_voided=True,
+            limit=limit,
+        )
+        return [((record.stored_us, record.id), record) for record in self.query(query)]
+
+    def feed_end(self) -> tuple[int, str] | None:
+        """The place of the newest statement in the feed (``None`` when empty)."""
+        newest = self.query(StatementQuery(limit=1, with_voided=True))
+        return None if not newest else (newest[0].stored_us, newest[0].id)
+
+    def feed_after(self, stored_us: int) -> tuple[int, str] | None:
+        """A place after which the feed holds the statements stored after ``stored_us``."""
+        return (stored_us + 1, "")
+
     def settle(self) -> int:
         """Finish what writers left half done, and take back what they abandoned.
 

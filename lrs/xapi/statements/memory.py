@@ -235,6 +235,33 @@ class MemoryStatementStore(StatementStore):
             for index in range(high - 1, low - 1, -1):
                 yield numbers[index]
 
+    def feed(
+        self, after: tuple[int, str] | None, until_us: int, limit: int
+    ) -> list[tuple[tuple[int, str], Record]]:
+        """The next statements after a place: by their number, given in the order stored."""
+        found: list[tuple[tuple[int, str], Record]] = []
+        with self._lock:
+            number = 0 if after is None else after[0] + 1
+            while number < len(self._rows) and len(found) < limit:
+                row = self._rows[number]
+                if self._numbers.get(row[0]) == number:  # not deleted
+                    found.append(((number, ""), _record(row)))
+                number += 1
+        return found
+
+    def feed_end(self) -> tuple[int, str] | None:
+        """The place of the statement stored last."""
+        with self._lock:
+            return None if not len(self._rows) else (len(self._rows) - 1, "")
+
+    def feed_after(self, stored_us: int) -> tuple[int, str] | None:
+        """Before the first statement stored after ``stored_us`` (by number)."""
+        with self._lock:
+            for number in range(len(self._rows)):
+                if self._rows[number][2] > stored_us and self._rows[number][0] in self._numbers:
+                    return (number - 1, "")
+        return self.feed_end()
+
     def count(self) -> int:
         """Return how many statements are stored."""
         return len(self._numbers)

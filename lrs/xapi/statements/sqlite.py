@@ -91,7 +91,12 @@ class SqliteStatementStore(StatementStore):
                 for record in new
             ]
             term_ids = self._numbered(connection, {value for each in keys for _, value in each})
-            (last,) = connection.execute("SELECT coalesce(max(seq), 0) FROM statements").fetchone()
+            (last,) = connection.execute(
+                # Never a number given before, even to a statement deleted since:
+                # the feed's places (forwarding cursors) must not come round again.
+                "SELECT max(coalesce((SELECT max(seq) FROM statements), 0), "
+                "coalesce((SELECT value FROM counters WHERE name = 'statements'), 0))"
+            ).fetchone()
             connection.executemany(
                 "INSERT INTO statements "
                 "(seq, id, stored_us, voided, digest, termsets, text, course, time_us) "
@@ -389,9 +394,52 @@ class SqliteStatementStore(StatementStore):
                 )
             ]
             terms = self._unindex(connection, seqs)
+            # The highest number given stays known once its row is gone (see ``save``).
+            connection.execute(  # (max(seq) is there: ids were found)
+                "INSERT INTO counters (name, value) SELECT 'statements', max(seq) FROM statements "
+                "WHERE true ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)"
+            )
             connection.executemany("DELETE FROM statements WHERE seq = ?", [(seq,) for seq in seqs])
             self._drop_unused_terms(connection, terms)
             return len(seqs)
+
+    def feed(
+        self, after: tuple[int, str] | None, until_us: int, limit: int
+    ) -> list[tuple[tuple[int, str], Record]]:
+        """The next statements after a place: by ``seq``, given in the order of commits.
+
+        Numbers are taken under the write lock and never given again, so the
+        feed holds statements imported with old stored times too.
+        """
+        with translate_errors():
+            rows = (
+                self._database.connection()
+                .execute(
+                    f"SELECT s.seq, {_COLUMNS} FROM statements s WHERE s.seq > ? "
+                    "ORDER BY s.seq LIMIT ?",
+                    (0 if after is None else after[0], limit),
+                )
+                .fetchall()
+            )
+        return [((row[0], ""), _record(row[1:])) for row in rows]
+
+    def feed_end(self) -> tuple[int, str] | None:
+        """The place of the statement stored last."""
+        with translate_errors():
+            (last,) = (
+                self._database.connection().execute("SELECT max(seq) FROM statements").fetchone()
+            )
+        return None if last is None else (int(last), "")
+
+    def feed_after(self, stored_us: int) -> tuple[int, str] | None:
+        """Before the first statement stored after ``stored_us`` (by number)."""
+        with translate_errors():
+            row = (
+                self._database.connection()
+                .execute("SELECT min(seq) FROM statements WHERE stored_us > ?", (stored_us,))
+                .fetchone()
+            )
+        return self.feed_end() if row[0] is None else (int(row[0]) - 1, "")
 
     def _names(self, text: str) -> bool:
         with translate_errors():
