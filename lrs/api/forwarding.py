@@ -8,6 +8,7 @@ from flask.views import MethodView
 from lrs.api.auth import access
 from lrs.api.blueprint import Blueprint
 from lrs.api.schemas.forwarding import (
+    DeadLetterSchema,
     RetriedSchema,
     TargetChangeSchema,
     TargetCreateSchema,
@@ -116,6 +117,27 @@ class TargetItem(MethodView):
         """Forget a target and its dead letters."""
         access().require_admin()
         _storage().forwarding.remove(target_id)
+
+
+@blp.route("/forwarding/<string:target_id>/dead")
+class DeadLetters(MethodView):
+    """Its dead letters."""
+
+    @blp.no_query_args()
+    @blp.response(200, DeadLetterSchema(many=True))
+    def get(self, target_id: str) -> list[dict[str, Any]]:
+        """The statements a target refused for good, oldest first, with its answers."""
+        access().require_admin()
+        _storage().forwarding.get(target_id)
+        return [
+            {
+                "statement_id": letter.statement_id,
+                "time": from_us(letter.time_us),
+                "status": letter.status,
+                "answer": letter.answer,
+            }
+            for letter in _storage().forwarding.dead_letters(target_id)
+        ]
 
 
 @blp.route("/forwarding/<string:target_id>/retry-dead")

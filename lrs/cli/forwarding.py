@@ -167,6 +167,21 @@ def remove(target_id: str, storage: str) -> None:
     click.echo(f"removed {target_id}")
 
 
+@forwarding.command("dead")
+@click.argument("target_id")
+@STORAGE_OPTION
+def dead(target_id: str, storage: str) -> None:
+    """A target's dead letters: statement id, when, the target's status and answer."""
+    with persistent_storage(storage, _WHAT, _API, read_only=True) as stores:
+        try:
+            stores.forwarding.get(target_id)
+        except DoesNotExist as exc:
+            raise click.ClickException(str(exc)) from exc
+        for letter in stores.forwarding.dead_letters(target_id):
+            when = from_us(letter.time_us).isoformat()
+            click.echo(f"{letter.statement_id}\t{when}\t{letter.status}\t{letter.answer}")
+
+
 @forwarding.command("retry-dead")
 @click.argument("target_id")
 @STORAGE_OPTION

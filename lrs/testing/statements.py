@@ -462,10 +462,10 @@ class StatementFeedContract(StatementHelpers):
         end = statements.feed_end()
         # As an import that keeps another LRS's stored times does.
         statements.save([self.record(statement(1), now - 3_600_000_000)])
-        later = [record.id for _, record in statements.feed(end, later, 10)]
+        fed = [record.id for _, record in statements.feed(end, later, 10)]
         if type(statements).feed is StatementStore.feed:
             pytest.skip("a feed in stored order (MongoDB): docs/forwarding.md says so")
-        assert later == [statement(1)["id"]]
+        assert fed == [statement(1)["id"]]
 
 
 class StatementStoreContract(

@@ -165,6 +165,12 @@ def test_refused_statements_are_dead_letters_and_the_rest_flow():
     assert refused in letter.answer
     found = storage.forwarding.get(target.id)
     assert (found.delivered, found.dead) == (4, 1)
+    # Visible over the command line and HTTP, with the target's answer.
+
+    admin = basic(*ADMIN)
+    listed = app.test_client().get(f"/api/v1/forwarding/{target.id}/dead", headers=admin).json
+    assert [(item["statement_id"], item["status"]) for item in listed] == [(refused, 400)]
+    assert app.test_client().get("/api/v1/forwarding/nope/dead", headers=admin).status_code == 404
     # Accepted later (the target was fixed): re-sent from the dead letters.
     scripted.refuse.clear()
     assert sender.retry_dead(target.id) == (1, 0)
@@ -277,6 +283,7 @@ def test_the_command_line_adds_watches_and_runs_forwarding(tmp_path, target_serv
     assert unknown.exit_code == 1 and "no forwarding target 'nope'" in unknown.output
     assert run("forwarding", "remove", target_id).exit_code == 0
     assert run("forwarding", "list").stdout == ""
+    assert run("forwarding", "dead", target_id).stdout == ""
     bad_since = run("forwarding", "pull", to, "--auth", AUTH, "--since", "yesterday")
     assert bad_since.exit_code == 1 and "--since" in bad_since.output
     pulled = run("forwarding", "pull", to, "--auth", AUTH, "--since", "2026-01-01")

@@ -71,3 +71,12 @@ class RetriedSchema(ma.Schema):
 
     delivered = fields.Integer()
     still_refused = fields.Integer()
+
+
+class DeadLetterSchema(ma.Schema):
+    """A statement a target refused for good, with its answer."""
+
+    statement_id = fields.String()
+    time = fields.DateTime()
+    status = fields.Integer(metadata={"description": "The target's HTTP status; 0: never sent."})
+    answer = fields.String(metadata={"description": "What the target answered (500 characters)."})
