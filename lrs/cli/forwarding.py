@@ -9,6 +9,14 @@ from lrs.clock import from_us
 from lrs.exceptions import DoesNotExist, InvalidInput
 
 _WHAT, _API = "forwarding targets", "/api/v1/forwarding"
+_VERSION_OPTION = click.option(
+    "--version",
+    "xapi_version",
+    default="1.0.3",
+    show_default=True,
+    type=click.Choice(["1.0.3", "2.0.0"]),
+    help="The xAPI version it is spoken to in.",
+)
 
 
 @main.group()
@@ -19,14 +27,7 @@ def forwarding() -> None:
 @forwarding.command("add")
 @click.argument("url")
 @click.option("--auth", required=True, help="The target's credential, KEY:SECRET.")
-@click.option(
-    "--version",
-    "xapi_version",
-    default="1.0.3",
-    show_default=True,
-    type=click.Choice(["1.0.3", "2.0.0"]),
-    help="The xAPI version it is spoken to in.",
-)
+@_VERSION_OPTION
 @click.option("--verb", multiple=True, help="Only statements with this verb (IRI); repeatable.")
 @click.option("--activity-prefix", multiple=True, help="Only activities whose id starts so.")
 @click.option("--course-key", multiple=True, help="Only statements in this course; repeatable.")
@@ -69,14 +70,7 @@ def add(
 @forwarding.command("pull")
 @click.argument("url")
 @click.option("--auth", required=True, help="The source's credential, KEY:SECRET.")
-@click.option(
-    "--version",
-    "xapi_version",
-    default="1.0.3",
-    show_default=True,
-    type=click.Choice(["1.0.3", "2.0.0"]),
-    help="The xAPI version it is spoken to in.",
-)
+@_VERSION_OPTION
 @click.option("--since", help="Only what it stored after this time (ISO 8601); else all.")
 @STORAGE_OPTION
 def pull(url: str, auth: str, xapi_version: str, since: str | None, storage: str) -> None:
