@@ -304,7 +304,6 @@ class Sender(Closeable):
             "account": {"homePage": "urn:lrs:forwarding", "name": "pull"},
         }
         self.clock = clock
-        self._transport = transport
         self.puller = puller
         #: How long a target waits for this sender, should it die, before another takes it.
         self.lease_seconds = lease_seconds
@@ -321,8 +320,10 @@ class Sender(Closeable):
         due = self.storage.forwarding.get(target_id)
         if due.state != ACTIVE or due.next_try_us > now_us:
             return 0
-        if due.direction == "push" and not self._batch(due, now_us, 1):
-            return 0  # nothing waits: no lease taken (no write while idle)
+        # Read before the lease, so that nothing is written while nothing waits.
+        placed = self._batch(due, now_us, SENT_AT_ONCE) if due.direction == "push" else []
+        if due.direction == "push" and not placed:
+            return 0
         target = self.storage.forwarding.take_lease(
             target_id, self.holder, now_us, self.lease_seconds
         )
@@ -331,9 +332,11 @@ class Sender(Closeable):
         if target.direction == "pull":
             # Importing is a door's (lrs.imports.pull), given to the sender.
             return 0 if self.puller is None else self.puller(self, target)
-        placed = self._batch(target, now_us, SENT_AT_ONCE)
-        if not placed:
-            return 0
+        if target.cursor != due.cursor:
+            # Another sender moved it between the read and the lease: read again.
+            placed = self._batch(target, now_us, SENT_AT_ONCE)
+            if not placed:
+                return 0
         records = [record for _, record in placed]
         wanted = [record for record in records if matches(target.filters, record)]
         wanted, unsendable = self._in_version(target, wanted)
@@ -359,7 +362,7 @@ class Sender(Closeable):
         if held is None or held[0] != identity:
             if held is not None:
                 held[1].close()
-            held = self._clients[target.id] = (identity, _client(target, self._transport))
+            held = self._clients[target.id] = (identity, _client(target, self.transport))
         return held[1]
 
     def close(self) -> None:
