@@ -6,8 +6,10 @@ import click
 
 from lrs.cli.common import STORAGE_OPTION, main, persistent_storage
 from lrs.clock import from_us
-from lrs.exceptions import DoesNotExist, InvalidInput
+from lrs.exceptions import InvalidInput
 
+# A store's refusals (no such target, say) inside ``persistent_storage`` are
+# the command's error already (``lrs.cli.common.services``).
 _WHAT, _API = "forwarding targets", "/api/v1/forwarding"
 _VERSION_OPTION = click.option(
     "--version",
@@ -107,10 +109,7 @@ def show_status(target_id: str, storage: str) -> None:
     from lrs.usecases.forwarding import COUNTED_AT_MOST, status
 
     with persistent_storage(storage, _WHAT, _API, read_only=True) as stores:
-        try:
-            found = status(stores, target_id)
-        except DoesNotExist as exc:
-            raise click.ClickException(str(exc)) from exc
+        found = status(stores, target_id)
     target = found.target
     queued = f"{found.queued:,}" + ("+" if found.queued >= COUNTED_AT_MOST else "")
     click.echo(f"target\t{target.id} {target.url} ({target.state})")
@@ -125,10 +124,7 @@ def _state(target_id: str, storage: str, state: str) -> None:
     from lrs.usecases.forwarding import set_state
 
     with persistent_storage(storage, _WHAT, _API) as stores:
-        try:
-            set_state(stores, target_id, state)
-        except DoesNotExist as exc:
-            raise click.ClickException(str(exc)) from exc
+        set_state(stores, target_id, state)
     click.echo(f"{target_id} {state}")
 
 
@@ -154,10 +150,7 @@ def resume(target_id: str, storage: str) -> None:
 def remove(target_id: str, storage: str) -> None:
     """Forget a target and its dead letters."""
     with persistent_storage(storage, _WHAT, _API) as stores:
-        try:
-            stores.forwarding.remove(target_id)
-        except DoesNotExist as exc:
-            raise click.ClickException(str(exc)) from exc
+        stores.forwarding.remove(target_id)
     click.echo(f"removed {target_id}")
 
 
@@ -167,10 +160,7 @@ def remove(target_id: str, storage: str) -> None:
 def dead(target_id: str, storage: str) -> None:
     """A target's dead letters: statement id, when, the target's status and answer."""
     with persistent_storage(storage, _WHAT, _API, read_only=True) as stores:
-        try:
-            stores.forwarding.get(target_id)
-        except DoesNotExist as exc:
-            raise click.ClickException(str(exc)) from exc
+        stores.forwarding.get(target_id)  # no such target: its error, as the command's
         for letter in stores.forwarding.dead_letters(target_id):
             when = from_us(letter.time_us).isoformat()
             click.echo(f"{letter.statement_id}\t{when}\t{letter.status}\t{letter.answer}")
@@ -187,7 +177,7 @@ def retry_dead(target_id: str, storage: str) -> None:
         try:
             with Sender(stores) as sender:
                 delivered, still = sender.retry_dead(target_id)
-        except (DoesNotExist, TryLater) as exc:
+        except TryLater as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"delivered {delivered}, still refused {still}")
 
