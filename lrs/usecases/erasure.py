@@ -290,15 +290,15 @@ def _rewritten(
     counts["statements"] = storage.statements.erase_agents(
         learner.keys, learner.replacement, storage.yield_to_writers
     )
+    # By the pseudonym, so that a second run finds what a first left.
+    own = learner.accounts.key(learner.pseudonym)
+    pseudonymous = storage.statements.with_agents({own})
     # Forwarding targets' answers about those statements may quote them.
-    pseudonymous = storage.statements.with_agents({learner.accounts.key(learner.pseudonym)})
     storage.forwarding.clear_answers(pseudonymous)
     if delete_statements:
-        # By the pseudonym, so that a second run finds what a first left.
-        own = learner.accounts.key(learner.pseudonym)
         theirs = [
             record
-            for record in map(storage.statements.get, storage.statements.with_agents({own}))
+            for record in map(storage.statements.get, pseudonymous)
             if record is not None and own in record.terms.related_agents
         ]
         removed = remove_statements(storage, theirs)
