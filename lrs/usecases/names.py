@@ -28,11 +28,16 @@ KIND_WORDS = {
 }
 
 
+def last_part(iri: str) -> str:
+    """The last segment of an IRI (after its last ``/`` or ``#``), or the IRI."""
+    return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1] or iri
+
+
 def short_id(identifier: str) -> str:
     """The last part of an IRI or an edX block key: what to show when nothing names it."""
     if identifier.startswith("block-v1:"):
         return identifier.rsplit("@", 1)[-1]
-    return identifier.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1] or identifier
+    return last_part(identifier)
 
 
 def kind_word(kind: str) -> str:

@@ -4,13 +4,9 @@ from datetime import datetime
 from typing import Any
 
 from lrs.clock import from_us
+from lrs.usecases.names import last_part
 from lrs.xapi import syntax
 from lrs.xapi.agents import AccountAgents
-
-
-def last_part(iri: str) -> str:
-    """The last segment of an IRI: a verb's name when it has no display."""
-    return iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1] or iri
 
 
 def agent_name(agent: Any, accounts: AccountAgents) -> str:
