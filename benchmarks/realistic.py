@@ -15,6 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 ACTIVITIES = 30_000
 LEARNERS = 5_000
+#: Learners of the wide mix (issue 31): nearly every statement names a learner,
+#: a registration and a session the store has not seen.
+WIDE_LEARNERS = 100_000
 COURSES = 40
 VERBS = [
     ("http://adlnet.gov/expapi/verbs/completed", "completed"),
@@ -38,10 +41,14 @@ def _uuid(*parts: object) -> str:
     return f"{text[:8]}-{text[8:12]}-4{text[13:16]}-a{text[17:20]}-{text[20:]}"
 
 
-def statement(n: int) -> dict:
-    """The ``n``-th realistic statement."""
+def statement(n: int, *, wide: bool = False) -> dict:
+    """The ``n``-th realistic statement.
+
+    With ``wide``, its learner is one of 100,000 and its registration and
+    session are its own, the worst case for anything keyed on them.
+    """
     rng = random.Random(n)
-    learner = rng.randrange(LEARNERS)
+    learner = rng.randrange(WIDE_LEARNERS if wide else LEARNERS)
     activity = rng.randrange(ACTIVITIES)
     course = activity % COURSES
     module = activity % 400
@@ -78,7 +85,7 @@ def statement(n: int) -> dict:
         },
         "context": {
             # One registration per learner and course; one session per day.
-            "registration": _uuid(learner, course),
+            "registration": _uuid("statement", n) if wide else _uuid(learner, course),
             "contextActivities": {
                 "parent": [{"objectType": "Activity", "id": f"{base}/module-{module}"}],
                 "grouping": [{"objectType": "Activity", "id": base}],
@@ -92,9 +99,9 @@ def statement(n: int) -> dict:
             "platform": "Example LMS 4.2",
             "language": "en-US",
             "extensions": {
-                "https://w3id.org/xapi/cmi5/context/extensions/sessionid": _uuid(
-                    learner, course, when.date()
-                )
+                "https://w3id.org/xapi/cmi5/context/extensions/sessionid": _uuid("session", n)
+                if wide
+                else _uuid(learner, course, when.date())
             },
         },
         "timestamp": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),

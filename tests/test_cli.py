@@ -6,9 +6,12 @@ from click.testing import CliRunner
 from lrs import __version__
 from lrs.cli import default_workers, main
 from lrs.clients import connect
+from lrs.sqlite import SqliteDatabase
+from lrs.sqlite_schema import MIGRATIONS
 from lrs.testing import COURSE, block, user
 from lrs.urls import Backend
 from lrs.usecases.storage import open_storage
+from lrs.xapi.statements.sqlite_bodies import Bodies
 
 
 def run(*args, env=None):
@@ -237,7 +240,6 @@ def _store_with_newline_ids(tmp_path):
     ``single`` has only the malformed copy; ``twice`` is stored under its UUID and
     again under the UUID and a newline, with other content.
     """
-    import sqlite3
 
     from lrs.api import create_app
     from tests.support import ADMIN, basic
@@ -261,16 +263,21 @@ def _store_with_newline_ids(tmp_path):
             == 200
         )
     app.extensions["lrs"].close()
-    with sqlite3.connect(tmp_path / "lrs.db") as connection:
+    database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
+    bodies = Bodies(database.connection)
+    with database.transaction() as connection:
         for old, new in ((single, single), (spare, twice)):
-            text = connection.execute(
-                "SELECT text FROM statements WHERE id = ?", (old,)
+            body = connection.execute(
+                "SELECT body FROM statements WHERE id = ?", (old,)
             ).fetchone()[0]
+            termsets, text = bodies.unpack(body)
             # What the splice did: the id's newline raw inside the JSON text.
             text = text.replace(f'"id":"{old}"', f'"id":"{new}\n"')
             connection.execute(
-                "UPDATE statements SET id = ?, text = ? WHERE id = ?", (new + "\n", text, old)
+                "UPDATE statements SET id = ?, body = ? WHERE id = ?",
+                (new + "\n", bodies.pack(termsets, text), old),
             )
+    database.close()
     return url, single, twice
 
 

@@ -90,7 +90,7 @@ def test_a_file_of_the_first_schema_gets_progress_and_keeps_its_statements(tmp_p
         )
     first.close()
     upgraded = SqliteDatabase(path, MIGRATIONS)
-    assert upgraded.schema_version() == len(MIGRATIONS) == 8
+    assert upgraded.schema_version() == len(MIGRATIONS) == 9
     with sqlite_storage(upgraded) as storage:
         assert storage.statements.get(record.id) is not None
         assert storage.progress.summaries() == []
@@ -304,8 +304,11 @@ def test_an_erased_agent_leaves_no_term_value_behind(tmp_path):
         connection = storage.statements._database.connection()
         values = [row[0] for row in connection.execute("SELECT value FROM term_values")]
         assert values and not any("ada@example.org" in value for value in values)
-        texts = [row[0] for row in connection.execute("SELECT text || termsets FROM statements")]
-        assert not any("ada@example.org" in text for text in texts)
+        bodies = [
+            "".join(storage.statements._bodies.unpack(row[0]))
+            for row in connection.execute("SELECT body FROM statements")
+        ]
+        assert bodies and not any("ada@example.org" in body for body in bodies)
 
 
 def test_a_file_of_schema_six_keeps_its_erasures_and_takes_erased_identities(tmp_path):
@@ -328,3 +331,23 @@ def test_a_file_of_schema_six_keeps_its_erasures_and_takes_erased_identities(tmp
         assert storage.erasures.erased_identities(
             ["mbox:mailto:ada@example.org", "mbox:mailto:bob@example.org"]
         ) == {"mbox:mailto:ada@example.org": replacement}
+
+
+def test_writers_of_every_process_take_turns_at_a_lock_file(tmp_path):
+    # One writer at a time holds the file's lock, whichever SqliteDatabase it
+    # writes through (each process opens its own); readers never take it.
+    import fcntl
+    import os
+
+    path = tmp_path / "lrs.db"
+    database = SqliteDatabase(path, [_create_notes])
+    other = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT)
+    with database.transaction() as connection:
+        connection.execute("INSERT INTO notes (text) VALUES ('held')")
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free once committed
+    assert database.connection().execute("SELECT count(*) FROM notes").fetchone() == (1,)
+    fcntl.flock(other, fcntl.LOCK_UN)
+    os.close(other)
+    database.close()

@@ -11,10 +11,30 @@ from typing import Any
 
 import orjson
 
-from lrs.progress.base import Key, ProgressStore
+from lrs.progress.base import Key, ProgressStore, Write
 from lrs.progress.derive import ContentSession, ContentSummary, session_from
 from lrs.progress.tries import TryRecords, try_records_from
 from lrs.sqlite import SqliteDatabase, translate_errors
+
+# Parameters bound at once by a batch's read (SQLite binds at least 32,766).
+_BOUND_AT_ONCE = 2_000
+# A join, so that each key is a search of by_key ("(learner, content) IN
+# (VALUES …)" scans the whole table).
+_LOAD_MANY = (
+    "SELECT p.learner, p.content, p.version, p.sessions, p.tries FROM (VALUES {marks}) AS k "
+    "JOIN progress p ON p.learner = k.column1 AND p.content = k.column2"
+)
+
+
+def _values(write: Write) -> tuple[str | None, str | None, str, str | None]:
+    """The course, summary, sessions and tries columns of a key's row."""
+    summary, tries = write.summary, write.tries
+    return (
+        None if summary is None else summary.course,
+        None if summary is None else orjson.dumps(list(summary)).decode(),
+        orjson.dumps([list(session) for session in write.sessions]).decode(),
+        orjson.dumps(tries.to_json()).decode() if tries.marks or tries.spans else None,
+    )
 
 
 class SqliteProgressStore(ProgressStore):
@@ -100,6 +120,55 @@ class SqliteProgressStore(ProgressStore):
         sessions = [session_from(session) for session in orjson.loads(row[1])]
         return row[0], sessions, try_records_from(None if row[2] is None else orjson.loads(row[2]))
 
+    def _load_many(
+        self, keys: Sequence[Key]
+    ) -> dict[Key, tuple[int, list[ContentSession], TryRecords]]:
+        # One query for a batch's keys: a join of their list with by_key.
+        found: dict[Key, tuple[int, list[ContentSession], TryRecords]] = {}
+        connection = self._database.connection()
+        flat = [part for key in keys for part in key]
+        for start in range(0, len(flat), _BOUND_AT_ONCE):
+            chunk = flat[start : start + _BOUND_AT_ONCE]
+            marks = ", ".join(["(?, ?)"] * (len(chunk) // 2))
+            rows = connection.execute(_LOAD_MANY.format(marks=marks), chunk)
+            for learner, content, version, sessions, tries in rows:
+                found[learner, content] = (
+                    version,
+                    [session_from(session) for session in orjson.loads(sessions)],
+                    try_records_from(None if tries is None else orjson.loads(tries)),
+                )
+        return {key: found.get(key) or (0, [], TryRecords()) for key in keys}
+
+    def _save_many(self, writes: Sequence[Write]) -> list[Key]:
+        # Under the write lock no version changes between the read and these
+        # writes: new keys are inserted in one statement, changed ones updated
+        # in another, each still on its version. Should the count of rows
+        # written fall short all the same, every key is reported lost and done
+        # again from what is stored (events are joins: counted twice is once).
+        kept = [write for write in writes if write.summary is not None]
+        lost = [write.key for write in writes if write.summary is None and not self._save(*write)]
+        new = [(*write.key, *_values(write)) for write in kept if write.version == 0]
+        changed = [
+            (*_values(write), *write.key, write.version) for write in kept if write.version != 0
+        ]
+        connection = self._database.connection()
+        written = 0
+        if new:
+            written += connection.executemany(
+                "INSERT OR IGNORE INTO progress (learner, content, version, course, summary, "
+                "sessions, tries) VALUES (?, ?, 1, ?, ?, ?, ?)",
+                new,
+            ).rowcount
+        if changed:
+            written += connection.executemany(
+                "UPDATE progress SET version = version + 1, course = ?, summary = ?, "
+                "sessions = ?, tries = ? WHERE learner = ? AND content = ? AND version = ?",
+                changed,
+            ).rowcount
+        if written == len(kept):
+            return lost
+        return lost + [write.key for write in kept]
+
     def _save(
         self,
         key: Key,
@@ -108,12 +177,7 @@ class SqliteProgressStore(ProgressStore):
         tries: TryRecords,
         summary: ContentSummary | None,
     ) -> bool:
-        values = (
-            None if summary is None else summary.course,
-            None if summary is None else orjson.dumps(list(summary)).decode(),
-            orjson.dumps([list(session) for session in sessions]).decode(),
-            orjson.dumps(tries.to_json()).decode() if tries.marks or tries.spans else None,
-        )
+        values = _values(Write(key, version, list(sessions), tries, summary))
         connection = self._database.connection()
         if summary is None:
             # No events left: nothing is kept of the key (not its learner either).

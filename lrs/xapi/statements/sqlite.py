@@ -33,20 +33,13 @@ from lrs.xapi.statements.base import (
     index_keys,
     wanted_ids,
 )
+from lrs.xapi.statements.sqlite_bodies import Bodies
 
-_COLUMNS = "s.id, s.text, s.stored_us, s.digest, s.voided, s.termsets, s.course, s.time_us"
+_COLUMNS = "s.id, s.body, s.stored_us, s.digest, s.voided, s.course, s.time_us"
 # The most candidates read at a time when a query has more than one filter.
 _BATCH = 500
 # Term numbers kept in memory per store; past this, forgotten and read again.
 _KNOWN_TERMS = 200_000
-
-
-def _record(row: tuple[Any, ...]) -> Record:
-    statement_id, text, stored_us, digest, voided, termsets, course, time_us = row
-    own, *inherited = (_terms(terms) for terms in orjson.loads(termsets))
-    return Record(
-        statement_id, text, stored_us, digest, own, bool(voided), tuple(inherited), course, time_us
-    )
 
 
 def _terms(values: list[Any]) -> Terms:
@@ -71,9 +64,30 @@ class SqliteStatementStore(StatementStore):
     def __init__(self, database: SqliteDatabase) -> None:
         """Keep statements in ``database``."""
         self._database = database
+        self._bodies = Bodies(database.connection)
         # Numbers of term values, committed ones only: a number taken in a
         # transaction that rolls back is given to another value later.
         self._term_ids: dict[str, int] = {}
+
+    def _record(self, row: tuple[Any, ...]) -> Record:
+        statement_id, body, stored_us, digest, voided, course, time_us = row
+        termsets, text = self._bodies.unpack(body)
+        own, *inherited = (_terms(terms) for terms in orjson.loads(termsets))
+        return Record(
+            statement_id,
+            text,
+            stored_us,
+            digest,
+            own,
+            bool(voided),
+            tuple(inherited),
+            course,
+            time_us,
+        )
+
+    def _pack(self, record: Record) -> bytes:
+        termsets = orjson.dumps([list(terms) for terms in record.term_sets]).decode()
+        return self._bodies.pack(termsets, record.text)
 
     def save(self, records: Sequence[Record]) -> list[str]:
         """Store a batch of new statements, all or nothing (see ``StatementStore``)."""
@@ -82,7 +96,7 @@ class SqliteStatementStore(StatementStore):
             rows = rows_in(
                 connection, f"SELECT {_COLUMNS} FROM statements s WHERE s.id IN ({{marks}})", wanted
             )
-            stored = {row[0]: _record(row) for row in rows}
+            stored = {row[0]: self._record(row) for row in rows}
             new = check_batch(records, stored)
             if not new:
                 return []
@@ -97,10 +111,11 @@ class SqliteStatementStore(StatementStore):
                 "SELECT max(coalesce((SELECT max(seq) FROM statements), 0), "
                 "coalesce((SELECT value FROM counters WHERE name = 'statements'), 0))"
             ).fetchone()
+            self._bodies.before_saving(self._database, connection, last)
             connection.executemany(
                 "INSERT INTO statements "
-                "(seq, id, stored_us, voided, digest, termsets, text, course, time_us) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "(seq, id, stored_us, voided, digest, body, course, time_us) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         last + number,
@@ -108,8 +123,7 @@ class SqliteStatementStore(StatementStore):
                         record.stored_us,
                         int(record.voided),
                         record.digest,
-                        orjson.dumps([list(terms) for terms in record.term_sets]).decode(),
-                        record.text,
+                        self._pack(record),
                         record.course,
                         record.time_us,
                     )
@@ -184,7 +198,7 @@ class SqliteStatementStore(StatementStore):
                 .execute(f"SELECT {_COLUMNS} FROM statements s WHERE s.id = ?", (statement_id,))
                 .fetchone()
             )
-        return None if row is None else _record(row)
+        return None if row is None else self._record(row)
 
     def query(self, query: StatementQuery) -> list[Record]:
         """Return up to ``query.limit`` unvoided records that match (see ``StatementStore``)."""
@@ -205,7 +219,7 @@ class SqliteStatementStore(StatementStore):
         while True:
             rows = self._page(query, walk, after, batch)
             for row in rows:
-                record = _record(row)
+                record = self._record(row)
                 if not check or query.matches(record):
                     found.append(record)
                     if len(found) >= query.limit:
@@ -310,16 +324,8 @@ class SqliteStatementStore(StatementStore):
             # more are forgotten, values and all.
             old_terms = self._unindex(connection, list(seqs.values()))
             connection.executemany(
-                "UPDATE statements SET text = ?, digest = ?, termsets = ? WHERE seq = ?",
-                [
-                    (
-                        record.text,
-                        record.digest,
-                        orjson.dumps([list(terms) for terms in record.term_sets]).decode(),
-                        seqs[record.id],
-                    )
-                    for record in records
-                ],
+                "UPDATE statements SET body = ?, digest = ? WHERE seq = ?",
+                [(self._pack(record), record.digest, seqs[record.id]) for record in records],
             )
             connection.executemany(
                 "INSERT INTO statement_terms (term, kind, stored_us, seq) VALUES (?, ?, ?, ?)",
@@ -333,8 +339,7 @@ class SqliteStatementStore(StatementStore):
             )
             self._drop_unused_terms(connection, old_terms)
 
-    @staticmethod
-    def _unindex(connection: sqlite3.Connection, seqs: list[int]) -> set[int]:
+    def _unindex(self, connection: sqlite3.Connection, seqs: list[int]) -> set[int]:
         """Delete the index rows of these statements; return the terms they were under.
 
         Each row is found by its whole key, made from the statement's stored
@@ -344,11 +349,12 @@ class SqliteStatementStore(StatementStore):
         """
         rows = rows_in(
             connection,
-            "SELECT seq, stored_us, termsets FROM statements WHERE seq IN ({marks})",
+            "SELECT seq, stored_us, body FROM statements WHERE seq IN ({marks})",
             seqs,
         )
         wanted = []
-        for seq, stored_us, termsets in rows:
+        for seq, stored_us, body in rows:
+            termsets, _ = self._bodies.unpack(body)
             for values in orjson.loads(termsets):
                 for kind, value in index_keys(_terms(values)):
                     wanted.append((value, kind, stored_us, seq))
@@ -421,7 +427,7 @@ class SqliteStatementStore(StatementStore):
                 )
                 .fetchall()
             )
-        return [((row[0], ""), _record(row[1:])) for row in rows]
+        return [((row[0], ""), self._record(row[1:])) for row in rows]
 
     def feed_end(self) -> tuple[int, str] | None:
         """The place of the statement stored last."""
@@ -442,13 +448,10 @@ class SqliteStatementStore(StatementStore):
         return self.feed_end() if row[0] is None else (int(row[0]) - 1, "")
 
     def _names(self, text: str) -> bool:
+        # Bodies are compressed: read one at a time (a scan, as the base says).
         with translate_errors():
-            row = (
-                self._database.connection()
-                .execute("SELECT 1 FROM statements WHERE instr(text, ?) > 0 LIMIT 1", (text,))
-                .fetchone()
-            )
-        return row is not None
+            rows = self._database.connection().execute("SELECT body FROM statements")
+            return any(text in self._bodies.unpack(body)[1] for (body,) in rows)
 
     def _count_older_than(self, stored_us: int) -> int:
         with translate_errors():
