@@ -43,6 +43,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
+import zstandard
+
 from lrs.closeable import Closeable
 from lrs.exceptions import InvalidInput, ServiceUnavailable, UserStateError
 
@@ -83,6 +86,31 @@ def rows_in(
         yield from connection.execute(
             sql.format(marks=", ".join("?" * len(chunk))), (*before, *chunk)
         )
+
+
+class _Compressors(threading.local):
+    """zstd's compressor and decompressor of this thread (they are not safe to share)."""
+
+    def __init__(self) -> None:
+        self.compressor = zstandard.ZstdCompressor(level=3)
+        self.decompressor = zstandard.ZstdDecompressor()
+
+
+_compressors = _Compressors()
+
+
+def pack_json(value: Any) -> bytes:
+    """``value`` as compressed JSON, for a row that would otherwise not share its page.
+
+    JSON of a kilobyte or so (a learner's sessions on one content) repeats
+    its IRIs and keys: zstd keeps about 40% of it in a few microseconds.
+    """
+    return _compressors.compressor.compress(orjson.dumps(value))
+
+
+def unpack_json(packed: bytes) -> Any:
+    """The value ``pack_json`` packed."""
+    return orjson.loads(_compressors.decompressor.decompress(packed))
 
 
 class DatabaseFileError(InvalidInput):

@@ -11,7 +11,7 @@ import sqlite3
 import orjson
 
 from lrs.clock import to_us
-from lrs.sqlite import Migration, SqliteDatabase
+from lrs.sqlite import Migration, SqliteDatabase, pack_json
 from lrs.urls import StorageURL
 from lrs.xapi.courses import course_of
 from lrs.xapi.statements.sqlite_bodies import FIRST_TRAINING, SAMPLES, packer, raw_body, train
@@ -340,6 +340,11 @@ def _courses_and_times(connection: sqlite3.Connection) -> None:
 # with zstd and a dictionary trained on the store's own statements
 # (lrs.xapi.statements.sqlite_bodies); the dictionaries, never changed once
 # written. The statements table is made again: its rows are a tenth as long.
+# Progress keeps a key's summary, sessions and tries as one compressed JSON
+# (lrs.sqlite.pack_json), whether it has tries beside it, in a table keyed by
+# (learner, content): rows of about 300 bytes share pages as the index's do,
+# so the table is its own index of keys (version 3's reason for a rowid table,
+# rows of a kilobyte and more, is gone).
 _VERSION_9 = (
     "CREATE TABLE statement_dictionaries (id INTEGER PRIMARY KEY, data BLOB NOT NULL)",
     """CREATE TABLE statements_packed (
@@ -352,12 +357,25 @@ _VERSION_9 = (
         time_us INTEGER NOT NULL,
         body BLOB NOT NULL
     )""",
+    """CREATE TABLE progress_packed (
+        learner TEXT NOT NULL,
+        content TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        course TEXT,
+        tried INTEGER NOT NULL,
+        records BLOB NOT NULL,
+        PRIMARY KEY (learner, content)
+    ) WITHOUT ROWID""",
 )
 _VERSION_9_INDEXES = (
     "DROP TABLE statements",
     "ALTER TABLE statements_packed RENAME TO statements",
     "CREATE INDEX statements_by_time ON statements (stored_us, id)",
     "CREATE INDEX statements_by_course ON statements (course, time_us, voided) WHERE course != ''",
+    "DROP TABLE progress",
+    "ALTER TABLE progress_packed RENAME TO progress",
+    "CREATE INDEX progress_by_content ON progress (content, learner)",
+    "CREATE INDEX progress_by_course ON progress (course, learner, content)",
 )
 
 
@@ -392,8 +410,43 @@ def _packed_bodies(connection: sqlite3.Connection) -> None:
             [(*row[:7], pack(row[7], row[8])) for row in rows],
         )
         last = rows[-1][0]
+    _packed_progress(connection)
     for statement in _VERSION_9_INDEXES:
         connection.execute(statement)
+
+
+def _packed_progress(connection: sqlite3.Connection) -> None:
+    """Version 8's progress rows into version 9's table.
+
+    A row without a summary (written by version 2, with no sessions either)
+    holds nothing and is left behind.
+    """
+    rows = connection.execute(
+        "SELECT learner, content, version, course, summary, sessions, tries FROM progress "
+        "WHERE summary IS NOT NULL"
+    )
+    while chunk := rows.fetchmany(5000):
+        connection.executemany(
+            "INSERT INTO progress_packed (learner, content, version, course, tried, records) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    learner,
+                    content,
+                    version,
+                    course,
+                    int(tries is not None),
+                    pack_json(
+                        [
+                            orjson.loads(summary),
+                            orjson.loads(sessions),
+                            None if tries is None else orjson.loads(tries),
+                        ]
+                    ),
+                )
+                for learner, content, version, course, summary, sessions, tries in chunk
+            ],
+        )
 
 
 def _steps(statements: tuple[str, ...], *more: Migration) -> Migration:

@@ -351,3 +351,48 @@ def test_writers_of_every_process_take_turns_at_a_lock_file(tmp_path):
     fcntl.flock(other, fcntl.LOCK_UN)
     os.close(other)
     database.close()
+
+
+def test_progress_of_schema_eight_reads_the_same_once_packed(tmp_path):
+    # Schema version 9 keeps a key's summary, sessions and tries as one packed JSON.
+    from lrs.sqlite import unpack_json
+    from lrs.testing.progress import answer, event
+    from lrs.usecases.storage import sqlite_storage
+
+    events = [event(0, answer=answer()), event(1, minute=3, completes=True)]
+    events.append(event(2, content="http://example.org/a1", minute=5))
+    with sqlite_storage(SqliteDatabase(tmp_path / "now.db", MIGRATIONS)) as now:
+        now.progress.record(events)
+        rows = now.progress._database.connection().execute(
+            "SELECT learner, content, version, course, records FROM progress"
+        )
+        old_rows = [
+            (*row[:4], *(orjson_text(part) for part in unpack_json(row[4]))) for row in rows
+        ]
+        expected = (now.progress.summaries(), now.progress.sessions(), now.progress.tries())
+    eighth = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS[:8])
+    with eighth.transaction() as connection:
+        connection.executemany(
+            "INSERT INTO progress (learner, content, version, course, summary, sessions, tries) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                *old_rows,
+                ("mbox:mailto:old@example.org", "http://example.org/a9", 1, "", None, "[]", None),
+            ],
+        )
+    eighth.close()
+    with sqlite_storage(SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)) as upgraded:
+        found = (
+            upgraded.progress.summaries(),
+            upgraded.progress.sessions(),
+            upgraded.progress.tries(),
+        )
+        assert found == expected and len(found[0]) == 2 and found[2]
+        upgraded.progress.record([event(3, minute=9)])  # and goes on from there
+        assert upgraded.progress.summaries()[0].last_us == event(3, minute=9).time_us
+
+
+def orjson_text(value):
+    import orjson
+
+    return None if value is None else orjson.dumps(value).decode()

@@ -9,32 +9,40 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-import orjson
-
 from lrs.progress.base import Key, ProgressStore, Write
 from lrs.progress.derive import ContentSession, ContentSummary, session_from
 from lrs.progress.tries import TryRecords, try_records_from
-from lrs.sqlite import SqliteDatabase, translate_errors
+from lrs.sqlite import SqliteDatabase, pack_json, translate_errors, unpack_json
 
 # Parameters bound at once by a batch's read (SQLite binds at least 32,766).
 _BOUND_AT_ONCE = 2_000
+_INSERT = (
+    "INSERT OR IGNORE INTO progress (learner, content, version, course, tried, records) "
+    "VALUES (?, ?, 1, ?, ?, ?)"
+)
 # A join, so that each key is a search of by_key ("(learner, content) IN
 # (VALUES …)" scans the whole table).
 _LOAD_MANY = (
-    "SELECT p.learner, p.content, p.version, p.sessions, p.tries FROM (VALUES {marks}) AS k "
+    "SELECT p.learner, p.content, p.version, p.records FROM (VALUES {marks}) AS k "
     "JOIN progress p ON p.learner = k.column1 AND p.content = k.column2"
 )
 
 
-def _values(write: Write) -> tuple[str | None, str | None, str, str | None]:
-    """The course, summary, sessions and tries columns of a key's row."""
+def _values(write: Write) -> tuple[str | None, int, bytes]:
+    """The course, tried and records columns of a key's row (its summary is not None)."""
     summary, tries = write.summary, write.tries
-    return (
-        None if summary is None else summary.course,
-        None if summary is None else orjson.dumps(list(summary)).decode(),
-        orjson.dumps([list(session) for session in write.sessions]).decode(),
-        orjson.dumps(tries.to_json()).decode() if tries.marks or tries.spans else None,
-    )
+    tried = bool(tries.marks or tries.spans)
+    records = [
+        None if summary is None else list(summary),
+        [list(session) for session in write.sessions],
+        tries.to_json() if tried else None,
+    ]
+    return None if summary is None else summary.course, int(tried), pack_json(records)
+
+
+def _loaded(version: int, records: bytes) -> tuple[int, list[ContentSession], TryRecords]:
+    _, sessions, tries = unpack_json(records)
+    return version, [session_from(session) for session in sessions], try_records_from(tries)
 
 
 class SqliteProgressStore(ProgressStore):
@@ -48,10 +56,7 @@ class SqliteProgressStore(ProgressStore):
         self, *, learner: str | None = None, content: str | None = None, course: str | None = None
     ) -> list[ContentSummary]:
         """The content summaries that match every filter given, by learner then content."""
-        return [
-            ContentSummary(*orjson.loads(row[0]))
-            for row in self._rows(("summary",), learner, content, course)
-        ]
+        return [ContentSummary(*summary) for summary, _, _ in self._rows(learner, content, course)]
 
     def sessions(
         self, *, learner: str | None = None, content: str | None = None, course: str | None = None
@@ -59,49 +64,50 @@ class SqliteProgressStore(ProgressStore):
         """The content sessions that match every filter given, by learner, content, then start."""
         return [
             session_from(session)
-            for row in self._rows(("sessions",), learner, content, course)
-            for session in orjson.loads(row[0])
+            for _, sessions, _ in self._rows(learner, content, course)
+            for session in sessions
         ]
 
     def _tried(
         self, learner: str | None, content: str | None, course: str | None
     ) -> list[tuple[ContentSummary, list[ContentSession], TryRecords]]:
-        rows = self._rows(("summary", "sessions", "tries"), learner, content, course, tried=True)
         return [
             (
-                ContentSummary(*orjson.loads(summary)),
-                [session_from(session) for session in orjson.loads(sessions)],
-                try_records_from(orjson.loads(tries)),
+                ContentSummary(*summary),
+                [session_from(session) for session in sessions],
+                try_records_from(tries),
             )
-            for summary, sessions, tries in rows
+            for summary, sessions, tries in self._rows(learner, content, course, tried=True)
         ]
 
     def _rows(
         self,
-        columns: tuple[str, ...],
         learner: str | None,
         content: str | None,
         course: str | None,
         *,
         tried: bool = False,
     ) -> list[Any]:
-        conditions, values = ["summary IS NOT NULL"], []
+        """The (summary, sessions, tries) JSON of the keys that match, by learner then content."""
+        conditions: list[str] = []
+        values: list[str] = []
         if tried:
-            conditions.append("tries IS NOT NULL")
+            conditions.append("tried = 1")
         for name, value in (("learner", learner), ("content", content), ("course", course)):
             if value is not None:
                 conditions.append(f"{name} = ?")
                 values.append(value)
         with translate_errors():
-            return (
+            rows = (
                 self._database.connection()
                 .execute(
-                    f"SELECT {', '.join(columns)} FROM progress WHERE {' AND '.join(conditions)} "
+                    f"SELECT records FROM progress WHERE {' AND '.join(conditions) or 'true'} "
                     "ORDER BY learner, content",
                     values,
                 )
                 .fetchall()
             )
+        return [unpack_json(records) for (records,) in rows]
 
     def _transaction(self) -> AbstractContextManager[Any]:
         return self._database.transaction()
@@ -109,16 +115,10 @@ class SqliteProgressStore(ProgressStore):
     def _load(self, key: Key) -> tuple[int, list[ContentSession], TryRecords]:
         row = (
             self._database.connection()
-            .execute(
-                "SELECT version, sessions, tries FROM progress WHERE learner = ? AND content = ?",
-                key,
-            )
+            .execute("SELECT version, records FROM progress WHERE learner = ? AND content = ?", key)
             .fetchone()
         )
-        if row is None:
-            return 0, [], TryRecords()
-        sessions = [session_from(session) for session in orjson.loads(row[1])]
-        return row[0], sessions, try_records_from(None if row[2] is None else orjson.loads(row[2]))
+        return (0, [], TryRecords()) if row is None else _loaded(*row)
 
     def _load_many(
         self, keys: Sequence[Key]
@@ -131,12 +131,8 @@ class SqliteProgressStore(ProgressStore):
             chunk = flat[start : start + _BOUND_AT_ONCE]
             marks = ", ".join(["(?, ?)"] * (len(chunk) // 2))
             rows = connection.execute(_LOAD_MANY.format(marks=marks), chunk)
-            for learner, content, version, sessions, tries in rows:
-                found[learner, content] = (
-                    version,
-                    [session_from(session) for session in orjson.loads(sessions)],
-                    try_records_from(None if tries is None else orjson.loads(tries)),
-                )
+            for learner, content, version, records in rows:
+                found[learner, content] = _loaded(version, records)
         return {key: found.get(key) or (0, [], TryRecords()) for key in keys}
 
     def _save_many(self, writes: Sequence[Write]) -> list[Key]:
@@ -155,14 +151,13 @@ class SqliteProgressStore(ProgressStore):
         written = 0
         if new:
             written += connection.executemany(
-                "INSERT OR IGNORE INTO progress (learner, content, version, course, summary, "
-                "sessions, tries) VALUES (?, ?, 1, ?, ?, ?, ?)",
+                _INSERT,
                 new,
             ).rowcount
         if changed:
             written += connection.executemany(
-                "UPDATE progress SET version = version + 1, course = ?, summary = ?, "
-                "sessions = ?, tries = ? WHERE learner = ? AND content = ? AND version = ?",
+                "UPDATE progress SET version = version + 1, course = ?, tried = ?, records = ? "
+                "WHERE learner = ? AND content = ? AND version = ?",
                 changed,
             ).rowcount
         if written == len(kept):
@@ -177,7 +172,6 @@ class SqliteProgressStore(ProgressStore):
         tries: TryRecords,
         summary: ContentSummary | None,
     ) -> bool:
-        values = _values(Write(key, version, list(sessions), tries, summary))
         connection = self._database.connection()
         if summary is None:
             # No events left: nothing is kept of the key (not its learner either).
@@ -191,16 +185,16 @@ class SqliteProgressStore(ProgressStore):
                 "SELECT 1 FROM progress WHERE learner = ? AND content = ?", key
             ).fetchone()
             return version == 0 and held is None
+        values = _values(Write(key, version, list(sessions), tries, summary))
         if version == 0:
             cursor = connection.execute(
-                "INSERT OR IGNORE INTO progress (learner, content, version, course, summary, "
-                "sessions, tries) VALUES (?, ?, 1, ?, ?, ?, ?)",
+                _INSERT,
                 (*key, *values),
             )
         else:
             cursor = connection.execute(
-                "UPDATE progress SET version = version + 1, course = ?, summary = ?, sessions = ?, "
-                "tries = ? WHERE learner = ? AND content = ? AND version = ?",
+                "UPDATE progress SET version = version + 1, course = ?, tried = ?, records = ? "
+                "WHERE learner = ? AND content = ? AND version = ?",
                 (*values, *key, version),
             )
         return cursor.rowcount == 1
