@@ -27,6 +27,8 @@ parallel across workers, so two should store more than one.
 """
 
 import argparse
+import http.client
+import json
 import os
 import platform
 import statistics
@@ -39,7 +41,19 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import realistic
-from bench_http import AUTH, GUNICORN, JSON, KEY, ROOT, SECRET, _post, batches, free_port, load
+from bench_http import (
+    AUTH,
+    GUNICORN,
+    JSON,
+    KEY,
+    ROOT,
+    SECRET,
+    _post,
+    batches,
+    call,
+    free_port,
+    load,
+)
 
 from lrs.cli import default_workers
 from lrs.serve import DEFAULT_THREADS
@@ -49,10 +63,9 @@ LRS = str(Path(sys.executable).with_name("lrs"))
 XAPI = {**AUTH, **JSON, "X-Experience-API-Version": "1.0.3"}
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """User plus system CPU seconds of ``root`` and every process under it."""
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
+def _processes() -> dict[int, tuple[int, float]]:
+    """Every process: its parent and its user plus system CPU seconds."""
+    found = {}
     tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -62,36 +75,42 @@ def tree_cpu_seconds(root: int) -> float:
                 fields = stat.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        parents[int(entry)] = int(fields[1])
-        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
-    total, stack = 0.0, [root]
+        found[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return found
+
+
+def tree_pids(root: int) -> list[int]:
+    """``root`` and every process under it."""
+    processes = _processes()
+    pids, stack = [], [root]
     while stack:
         pid = stack.pop()
-        total += times.get(pid, 0.0)
-        stack.extend(child for child, parent in parents.items() if parent == pid)
-    return total
+        pids.append(pid)
+        stack.extend(child for child, (parent, _) in processes.items() if parent == pid)
+    return pids
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User plus system CPU seconds of ``root`` and every process under it."""
+    processes = _processes()
+    return sum(processes[pid][1] for pid in tree_pids(root) if pid in processes)
 
 
 def wait_ready(port: int, process: subprocess.Popen) -> None:
+    """Return once the server on ``port`` answers; exit if it dies or takes a minute."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"server on {port} exited with {process.returncode}")
         try:
-            _post_get(port, "/xAPI/about")
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/xAPI/about")
+            connection.getresponse().read()
+            connection.close()
             return
         except OSError:
             time.sleep(0.2)
     raise SystemExit(f"server on {port} did not start")
-
-
-def _post_get(port: int, path: str) -> None:
-    import http.client
-
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    connection.request("GET", path)
-    connection.getresponse().read()
-    connection.close()
 
 
 def start_lrs(storage: str, data: Path, workers: int | None = None) -> tuple:
@@ -185,8 +204,8 @@ def main() -> None:
     for name, (_, port) in servers.items():
         if name != "bare parse":
             for body in fresh(args.stored // 100, 100):
-                _post_get_ok(port, body)
-            _post(port, realistic_json(make(0), stored_id), XAPI)
+                call(port, "POST", "/xAPI/statements", body, XAPI)
+            _post(port, json.dumps({**make(0), "id": stored_id}), XAPI)
     by_id = "/xAPI/statements?" + urlencode({"statementId": stored_id})
     scenarios = [
         ("100-statement batches (statements/s)", "POST", "/xAPI/statements", 100),
@@ -239,24 +258,6 @@ def main() -> None:
         process.terminate()
         process.wait(timeout=30)
     report(args, workers, threads, results, scaling, data)
-
-
-def realistic_json(statement: dict, statement_id: str) -> str:
-    import json
-
-    return json.dumps({**statement, "id": statement_id})
-
-
-def _post_get_ok(port: int, body: str) -> None:
-    import http.client
-
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    connection.request("POST", "/xAPI/statements", body=body, headers=XAPI)
-    response = connection.getresponse()
-    response.read()
-    connection.close()
-    if response.status != 200:
-        raise SystemExit(f"storing failed: {response.status}")
 
 
 def report(args, workers, threads, results, scaling, data) -> None:

@@ -4,8 +4,9 @@ Each statement has an Agent actor with a name and either an ``mbox`` or an
 ``account``; a verb with an English ``display``; an Activity object with a
 definition (``type``, ``name``, ``description``) whose id is one of 30,000;
 a result with a full score, ``success``, ``completion`` and ``duration``; a
-context with a registration, ``parent``, ``grouping`` and ``category``
-context activities, ``platform``, ``language`` and one extension; and a
+context with a registration, ``parent``, ``grouping`` (the course, typed
+as one, so that progress and reports know it) and ``category`` context
+activities, ``platform``, ``language`` and one extension; and a
 timestamp with milliseconds and ``Z``. The numbers come from ``n``, so runs
 send the same statements.
 """
@@ -88,7 +89,13 @@ def statement(n: int, *, wide: bool = False) -> dict:
             "registration": _uuid("statement", n) if wide else _uuid(learner, course),
             "contextActivities": {
                 "parent": [{"objectType": "Activity", "id": f"{base}/module-{module}"}],
-                "grouping": [{"objectType": "Activity", "id": base}],
+                "grouping": [
+                    {
+                        "objectType": "Activity",
+                        "id": base,
+                        "definition": {"type": "http://adlnet.gov/expapi/activities/course"},
+                    }
+                ],
                 "category": [
                     {
                         "objectType": "Activity",

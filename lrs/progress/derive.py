@@ -201,7 +201,14 @@ def duration_us(value: Any) -> int:
     return found
 
 
-def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Event | None:
+def event_of(
+    statement: dict[str, Any],
+    statement_id: str,
+    stored_us: int,
+    *,
+    course: str | None = None,
+    time_us: int | None = None,
+) -> Event | None:
     """The event a valid stored statement gives, or ``None`` when it is not about progress.
 
     A statement gives one when its actor is an agent with an identifier and
@@ -211,6 +218,8 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
         statement: the statement, as sent or as stored.
         statement_id: its id.
         stored_us: when it was stored (its time when it has no timestamp).
+        course: its course, when read already (``lrs.xapi.courses.course_of``).
+        time_us: its timestamp, when read already.
     """
     actor, target = statement.get("actor"), statement.get("object")
     context = found if isinstance(found := statement.get("context"), dict) else {}
@@ -232,8 +241,9 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
             content, kind = str(parents[0]["id"]), _type(parents[0])
             definition = parents[0].get("definition")
             question = True
-    timestamp = statement.get("timestamp")
-    time_us = to_us(parse_timestamp(timestamp)) if isinstance(timestamp, str) else stored_us
+    if time_us is None:
+        timestamp = statement.get("timestamp")
+        time_us = to_us(parse_timestamp(timestamp)) if isinstance(timestamp, str) else stored_us
     result = statement.get("result")
     if not isinstance(result, dict):
         result = {}
@@ -250,7 +260,7 @@ def event_of(statement: dict[str, Any], statement_id: str, stored_us: int) -> Ev
         1.0 if completes else progress,
         completes,
         kind,
-        course_of(statement),
+        course_of(statement) if course is None else course,
         platform if isinstance(platform := context.get("platform"), str) else "",
         not question and verb in CLOSING_VERBS,
         None if question or not isinstance(score, int | float) else float(score),

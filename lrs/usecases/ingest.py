@@ -107,8 +107,10 @@ def _drafts(batch: list[Any], prepared: Sequence[Prepared]) -> list[Event | None
 
     A statement without a timestamp takes its stored time once stamped.
     """
+    # The course and timestamp as ``prepare`` read them, not read again.
     return [
-        event_of(statement, item.id, 0) for statement, item in zip(batch, prepared, strict=True)
+        event_of(statement, item.id, 0, course=item.course, time_us=item.time_us)
+        for statement, item in zip(batch, prepared, strict=True)
     ]
 
 
