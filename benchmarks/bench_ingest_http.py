@@ -113,10 +113,16 @@ def wait_ready(port: int, process: subprocess.Popen) -> None:
     raise SystemExit(f"server on {port} did not start")
 
 
-def start_lrs(storage: str, data: Path, workers: int | None = None) -> tuple:
-    """``lrs serve`` with ``storage``, as an operator starts it (defaults unless ``workers``)."""
+def start_lrs(storage: str, data: Path, workers: int | None = None, tree: str = "") -> tuple:
+    """``lrs serve`` with ``storage``, as an operator starts it (defaults unless ``workers``).
+
+    With ``tree``, the ``lrs`` package of that source tree (another version,
+    checked out beside this one) serves instead of this one.
+    """
     port = free_port()
     env = {**os.environ, "LRS_ADMIN_KEY": KEY, "LRS_ADMIN_SECRET": SECRET}
+    if tree:
+        env["PYTHONPATH"] = tree
     command = [LRS, "serve", "--port", str(port), "--storage", storage]
     if workers:
         command += ["--workers", str(workers)]
@@ -175,6 +181,9 @@ def main() -> None:
     parser.add_argument("--stored", type=int, default=20_000, help="stored before the rounds")
     parser.add_argument("--scaling", action="store_true", help="also 1 and 2 SQLite workers")
     parser.add_argument("--data", default="/tmp/bench-ingest-http", help="the servers' folder")
+    parser.add_argument(
+        "--tree", default="", help="serve with the lrs package of this source tree (a before)"
+    )
     args = parser.parse_args()
 
     def make(n: int) -> dict:
@@ -188,8 +197,8 @@ def main() -> None:
         Path(f"{data}/lrs.db{suffix}").unlink(missing_ok=True)
     servers = {
         "bare parse": start_bare(workers, threads),
-        "memory://": start_lrs("memory://", data),
-        "SQLite default": start_lrs(sqlite_url, data),
+        "memory://": start_lrs("memory://", data, tree=args.tree),
+        "SQLite default": start_lrs(sqlite_url, data, tree=args.tree),
     }
     stored_id = str(uuid.uuid4())
     # Bodies from distinct ranges, so that every POST stores new statements.
@@ -233,7 +242,9 @@ def main() -> None:
         for count in (1, 2, 1, 2):
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{data}/scaling.db{suffix}").unlink(missing_ok=True)
-            process, port = start_lrs(f"sqlite:///{data}/scaling.db", data, workers=count)
+            process, port = start_lrs(
+                f"sqlite:///{data}/scaling.db", data, workers=count, tree=args.tree
+            )
             try:
                 bodies = fresh(args.requests // 3, 100)
                 scaling.append(
@@ -266,7 +277,8 @@ def report(args, workers, threads, results, scaling, data) -> None:
     print(
         f"command: `python benchmarks/bench_ingest_http.py --rounds {args.rounds} --requests "
         f"{args.requests} --concurrency {args.concurrency} --mix {args.mix} --stored "
-        f"{args.stored}{' --scaling' if args.scaling else ''}`  "
+        f"{args.stored}{' --scaling' if args.scaling else ''}"
+        f"{f' --tree {args.tree}' if args.tree else ''}`  "
     )
     print(f"servers: {workers} workers, {threads} threads (SQLite and bare); memory:// 1 worker\n")
     print(
