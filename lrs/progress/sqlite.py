@@ -150,10 +150,7 @@ class SqliteProgressStore(ProgressStore):
         connection = self._database.connection()
         written = 0
         if new:
-            written += connection.executemany(
-                _INSERT,
-                new,
-            ).rowcount
+            written += connection.executemany(_INSERT, new).rowcount
         if changed:
             written += connection.executemany(
                 "UPDATE progress SET version = version + 1, course = ?, tried = ?, records = ? "

@@ -143,3 +143,23 @@ def sqlite_bodies_termsets(record):
     import orjson
 
     return orjson.dumps([list(terms) for terms in record.term_sets]).decode()
+
+
+def test_a_training_that_fails_is_not_tried_again_before_the_next_tenfold(
+    tmp_path, small_trainings, monkeypatch
+):
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(args)
+        raise zstandard.ZstdError("cannot train")
+
+    monkeypatch.setattr(sqlite_bodies.zstandard, "train_dictionary", failing)
+    database = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)
+    with sqlite_storage(database) as storage:
+        records = _records(400)
+        for start in range(0, 400, 20):
+            storage.statements.save(records[start : start + 20])
+        assert len(calls) == 1  # at 200 stored, not at each batch after it
+        assert _dictionaries_named(database) == {0}
+        assert storage.statements.get(records[-1].id) == records[-1]

@@ -65,6 +65,9 @@ class Bodies:
         self._dictionaries: dict[int, zstandard.ZstdCompressionDict] = {}
         self._local = threading.local()
         self._lock = threading.Lock()
+        # The count of dictionaries at which training failed here: not tried
+        # again until the next tenfold (it would read 1,000 bodies each batch).
+        self._failed_at = -1
 
     def pack(self, termsets: str, text: str) -> bytes:
         """The body of a statement: its term sets (JSON) and its text, compressed."""
@@ -91,10 +94,6 @@ class Bodies:
             decompressors[dictionary_id] = decompressor
         termsets, _, text = decompressor.decompress(body).partition(_SEPARATOR)
         return termsets.decode(), text.decode()
-
-    def unpack_text(self, body: bytes) -> str:
-        """The statement's text alone (a SQL function's, for searches in the text)."""
-        return self.unpack(body)[1]
 
     def _dictionary(self, dictionary_id: int) -> zstandard.ZstdCompressionDict | None:
         if dictionary_id == 0:
@@ -123,7 +122,8 @@ class Bodies:
         if last_seq < FIRST_TRAINING * 10 ** len(self._dictionaries):
             return
         self._read_dictionaries(connection)  # another process may have trained it
-        if last_seq < FIRST_TRAINING * 10 ** len(self._dictionaries):
+        count = len(self._dictionaries)
+        if last_seq < FIRST_TRAINING * 10**count or self._failed_at == count:
             return
         samples = [
             body
@@ -131,18 +131,21 @@ class Bodies:
                 "SELECT body FROM statements ORDER BY seq DESC LIMIT ?", (SAMPLES,)
             )
         ]
-        train(connection, [raw_body(*self.unpack(body)) for body in samples])
-        database.after_commit(lambda: self._read_dictionaries(self._connection()))
+        if train(connection, [raw_body(*self.unpack(body)) for body in samples]):
+            database.after_commit(lambda: self._read_dictionaries(self._connection()))
+        else:
+            self._failed_at = count
 
 
-def train(connection: sqlite3.Connection, samples: list[bytes | bytearray | memoryview]) -> None:
+def train(connection: sqlite3.Connection, samples: list[bytes | bytearray | memoryview]) -> bool:
     """Train a dictionary from these raw bodies and add it to the file (in a write transaction).
 
-    Too few or too alike samples to train from add nothing: bodies are then
-    compressed without one until the next training.
+    Too few or too alike samples to train from add nothing (``False``):
+    bodies are then compressed with the dictionary before, if any, until the
+    next training.
     """
     if len(samples) < 10:
-        return
+        return False
     (last,) = connection.execute(
         "SELECT coalesce(max(id), 0) FROM statement_dictionaries"
     ).fetchone()
@@ -151,8 +154,9 @@ def train(connection: sqlite3.Connection, samples: list[bytes | bytearray | memo
             DICTIONARY_BYTES, samples, dict_id=_FIRST_ID + last + 1, level=LEVEL
         )
     except zstandard.ZstdError:
-        return
+        return False
     connection.execute(
         "INSERT INTO statement_dictionaries (id, data) VALUES (?, ?)",
         (last + 1, dictionary.as_bytes()),
     )
+    return True
