@@ -167,6 +167,66 @@ def measured(process, port, method, path, bodies, requests, concurrency, per_req
     return rate * per_request, p99, cpu / (requests * per_request) * 1e6
 
 
+class Bodies:
+    """Request bodies of realistic statements, from ranges never used before."""
+
+    def __init__(self, wide: bool) -> None:
+        self.wide = wide
+        self.next = 10**8
+
+    def statement(self, n: int) -> dict:
+        return realistic.statement(n, wide=self.wide)
+
+    def fresh(self, count: int, size: int) -> list[str]:
+        """``count`` bodies of ``size`` statements each (JSON arrays)."""
+        made = batches(self.statement, count, size, first=self.next)
+        self.next += count * size
+        return made
+
+
+def rounds(args, servers, bodies: Bodies, by_id: str) -> dict:
+    """{(scenario, server): [(rate, p99, CPU µs) of each round]}, servers taking turns."""
+    scenarios = [
+        ("100-statement batches (statements/s)", "POST", "/xAPI/statements", 100),
+        ("single POST (req/s)", "POST", "/xAPI/statements", 1),
+        ("GET by id (req/s)", "GET", by_id, 1),
+    ]
+    results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+    for number in range(args.rounds):
+        print(f"round {number + 1} of {args.rounds}...", file=sys.stderr)
+        for scenario, method, path, size in scenarios:
+            requests = args.requests if size == 1 else args.requests // 3
+            for name, (process, port) in servers.items():
+                sent = [None] if method == "GET" else bodies.fresh(requests, size)
+                target = "/" if name == "bare parse" else path
+                results.setdefault((scenario, name), []).append(
+                    measured(process, port, method, target, sent, requests, args.concurrency, size)
+                )
+    return results
+
+
+def scaling(args, data: Path, bodies: Bodies) -> list[tuple[int, tuple[float, float, float]]]:
+    """Batches into a fresh SQLite file by one worker, then two, twice."""
+    found = []
+    requests = args.requests // 3
+    for count in (1, 2, 1, 2):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{data}/scaling.db{suffix}").unlink(missing_ok=True)
+        process, port = start_lrs(
+            f"sqlite:///{data}/scaling.db", data, workers=count, tree=args.tree
+        )
+        try:
+            sent = bodies.fresh(requests, 100)
+            rate = measured(
+                process, port, "POST", "/xAPI/statements", sent, requests, args.concurrency, 100
+            )
+            found.append((count, rate))
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
@@ -185,90 +245,31 @@ def main() -> None:
         "--tree", default="", help="serve with the lrs package of this source tree (a before)"
     )
     args = parser.parse_args()
-
-    def make(n: int) -> dict:
-        return realistic.statement(n, wide=args.mix == "wide")
-
     data = Path(args.data)
     data.mkdir(parents=True, exist_ok=True)
     workers, threads = default_workers(Backend.sqlite), DEFAULT_THREADS
-    sqlite_url = f"sqlite:///{data}/lrs.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{data}/lrs.db{suffix}").unlink(missing_ok=True)
-    servers = {
-        "bare parse": start_bare(workers, threads),
-        "memory://": start_lrs("memory://", data, tree=args.tree),
-        "SQLite default": start_lrs(sqlite_url, data, tree=args.tree),
-    }
-    stored_id = str(uuid.uuid4())
-    # Bodies from distinct ranges, so that every POST stores new statements.
-    next_n = [10**8]
-
-    def fresh(count: int, size: int) -> list[str]:
-        made = batches(make, count, size, first=next_n[0])
-        next_n[0] += count * max(size, 1)
-        return made
-
-    print(f"storing {args.stored:,} statements in each store...", file=sys.stderr)
-    for name, (_, port) in servers.items():
-        if name != "bare parse":
-            for body in fresh(args.stored // 100, 100):
-                call(port, "POST", "/xAPI/statements", body, XAPI)
-            _post(port, json.dumps({**make(0), "id": stored_id}), XAPI)
-    by_id = "/xAPI/statements?" + urlencode({"statementId": stored_id})
-    scenarios = [
-        ("100-statement batches (statements/s)", "POST", "/xAPI/statements", 100),
-        ("single POST (req/s)", "POST", "/xAPI/statements", 1),
-        ("GET by id (req/s)", "GET", by_id, 1),
-    ]
-    results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
-    for round_ in range(args.rounds):
-        print(f"round {round_ + 1} of {args.rounds}...", file=sys.stderr)
-        for scenario, method, path, size in scenarios:
-            for name, (process, port) in servers.items():
-                if method == "GET":
-                    bodies = [None]
-                else:
-                    bodies = fresh(args.requests // max(1, 10 // size), size)
-                target = "/" if name == "bare parse" else path
-                requests = args.requests if size == 1 else args.requests // 3
-                results.setdefault((scenario, name), []).append(
-                    measured(
-                        process, port, method, target, bodies, requests, args.concurrency, size
-                    )
-                )
-    scaling = []
-    if args.scaling:
-        for count in (1, 2, 1, 2):
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{data}/scaling.db{suffix}").unlink(missing_ok=True)
-            process, port = start_lrs(
-                f"sqlite:///{data}/scaling.db", data, workers=count, tree=args.tree
-            )
-            try:
-                bodies = fresh(args.requests // 3, 100)
-                scaling.append(
-                    (
-                        count,
-                        measured(
-                            process,
-                            port,
-                            "POST",
-                            "/xAPI/statements",
-                            bodies,
-                            args.requests // 3,
-                            args.concurrency,
-                            100,
-                        ),
-                    )
-                )
-            finally:
-                process.terminate()
-                process.wait(timeout=30)
-    for process, _ in servers.values():
-        process.terminate()
-        process.wait(timeout=30)
-    report(args, workers, threads, results, scaling, data)
+    bodies = Bodies(args.mix == "wide")
+    servers = {"bare parse": start_bare(workers, threads)}
+    try:
+        servers["memory://"] = start_lrs("memory://", data, tree=args.tree)
+        servers["SQLite default"] = start_lrs(f"sqlite:///{data}/lrs.db", data, tree=args.tree)
+        stored_id = str(uuid.uuid4())
+        print(f"storing {args.stored:,} statements in each store...", file=sys.stderr)
+        for name, (_, port) in servers.items():
+            if name != "bare parse":
+                for body in bodies.fresh(args.stored // 100, 100):
+                    call(port, "POST", "/xAPI/statements", body, XAPI)
+                _post(port, json.dumps({**bodies.statement(0), "id": stored_id}), XAPI)
+        by_id = "/xAPI/statements?" + urlencode({"statementId": stored_id})
+        results = rounds(args, servers, bodies, by_id)
+    finally:
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait(timeout=30)
+    scaled = scaling(args, data, bodies) if args.scaling else []
+    report(args, workers, threads, results, scaled, data)
 
 
 def report(args, workers, threads, results, scaling, data) -> None:

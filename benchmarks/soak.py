@@ -243,6 +243,26 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else 0.0
 
 
+def print_windows(minutes: float, window: float, results, samples) -> None:
+    """p99, resident memory, log and file size, window by window."""
+    print()
+    print(
+        "| window (min) | requests | p99 ms | p99 ms, course reports aside | resident MiB "
+        "| log MiB | file MiB |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for start in range(0, int(minutes * 60), int(window)):
+        part = [r for r in results if start <= r[0] < start + window]
+        others = [r[2] * 1000 for r in part if r[1] != "course report"]
+        at = [s for s in samples if s[0] <= start + window][-1]
+        print(
+            f"| {start / 60:.0f}-{(start + window) / 60:.0f} | {len(part):,} "
+            f"| {percentile([r[2] * 1000 for r in part], 0.99):,.0f} "
+            f"| {percentile(others, 0.99):,.0f} | {at[1] / 2**20:,.0f} | {at[2] / 2**20:,.1f} "
+            f"| {at[3] / 2**20:,.0f} |"
+        )
+
+
 def report(args, peak_rate, rate, results, samples, stored) -> bool:
     window = min(300.0, args.minutes * 60 / 3)
     last_start = args.minutes * 60 - window
@@ -276,22 +296,7 @@ def report(args, peak_rate, rate, results, samples, stored) -> bool:
             latencies = [r[2] * 1000 for r in part if kind in ("all", r[1])]
             cells += [f"{percentile(latencies, 0.5):,.0f}", f"{percentile(latencies, 0.99):,.0f}"]
         print(f"| {kind} | {len(mine):,} | {errors} | {others} | {' | '.join(cells)} |")
-    print()
-    print(
-        "| window (min) | requests | p99 ms | p99 ms, course reports aside | resident MiB "
-        "| log MiB | file MiB |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for start in range(0, int(args.minutes * 60), int(window)):
-        part = [r for r in results if start <= r[0] < start + window]
-        others = [r[2] * 1000 for r in part if r[1] != "course report"]
-        at = [s for s in samples if s[0] <= start + window][-1]
-        print(
-            f"| {start / 60:.0f}-{(start + window) / 60:.0f} | {len(part):,} "
-            f"| {percentile([r[2] * 1000 for r in part], 0.99):,.0f} "
-            f"| {percentile(others, 0.99):,.0f} | {at[1] / 2**20:,.0f} | {at[2] / 2**20:,.1f} "
-            f"| {at[3] / 2**20:,.0f} |"
-        )
+    print_windows(args.minutes, window, results, samples)
     p99_first = percentile([r[2] for r in first], 0.99)
     p99_last = percentile([r[2] for r in last], 0.99)
     warm = [s for s in samples if s[0] <= window]
