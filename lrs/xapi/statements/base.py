@@ -6,6 +6,7 @@ xAPI-Data.md section 2.3.1), and the terms that queries filter on (section
 2.1.3 of xAPI-Communication.md), extracted once, on write, by ``terms_of``.
 """
 
+import re
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -47,6 +48,25 @@ def _context_members(context: Any) -> list[str]:
 def _terms(values: list[str]) -> tuple[str, ...]:
     """Distinct values, sorted (one value, the usual case, needs no set)."""
     return (values[0],) if len(values) == 1 else tuple(sorted(set(values)))
+
+
+_SHA2 = re.compile(r'"sha2":"([^"\\]*)"')
+
+
+def attachment_hashes(text: str) -> list[str]:
+    """The SHA-2 hashes a statement's text names (as ``using_attachments`` reads them)."""
+    return sorted(set(_SHA2.findall(text))) if '"sha2"' in text else []
+
+
+def hashes_named(texts: Iterable[str], hashes: set[str]) -> set[str]:
+    """Which of ``hashes`` these statement texts name, reading each text once."""
+    found: set[str] = set()
+    for text in texts:
+        if '"sha2"' in text:
+            found.update(hashes.intersection(_SHA2.findall(text)))
+            if len(found) == len(hashes):
+                break
+    return found
 
 
 class Terms(NamedTuple):
@@ -457,14 +477,15 @@ class StatementStore(Closeable, ABC):
     def using_attachments(self, hashes: Iterable[str]) -> set[str]:
         """Which of these attachment hashes a stored statement still names.
 
-        Read from the statements' text (no index holds them): a scan, for
-        the rare removal of statements.
+        Where no index holds them, read from the statements' text: one scan
+        for all the hashes, for the rare removal of statements.
         """
-        return {sha2 for sha2 in set(hashes) if self._names(f'"sha2":"{sha2}"')}
+        wanted = set(hashes)
+        return self._using_attachments(wanted) if wanted else set()
 
     @abstractmethod
-    def _names(self, text: str) -> bool:
-        """Whether a stored statement's text holds ``text``."""
+    def _using_attachments(self, hashes: set[str]) -> set[str]:
+        """See ``using_attachments`` (``hashes`` is not empty)."""
 
     @abstractmethod
     def _delete(self, ids: Sequence[str]) -> int:

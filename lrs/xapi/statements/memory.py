@@ -15,6 +15,7 @@ from lrs.xapi.statements.base import (
     StatementStore,
     Terms,
     check_batch,
+    hashes_named,
     index_keys,
     wanted_ids,
 )
@@ -307,9 +308,10 @@ class MemoryStatementStore(StatementStore):
         if not any(value in index for index in self._index):
             self._strings.pop(value, None)
 
-    def _names(self, text: str) -> bool:
+    def _using_attachments(self, hashes: set[str]) -> set[str]:
         with self._lock:
-            return any(text in self._rows[number][1] for number in self._numbers.values())
+            texts = [self._rows[number][1] for number in self._numbers.values()]
+        return hashes_named(texts, hashes)
 
     def _count_older_than(self, stored_us: int) -> int:
         with self._lock:

@@ -14,9 +14,8 @@ and docs/mongodb.md): it is inserted as pending, invisible to reads, its
 fate decided by one conditional update of its batch record, then made visible.
 """
 
-import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, UpdateOne
@@ -40,6 +39,7 @@ from lrs.xapi.statements.base import (
     StatementQuery,
     StatementStore,
     Terms,
+    attachment_hashes,
     check_batch,
     wanted_ids,
 )
@@ -106,14 +106,6 @@ def _document(record: Record) -> dict[str, Any]:
         # The attachments it names, for the check before their data is removed.
         "attachments": attachment_hashes(record.text),
     }
-
-
-_SHA2 = re.compile(r'"sha2":"([^"\\]*)"')
-
-
-def attachment_hashes(text: str) -> list[str]:
-    """The SHA-2 hashes a statement's text names (as ``using_attachments`` reads them)."""
-    return sorted(set(_SHA2.findall(text))) if '"sha2"' in text else []
 
 
 def _record(document: dict[str, Any]) -> Record:
@@ -431,11 +423,9 @@ class MongoStatementStore(StatementStore):
         with translate_errors():
             return int(self._collection.delete_many({"_id": {"$in": list(ids)}}).deleted_count)
 
-    def using_attachments(self, hashes: Iterable[str]) -> set[str]:
-        """Which of these hashes a stored statement names: through ``statements_by_attachment``."""
-        wanted = sorted(set(hashes))
-        if not wanted:
-            return set()
+    def _using_attachments(self, hashes: set[str]) -> set[str]:
+        # Through statements_by_attachment.
+        wanted = sorted(hashes)
         with translate_errors():
             found = self._collection.distinct(
                 "attachments", {"attachments": {"$in": wanted}, **_VISIBLE}
@@ -465,13 +455,6 @@ class MongoStatementStore(StatementStore):
                     ],
                     ordered=False,
                 )
-
-    def _names(self, text: str) -> bool:
-        with translate_errors():
-            found = self._collection.find_one(
-                {"text": {"$regex": re.escape(text)}, **_VISIBLE}, projection=["_id"]
-            )
-        return found is not None
 
     def _count_older_than(self, stored_us: int) -> int:
         with translate_errors():

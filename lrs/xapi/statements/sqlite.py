@@ -30,6 +30,7 @@ from lrs.xapi.statements.base import (
     StatementStore,
     Terms,
     check_batch,
+    hashes_named,
     index_keys,
     wanted_ids,
 )
@@ -447,11 +448,11 @@ class SqliteStatementStore(StatementStore):
             )
         return self.feed_end() if row[0] is None else (int(row[0]) - 1, "")
 
-    def _names(self, text: str) -> bool:
-        # Bodies are compressed: read one at a time (a scan, as the base says).
+    def _using_attachments(self, hashes: set[str]) -> set[str]:
+        # Bodies are compressed: each is read and unpacked once, for every hash.
         with translate_errors():
             rows = self._database.connection().execute("SELECT body FROM statements")
-            return any(text in self._bodies.unpack(body)[1] for (body,) in rows)
+            return hashes_named((self._bodies.unpack(body)[1] for (body,) in rows), hashes)
 
     def _count_older_than(self, stored_us: int) -> int:
         with translate_errors():
