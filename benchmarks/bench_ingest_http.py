@@ -43,7 +43,6 @@ from urllib.parse import urlencode
 import realistic
 from bench_http import (
     AUTH,
-    GUNICORN,
     JSON,
     KEY,
     ROOT,
@@ -53,6 +52,7 @@ from bench_http import (
     call,
     free_port,
     load,
+    start,
 )
 
 from lrs.cli import default_workers
@@ -61,6 +61,8 @@ from lrs.urls import Backend
 
 LRS = str(Path(sys.executable).with_name("lrs"))
 XAPI = {**AUTH, **JSON, "X-Experience-API-Version": "1.0.3"}
+#: The worker class `lrs serve` runs.
+WORKER = "lrs.serve.BufferingWorker"
 
 
 def _processes() -> dict[int, tuple[int, float]]:
@@ -128,30 +130,6 @@ def start_lrs(storage: str, data: Path, workers: int | None = None, tree: str = 
         command += ["--workers", str(workers)]
     process = subprocess.Popen(
         command, env=env, cwd=data, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    wait_ready(port, process)
-    return process, port
-
-
-def start_bare(workers: int, threads: int) -> tuple:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            GUNICORN,
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            str(workers),
-            "-k",
-            "lrs.serve.BufferingWorker",
-            "--threads",
-            str(threads),
-            "--chdir",
-            str(ROOT / "benchmarks"),
-            "bare_app:app",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
     )
     wait_ready(port, process)
     return process, port
@@ -251,7 +229,9 @@ def main() -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{data}/lrs.db{suffix}").unlink(missing_ok=True)
     bodies = Bodies(args.mix == "wide")
-    servers = {"bare parse": start_bare(workers, threads)}
+    # The bare parse under the SQLite server's worker class, workers and threads.
+    bare = start("bare_app:app", {}, ROOT / "benchmarks", WORKER, threads, workers)
+    servers = {"bare parse": bare}
     try:
         servers["memory://"] = start_lrs("memory://", data, tree=args.tree)
         servers["SQLite default"] = start_lrs(f"sqlite:///{data}/lrs.db", data, tree=args.tree)
