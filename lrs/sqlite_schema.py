@@ -14,7 +14,7 @@ from lrs.clock import to_us
 from lrs.sqlite import Migration, SqliteDatabase, pack_json
 from lrs.urls import StorageURL
 from lrs.xapi.courses import course_of
-from lrs.xapi.statements.sqlite_bodies import FIRST_TRAINING, SAMPLES, packer, raw_body, train
+from lrs.xapi.statements.sqlite_bodies import FIRST_TRAINING, SAMPLES, Bodies, raw_body, train
 from lrs.xapi.syntax import is_timestamp, parse_timestamp
 
 _VERSION_1 = (
@@ -390,10 +390,8 @@ def _packed_bodies(connection: sqlite3.Connection) -> None:
     ).fetchall()
     if len(samples) >= min(SAMPLES, FIRST_TRAINING):
         train(connection, [raw_body(termsets, text) for termsets, text in samples])
-    row = connection.execute(
-        "SELECT id, data FROM statement_dictionaries ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    pack = packer(None if row is None else row)
+    bodies = Bodies(lambda: connection)
+    bodies.read_dictionaries(connection)  # packs with the one just trained, if any
     last = 0
     while True:
         rows = connection.execute(
@@ -407,7 +405,7 @@ def _packed_bodies(connection: sqlite3.Connection) -> None:
             "INSERT INTO statements_packed "
             "(seq, id, stored_us, voided, digest, course, time_us, body) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*row[:7], pack(row[7], row[8])) for row in rows],
+            [(*row[:7], bodies.pack(row[7], row[8])) for row in rows],
         )
         last = rows[-1][0]
     _packed_progress(connection)

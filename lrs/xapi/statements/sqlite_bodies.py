@@ -42,15 +42,6 @@ def raw_body(termsets: str, text: str) -> bytes:
     return termsets.encode() + _SEPARATOR + text.encode()
 
 
-def packer(dictionary: tuple[int, bytes] | None) -> Callable[[str, str], bytes]:
-    """A function packing bodies with this (row id, data) dictionary, or none."""
-    compressor = zstandard.ZstdCompressor(
-        level=LEVEL,
-        dict_data=None if dictionary is None else zstandard.ZstdCompressionDict(dictionary[1]),
-    )
-    return lambda termsets, text: compressor.compress(raw_body(termsets, text))
-
-
 class Bodies:
     """Packs and unpacks the bodies of one SQLite file's statements.
 
@@ -59,7 +50,7 @@ class Bodies:
     named by a body or when the store reaches the size of the next training.
     """
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Callable[[], sqlite3.Connection]) -> None:
         """``connection()`` is the calling thread's connection to the file."""
         self._connection = connection
         self._dictionaries: dict[int, zstandard.ZstdCompressionDict] = {}
@@ -99,10 +90,11 @@ class Bodies:
         if dictionary_id == 0:
             return None
         if dictionary_id not in self._dictionaries:
-            self._read_dictionaries(self._connection())
+            self.read_dictionaries(self._connection())
         return self._dictionaries[dictionary_id]
 
-    def _read_dictionaries(self, connection: sqlite3.Connection) -> None:
+    def read_dictionaries(self, connection: sqlite3.Connection) -> None:
+        """Take up the dictionaries written since this process last read them."""
         known = max(self._dictionaries, default=0) - _FIRST_ID
         rows = connection.execute(
             "SELECT id, data FROM statement_dictionaries WHERE id > ? ORDER BY id", (known,)
@@ -121,7 +113,7 @@ class Bodies:
         """
         if last_seq < FIRST_TRAINING * 10 ** len(self._dictionaries):
             return
-        self._read_dictionaries(connection)  # another process may have trained it
+        self.read_dictionaries(connection)  # another process may have trained it
         count = len(self._dictionaries)
         if last_seq < FIRST_TRAINING * 10**count or self._failed_at == count:
             return
@@ -132,7 +124,7 @@ class Bodies:
             )
         ]
         if train(connection, [raw_body(*self.unpack(body)) for body in samples]):
-            database.after_commit(lambda: self._read_dictionaries(self._connection()))
+            database.after_commit(lambda: self.read_dictionaries(self._connection()))
         else:
             self._failed_at = count
 
