@@ -218,15 +218,18 @@ def soak(port, traffic, rate, minutes, course, samples, pids_of):
 DATA = Path("/tmp/bench-soak")
 
 
-def sample(at: float, pids: list[int]) -> tuple[float, int, int, int]:
-    """(seconds, resident bytes of the server, write-ahead log bytes, file bytes)."""
-    resident = 0
+def sample(at: float, pids: list[int]) -> tuple[float, int, int, int, int]:
+    """(seconds, resident bytes of the server, write-ahead log bytes, file bytes, and of
+    the resident bytes the anonymous ones: the heap, not pages of mapped files)."""
+    resident = anonymous = 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/status") as status:
                 for line in status:
                     if line.startswith("VmRSS:"):
                         resident += int(line.split()[1]) * 1024
+                    elif line.startswith("RssAnon:"):
+                        anonymous += int(line.split()[1]) * 1024
         except OSError:
             pass
     wal = DATA / "lrs.db-wal"
@@ -235,6 +238,7 @@ def sample(at: float, pids: list[int]) -> tuple[float, int, int, int]:
         resident,
         wal.stat().st_size if wal.exists() else 0,
         (DATA / "lrs.db").stat().st_size,
+        anonymous,
     )
 
 
@@ -248,9 +252,9 @@ def print_windows(minutes: float, window: float, results, samples) -> None:
     print()
     print(
         "| window (min) | requests | p99 ms | p99 ms, course reports aside | resident MiB "
-        "| log MiB | file MiB |"
+        "| of it anonymous | log MiB | file MiB |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for start in range(0, int(minutes * 60), int(window)):
         part = [r for r in results if start <= r[0] < start + window]
         others = [r[2] * 1000 for r in part if r[1] != "course report"]
@@ -258,7 +262,8 @@ def print_windows(minutes: float, window: float, results, samples) -> None:
         print(
             f"| {start / 60:.0f}-{(start + window) / 60:.0f} | {len(part):,} "
             f"| {percentile([r[2] * 1000 for r in part], 0.99):,.0f} "
-            f"| {percentile(others, 0.99):,.0f} | {at[1] / 2**20:,.0f} | {at[2] / 2**20:,.1f} "
+            f"| {percentile(others, 0.99):,.0f} | {at[1] / 2**20:,.0f} | {at[4] / 2**20:,.0f} "
+            f"| {at[2] / 2**20:,.1f} "
             f"| {at[3] / 2**20:,.0f} |"
         )
 
@@ -312,7 +317,8 @@ def report(args, peak_rate, rate, results, samples, stored) -> bool:
     print(
         f"- resident memory of the server: {warm_rss / 2**20:,.0f} MiB after the warm-up, "
         f"{end_rss / 2**20:,.0f} MiB at the end (**{end_rss / warm_rss - 1:+.1%}**; goal: "
-        f"within 10%), largest {max(s[1] for s in samples) / 2**20:,.0f} MiB"
+        f"within 10%), largest {max(s[1] for s in samples) / 2**20:,.0f} MiB; anonymous "
+        f"{warm[-1][4] / 2**20 if warm else 0:,.0f} then {samples[-1][4] / 2**20:,.0f} MiB"
     )
     print(f"- write-ahead log: at most {largest_wal / 2**20:,.1f} MiB")
     print(

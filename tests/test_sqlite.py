@@ -90,7 +90,7 @@ def test_a_file_of_the_first_schema_gets_progress_and_keeps_its_statements(tmp_p
         )
     first.close()
     upgraded = SqliteDatabase(path, MIGRATIONS)
-    assert upgraded.schema_version() == len(MIGRATIONS) == 9
+    assert upgraded.schema_version() == len(MIGRATIONS) == 10
     with sqlite_storage(upgraded) as storage:
         assert storage.statements.get(record.id) is not None
         assert storage.progress.summaries() == []
@@ -118,7 +118,8 @@ def test_progress_written_before_tries_were_kept_reads_as_none_and_takes_new_one
     second.close()
     with sqlite_storage(SqliteDatabase(path, MIGRATIONS)) as storage:
         key = ("mbox:mailto:ada@example.org", "http://example.org/a0")
-        assert storage.progress._load(key) == (1, [], TryRecords())
+        # Its empty summary held nothing: version 10 leaves the row behind.
+        assert storage.progress._load(key)[1:] == ([], TryRecords())
         storage.progress.record([event(0, answer=answer())])
         (found,) = storage.progress.tries()
         assert [attempt.item for attempt in found.attempts] == [answer().item]
@@ -353,23 +354,42 @@ def test_writers_of_every_process_take_turns_at_a_lock_file(tmp_path):
     database.close()
 
 
-def test_progress_of_schema_eight_reads_the_same_once_packed(tmp_path):
-    # Schema version 9 keeps a key's summary, sessions and tries as one packed JSON.
-    from lrs.sqlite import unpack_json
+def _progress_rows(progress):
+    """Each key's (learner, content, version, course, summary, sessions, tries) as JSON values."""
+    rows = []
+    for summary in progress.summaries():
+        version, sessions, tries = progress._load((summary.learner, summary.content))
+        tried = tries.marks or tries.spans
+        sessions = [list(session) for session in sessions]
+        found = (summary.learner, summary.content, version, summary.course, list(summary))
+        rows.append((*found, sessions, tries.to_json() if tried else None))
+    return rows
+
+
+def _progress_events():
     from lrs.testing.progress import answer, event
-    from lrs.usecases.storage import sqlite_storage
 
     events = [event(0, answer=answer()), event(1, minute=3, completes=True)]
     events.append(event(2, content="http://example.org/a1", minute=5))
+    return events
+
+
+def _reads(progress):
+    return progress.summaries(), progress.sessions(), progress.tries()
+
+
+def test_progress_of_schema_eight_reads_the_same_once_packed(tmp_path):
+    # Schema version 9 keeps a key's summary, sessions and tries as one packed JSON.
+    from lrs.testing.progress import event
+    from lrs.usecases.storage import sqlite_storage
+
     with sqlite_storage(SqliteDatabase(tmp_path / "now.db", MIGRATIONS)) as now:
-        now.progress.record(events)
-        rows = now.progress._database.connection().execute(
-            "SELECT learner, content, version, course, records FROM progress"
-        )
+        now.progress.record(_progress_events())
         old_rows = [
-            (*row[:4], *(orjson_text(part) for part in unpack_json(row[4]))) for row in rows
+            (*row[:4], *(orjson_text(part) for part in row[4:]))
+            for row in _progress_rows(now.progress)
         ]
-        expected = (now.progress.summaries(), now.progress.sessions(), now.progress.tries())
+        expected = _reads(now.progress)
     eighth = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS[:8])
     with eighth.transaction() as connection:
         connection.executemany(
@@ -382,12 +402,49 @@ def test_progress_of_schema_eight_reads_the_same_once_packed(tmp_path):
         )
     eighth.close()
     with sqlite_storage(SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)) as upgraded:
-        found = (
-            upgraded.progress.summaries(),
-            upgraded.progress.sessions(),
-            upgraded.progress.tries(),
-        )
+        found = _reads(upgraded.progress)
         assert found == expected and len(found[0]) == 2 and found[2]
+        upgraded.progress.record([event(3, minute=9)])  # and goes on from there
+        assert upgraded.progress.summaries()[0].last_us == event(3, minute=9).time_us
+
+
+def test_progress_of_schema_nine_reads_the_same_with_summaries_in_columns(tmp_path):
+    # Schema version 10 keeps a key's summary in columns, its sessions and tries packed.
+    from lrs.sqlite import pack_json
+    from lrs.testing.progress import event
+    from lrs.usecases.storage import sqlite_storage
+
+    with sqlite_storage(SqliteDatabase(tmp_path / "now.db", MIGRATIONS)) as now:
+        now.progress.record(_progress_events())
+        rows = _progress_rows(now.progress)
+        expected = _reads(now.progress)
+    assert any(row[4][-1] is None for row in rows) and any(row[6] for row in rows)
+    ninth = SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS[:9])
+    with ninth.transaction() as connection:
+        connection.executemany(
+            "INSERT INTO progress (learner, content, version, course, tried, records) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    learner,
+                    content,
+                    version,
+                    course,
+                    int(tries is not None),
+                    # Summaries kept before verdicts have no success field.
+                    pack_json([summary[:-1] if summary[-1] is None else summary, sessions, tries]),
+                )
+                for learner, content, version, course, summary, sessions, tries in rows
+            ],
+        )
+    ninth.close()
+    with sqlite_storage(SqliteDatabase(tmp_path / "lrs.db", MIGRATIONS)) as upgraded:
+        assert upgraded.progress._database.schema_version() == 10
+        found = _reads(upgraded.progress)
+        assert found == expected and len(found[0]) == 2 and found[2]
+        assert upgraded.progress.summaries(course=expected[0][0].course) == [
+            summary for summary in expected[0] if summary.course == expected[0][0].course
+        ]
         upgraded.progress.record([event(3, minute=9)])  # and goes on from there
         assert upgraded.progress.summaries()[0].last_us == event(3, minute=9).time_us
 

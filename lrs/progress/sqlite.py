@@ -16,9 +16,28 @@ from lrs.sqlite import SqliteDatabase, pack_json, translate_errors, unpack_json
 
 # Parameters bound at once by a batch's read (SQLite binds at least 32,766).
 _BOUND_AT_ONCE = 2_000
+# A summary's columns: the fields of ContentSummary after learner and content.
+_SUMMARY = (
+    "kind",
+    "course",
+    "first_us",
+    "last_us",
+    "completion_us",
+    "time_spent_us",
+    "progress",
+    "sessions",
+    "closed_us",
+    "score",
+    "success",
+)
+_SUMMARY_READ = "learner, content, " + ", ".join(_SUMMARY)
 _INSERT = (
-    "INSERT OR IGNORE INTO progress (learner, content, version, course, tried, records) "
-    "VALUES (?, ?, 1, ?, ?, ?)"
+    f"INSERT OR IGNORE INTO progress (learner, content, version, {', '.join(_SUMMARY)}, tried, "
+    f"records) VALUES (?, ?, 1, {', '.join('?' * len(_SUMMARY))}, ?, ?)"
+)
+_UPDATE = (
+    f"UPDATE progress SET version = version + 1, {', '.join(f'{name} = ?' for name in _SUMMARY)}, "
+    "tried = ?, records = ? WHERE learner = ? AND content = ? AND version = ?"
 )
 # A join, so that each key is a search of by_key ("(learner, content) IN
 # (VALUES …)" scans the whole table).
@@ -28,20 +47,23 @@ _LOAD_MANY = (
 )
 
 
-def _values(write: Write) -> tuple[str | None, int, bytes]:
-    """The course, tried and records columns of a key's row (its summary is not None)."""
+def _values(write: Write) -> tuple[Any, ...]:
+    """The summary's, tried and records columns of a key's row (its summary is not None)."""
     summary, tries = write.summary, write.tries
+    assert summary is not None
     tried = bool(tries.marks or tries.spans)
-    records = [
-        None if summary is None else list(summary),
-        [list(session) for session in write.sessions],
-        tries.to_json() if tried else None,
-    ]
-    return None if summary is None else summary.course, int(tried), pack_json(records)
+    records = [[list(session) for session in write.sessions], tries.to_json() if tried else None]
+    return (*summary[2:], int(tried), pack_json(records))
+
+
+def _summary(row: Sequence[Any]) -> ContentSummary:
+    """A summary from its row (learner, content, then ``_SUMMARY``'s columns)."""
+    success = row[-1]
+    return ContentSummary._make((*row[:-1], None if success is None else bool(success)))
 
 
 def _loaded(version: int, records: bytes) -> tuple[int, list[ContentSession], TryRecords]:
-    _, sessions, tries = unpack_json(records)
+    sessions, tries = unpack_json(records)
     return version, [session_from(session) for session in sessions], try_records_from(tries)
 
 
@@ -56,7 +78,8 @@ class SqliteProgressStore(ProgressStore):
         self, *, learner: str | None = None, content: str | None = None, course: str | None = None
     ) -> list[ContentSummary]:
         """The content summaries that match every filter given, by learner then content."""
-        return [ContentSummary(*summary) for summary, _, _ in self._rows(learner, content, course)]
+        # Only the summary's columns: a course report reads thousands.
+        return [_summary(row) for row in self._rows(_SUMMARY_READ, learner, content, course)]
 
     def sessions(
         self, *, learner: str | None = None, content: str | None = None, course: str | None = None
@@ -64,31 +87,37 @@ class SqliteProgressStore(ProgressStore):
         """The content sessions that match every filter given, by learner, content, then start."""
         return [
             session_from(session)
-            for _, sessions, _ in self._rows(learner, content, course)
-            for session in sessions
+            for (records,) in self._rows("records", learner, content, course)
+            for session in unpack_json(records)[0]
         ]
 
     def _tried(
         self, learner: str | None, content: str | None, course: str | None
     ) -> list[tuple[ContentSummary, list[ContentSession], TryRecords]]:
-        return [
-            (
-                ContentSummary(*summary),
-                [session_from(session) for session in sessions],
-                try_records_from(tries),
+        found = []
+        for *summary, records in self._rows(
+            f"{_SUMMARY_READ}, records", learner, content, course, tried=True
+        ):
+            sessions, tries = unpack_json(records)
+            found.append(
+                (
+                    _summary(summary),
+                    [session_from(session) for session in sessions],
+                    try_records_from(tries),
+                )
             )
-            for summary, sessions, tries in self._rows(learner, content, course, tried=True)
-        ]
+        return found
 
     def _rows(
         self,
+        columns: str,
         learner: str | None,
         content: str | None,
         course: str | None,
         *,
         tried: bool = False,
     ) -> list[Any]:
-        """The (summary, sessions, tries) JSON of the keys that match, by learner then content."""
+        """``columns`` of the keys that match, by learner then content."""
         conditions: list[str] = []
         values: list[str] = []
         if tried:
@@ -98,16 +127,15 @@ class SqliteProgressStore(ProgressStore):
                 conditions.append(f"{name} = ?")
                 values.append(value)
         with translate_errors():
-            rows = (
+            return (
                 self._database.connection()
                 .execute(
-                    f"SELECT records FROM progress WHERE {' AND '.join(conditions) or 'true'} "
-                    "ORDER BY learner, content",
+                    f"SELECT {columns} FROM progress "
+                    f"WHERE {' AND '.join(conditions) or 'true'} ORDER BY learner, content",
                     values,
                 )
                 .fetchall()
             )
-        return [unpack_json(records) for (records,) in rows]
 
     def _transaction(self) -> AbstractContextManager[Any]:
         return self._database.transaction()
@@ -152,11 +180,7 @@ class SqliteProgressStore(ProgressStore):
         if new:
             written += connection.executemany(_INSERT, new).rowcount
         if changed:
-            written += connection.executemany(
-                "UPDATE progress SET version = version + 1, course = ?, tried = ?, records = ? "
-                "WHERE learner = ? AND content = ? AND version = ?",
-                changed,
-            ).rowcount
+            written += connection.executemany(_UPDATE, changed).rowcount
         if written == len(kept):
             return lost
         return lost + [write.key for write in kept]
@@ -189,11 +213,7 @@ class SqliteProgressStore(ProgressStore):
                 (*key, *values),
             )
         else:
-            cursor = connection.execute(
-                "UPDATE progress SET version = version + 1, course = ?, tried = ?, records = ? "
-                "WHERE learner = ? AND content = ? AND version = ?",
-                (*values, *key, version),
-            )
+            cursor = connection.execute(_UPDATE, (*values, *key, version))
         return cursor.rowcount == 1
 
     def _clear(self) -> None:
