@@ -84,3 +84,18 @@ def real_mongo_database():
     finally:
         client.drop_database(name)
         client.close()
+
+
+@contextmanager
+def traced():
+    """Trace Python's allocations in the block; yields a function: the bytes they still hold."""
+    import tracemalloc
+
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    held = [0]
+    try:
+        yield lambda: held[0]
+    finally:
+        held[0] = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()

@@ -305,7 +305,9 @@ class Report(MethodView):
         )
         rows, headers = paginate(report.learners, args["page"], args["page_size"])
         stores = current_app.extensions["lrs"]
-        names = Names(stores.activities, stores.enrollments, _accounts())
+        names = Names(stores.activities, stores.enrollments, _accounts()).read(
+            [course_key, *(totals.activity for totals in report.activities)]
+        )
         body = {
             "course_key": course_key,
             "name": names.course(course_key),

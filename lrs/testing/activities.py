@@ -36,6 +36,17 @@ class ActivityStoreContract:
         assert found["moreInfo"] == "http://example.org/m"
         assert found["extensions"] == MEETING["extensions"]
 
+    def test_many_definitions_are_read_at_once_as_each_alone(
+        self, activities: ActivityStore
+    ) -> None:
+        others = {f"{ACTIVITY}/{n}": {"name": {"en": f"part {n}"}} for n in range(3)}
+        activities.merge({ACTIVITY: MEETING, **others})
+        wanted = [ACTIVITY, *others, ACTIVITY, "http://example.org/unknown"]
+        found = activities.get_many(wanted)
+        assert found == {activity: activities.get(activity) for activity in [ACTIVITY, *others]}
+        assert found[ACTIVITY]["name"] == MEETING["name"]
+        assert activities.get_many([]) == {}
+
     def test_readers_get_their_own_copies(self, activities: ActivityStore) -> None:
         activities.merge({ACTIVITY: MEETING})
         found = activities.get(ACTIVITY)

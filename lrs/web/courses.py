@@ -66,8 +66,8 @@ def courses() -> ResponseReturnValue:
 def course(course: str) -> ResponseReturnValue:
     """The course report: learners x activities, a page of learners at a time."""
     access().require_course(course)
-    named = names()
     report = _report(course)
+    named = names().read([course, *(totals.activity for totals in report.activities)])
     rows = report.learners
     wanted = request.args.get("q", "").strip().lower()
     if wanted:

@@ -14,6 +14,7 @@ from typing import Any, cast
 import orjson
 
 from lrs.exceptions import InvalidInput
+from lrs.strict_json import right_sized
 from lrs.xapi import syntax
 
 
@@ -194,7 +195,7 @@ class KnownValid:
                 for texts in self._seen.values():
                     texts.clear()
                 self._size = 0
-            seen[text] = None
+            seen[right_sized(text)] = None  # orjson's own keeps 4 KB at least
             self._size += len(text)
 
 

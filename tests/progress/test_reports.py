@@ -78,3 +78,31 @@ def test_wrong_answers_by_question_and_who_needs_help():
         ("ann", "blue", 0.0),
         ("ben", "red, green", 0.5),
     ]
+
+
+def test_names_read_at_once_are_those_looked_up_one_by_one():
+    from lrs.enrollments import MemoryEnrollmentStore
+    from lrs.usecases.names import Names
+    from lrs.xapi.activities import MemoryActivityStore
+    from lrs.xapi.agents import AccountAgents
+
+    activities = MemoryActivityStore()
+    activities.merge(
+        {
+            QUIZ: {
+                "name": {"en": "Quiz one"},
+                "type": "http://adlnet.gov/expapi/activities/assessment",
+            },
+            "http://example.org/q1": {"description": {"en": "Why?"}},
+        }
+    )
+    wanted = [QUIZ, "http://example.org/q1", "http://example.org/unnamed"]
+
+    def names():
+        return Names(activities, MemoryEnrollmentStore(), AccountAgents("http://lrs.example.org"))
+
+    alone, read = names(), names().read(wanted)
+    activities.merge({QUIZ: {"name": {"en": "renamed later"}}})  # read already: not seen
+    assert [read.activity(item) for item in wanted] == ["Quiz one", "Why?", "unnamed"]
+    assert [read.kind(item) for item in wanted] == ["exam", "", ""]
+    assert [alone.activity(item) for item in wanted] == ["renamed later", "Why?", "unnamed"]

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from lrs.xapi import syntax
 from lrs.xapi.validation import KnownValid, StatementError, Version, validate_statement
+from tests.support import traced
 
 V1, V2 = Version.V1_0_3, Version.V2_0_0
 BASE = {
@@ -313,6 +314,17 @@ class TestKnownValid:
             validate_statement(statement, V1, known=known)
         assert 0 < known._size <= 2000
         assert sum(len(texts) for texts in known._seen.values()) < 200
+
+    def test_a_known_text_takes_about_its_own_size(self):
+        # orjson's bytes keep the whole buffer they were written into (4 KB at
+        # least): kept as they come, 300 texts of 250 bytes took 1.2 MB.
+        known = KnownValid()
+        parts = [{"id": f"http://x.org/{n}", "display": {"en-US": "x" * 200}} for n in range(300)]
+        with traced() as kept:
+            for part in parts:
+                known.check(1, V1, part, "statement.verb", lambda value, path: None)
+        assert known._size > 300 * 200
+        assert kept() < 300 * 1_000
 
     def test_values_json_cannot_hold_are_checked_every_time(self):
         # orjson would write the datetime as the string it is not.

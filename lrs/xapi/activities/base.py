@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from lrs.closeable import Closeable
+from lrs.strict_json import right_sized
 from lrs.xapi.syntax import context_activities
 
 _MERGED_BY_KEY = ("name", "description", "extensions")
@@ -63,15 +64,17 @@ def merged_text(stored: str | bytes | None, definition: dict[str, Any]) -> bytes
     Args:
         stored: the JSON text of the definition a store holds, if any.
         definition: the incoming definition.
+
+    The text is ``right_sized``: a store in memory keeps it.
     """
     text = orjson.dumps(definition)
     if stored is None:
-        return text  # a new activity: its definition as it came
+        return right_sized(text)  # a new activity: its definition as it came
     if text == (stored.encode() if isinstance(stored, str) else stored):
         return None  # the definition held already, word for word: the usual case
     old = orjson.loads(stored)
     new = merge_definitions(old, definition)
-    return None if new == old else orjson.dumps(new)
+    return None if new == old else right_sized(orjson.dumps(new))
 
 
 def activity_object(activity_id: str, definition: dict[str, Any] | None) -> dict[str, Any]:
@@ -88,6 +91,19 @@ class ActivityStore(Closeable, ABC):
     @abstractmethod
     def get(self, activity_id: str) -> dict[str, Any] | None:
         """Return the activity's canonical definition, or ``None``."""
+
+    def get_many(self, activity_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The canonical definitions of those of these activities that have one, by id.
+
+        One read for a report's hundreds of activities, where ``get`` would
+        make one for each.
+        """
+        wanted = sorted(set(activity_ids))
+        return self._get_many(wanted) if wanted else {}
+
+    @abstractmethod
+    def _get_many(self, activity_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored definitions of these activities (distinct ids), by id."""
 
     def merge(self, definitions: dict[str, dict[str, Any]]) -> None:
         """Merge definitions into the canonical ones (see ``merge_definitions``)."""

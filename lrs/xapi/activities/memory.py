@@ -21,6 +21,10 @@ class MemoryActivityStore(ActivityStore):
         text = self._definitions.get(activity_id)
         return None if text is None else orjson.loads(text)
 
+    def _get_many(self, activity_ids: list[str]) -> dict[str, dict[str, Any]]:
+        found = {activity_id: self._definitions.get(activity_id) for activity_id in activity_ids}
+        return {key: orjson.loads(text) for key, text in found.items() if text is not None}
+
     def _merge(self, definitions: list[tuple[str, dict[str, Any]]]) -> None:
         with self._lock:
             for activity_id, definition in definitions:

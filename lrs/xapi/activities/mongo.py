@@ -29,6 +29,22 @@ class MongoActivityStore(ActivityStore):
             stored = self._collection.find_one({"_id": activity_id})
         return None if stored is None else orjson.loads(stored["definition"])
 
+    def _get_many(self, activity_ids: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        # By _id (its own index), a thousand ids a query.
+        for start in range(0, len(activity_ids), 1000):
+            with translate_errors():
+                documents = list(
+                    self._collection.find(
+                        {"_id": {"$in": activity_ids[start : start + 1000]}},
+                        {"definition": True},
+                    )
+                )
+            found.update(
+                (document["_id"], orjson.loads(document["definition"])) for document in documents
+            )
+        return found
+
     def _merge(self, definitions: list[tuple[str, dict[str, Any]]]) -> None:
         # One read for the batch: most definitions a statement carries are
         # stored already and change nothing. Then a compare-and-set for each

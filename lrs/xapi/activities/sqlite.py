@@ -25,6 +25,17 @@ class SqliteActivityStore(ActivityStore):
             )
         return None if row is None else orjson.loads(row[0])
 
+    def _get_many(self, activity_ids: list[str]) -> dict[str, dict[str, Any]]:
+        with translate_errors():
+            rows = list(
+                rows_in(
+                    self._database.connection(),
+                    "SELECT id, definition FROM activities WHERE id IN ({marks})",
+                    activity_ids,
+                )
+            )
+        return {activity_id: orjson.loads(text) for activity_id, text in rows}
+
     def _merge(self, definitions: list[tuple[str, dict[str, Any]]]) -> None:
         # One transaction: the write lock makes each merge whole.
         ids = [activity_id for activity_id, _ in definitions]

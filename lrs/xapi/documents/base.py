@@ -129,7 +129,8 @@ def merged(current: Document | None, content: bytes, content_type: str) -> tuple
             "(use PUT to replace it)"
         )
     try:
-        return orjson.dumps({**existing, **posted}), JSON
+        # Right-sized: a store in memory keeps it.
+        return strict_json.right_sized(orjson.dumps({**existing, **posted})), JSON
     except orjson.JSONEncodeError:
         # orjson writes at most 254 levels; stored as sent, such a document
         # could never be merged again, so it is refused now.
