@@ -450,8 +450,8 @@ def _packed_progress(connection: sqlite3.Connection) -> None:
 # Version 10: a progress key's summary in columns of its own (the fields of
 # lrs.progress.derive.ContentSummary after learner and content), its sessions
 # and tries still packed: a course report reads every summary of its course
-# and none of their sessions, so it no longer unpacks and parses them (a
-# fifth of the time it took).
+# and none of their sessions, so it no longer unpacks and parses them (the
+# dashboard's report of 100,000 keys: 1.9 s with version 9, 0.8 s).
 _VERSION_10 = (
     """CREATE TABLE progress_summed (
         learner TEXT NOT NULL,
