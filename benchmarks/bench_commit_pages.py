@@ -19,6 +19,7 @@ from pathlib import Path
 
 import orjson
 import realistic
+from bench_ingest import AUTHORITY
 from fresh import remove_sqlite_file
 
 from lrs import sqlite
@@ -27,11 +28,6 @@ from lrs.usecases.storage import open_storage
 from lrs.xapi.prepare import prepare
 from lrs.xapi.validation import Version
 
-AUTHORITY = {
-    "objectType": "Agent",
-    "name": "bench",
-    "account": {"homePage": "http://lrs.example.org", "name": "bench"},
-}
 # A frame of the log: a page and its 24-byte header.
 FRAME = 4096 + 24
 

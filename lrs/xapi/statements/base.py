@@ -62,8 +62,9 @@ def hashes_named(texts: Iterable[str], hashes: set[str]) -> set[str]:
     """Which of ``hashes`` these statement texts name, reading each text once."""
     found: set[str] = set()
     for text in texts:
-        if '"sha2"' in text:
-            found.update(hashes.intersection(_SHA2.findall(text)))
+        named = attachment_hashes(text)
+        if named:
+            found.update(hashes.intersection(named))
             if len(found) == len(hashes):
                 break
     return found
