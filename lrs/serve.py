@@ -69,6 +69,8 @@ def tune_garbage_collector() -> None:
 MEMORY_THREADS = 2
 #: With a database, threads overlap the waits on it.
 DEFAULT_THREADS = 4
+#: Seconds between a worker's heartbeats to gunicorn (whose timeout is 30 by default).
+HEARTBEAT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -154,31 +156,33 @@ class DeadlineServer(TcpWSGIServer):  # type: ignore[misc]
                 channel.will_close = True
 
 
-class OncePerInterval(logging.Filter):
-    """Lets one record through per interval and counts the others into the next one.
+class QueueWarnings:
+    """waitress's queue logger, letting one warning through per interval with a count.
 
     waitress warns "Task queue depth is N" on every request that finds all
     threads busy: under load, a line per request. Once a minute, with a count,
-    still tells an operator that requests wait.
+    still tells an operator that requests wait. The warnings held back are
+    counted before a log record is made: making one for every request cost
+    about 1% of a busy worker's time.
     """
 
-    def __init__(self, seconds: float = 60.0) -> None:
-        """Pass at most one record every ``seconds``."""
-        super().__init__()
+    def __init__(self, logger: logging.Logger, seconds: float = 60.0) -> None:
+        """Pass on to ``logger`` at most one warning every ``seconds``."""
+        self.logger = logger
         self.seconds = seconds
         self._next = 0.0
         self._held = 0
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Whether ``record`` goes out; a record that does says how many were held back."""
+    def warning(self, message: str, *args: Any) -> None:
+        """Log ``message`` if the interval is over, with how many were held back; else count it."""
         now = time.monotonic()
         if now < self._next:
             self._held += 1
-            return False
+            return
         if self._held:
-            record.msg = f"{record.msg} ({self._held} more such warnings since the last one)"
+            message = f"{message} ({self._held} more such warnings since the last one)"
         self._next, self._held = now + self.seconds, 0
-        return True
+        self.logger.warning(message, *args)
 
 
 class BufferingWorker(Worker):  # type: ignore[misc]
@@ -192,11 +196,9 @@ class BufferingWorker(Worker):  # type: ignore[misc]
     def run(self) -> None:
         """Serve until told to stop, sending gunicorn a heartbeat every second."""
         tune_garbage_collector()
-        queue = logging.getLogger("waitress.queue")
-        if not any(isinstance(item, OncePerInterval) for item in queue.filters):
-            queue.addFilter(OncePerInterval())
         socket_map: dict[int, Any] = {}
         dispatcher = ThreadedTaskDispatcher()
+        dispatcher.queue_logger = QueueWarnings(logging.getLogger("waitress.queue"))
         dispatcher.set_thread_count(self.cfg.threads)
         adjustments = Adjustments(**self._adjustments())
         servers = []
@@ -213,12 +215,18 @@ class BufferingWorker(Worker):  # type: ignore[misc]
             )
             server.limits = self.limits
             servers.append(server)
+        beat = 0.0
         while self.alive:
-            self.notify()
-            wasyncore.loop(timeout=1.0, use_poll=True, map=socket_map, count=1)
-            if self.ppid != os.getppid():
-                self.log.info("Parent changed, shutting down: %s", self)
-                break
+            # The loop turns once per event; the heartbeat (a file's time
+            # changed) and the parent's check are system calls, so not each time.
+            now = time.monotonic()
+            if now >= beat:
+                beat = now + HEARTBEAT_SECONDS
+                self.notify()
+                if self.ppid != os.getppid():
+                    self.log.info("Parent changed, shutting down: %s", self)
+                    break
+            wasyncore.loop(timeout=HEARTBEAT_SECONDS, use_poll=True, map=socket_map, count=1)
         self._finish(servers, socket_map, dispatcher)
 
     def _adjustments(self) -> dict[str, Any]:

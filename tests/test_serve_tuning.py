@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from lrs.serve import GC_YOUNG_THRESHOLD, OncePerInterval, tune_garbage_collector
+from lrs.serve import GC_YOUNG_THRESHOLD, QueueWarnings, tune_garbage_collector
 
 
 @pytest.fixture
@@ -28,21 +28,18 @@ def test_the_collector_is_tuned_for_a_server(restored_collector):
     assert holder["kept"] is kept
 
 
-def _record(message="Task queue depth is %d", args=(3,)):
-    return logging.LogRecord("waitress.queue", logging.WARNING, __file__, 1, message, args, None)
-
-
-def test_one_queue_warning_per_interval_with_a_count(monkeypatch):
+def test_one_queue_warning_per_interval_with_a_count(monkeypatch, caplog):
     now = [1000.0]
     monkeypatch.setattr("lrs.serve.time.monotonic", lambda: now[0])
-    once = OncePerInterval(60)
-    assert once.filter(_record())
-    assert not once.filter(_record())
-    assert not once.filter(_record())
-    now[0] += 61
-    record = _record()
-    assert once.filter(record)
-    assert record.getMessage() == (
-        "Task queue depth is 3 (2 more such warnings since the last one)"
-    )
-    assert not once.filter(_record())
+    logger = logging.getLogger("waitress.queue")
+    once = QueueWarnings(logger, 60)
+    with caplog.at_level(logging.WARNING, logger="waitress.queue"):
+        for _ in range(3):
+            once.warning("Task queue depth is %d", 3)
+        now[0] += 61
+        once.warning("Task queue depth is %d", 3)
+        once.warning("Task queue depth is %d", 3)
+    assert [record.getMessage() for record in caplog.records] == [
+        "Task queue depth is 3",
+        "Task queue depth is 3 (2 more such warnings since the last one)",
+    ]

@@ -342,6 +342,26 @@ def test_the_session_cookie_and_the_page_headers(memory_app):
     assert client.get(PAGES["courses"]).status_code == 302
 
 
+def test_a_request_without_the_cookie_gets_an_empty_session_without_a_signer(
+    memory_app, monkeypatch
+):
+    interface = memory_app.session_interface
+    signers = []
+    build = interface.get_signing_serializer
+    monkeypatch.setattr(
+        interface, "get_signing_serializer", lambda app: signers.append(1) or build(app)
+    )
+    client = memory_app.test_client()
+    response = client.get("/xAPI/about")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert signers == []
+    # With the cookie, the session is read (and signed) as before.
+    csrf = token(client)
+    client.post(f"{D}/sign-in", data={"key": ADMIN[0], "secret": ADMIN[1], "csrf_token": csrf})
+    assert client.get(PAGES["courses"]).status_code == 200
+    assert signers
+
+
 def test_signing_in_goes_back_to_the_page_asked_for_and_nowhere_else(memory_app):
     client = memory_app.test_client()
     data = {"key": ADMIN[0], "secret": ADMIN[1], "csrf_token": token(client)}
