@@ -4,18 +4,23 @@
 ``store_batch``: attachment data, the statements, the activity definitions
 they carry and the progress they make, in one transaction where the storage
 has them (xAPI-Communication.md 2.1.2: a batch is stored all or nothing).
+Batches of concurrent requests may share a transaction (group commit), each
+still all or nothing, each answered as if it had come alone.
 """
 
+import copy
 import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from lrs.clock import default_clock
+from lrs.exceptions import ServiceUnavailable
 from lrs.progress import Event, event_of
 from lrs.usecases.rebuild import key_events, rebuild
-from lrs.xapi.activities import definitions_in
+from lrs.xapi.activities import definitions_in, merge_definitions
 from lrs.xapi.agents import agent_key, with_agents_replaced
 from lrs.xapi.attachments import AttachmentData, check_statement_attachments
 from lrs.xapi.digests import digest
@@ -61,31 +66,139 @@ def store_batch(
     for statement, path in zip(batch, paths, strict=True):
         check_signature(statement, received, path)
     # The Activities resource answers with definitions merged from statements.
-    definitions = definitions_in(batch)
-    drafts = _drafts(batch, prepared)
+    work = _Batch(prepared, definitions_in(batch), _drafts(batch, prepared))
+    # Where the write lock isolates, batches that arrive while another is being
+    # written wait and are written together next (lrs.usecases.group_commit).
+    # Written alone: those with attachment data or stored times kept from
+    # elsewhere (rare), and those whose statements target others (see _targets).
+    written: Written
+    if storage.isolated and not received and stored_us is None and not _targets(prepared):
+        written = storage.writes.write(work, functools.partial(_write_group, storage))
+    else:
+        written = _write(storage, work, received, used, stored_us)
+    new, events = written
+    if on_stored is not None and events:
+        on_stored(events)
+    return new
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """A batch checked and ready to write: what needs no lock is done."""
+
+    prepared: Sequence[Prepared]
+    definitions: dict[str, dict[str, Any]]
+    drafts: list[Event | None]
+
+    def __len__(self) -> int:
+        return len(self.prepared)
+
+
+#: What writing a batch gives: the ids newly stored, and the progress events kept.
+Written = tuple[set[str], list[Event]]
+
+
+def _write(
+    storage: "Storage",
+    work: _Batch,
+    received: dict[str, AttachmentData],
+    used: set[str],
+    stored_us: Sequence[int] | None,
+) -> Written:
+    """Write one batch in one transaction where the storage has them."""
     # One transaction where the storage has them (one commit, all or nothing);
     # what needs no lock is done before it.
     with storage.transaction():
         # Data first: where a store has no transactions, data kept by hash is
         # harmless if the statements then fail.
         storage.attachments.put(received[sha2] for sha2 in sorted(used))
-        stamped = _stamped(prepared, stored_us)
+        stamped = _stamped(work.prepared, stored_us)
         # Read under the write lock where there is one: an erasure keeps its
         # identities before it rewrites anything, so no batch can slip between.
         erased = storage.erasures.erased_identities(_agents_of(stamped))
+        drafts = work.drafts
         if erased:
-            stamped, drafts = _pseudonymized(stamped, prepared, drafts, erased)
+            stamped, drafts = _pseudonymized(stamped, work.prepared, drafts, erased)
         new = set(storage.statements.save(stamped))
-        storage.activities.merge(definitions)
-        events = _progress_kept(storage, prepared, stamped, drafts, new)
+        storage.activities.merge(work.definitions)
+        events = _progress_kept(storage, work.prepared, stamped, drafts, new)
     if not storage.isolated:
         # Without one transaction, an erasure may have kept its identities
         # while this batch was being saved, after its own rewrite had read the
         # statements: the batch then rewrites its own.
         _catch_up(storage, stamped, erased)
-    if on_stored is not None and events:
-        on_stored(events)
-    return new
+    return new, events
+
+
+def _write_group(storage: "Storage", group: list[_Batch]) -> list[Written | Exception]:
+    """Write batches of several requests (``GroupCommit``): as one batch, else one by one.
+
+    As one batch, they take one transaction and one commit, and what a batch
+    reads or writes once (erased identities, term numbers, progress keys,
+    definitions) is done once for all. If that fails, one of them is at
+    fault (an id stored with other content, say): nothing was written, and
+    each is written alone, so that each gets its own answer, as if it had
+    come alone. Batches that name one statement id between them are written
+    one by one from the start (a client repeating a request): stored in turn,
+    the second finds the first's.
+    """
+    if len(group) > 1 and _apart(group):
+        try:
+            new, events = _write(storage, _joined(group), {}, set(), None)
+        except ServiceUnavailable as error:
+            # The store could not be written at all: one by one, each would
+            # wait as long again.
+            return [copy.copy(error) for _ in group]
+        except Exception:
+            pass  # one of them is at fault: below, each alone
+        else:
+            return [_share(work, new, events) for work in group]
+    outcomes: list[Written | Exception] = []
+    for work in group:
+        try:
+            outcomes.append(_write(storage, work, {}, set(), None))
+        except Exception as error:
+            outcomes.append(error)
+    return outcomes
+
+
+def _targets(prepared: Sequence[Prepared]) -> bool:
+    """Whether a statement targets another (voids it, or refers to it).
+
+    Such batches are not written with others: what a target is depends on
+    what is stored before, and a batch written with others would see theirs.
+    """
+    return any(item.terms.target for item in prepared)
+
+
+def _apart(group: list[_Batch]) -> bool:
+    """Whether no statement id is in two batches of ``group``."""
+    seen: set[str] = set()
+    for work in group:
+        ids = {item.id for item in work.prepared}
+        if not seen.isdisjoint(ids):
+            return False
+        seen |= ids
+    return True
+
+
+def _joined(group: list[_Batch]) -> _Batch:
+    """The batches of ``group`` as one, in order; definitions merged as successive batches would."""
+    definitions: dict[str, dict[str, Any]] = {}
+    for work in group:
+        for identifier, definition in work.definitions.items():
+            definitions[identifier] = merge_definitions(definitions.get(identifier), definition)
+    return _Batch(
+        [item for work in group for item in work.prepared],
+        definitions,
+        [draft for work in group for draft in work.drafts],
+    )
+
+
+def _share(work: _Batch, new: set[str], events: list[Event]) -> Written:
+    """What of a joined batch's outcome is ``work``'s."""
+    ids = {item.id for item in work.prepared}
+    return new & ids, [event for event in events if event.statement_id in ids]
 
 
 def _stamped(prepared: Sequence[Prepared], stored_us: Sequence[int] | None) -> list[Record]:

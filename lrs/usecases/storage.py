@@ -21,6 +21,7 @@ from lrs.history.base import HistoryLog
 from lrs.history.factory import open_history
 from lrs.progress import MemoryProgressStore, ProgressStore
 from lrs.urls import Backend, parse_storage_url
+from lrs.usecases.group_commit import GroupCommit
 from lrs.xapi.activities import ActivityStore, MemoryActivityStore
 from lrs.xapi.attachments import AttachmentStore, MemoryAttachmentStore
 from lrs.xapi.documents import DocumentStore, MemoryDocumentStore
@@ -74,6 +75,10 @@ class Storage(Closeable):
     #: where writers of other processes wait for one lock (SQLite), it leaves
     #: them time to take it.
     yield_to_writers: Callable[[], None] = lambda: None
+    #: Batches of statements that arrive while another is being written wait
+    #: and are written together next, in one transaction (where ``transaction``
+    #: isolates: ``lrs.usecases.ingest``).
+    writes: GroupCommit[Any, Any] = field(default_factory=GroupCommit, compare=False, repr=False)
 
     def close(self) -> None:
         """Close every store."""
