@@ -292,6 +292,10 @@ class SqliteDatabase(Closeable):
         """
         time.sleep(YIELD_SECONDS)
 
+    def in_transaction(self) -> bool:
+        """Whether this thread is inside ``transaction`` (holding the write lock)."""
+        return getattr(self._local, "committed", None) is not None
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once this thread's transaction commits (now, outside one).
 

@@ -70,9 +70,17 @@ def store_batch(
     # Where the write lock isolates, batches that arrive while another is being
     # written wait and are written together next (lrs.usecases.group_commit).
     # Written alone: those with attachment data or stored times kept from
-    # elsewhere (rare), and those whose statements target others (see _targets).
+    # elsewhere (rare), those whose statements target others (see _targets),
+    # and those of a caller inside a transaction already: it holds the write
+    # lock that another thread's group would wait for.
     written: Written
-    if storage.isolated and not received and stored_us is None and not _targets(prepared):
+    if (
+        storage.isolated
+        and not received
+        and stored_us is None
+        and not _targets(prepared)
+        and not storage.in_transaction()
+    ):
         written = storage.writes.write(work, functools.partial(_write_group, storage))
     else:
         written = _write(storage, work, received, used, stored_us)

@@ -75,6 +75,8 @@ class Storage(Closeable):
     #: where writers of other processes wait for one lock (SQLite), it leaves
     #: them time to take it.
     yield_to_writers: Callable[[], None] = lambda: None
+    #: Whether this thread is inside ``transaction`` already.
+    in_transaction: Callable[[], bool] = lambda: False
     #: Batches of statements that arrive while another is being written wait
     #: and are written together next, in one transaction (where ``transaction``
     #: isolates: ``lrs.usecases.ingest``).
@@ -169,6 +171,7 @@ def sqlite_storage(database: "SqliteDatabase", *, history: HistoryLog | None = N
         isolated=True,
         empty_log=database.empty_log,
         yield_to_writers=database.yield_to_writers,
+        in_transaction=database.in_transaction,
     )
 
 

@@ -6,7 +6,10 @@ import time
 import pytest
 
 from lrs.exceptions import ServiceUnavailable
-from lrs.testing import statement
+from lrs.testing import AUTHORITY, statement
+from lrs.usecases.ingest import store_batch
+from lrs.xapi.prepare import prepare
+from lrs.xapi.validation import Version
 from tests.support import ADMIN, basic, make_app, storage_for
 
 URL = "/xAPI/statements"
@@ -145,3 +148,38 @@ def test_a_statement_that_targets_another_is_written_apart(app, monkeypatch):
     assert [answer.status_code for answer in answers] == [200] * 4
     assert ids(9) in writes and ids(1, 2) in writes
     assert not stored(app, 0)  # voided: found only as voidedStatementId
+
+
+def test_a_caller_inside_a_transaction_writes_at_once_not_behind_the_group(app):
+    # It holds the write lock that the group's writer waits for: waiting
+    # behind that writer, it would wait forever.
+    storage = app.extensions["lrs"]
+    inside, finished = threading.Event(), threading.Event()
+
+    def held_open():
+        with storage.transaction():
+            inside.set()
+            deadline = time.monotonic() + 10
+            while not storage.writes._writing:  # the other request leads, at the lock
+                assert time.monotonic() < deadline
+                time.sleep(0.001)
+            batch = [statement(2)]
+            prepared = [prepare(batch[0], version=Version.V1_0_3, authority=AUTHORITY)]
+            store_batch(storage, prepared, batch, ["statement"])
+        finished.set()
+
+    caller = threading.Thread(target=held_open, daemon=True)
+    caller.start()
+    assert inside.wait(10)
+    answers = []
+    other = threading.Thread(
+        target=lambda: answers.append(
+            app.test_client().post(URL, json=statement(1), headers=HEADERS)
+        ),
+        daemon=True,
+    )
+    other.start()
+    assert finished.wait(10)
+    other.join(10)
+    assert [answer.status_code for answer in answers] == [200]
+    assert stored(app, 1) and stored(app, 2)
