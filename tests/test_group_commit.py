@@ -60,17 +60,24 @@ def test_a_work_alone_is_written_at_once_alone():
     assert groups == [["a"], ["b"]]
 
 
-def test_works_handed_in_during_a_write_are_written_together_next_in_order():
-    commit, writer, answers = GroupCommit(), Writer(), {}
-    first = hand_in(commit, "a", writer, answers)
+def handed_in_during_a_write(commit, writer, works):
+    """Hand the first work in, then, while it is written, the others one by one; every answer."""
+    answers = {}
+    threads = [hand_in(commit, works[0], writer, answers)]
     assert writer.entered.wait(10)
-    others = []
-    for count, work in enumerate(["b", "c", "d"], 1):
-        others.append(hand_in(commit, work, writer, answers))
+    for count, work in enumerate(works[1:], 1):
+        threads.append(hand_in(commit, work, writer, answers))
         waiting(commit, count)
     writer.release.set()
-    for thread in [first, *others]:
+    for thread in threads:
         thread.join(10)
+        assert not thread.is_alive()
+    return answers
+
+
+def test_works_handed_in_during_a_write_are_written_together_next_in_order():
+    commit, writer = GroupCommit(), Writer()
+    answers = handed_in_during_a_write(commit, writer, ["a", "b", "c", "d"])
     assert writer.groups == [["a"], ["b", "c", "d"]]
     assert answers == {work: f"wrote {work}" for work in "abcd"}
 
@@ -79,65 +86,42 @@ def test_each_thread_gets_its_own_outcome_and_raises_its_own_error():
     def outcome(work):
         return ValueError(f"{work} is bad") if work == "c" else f"wrote {work}"
 
-    commit, writer, answers = GroupCommit(), Writer(outcome), {}
-    first = hand_in(commit, "a", writer, answers)
-    assert writer.entered.wait(10)
-    others = []
-    for count, work in enumerate(["b", "c", "d"], 1):
-        others.append(hand_in(commit, work, writer, answers))
-        waiting(commit, count)
-    writer.release.set()
-    for thread in [first, *others]:
-        thread.join(10)
+    commit, writer = GroupCommit(), Writer(outcome)
+    answers = handed_in_during_a_write(commit, writer, ["a", "b", "c", "d"])
     assert isinstance(answers["c"], ValueError) and str(answers["c"]) == "c is bad"
     assert {work: answers[work] for work in "abd"} == {work: f"wrote {work}" for work in "abd"}
 
 
 def test_a_group_is_bounded_by_the_works_sizes():
-    commit, writer, answers = GroupCommit(most=5), Writer(), {}
-    first = hand_in(commit, "a", writer, answers)
-    assert writer.entered.wait(10)
-    others = []
-    for count, work in enumerate(["bb", "ccc", "dddddddd", "e"], 1):
-        others.append(hand_in(commit, work, writer, answers))
-        waiting(commit, count)
-    writer.release.set()
-    for thread in [first, *others]:
-        thread.join(10)
+    commit, writer = GroupCommit(most=5), Writer()
+    answers = handed_in_during_a_write(commit, writer, ["a", "bb", "ccc", "dddddddd", "e"])
     # Up to 5 letters a group; one larger than that is written alone.
     assert writer.groups == [["a"], ["bb", "ccc"], ["dddddddd"], ["e"]]
     assert len(answers) == 5
 
 
+class Failing(Writer):
+    """A ``Writer`` whose second group fails: it raises, or miscounts its outcomes."""
+
+    def __init__(self, failure):
+        super().__init__()
+        self.failure = failure
+
+    def __call__(self, group):
+        if len(self.groups) != 1:
+            return super().__call__(group)
+        self.groups.append(list(group))
+        if self.failure == "raises":
+            raise OSError("disk gone")
+        return ["only one"]
+
+
 @pytest.mark.parametrize("failure", ["raises", "miscounts"])
 def test_when_a_group_cannot_be_written_every_thread_is_told_and_none_hangs(failure):
-    commit, answers = GroupCommit(), {}
-    entered, release = threading.Event(), threading.Event()
-    calls = []
-
-    def write_group(group):
-        calls.append(list(group))
-        if len(calls) == 1:
-            entered.set()
-            assert release.wait(10)
-            return ["wrote a"]
-        if len(calls) == 2:
-            if failure == "raises":
-                raise OSError("disk gone")
-            return ["only one"]
-        return [f"wrote {work}" for work in group]
-
-    first = hand_in(commit, "a", write_group, answers)
-    assert entered.wait(10)
-    others = [hand_in(commit, "b", write_group, answers)]
-    waiting(commit, 1)
-    others.append(hand_in(commit, "c", write_group, answers))
-    waiting(commit, 2)
-    release.set()
-    for thread in [first, *others]:
-        thread.join(10)
-        assert not thread.is_alive()
+    commit, writer = GroupCommit(), Failing(failure)
+    answers = handed_in_during_a_write(commit, writer, ["a", "b", "c"])
+    assert writer.groups == [["a"], ["b", "c"]]
     expected = OSError if failure == "raises" else RuntimeError
     assert isinstance(answers["b"], expected) and isinstance(answers["c"], expected)
     # The next work is written as usual.
-    assert commit.write("d", write_group) == "wrote d"
+    assert commit.write("d", writer) == "wrote d"
