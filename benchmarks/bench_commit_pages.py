@@ -17,16 +17,11 @@ import statistics
 import sys
 from pathlib import Path
 
-import orjson
-import realistic
-from bench_ingest import AUTHORITY
+from bench_ingest import store_realistic
 from fresh import remove_sqlite_file
 
 from lrs import sqlite
-from lrs.usecases.ingest import store_batch
 from lrs.usecases.storage import open_storage
-from lrs.xapi.prepare import prepare
-from lrs.xapi.validation import Version
 
 # A frame of the log: a page and its 24-byte header.
 FRAME = 4096 + 24
@@ -44,11 +39,7 @@ def main() -> None:
     sqlite.SqliteDatabase._wake_checkpointer = lambda self: None  # type: ignore[method-assign]
 
     def store(storage, number: int) -> None:
-        first = 10**7 + number * 100
-        batch = [realistic.statement(n, wide=args.mix == "wide") for n in range(first, first + 100)]
-        batch = orjson.loads(orjson.dumps(batch))
-        prepared = [prepare(item, version=Version.V1_0_3, authority=AUTHORITY) for item in batch]
-        store_batch(storage, prepared, batch, [f"statements[{n}]" for n in range(100)])
+        store_realistic(storage, 10**7 + number * 100, wide=args.mix == "wide")
 
     with open_storage(url) as storage:
         connection = storage.statements._database.connection()

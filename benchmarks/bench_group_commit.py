@@ -28,7 +28,7 @@ from pathlib import Path
 
 import orjson
 import realistic
-from bench_ingest import AUTHORITY
+from bench_ingest import AUTHORITY, store_realistic
 
 from lrs.serve import DEFAULT_THREADS, tune_garbage_collector
 from lrs.usecases import ingest
@@ -36,14 +36,6 @@ from lrs.usecases.ingest import store_batch
 from lrs.usecases.storage import open_storage
 from lrs.xapi.prepare import prepare
 from lrs.xapi.validation import Version
-
-
-def preload(storage, count: int) -> None:
-    for first in range(0, count, 100):
-        batch = [realistic.statement(n, wide=True) for n in range(first, first + 100)]
-        batch = orjson.loads(orjson.dumps(batch))
-        prepared = [prepare(item, version=Version.V1_0_3, authority=AUTHORITY) for item in batch]
-        store_batch(storage, prepared, batch, [f"statements[{n}]" for n in range(100)])
 
 
 def run(storage, bodies: list[bytes], threads: int) -> tuple[float, float]:
@@ -78,7 +70,8 @@ def main() -> None:
     for suffix in ("", "-wal", "-shm", "-writer"):
         Path(f"{args.file}{suffix}").unlink(missing_ok=True)
     storage = open_storage(f"sqlite:///{args.file}")
-    preload(storage, args.stored)
+    for first in range(0, args.stored, 100):
+        store_realistic(storage, first, wide=True)
     tune_garbage_collector()
     sizes: collections.Counter[int] = collections.Counter()
     grouped_write = ingest._write_group

@@ -34,6 +34,7 @@ from lrs import strict_json
 from lrs.clock import default_clock
 from lrs.progress import MemoryProgressStore, event_of
 from lrs.serve import tune_garbage_collector
+from lrs.usecases.ingest import store_batch
 from lrs.usecases.storage import open_storage
 from lrs.xapi.activities import MemoryActivityStore, definitions_in
 from lrs.xapi.prepare import prepare
@@ -54,6 +55,14 @@ def bodies_of(count: int, first: int = 0) -> list[bytes]:
         orjson.dumps([realistic.statement(first + start + n) for n in range(100)])
         for start in range(0, count, 100)
     ]
+
+
+def store_realistic(storage, first: int, wide: bool = False) -> None:
+    """Store 100 realistic statements from number ``first`` as a POST does (``store_batch``)."""
+    batch = [realistic.statement(n, wide=wide) for n in range(first, first + 100)]
+    batch = orjson.loads(orjson.dumps(batch))  # as parsed from a body
+    prepared = [prepare(item, version=V1, authority=AUTHORITY) for item in batch]
+    store_batch(storage, prepared, batch, [f"statements[{n}]" for n in range(100)])
 
 
 def ingest(bodies, statements, activities, progress=None, transaction=contextlib.nullcontext):
